@@ -1,0 +1,55 @@
+"""`explainer` command line: parses arguments and dispatches to the module that owns each verb.
+
+Heavy modules (torch, embeddings) are imported inside the verbs that need them, so
+`explainer ask` starts fast. Every user-facing error is one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="explainer",
+        description="Grounded answers about image-restoration AI, with a live MSSNet demo.",
+    )
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    from agent import commands
+    from knowledge import kb_cli
+    from models import restore_cli  # argument definitions only: no torch import at module level
+
+    commands.add_parsers(sub)        # ask, chat, report
+    restore_cli.add_parser(sub)      # restore
+    kb_cli.add_parser(sub)           # kb list | show | import
+    return parser
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    """Our own error classes; models' only if already imported (never import torch for this)."""
+    from agent.errors import AgentError
+    from knowledge.errors import KnowledgeError
+    types: list[type[BaseException]] = [AgentError, KnowledgeError]
+    if "models.errors" in sys.modules:
+        types.append(sys.modules["models.errors"].ModelError)
+    return tuple(types)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - only our own errors become one-line messages
+        if isinstance(exc, _user_error_types()):
+            print(f"explainer: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
