@@ -1,0 +1,290 @@
+"""MSSNet (Kim et al., "MSSNet: Multi-Scale-Stage Network for Single Image Deblurring").
+
+Same computation and parameter names as the official code (github.com/kky7/MSSNet), so the
+released checkpoints load strictly: three scales with 1 / 2 / 3 U-Net stages, pixel-unshuffled
+coarse inputs, cross-stage feature fusion (CSFF), inter-scale feature propagation, residual
+outputs, and ONE PReLU slope shared by the whole network (registered under 87 keys).
+Input: RGB float in [0, 1], (B, 3, H, W), H and W multiples of 16 (the engine pads).
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CONFIGS: dict[str, tuple[int, int, int]] = {
+    "small": (20, 40, 40),
+    "base": (54, 42, 42),
+    "large": (80, 50, 50),
+}
+SIZE_MULTIPLE = 16
+STAGE_NAMES = ("res1_1", "res2_1", "res2_2", "res3_1", "res3_2", "res3_3")
+
+
+def config_name(config: tuple[int, int, int]) -> str | None:
+    for name, cfg in CONFIGS.items():
+        if tuple(config) == cfg:
+            return name
+    return None
+
+
+def _conv(cin: int, cout: int, k: int = 3) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, k, padding=k // 2, bias=False)
+
+
+class Resize(nn.Module):
+    """Bilinear resize by a fixed factor (no parameters; keeps the official Sequential indices)."""
+
+    def __init__(self, factor: float, align_corners: bool = False):
+        super().__init__()
+        self.factor = factor
+        self.align_corners = align_corners
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=self.factor, mode="bilinear",
+                             align_corners=self.align_corners)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, ch: int, act: nn.Module):
+        super().__init__()
+        self.body = nn.Sequential(_conv(ch, ch), act, _conv(ch, ch))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.body(x)
+        out += x  # in place: saves one activation-sized buffer per block
+        return out
+
+
+def _resblocks(ch: int, act: nn.Module, n: int = 2) -> nn.Sequential:
+    return nn.Sequential(*[ResBlock(ch, act) for _ in range(n)])
+
+
+class DownSample(nn.Module):
+    def __init__(self, cin: int, extra: int):
+        super().__init__()
+        self.down = nn.Sequential(Resize(0.5), _conv(cin, cin + extra, 1))
+
+    def forward(self, x):
+        return self.down(x)
+
+
+class SkipUpSample(nn.Module):
+    def __init__(self, cout: int, extra: int):
+        super().__init__()
+        self.up = nn.Sequential(Resize(2.0), _conv(cout + extra, cout, 1))
+
+    def forward(self, x, skip):
+        out = self.up(x)
+        out += skip
+        return out
+
+
+class ScaleUpSample(nn.Module):
+    def __init__(self, ch: int):
+        super().__init__()
+        self.scaleUp = nn.Sequential(Resize(2.0), _conv(ch, ch, 1))
+
+    def forward(self, x):
+        return self.scaleUp(x)
+
+
+class TailShuffle(nn.Module):
+    """3x3 conv to 12 channels, then pixel-shuffle x2 back to RGB (scales 1 and 2)."""
+
+    def __init__(self, cin: int):
+        super().__init__()
+        self.tail = _conv(cin, 12)
+
+    def forward(self, x):
+        return F.pixel_shuffle(self.tail(x), 2)
+
+
+class Encoder(nn.Module):
+    def __init__(self, wf: int, scale: int, vscale: int, act: nn.Module, csff: bool):
+        super().__init__()
+        w1, w2, w3 = wf, wf + scale, wf + scale + vscale
+        self.encoder_level1 = _resblocks(w1, act)
+        self.encoder_level2 = _resblocks(w2, act)
+        self.encoder_level3 = _resblocks(w3, act)
+        self.down12 = DownSample(w1, scale)
+        self.down23 = DownSample(w2, vscale)
+        self.csff = csff
+        if csff:
+            self.csff_enc1, self.csff_enc2, self.csff_enc3 = (_conv(w, w, 1) for w in (w1, w2, w3))
+            self.csff_dec1, self.csff_dec2, self.csff_dec3 = (_conv(w, w, 1) for w in (w1, w2, w3))
+
+    def forward(self, x, enc_prev=None, dec_prev=None):
+        fuse = enc_prev is not None and dec_prev is not None
+        e1 = self.encoder_level1(x)
+        if fuse:
+            e1 = e1 + self.csff_enc1(enc_prev[0]) + self.csff_dec1(dec_prev[0])
+        e2 = self.encoder_level2(self.down12(e1))
+        if fuse:
+            e2 = e2 + self.csff_enc2(enc_prev[1]) + self.csff_dec2(dec_prev[1])
+        e3 = self.encoder_level3(self.down23(e2))
+        if fuse:
+            e3 = e3 + self.csff_enc3(enc_prev[2]) + self.csff_dec3(dec_prev[2])
+        return [e1, e2, e3]
+
+
+class Decoder(nn.Module):
+    def __init__(self, wf: int, scale: int, vscale: int, act: nn.Module):
+        super().__init__()
+        w1, w2, w3 = wf, wf + scale, wf + scale + vscale
+        self.decoder_level1 = _resblocks(w1, act)
+        self.decoder_level2 = _resblocks(w2, act)
+        self.decoder_level3 = _resblocks(w3, act)
+        # "skip_attn" is the official name; it is a plain ResBlock (no attention).
+        self.skip_attn1 = ResBlock(w1, act)
+        self.skip_attn2 = ResBlock(w2, act)
+        self.up32 = SkipUpSample(w2, vscale)
+        self.up21 = SkipUpSample(w1, scale)
+
+    def forward(self, enc):
+        e1, e2, e3 = enc
+        d3 = self.decoder_level3(e3)
+        d2 = self.decoder_level2(self.up32(d3, self.skip_attn2(e2)))
+        d1 = self.decoder_level1(self.up21(d2, self.skip_attn1(e1)))
+        return [d1, d2, d3]
+
+
+def _up2(feats):
+    return [F.interpolate(f, scale_factor=2.0, mode="bilinear", align_corners=False) for f in feats]
+
+
+class MSSNet(nn.Module):
+    """The official DeblurNet; `wf, scale, vscale` give level widths wf / wf+scale / wf+scale+vscale."""
+
+    def __init__(self, wf: int = 54, scale: int = 42, vscale: int = 42):
+        super().__init__()
+        self.config = (wf, scale, vscale)
+        # One slope for the whole network, as in the official code: the same module object sits
+        # in every ResBlock, so state_dict() repeats it under 87 keys.
+        act = nn.PReLU()
+        # scale 1 (H/4 after the x0.5 resize and the unshuffle)
+        self.shallow_feat1 = nn.Sequential(_conv(12, wf), ResBlock(wf, act))
+        self.E1_1 = Encoder(wf, scale, vscale, act, csff=False)
+        self.D1_1 = Decoder(wf, scale, vscale, act)
+        self.tail1_1 = TailShuffle(wf)
+        # scale 2 (H/2, unshuffled full image)
+        self.shallow_feat2 = nn.Sequential(_conv(12, wf), ResBlock(wf, act))
+        self.up_scale1_feat = ScaleUpSample(wf)
+        self.fusion12 = _conv(wf * 2, wf)
+        self.E2_1 = Encoder(wf, scale, vscale, act, csff=True)
+        self.D2_1 = Decoder(wf, scale, vscale, act)
+        self.E2_2 = Encoder(wf, scale, vscale, act, csff=True)
+        self.D2_2 = Decoder(wf, scale, vscale, act)
+        self.tail2_1 = TailShuffle(wf)
+        self.tail2_2 = TailShuffle(wf)
+        # scale 3 (full resolution RGB)
+        self.shallow_feat3 = nn.Sequential(_conv(3, wf), ResBlock(wf, act))
+        self.up_scale2_feat = ScaleUpSample(wf)
+        self.fusion23 = _conv(wf * 2, wf)
+        self.E3_1 = Encoder(wf, scale, vscale, act, csff=True)
+        self.D3_1 = Decoder(wf, scale, vscale, act)
+        self.E3_2 = Encoder(wf, scale, vscale, act, csff=True)
+        self.D3_2 = Decoder(wf, scale, vscale, act)
+        self.E3_3 = Encoder(wf, scale, vscale, act, csff=True)
+        self.D3_3 = Decoder(wf, scale, vscale, act)
+        self.tail3_1 = _conv(wf, 3)
+        self.tail3_2 = _conv(wf, 3)
+        self.tail3_3 = _conv(wf, 3)
+
+    @property
+    def act(self) -> nn.PReLU:
+        return self.shallow_feat1[1].body[1]
+
+    # ------------------------------------------------------------------ forward passes
+    def forward(self, x: torch.Tensor, stages: int = 6) -> torch.Tensor:
+        """Restored image at input size; `stages < 6` exits early through that stage's tail."""
+        if not 1 <= int(stages) <= 6:
+            raise ValueError(f"stages must be 1..6, got {stages}")
+        out = self._run(x, last=int(stages), keep_all=False, timings=None)[-1]
+        if stages == 1:  # stage 1 restores the half-resolution image
+            out = F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return out
+
+    def forward_stages(self, x: torch.Tensor, timings: dict | None = None) -> list[torch.Tensor]:
+        """All six outputs in the official order [res1_1 (half res), res2_1, res2_2, res3_1,
+        res3_2, res3_3]; fills `timings["stage_1".."stage_6"]` (seconds) if a dict is given."""
+        return self._run(x, last=6, keep_all=True, timings=timings)
+
+    def _run(self, s3_blur, last: int, keep_all: bool, timings: dict | None):
+        h, w = s3_blur.shape[-2:]
+        if h % SIZE_MULTIPLE or w % SIZE_MULTIPLE:
+            raise ValueError(f"MSSNet needs H and W that are multiples of {SIZE_MULTIPLE}, got {h}x{w}")
+        outs: list[torch.Tensor] = []
+        clock = _StageClock(timings, s3_blur)
+
+        def emit(tail, feat, blur):
+            if keep_all or len(outs) + 1 == last:
+                outs.append(tail(feat) + blur)
+            else:
+                outs.append(None)
+            clock.tick(len(outs))
+            return len(outs) >= last
+
+        # scale 1: the official code resizes the image with align_corners=True here only.
+        s2_blur = F.interpolate(s3_blur, scale_factor=0.5, mode="bilinear", align_corners=True)
+        shfeat1 = self.shallow_feat1(F.pixel_unshuffle(s2_blur, 2))
+        e1 = self.E1_1(shfeat1)
+        d1 = self.D1_1(e1)
+        if emit(self.tail1_1, d1[0], s2_blur):
+            return outs
+        del shfeat1, s2_blur
+
+        # scale 2
+        shfeat2 = self.shallow_feat2(F.pixel_unshuffle(s3_blur, 2))
+        fused = self.fusion12(torch.cat([shfeat2, self.up_scale1_feat(d1[0])], 1))
+        del shfeat2
+        e, d = self.E2_1(fused, _up2(e1), _up2(d1)), None
+        del e1, d1, fused
+        d = self.D2_1(e)
+        if emit(self.tail2_1, d[0], s3_blur):
+            return outs
+        e = self.E2_2(d[0], e, d)
+        d = self.D2_2(e)
+        if emit(self.tail2_2, d[0], s3_blur):
+            return outs
+
+        # scale 3
+        shfeat3 = self.shallow_feat3(s3_blur)
+        fused = self.fusion23(torch.cat([shfeat3, self.up_scale2_feat(d[0])], 1))
+        del shfeat3
+        e = self.E3_1(fused, _up2(e), _up2(d))
+        del fused
+        for enc, dec, tail in ((None, self.D3_1, self.tail3_1),
+                               (self.E3_2, self.D3_2, self.tail3_2),
+                               (self.E3_3, self.D3_3, self.tail3_3)):
+            if enc is not None:
+                e = enc(d[0], e, d)
+            d = dec(e)
+            if emit(tail, d[0], s3_blur):
+                return outs
+        return outs
+
+
+class _StageClock:
+    """Per-stage wall time; synchronises CUDA so the numbers mean something."""
+
+    def __init__(self, timings: dict | None, ref: torch.Tensor):
+        self.timings = timings
+        self.cuda = ref.is_cuda
+        self.t = time.perf_counter() if timings is not None else 0.0
+
+    def tick(self, stage: int) -> None:
+        if self.timings is None:
+            return
+        if self.cuda:
+            torch.cuda.synchronize()
+        now = time.perf_counter()
+        self.timings[f"stage_{stage}"] = now - self.t
+        self.t = now
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Distinct parameters (the shared PReLU slope counts once)."""
+    return sum(p.numel() for p in model.parameters())
