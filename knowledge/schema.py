@@ -1,0 +1,126 @@
+"""Pydantic schema of the source cards: sources, facts, tasks, capabilities.
+
+Field-level checks live here; cross-card checks (unknown ids, duplicates, links) live in
+`knowledge.store`, which knows every card at once.
+"""
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SOURCE_ID = r"^[a-z0-9][a-z0-9-]*$"
+FACT_ID = r"^[a-z0-9][a-z0-9-]*\.[a-z0-9][a-z0-9-]*$"
+TASK_IDS = ("image-deblurring", "super-resolution", "feature-upsampling",
+            "dataset-expansion", "depth-reduction")
+WORKFLOW_STAGES = ("input", "preprocess", "model", "postprocess", "output")
+_URL = re.compile(r"^https?://[^\s<>\"']+$")
+
+
+class _Strict(BaseModel):
+    # Unknown keys are typos in hand-written cards: reject them instead of ignoring them.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Links(_Strict):
+    paper: str | None = None
+    arxiv: str | None = None
+    code: str | None = None
+    project: str | None = None
+    extra: list[str] = Field(default_factory=list)
+
+    @field_validator("paper", "arxiv", "code", "project")
+    @classmethod
+    def _one_url(cls, value: str | None) -> str | None:
+        if value is not None and not _URL.match(value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value
+
+    @field_validator("extra")
+    @classmethod
+    def _many_urls(cls, values: list[str]) -> list[str]:
+        for value in values:
+            cls._one_url(value)
+        return values
+
+    def urls(self) -> list[str]:
+        named = [self.paper, self.arxiv, self.code, self.project]
+        return [u for u in named if u] + list(self.extra)
+
+
+class Source(_Strict):
+    id: str = Field(pattern=SOURCE_ID)
+    title: str = Field(min_length=3)
+    short_name: str | None = None  # e.g. "MSSNet"; the title's first words otherwise
+    kind: Literal["model", "paper"]
+    authors: list[str] = Field(default_factory=list)
+    venue: str | None = None
+    year: int | None = Field(default=None, ge=1950, le=2100)
+    links: Links
+
+    def urls(self) -> list[str]:
+        return self.links.urls()
+
+    @property
+    def name(self) -> str:
+        return self.short_name or self.title.split(":")[0]
+
+    def best_url(self) -> str | None:
+        """The link to show first: code, then paper, then anything else."""
+        urls = [self.links.code, self.links.paper, self.links.arxiv, self.links.project]
+        return next((u for u in urls if u), (self.links.extra or [None])[0])
+
+
+class Fact(_Strict):
+    id: str = Field(pattern=FACT_ID)
+    source: str = Field(pattern=SOURCE_ID)
+    text: str = Field(min_length=10)
+    tags: list[str] = Field(default_factory=list)
+    origin: str = Field(min_length=3)  # where in the source: "CODE: model/MSSNet.py", "PAPER-ABS", ...
+    workflow: Literal["input", "preprocess", "model", "postprocess", "output"] | None = None
+    order: int = Field(default=0, ge=0)
+    kind: Literal["fact", "does-not", "not-known"] = "fact"
+
+    @field_validator("tags")
+    @classmethod
+    def _clean_tags(cls, tags: list[str]) -> list[str]:
+        for tag in tags:
+            if not re.match(r"^[a-z0-9][a-z0-9:.-]*$", tag):
+                raise ValueError(f"bad tag {tag!r} (lower-case words, '-' and ':' only)")
+        if len(set(tags)) != len(tags):
+            raise ValueError("duplicate tag")
+        return tags
+
+    def task_ids(self) -> list[str]:
+        return [t.split(":", 1)[1] for t in self.tags if t.startswith("task:")]
+
+
+class Task(_Strict):
+    id: str = Field(pattern=SOURCE_ID)
+    label: str
+    description: str
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Capability(_Strict):
+    source: str = Field(pattern=SOURCE_ID)
+    task: str = Field(pattern=SOURCE_ID)
+    role: Literal["primary", "with-preprocessing", "related"]
+    input: str
+    output: str
+    note: str = ""
+
+
+class SourceCard(_Strict):
+    """One file under knowledge/cards/: a source and the facts taken from it."""
+    source: Source
+    facts: list[dict] = Field(default_factory=list)  # validated one by one to name the failing id
+
+
+class TasksFile(_Strict):
+    tasks: list[Task]
+
+
+class CapabilitiesFile(_Strict):
+    capabilities: list[Capability]

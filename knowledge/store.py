@@ -1,0 +1,241 @@
+"""Load and validate the source cards into a KnowledgeBase.
+
+Cards are JSON files in one directory: one `<source-id>.json` per source plus `tasks.json`
+and `capabilities.json` (both optional in an imported directory: the packaged ones are used).
+Any problem raises KnowledgeError naming the file and the offending id.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from knowledge.errors import KnowledgeError
+from knowledge.schema import (TASK_IDS, WORKFLOW_STAGES, CapabilitiesFile, Capability, Fact,
+                              Source, SourceCard, Task, TasksFile)
+
+PACKAGE_CARDS = Path(__file__).resolve().parent / "cards"
+CANONICAL_LINKS = Path(__file__).resolve().parent / "canonical_links.json"
+SPECIAL_FILES = ("tasks.json", "capabilities.json")
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def default_cards_dir() -> Path:
+    """$EXPLAINER_CARDS (e.g. a directory made by `explainer kb import`), else the packaged cards."""
+    env = os.environ.get("EXPLAINER_CARDS")
+    return Path(env).expanduser() if env else PACKAGE_CARDS
+
+
+def urls_in(text: str) -> list[str]:
+    return [u.rstrip(".,;:") for u in _URL_IN_TEXT.findall(text)]
+
+
+class KnowledgeBase:
+    """Validated cards with the look-ups the agent needs."""
+
+    def __init__(self, sources: dict[str, Source], facts: list[Fact], tasks: dict[str, Task],
+                 capabilities: list[Capability], cards_dir: Path, digest: str):
+        self.sources = sources
+        self.facts = facts
+        self.tasks = tasks
+        self.capabilities = capabilities
+        self.cards_dir = cards_dir
+        self.digest = digest  # hash of every card file: keys the embedding cache
+        self._by_id = {f.id: f for f in facts}
+
+    def fact(self, fact_id: str) -> Fact:
+        try:
+            return self._by_id[fact_id]
+        except KeyError:
+            raise KnowledgeError(f"no fact with id {fact_id!r}") from None
+
+    def source(self, source_id: str) -> Source:
+        try:
+            return self.sources[source_id]
+        except KeyError:
+            known = ", ".join(sorted(self.sources))
+            raise KnowledgeError(f"no source with id {source_id!r} (known: {known})") from None
+
+    def facts_for(self, source_id: str) -> list[Fact]:
+        return [f for f in self.facts if f.source == source_id]
+
+    def facts_tagged(self, tag: str) -> list[Fact]:
+        return [f for f in self.facts if tag in f.tags]
+
+    def workflow(self, source_id: str) -> list[Fact]:
+        """The source's input -> model -> output steps, ordered by stage then order."""
+        steps = [f for f in self.facts_for(source_id) if f.workflow]
+        return sorted(steps, key=lambda f: (WORKFLOW_STAGES.index(f.workflow), f.order))
+
+    def capabilities_for(self, source_id: str | None = None, task_id: str | None = None) -> list[Capability]:
+        return [c for c in self.capabilities
+                if (source_id is None or c.source == source_id) and (task_id is None or c.task == task_id)]
+
+    def allowed_urls(self) -> set[str]:
+        return {u for s in self.sources.values() for u in s.urls()}
+
+    def allowed_titles(self) -> set[str]:
+        return {s.title for s in self.sources.values()} | {s.name for s in self.sources.values()}
+
+    def allowed_numbers(self) -> set[str]:
+        """Every number token in any card text, title or link: the only numbers an answer may state."""
+        texts = [f.text for f in self.facts]
+        for s in self.sources.values():
+            texts += [s.title, s.venue or "", str(s.year or ""), *s.urls(), *s.authors]
+        texts += [t.label + " " + t.description for t in self.tasks.values()]
+        texts += [c.input + " " + c.output + " " + c.note for c in self.capabilities]
+        numbers: set[str] = set()
+        for text in texts:
+            for token in _NUMBER.findall(text):
+                numbers.add(token)
+                numbers.add(token.replace(",", ""))  # "6,756,161" is also allowed as "6756161"
+        return numbers
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise KnowledgeError(f"{path.name}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
+    except OSError as exc:
+        raise KnowledgeError(f"{path}: cannot read card file ({exc.strerror})") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "card"
+    return f"{where}: {err['msg']}"
+
+
+def _canonical_links() -> dict[str, set[str]]:
+    table = json.loads(CANONICAL_LINKS.read_text(encoding="utf-8"))
+    return {sid: set(urls) for sid, urls in table.items()}
+
+
+def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Source, list[Fact]]:
+    raw = _read_json(path)
+    try:
+        card = SourceCard.model_validate(raw)
+    except ValidationError as exc:
+        raise KnowledgeError(f"{path.name}: malformed card: {_first_error(exc)}") from None
+    source = card.source
+    if path.stem != source.id:
+        raise KnowledgeError(f"{path.name}: source id {source.id!r} does not match the file name")
+    if source.id in canonical:
+        outside = [u for u in source.urls() if u not in canonical[source.id]]
+        if outside:
+            raise KnowledgeError(f"{path.name}: source {source.id!r} has a link outside its canonical "
+                                 f"links: {outside[0]}")
+    facts = []
+    for i, item in enumerate(card.facts):
+        fid = item.get("id", f"#{i}") if isinstance(item, dict) else f"#{i}"
+        if isinstance(item, dict):
+            item = {"source": source.id, **item}
+        try:
+            fact = Fact.model_validate(item)
+        except ValidationError as exc:
+            raise KnowledgeError(f"{path.name}: fact {fid}: {_first_error(exc)}") from None
+        if fact.source != source.id:
+            raise KnowledgeError(f"{path.name}: fact {fact.id} names source {fact.source!r}, "
+                                 f"but the file is {source.id!r}")
+        if not fact.id.startswith(source.id + "."):
+            raise KnowledgeError(f"{path.name}: fact id {fact.id!r} must start with '{source.id}.'")
+        for url in urls_in(fact.text):
+            if url not in source.urls():
+                raise KnowledgeError(f"{path.name}: fact {fact.id} links {url}, which is not one of "
+                                     f"the source's links")
+        facts.append(fact)
+    return source, facts
+
+
+def _load_tasks(path: Path) -> dict[str, Task]:
+    try:
+        parsed = TasksFile.model_validate(_read_json(path))
+    except ValidationError as exc:
+        raise KnowledgeError(f"{path.name}: malformed tasks: {_first_error(exc)}") from None
+    tasks: dict[str, Task] = {}
+    for task in parsed.tasks:
+        if task.id not in TASK_IDS:
+            raise KnowledgeError(f"{path.name}: unknown task id {task.id!r} (allowed: {', '.join(TASK_IDS)})")
+        if task.id in tasks:
+            raise KnowledgeError(f"{path.name}: duplicate task id {task.id!r}")
+        tasks[task.id] = task
+    return tasks
+
+
+def _load_capabilities(path: Path) -> list[Capability]:
+    try:
+        return list(CapabilitiesFile.model_validate(_read_json(path)).capabilities)
+    except ValidationError as exc:
+        raise KnowledgeError(f"{path.name}: malformed capabilities: {_first_error(exc)}") from None
+
+
+def _check_references(facts: list[Fact], sources: dict[str, Source], tasks: dict[str, Task],
+                      capabilities: list[Capability], cap_file: str) -> None:
+    for fact in facts:
+        for task_id in fact.task_ids():
+            if task_id not in tasks:
+                raise KnowledgeError(f"{fact.source}.json: fact {fact.id} has unknown task tag 'task:{task_id}'")
+    for cap in capabilities:
+        if cap.source not in sources:
+            raise KnowledgeError(f"{cap_file}: capability names unknown source id {cap.source!r}")
+        if cap.task not in tasks:
+            raise KnowledgeError(f"{cap_file}: capability names unknown task id {cap.task!r}")
+
+
+def _digest(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def load_knowledge_uncached(cards_dir: str | Path | None = None) -> KnowledgeBase:
+    directory = Path(cards_dir).expanduser() if cards_dir else default_cards_dir()
+    if not directory.is_dir():
+        raise KnowledgeError(f"cards directory not found: {directory}")
+    canonical = _canonical_links()
+    card_paths = sorted(p for p in directory.glob("*.json") if p.name not in SPECIAL_FILES)
+    if not card_paths:
+        raise KnowledgeError(f"no source cards (*.json) in {directory}")
+
+    sources: dict[str, Source] = {}
+    facts: list[Fact] = []
+    seen_facts: dict[str, str] = {}
+    for path in card_paths:
+        source, card_facts = _load_source_card(path, canonical)
+        if source.id in sources:
+            raise KnowledgeError(f"{path.name}: duplicate source id {source.id!r}")
+        sources[source.id] = source
+        for fact in card_facts:
+            if fact.id in seen_facts:
+                raise KnowledgeError(f"{path.name}: duplicate fact id {fact.id!r} (also in {seen_facts[fact.id]})")
+            seen_facts[fact.id] = path.name
+            facts.append(fact)
+
+    # An imported directory may hold only source cards: use the packaged vocabulary then.
+    tasks_path = directory / "tasks.json"
+    tasks = _load_tasks(tasks_path if tasks_path.exists() else PACKAGE_CARDS / "tasks.json")
+    cap_path = directory / "capabilities.json"
+    capabilities = _load_capabilities(cap_path) if cap_path.exists() else []
+    _check_references(facts, sources, tasks, capabilities, cap_path.name)
+
+    used = card_paths + [p for p in (tasks_path, cap_path) if p.exists()]
+    return KnowledgeBase(sources, facts, tasks, capabilities, directory, _digest(used))
+
+
+@lru_cache(maxsize=8)
+def _cached(directory: str) -> KnowledgeBase:
+    return load_knowledge_uncached(directory)
+
+
+def load_knowledge(cards_dir: str | Path | None = None) -> KnowledgeBase:
+    """Validated knowledge base for `cards_dir` (default: $EXPLAINER_CARDS or the packaged cards), cached."""
+    directory = Path(cards_dir).expanduser() if cards_dir else default_cards_dir()
+    return _cached(str(directory.resolve()))
