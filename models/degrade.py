@@ -1,0 +1,350 @@
+"""Batched, seeded image degradations as torch ops (training pairs and evaluation inputs).
+
+Every function works on a whole batch (B,3,H,W) in [0,1] with per-sample parameters held in
+tensors, so a batch is degraded on the training device without per-sample Python loops. The
+random draws come from one `torch.Generator`, so a seed reproduces the batch exactly.
+
+The main degradation is the softness of an enlarged picture: resize down by a factor in [2, 4]
+with one of several kernels, then back up with bicubic. Resampling is written as batched matrix
+products with PIL's conventions (pixel centres, antialiasing when shrinking, kernel clipped at the
+border and renormalised), so `resize_down_up(x, 2, "bicubic")` matches PIL's
+`img.resize(half, BICUBIC).resize(full, BICUBIC)` in float.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+# Kernel ids, in the order of `_resample_weights`.
+KERNELS = ("bicubic", "bilinear", "area", "lanczos", "gaussian")
+_SUPPORT = {"bicubic": 2.0, "bilinear": 1.0, "area": 0.5, "lanczos": 3.0, "gaussian": 1.5}
+
+
+@dataclass(frozen=True)
+class DegradeSettings:
+    """Probabilities and ranges of the random degradation mix used for training."""
+
+    p_resize: float = 0.7
+    scale_range: tuple[float, float] = (2.0, 4.0)
+    p_blur: float = 0.25            # mild anisotropic Gaussian or defocus disk
+    gaussian_sigma: tuple[float, float] = (0.4, 1.6)
+    defocus_radius: tuple[float, float] = (0.8, 2.5)
+    p_shake: float = 0.2            # short camera-shake trajectory
+    shake_length: tuple[float, float] = (3.0, 11.0)
+    p_noise: float = 0.4            # signal-dependent sensor noise
+    noise_sigma: tuple[float, float] = (0.002, 0.03)
+    p_jpeg: float = 0.25
+    jpeg_quality: tuple[float, float] = (40.0, 95.0)
+    kernel_size: int = 15           # blur kernels (odd)
+
+
+# ---------------------------------------------------------------- resampling (resize down/up)
+
+def _cubic(t: torch.Tensor, a: float = -0.5) -> torch.Tensor:
+    t = t.abs()
+    near = ((a + 2) * t - (a + 3)) * t * t + 1
+    far = (((t - 5) * t + 8) * t - 4) * a
+    return torch.where(t < 1, near, torch.where(t < 2, far, torch.zeros_like(t)))
+
+
+def _resample_weights(t: torch.Tensor, kind: torch.Tensor) -> torch.Tensor:
+    """Kernel value at distance t (in kernel units) for each sample's kernel id (kind: B)."""
+    lanczos = torch.where(t.abs() < 3, torch.sinc(t) * torch.sinc(t / 3), torch.zeros_like(t))
+    values = torch.stack([
+        _cubic(t),
+        (1 - t.abs()).clamp_min(0),
+        ((t >= -0.5) & (t < 0.5)).to(t.dtype),
+        lanczos,
+        torch.exp(-0.5 * (t / 0.5) ** 2) * (t.abs() < 1.5),  # "slightly blurred": sigma 0.5·scale
+    ])
+    index = kind.view(1, -1, *([1] * (t.dim() - 1))).expand(1, *t.shape)
+    return values.gather(0, index).squeeze(0)
+
+
+def resample_matrix(n_out: torch.Tensor, n_in: torch.Tensor, out_canvas: int, in_canvas: int,
+                    kind: torch.Tensor) -> torch.Tensor:
+    """(B, out_canvas, in_canvas) matrices resampling a 1-D signal of n_in valid samples to n_out.
+
+    PIL's convention: output i is centred at (i + 0.5)·scale in input coordinates, the kernel is
+    stretched by the scale when shrinking (antialias), clipped at the border and renormalised.
+    Rows past n_out and columns past n_in are zero, so images of different sizes share a canvas.
+    """
+    dtype = torch.float64
+    n_out = n_out.to(dtype)
+    n_in = n_in.to(dtype)
+    scale = (n_in / n_out).view(-1, 1, 1)
+    stretch = scale.clamp_min(1.0)
+    i = torch.arange(out_canvas, dtype=dtype, device=n_out.device).view(1, -1, 1)
+    x = torch.arange(in_canvas, dtype=dtype, device=n_out.device).view(1, 1, -1)
+    centre = (i + 0.5) * scale
+    t = (x + 0.5 - centre) / stretch
+    w = _resample_weights(t, kind)
+    valid = (x < n_in.view(-1, 1, 1)) & (i < n_out.view(-1, 1, 1))
+    w = torch.where(valid, w, torch.zeros_like(w))
+    total = w.sum(-1, keepdim=True)
+    w = torch.where(total.abs() > 1e-12, w / total, torch.zeros_like(w))
+    return w.to(torch.float32)
+
+
+def resize_down_up(x: torch.Tensor, factor, kernel="bicubic", noise_sigma=None,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    """Shrink each image by its factor with its kernel, then enlarge back with bicubic.
+
+    factor: float or (B,) tensor (> 1); kernel: name or (B,) tensor of ids into KERNELS.
+    The small image has round(H / factor) × round(W / factor) pixels, as a person would save it.
+    noise_sigma (with generator) adds sensor noise at the small size, so it is enlarged too.
+    """
+    b, _, h, w = x.shape
+    dev = x.device
+    factor = torch.as_tensor(factor, dtype=torch.float64, device=dev).expand(b)
+    if isinstance(kernel, str):
+        kernel = torch.full((b,), KERNELS.index(kernel), dtype=torch.long, device=dev)
+    kernel = kernel.to(dev)
+    small_h = torch.round(h / factor).clamp_min(1)
+    small_w = torch.round(w / factor).clamp_min(1)
+    canvas_h, canvas_w = int(small_h.max()), int(small_w.max())
+    full_h = torch.full_like(small_h, h)
+    full_w = torch.full_like(small_w, w)
+    bicubic = torch.zeros_like(kernel)
+    down_y = resample_matrix(small_h, full_h, canvas_h, h, kernel).unsqueeze(1)
+    down_x = resample_matrix(small_w, full_w, canvas_w, w, kernel).unsqueeze(1)
+    small = down_y @ x.float() @ down_x.transpose(-1, -2)
+    if noise_sigma is not None:
+        small = add_noise(small, noise_sigma, generator)
+    up_y = resample_matrix(full_h, small_h, h, canvas_h, bicubic).unsqueeze(1)
+    up_x = resample_matrix(full_w, small_w, w, canvas_w, bicubic).unsqueeze(1)
+    return up_y @ small @ up_x.transpose(-1, -2)
+
+
+# ---------------------------------------------------------------- blur kernels
+
+def _grid(size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    r = torch.arange(size, dtype=torch.float32, device=device) - (size - 1) / 2
+    return r.view(1, -1, 1).expand(1, size, size), r.view(1, 1, -1).expand(1, size, size)
+
+
+def gaussian_kernels(sigma_x, sigma_y, angle, size: int = 15) -> torch.Tensor:
+    """(B,size,size) anisotropic Gaussian kernels; angle in radians."""
+    sigma_x, sigma_y, angle = (torch.as_tensor(v, dtype=torch.float32).view(-1, 1, 1)
+                               for v in (sigma_x, sigma_y, angle))
+    yy, xx = _grid(size, sigma_x.device)
+    c, s = torch.cos(angle), torch.sin(angle)
+    u = c * xx + s * yy
+    v = -s * xx + c * yy
+    k = torch.exp(-0.5 * ((u / sigma_x) ** 2 + (v / sigma_y) ** 2))
+    return k / k.sum((-1, -2), keepdim=True)
+
+
+def disk_kernels(radius, size: int = 15) -> torch.Tensor:
+    """(B,size,size) defocus disks with an antialiased rim."""
+    radius = torch.as_tensor(radius, dtype=torch.float32).view(-1, 1, 1)
+    yy, xx = _grid(size, radius.device)
+    k = (radius + 0.5 - torch.sqrt(xx ** 2 + yy ** 2)).clamp(0, 1)
+    return k / k.sum((-1, -2), keepdim=True)
+
+
+def trajectory_kernels(points: torch.Tensor, size: int = 15) -> torch.Tensor:
+    """(B,size,size) motion kernels from trajectories (B,T,2) of (x, y) offsets in pixels.
+
+    Each point is splatted bilinearly (scatter_add), so sub-pixel paths stay smooth.
+    """
+    b, t, _ = points.shape
+    pos = (points - points.mean(1, keepdim=True) + (size - 1) / 2).clamp(0, size - 1.001)
+    x0 = pos[..., 0].floor()
+    y0 = pos[..., 1].floor()
+    fx = pos[..., 0] - x0
+    fy = pos[..., 1] - y0
+    k = torch.zeros(b, size * size, dtype=torch.float32, device=points.device)
+    for dy, dx, wgt in ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)),
+                        (1, 0, (1 - fx) * fy), (1, 1, fx * fy)):  # the 4 bilinear corners
+        idx = ((y0 + dy) * size + (x0 + dx)).long()
+        k.scatter_add_(1, idx, wgt.float())
+    k = k.view(b, size, size)
+    return k / k.sum((-1, -2), keepdim=True)
+
+
+def line_motion_kernel(length: float = 9.0, angle_deg: float = 30.0, size: int = 15) -> torch.Tensor:
+    """(1,size,size) straight motion blur: the fixed evaluation kernel."""
+    t = torch.linspace(-0.5, 0.5, 64).view(1, -1, 1)
+    a = math.radians(angle_deg)
+    direction = torch.tensor([math.cos(a), math.sin(a)]).view(1, 1, 2)
+    return trajectory_kernels(t * length * direction, size)
+
+
+def shake_kernels(generator: torch.Generator, batch: int, length_range=(3.0, 11.0),
+                  size: int = 15, steps: int = 32) -> torch.Tensor:
+    """(B,size,size) short random camera-shake paths: a smoothly turning random walk."""
+    dev = generator.device
+    heading = torch.rand(batch, 1, generator=generator, device=dev) * 2 * math.pi
+    turn = torch.randn(batch, steps, generator=generator, device=dev) * 0.35
+    angle = heading + torch.cumsum(turn, 1)
+    step = torch.stack([torch.cos(angle), torch.sin(angle)], -1)
+    path = torch.cumsum(step, 1)
+    # scale each path to its target length (in pixels)
+    seg = (path[:, 1:] - path[:, :-1]).norm(dim=-1).sum(1).clamp_min(1e-6)
+    lo, hi = length_range
+    length = lo + (hi - lo) * torch.rand(batch, generator=generator, device=dev)
+    path = path * (length / seg).view(-1, 1, 1)
+    return trajectory_kernels(path, size)
+
+
+def blur(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+    """Convolve each image with its own kernel (B,k,k) (or one kernel (1,k,k)), reflect padding."""
+    b, c, h, w = x.shape
+    kernels = kernels.to(x.device, torch.float32).expand(b, -1, -1)
+    size = kernels.shape[-1]
+    pad = size // 2
+    mode = "reflect" if min(h, w) > pad else "replicate"
+    xp = F.pad(x.reshape(1, b * c, h, w), (pad, pad, pad, pad), mode=mode)
+    # conv2d is a correlation: flip so this is a true convolution (matters for asymmetric paths)
+    weight = kernels.flip(-1, -2).repeat_interleave(c, 0).unsqueeze(1)
+    return F.conv2d(xp, weight, groups=b * c).view(b, c, h, w)
+
+
+# ---------------------------------------------------------------- noise and JPEG
+
+def add_noise(x: torch.Tensor, sigma, generator: torch.Generator) -> torch.Tensor:
+    """Signal-dependent sensor noise: std = sigma · sqrt(0.25 + 0.75 · x) per pixel (shot + read)."""
+    sigma = torch.as_tensor(sigma, dtype=torch.float32, device=x.device).reshape(-1, 1, 1, 1)
+    noise = torch.randn(x.shape, generator=generator, device=generator.device).to(x.device)
+    return x + noise * sigma * torch.sqrt(0.25 + 0.75 * x.clamp(0, 1))
+
+
+_LUMA_Q = torch.tensor([
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=torch.float32)
+_CHROMA_Q = torch.tensor([
+    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
+    24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32, dtype=torch.float32)
+
+
+def _dct_matrix(device) -> torch.Tensor:
+    n = torch.arange(8, dtype=torch.float32, device=device)
+    d = torch.cos((2 * n.view(1, -1) + 1) * n.view(-1, 1) * math.pi / 16) * math.sqrt(2 / 8)
+    d[0] /= math.sqrt(2)
+    return d
+
+
+def jpeg(x: torch.Tensor, quality) -> torch.Tensor:
+    """Baseline JPEG round trip per image (B,) quality 1..100: YCbCr, 4:2:0, 8×8 DCT, IJG tables."""
+    b, _, h, w = x.shape
+    dev = x.device
+    quality = torch.as_tensor(quality, dtype=torch.float32, device=dev).reshape(-1).expand(b)
+    ph, pw = (-h) % 16, (-w) % 16
+    x = F.pad(x.float(), (0, pw, 0, ph), mode="replicate") * 255
+    r, g, bl = x[:, 0], x[:, 1], x[:, 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * bl
+    cb = -0.168736 * r - 0.331264 * g + 0.5 * bl + 128
+    cr = 0.5 * r - 0.418688 * g - 0.081312 * bl + 128
+    chroma = F.avg_pool2d(torch.stack([cb, cr], 1), 2)
+    q = quality.clamp(1, 100)
+    scale = torch.where(q < 50, 5000 / q, 200 - 2 * q).view(-1, 1, 1, 1, 1)
+    d = _dct_matrix(dev)
+
+    def code(plane: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        n, c, hh, ww = plane.shape
+        t = ((table.to(dev).view(8, 8) * scale + 50) / 100).floor().clamp(1, 255)
+        blocks = (plane - 128).view(n, c, hh // 8, 8, ww // 8, 8).transpose(3, 4)
+        coef = d @ blocks @ d.T
+        t = t.view(n, 1, 1, 1, 8, 8)
+        coef = torch.round(coef / t) * t
+        out = d.T @ coef @ d
+        return out.transpose(3, 4).reshape(n, c, hh, ww) + 128
+
+    y = code(y.unsqueeze(1), _LUMA_Q)[:, 0]
+    chroma = F.interpolate(code(chroma, _CHROMA_Q), scale_factor=2, mode="bilinear",
+                           align_corners=False)
+    cb, cr = chroma[:, 0] - 128, chroma[:, 1] - 128
+    rgb = torch.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], 1)
+    return (rgb / 255)[..., :h, :w]
+
+
+def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
+    """Clip to [0,1] and round to 8-bit levels, as a saved picture is."""
+    return torch.round(x.clamp(0, 1) * 255) / 255
+
+
+# ---------------------------------------------------------------- the random training mix
+
+def _uniform(generator, batch, lo_hi) -> torch.Tensor:
+    lo, hi = lo_hi
+    return lo + (hi - lo) * torch.rand(batch, generator=generator, device=generator.device)
+
+
+def degrade(hr: torch.Tensor, generator: torch.Generator,
+            settings: DegradeSettings = DegradeSettings()) -> torch.Tensor:
+    """Random degradation of a batch (B,3,H,W) in [0,1]; returns the degraded batch, 8-bit levels.
+
+    Order, each step applied to a random subset of the batch: blur (Gaussian or defocus, or camera
+    shake) → shrink with a random kernel by a factor in [2, 4], sensor noise at the small size,
+    bicubic enlargement (samples that are not resized get the noise at full size) → JPEG.
+    All random draws come from `generator`, in a fixed order, so one seed gives one batch.
+    """
+    s = settings
+    b = hr.shape[0]
+    dev = hr.device
+    g = generator
+
+    def chance(p):
+        return (torch.rand(b, generator=g, device=g.device) < p).to(dev)
+
+    def to_dev(t):
+        return t.to(dev)
+
+    # --- blur: one kernel per sample (identity where not chosen)
+    size = s.kernel_size
+    use_blur, use_shake = chance(s.p_blur), chance(s.p_shake)
+    use_disk = chance(0.4)
+    sx, sy = _uniform(g, b, s.gaussian_sigma), _uniform(g, b, s.gaussian_sigma)
+    theta = _uniform(g, b, (0.0, math.pi))
+    radius = _uniform(g, b, s.defocus_radius)
+    k_blur = torch.where(to_dev(use_disk).view(-1, 1, 1), disk_kernels(to_dev(radius), size),
+                         gaussian_kernels(to_dev(sx), to_dev(sy), to_dev(theta), size))
+    k_shake = shake_kernels(g, b, s.shake_length, size).to(dev)
+    identity = torch.zeros(1, size, size, device=dev)
+    identity[0, size // 2, size // 2] = 1
+    kernels = torch.where(use_shake.view(-1, 1, 1), k_shake,
+                          torch.where(use_blur.view(-1, 1, 1), k_blur, identity))
+    x = hr.float()
+    if bool((use_blur | use_shake).any()):
+        x = torch.where((use_blur | use_shake).view(-1, 1, 1, 1), blur(x, kernels), x)
+
+    # --- resize down (random kernel, factor) with noise at the small size, then bicubic up
+    use_resize = chance(s.p_resize)
+    factor = to_dev(_uniform(g, b, s.scale_range)).double()
+    kind = to_dev(torch.randint(len(KERNELS), (b,), generator=g, device=g.device))
+    use_noise = chance(s.p_noise)
+    sigma = to_dev(_uniform(g, b, s.noise_sigma)) * use_noise
+    resized = resize_down_up(x, factor, kind, sigma, g)
+    noisy = add_noise(x, sigma, g)
+    x = torch.where(use_resize.view(-1, 1, 1, 1), resized, noisy)
+
+    # --- JPEG
+    use_jpeg = chance(s.p_jpeg)
+    quality = to_dev(_uniform(g, b, s.jpeg_quality)).round()
+    if bool(use_jpeg.any()):
+        x = torch.where(use_jpeg.view(-1, 1, 1, 1), jpeg(x.clamp(0, 1), quality), x)
+    return quantize_8bit(x)
+
+
+# ---------------------------------------------------------------- fixed evaluation degradations
+
+EVAL_MOTION_NOISE = 0.01   # std of the Gaussian noise added after the fixed motion blur
+
+
+def eval_degradation(hr: torch.Tensor, kind: str, seed: int = 0) -> torch.Tensor:
+    """The fixed evaluation inputs: "x2"/"x4" = shrink with bicubic then enlarge with bicubic;
+    "motion" = 9-px straight motion blur at 30° plus Gaussian noise (std 0.01, seeded). 8-bit."""
+    if kind in ("x2", "x4"):
+        return quantize_8bit(resize_down_up(hr, float(kind[1]), "bicubic"))
+    if kind == "motion":
+        g = torch.Generator(device=hr.device).manual_seed(seed)
+        blurred = blur(hr.float(), line_motion_kernel().to(hr.device))
+        noise = torch.randn(hr.shape, generator=g, device=hr.device)
+        return quantize_8bit(blurred + EVAL_MOTION_NOISE * noise)
+    raise ValueError(f"unknown evaluation degradation {kind!r}")
