@@ -1,0 +1,65 @@
+"""The Answer: the JSON contract of design.md, as pydantic models.
+
+`Answer.model_dump(mode="json")` (or `to_json()`) is exactly the object `explainer ask --format json`
+prints. Rendering-only extras (claim illustrations, the demo) are excluded from that dump so the
+contract stays fixed.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+WorkflowStage = Literal["input", "preprocess", "model", "postprocess", "output"]
+WORKFLOW_STAGES: tuple[str, ...] = ("input", "preprocess", "model", "postprocess", "output")
+
+
+class TaskRef(BaseModel):
+    id: str
+    label: str
+
+
+class WorkflowStep(BaseModel):
+    stage: WorkflowStage
+    text: str
+    sources: list[str]
+
+
+class Claim(BaseModel):
+    text: str
+    sources: list[str]
+
+
+class SourceRef(BaseModel):
+    id: str
+    title: str
+    url: str
+
+
+class Answer(BaseModel):
+    question: str
+    abstained: bool
+    task: TaskRef | None = None
+    workflow: list[WorkflowStep] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+    caveats: list[str] = Field(default_factory=list)
+
+    # Rendering extras, not part of the JSON contract.
+    # claim index -> names of demo artefacts ("crops", "stages", "spectrum") that illustrate it
+    illustrations: dict[int, list[str]] = Field(default_factory=dict, exclude=True)
+    # how many leading claims describe the task (shown under "the task you are performing")
+    task_claim_count: int = Field(default=0, exclude=True)
+    # questions the sources can answer (offered when abstaining)
+    suggestions: list[str] = Field(default_factory=list, exclude=True)
+    # the live demo's artefacts and measurements (agent.demo.DemoReport), shown in its own section
+    demo: Any = Field(default=None, exclude=True)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=indent, ensure_ascii=False)
+
+    def cited_source_ids(self) -> set[str]:
+        ids = {s for c in self.claims for s in c.sources}
+        ids.update(s for w in self.workflow for s in w.sources)
+        return ids

@@ -1,0 +1,242 @@
+"""`explainer chat`: a REPL with history and line editing (prompt_toolkit on a terminal, plain input otherwise).
+
+/attach stages a picture without firing a turn; the next question (or /demo) runs MSSNet on it.
+Ctrl-C stops a running demo or answer and returns to the prompt; Ctrl-D or /quit leaves.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+from agent.errors import AgentError
+from agent.textsafe import clean_line
+
+HELP = """Commands:
+  /help            this list
+  /attach PATH     stage a picture; the next question uses it (nothing runs yet)
+  /demo            run MSSNet on the staged picture now (Ctrl-C stops it)
+  /save PATH       save the conversation as Markdown, with its images beside it
+  /sources         the sources I may cite, with links
+  /quit            leave (Ctrl-D also works)
+Anything else is a question, e.g. "How does MSSNet keep fine detail?\""""
+
+
+def _history_file() -> Path | None:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    path = Path(base) / "explainer" / "chat_history"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(exist_ok=True)
+        return path
+    except OSError:
+        return None
+
+
+class Chat:
+    def __init__(self, image: str | None = None, out_dir: Path = Path("out"), demo_options: dict | None = None,
+                 stdin=None, stdout=None):
+        from agent.render import make_console
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.console = make_console(self.stdout)
+        self.out_dir = Path(out_dir)
+        self.demo_options = demo_options or {}
+        self.staged: Path | None = None
+        self.demo = None              # the last demo run on the staged picture
+        self.turns: list = []         # answers, in order
+        self.kb = None
+        self.retriever = None
+        if image:
+            self._attach(image)
+
+    # -- input ------------------------------------------------------------------------------------
+    def _reader(self):
+        interactive = self.stdin.isatty() and self.stdout.isatty()
+        if interactive:
+            from prompt_toolkit import PromptSession
+            from prompt_toolkit.history import FileHistory, InMemoryHistory
+            path = _history_file()
+            session = PromptSession(history=FileHistory(str(path)) if path else InMemoryHistory())
+            return lambda: session.prompt("explainer> ")
+
+        def plain() -> str:
+            self.stdout.write("explainer> ")
+            self.stdout.flush()
+            line = self.stdin.readline()
+            if not line:
+                raise EOFError
+            return line
+
+        return plain
+
+    def run(self) -> int:
+        self.console.print("MSSNet explainer chat. Ask a question, or /help. Answers use only the provided sources.")
+        if self.staged:
+            self.console.print(f"Staged picture: {self.staged.name} (the next question or /demo uses it)")
+        read = self._reader()
+        self._load_knowledge()
+        while True:
+            try:
+                line = read()
+            except KeyboardInterrupt:
+                self.console.print("(Ctrl-C: type /quit or press Ctrl-D to leave)")
+                continue
+            except EOFError:
+                self.console.print("bye")
+                return 0
+            line = clean_line(line)
+            if not line:
+                continue
+            try:
+                if line.startswith("/"):
+                    if self._command(line) == "quit":
+                        self.console.print("bye")
+                        return 0
+                else:
+                    self._ask(line)
+            except KeyboardInterrupt:
+                self.console.print("[yellow]stopped[/yellow] (the chat goes on)")
+            except AgentError as exc:
+                self.console.print(f"error: {exc}", markup=False)
+            except Exception as exc:  # noqa: BLE001 - models/knowledge user errors stay one line
+                if _is_user_error(exc):
+                    self.console.print(f"error: {exc}", markup=False)
+                else:
+                    raise
+
+    def _load_knowledge(self) -> None:
+        from agent.compose import load_default_kb
+        self.kb = load_default_kb()
+        from knowledge.retriever import EvidenceRetriever
+        self.retriever = EvidenceRetriever(kb=self.kb, dense="auto")
+        warm = getattr(self.retriever, "warm_up", None)
+        if callable(warm):
+            warm()
+
+    # -- commands ---------------------------------------------------------------------------------
+    def _command(self, line: str) -> str | None:
+        try:
+            parts = shlex.split(line)
+        except ValueError:
+            parts = line.split()
+        name, args = parts[0].lower(), parts[1:]
+        if name in ("/quit", "/exit", "/q"):
+            return "quit"
+        if name == "/help":
+            self.console.print(HELP, markup=False)
+        elif name == "/attach":
+            if not args:
+                raise AgentError("usage: /attach PATH")
+            self._attach(" ".join(args))
+        elif name == "/demo":
+            self._run_demo()
+            if self.demo is not None:
+                from agent.render import demo_renderable
+                self.console.print(demo_renderable(self.demo, self.console))
+        elif name == "/save":
+            if not args:
+                raise AgentError("usage: /save PATH.md [--force]")
+            force = "--force" in args
+            target = [a for a in args if a != "--force"]
+            path = self.save(Path(" ".join(target)), force=force)
+            self.console.print(f"saved {path}", markup=False)
+        elif name == "/sources":
+            self._sources()
+        else:
+            raise AgentError(f"unknown command {clean_line(name)} (type /help)")
+        return None
+
+    def _attach(self, raw: str) -> None:
+        path = Path(clean_line(raw)).expanduser()
+        if not path.is_file():
+            raise AgentError(f"no such image file: {clean_line(raw)}")
+        self.staged, self.demo = path, None
+        self.console.print(f"attached {clean_line(path.name)}: ask your question (it will use the picture) "
+                           "or type /demo to run MSSNet on it now", markup=False)
+
+    def _run_demo(self) -> None:
+        if self.staged is None:
+            raise AgentError("no picture attached: /attach PATH first")
+        from agent.demo import run_demo, unique_dir
+        from agent.commands import _safe_stem
+        out = unique_dir(self.out_dir, f"demo-{_safe_stem(self.staged)}")
+        self.console.print(f"running MSSNet on {clean_line(self.staged.name)} (Ctrl-C stops it)…", markup=False)
+        try:
+            self.demo = run_demo(self.staged, out, console=self.console, **self.demo_options)
+        except KeyboardInterrupt:
+            shutil.rmtree(out, ignore_errors=True)
+            self.console.print("demo stopped; the chat goes on", markup=False)
+            self.demo = None
+
+    def _ask(self, question: str) -> None:
+        from agent.compose import answer_question
+        from agent.render import render_terminal
+        if self.staged is not None and self.demo is None:
+            try:
+                self._run_demo()
+            except Exception as exc:  # noqa: BLE001 - no weights etc.: answer anyway, say why
+                if not (_is_user_error(exc) or isinstance(exc, AgentError)):
+                    raise
+                self.console.print(f"(demo skipped: {exc})", markup=False)
+        answer = answer_question(question, kb=self.kb, retriever=self.retriever, demo=self.demo)
+        self.turns.append(answer)
+        render_terminal(answer, self.console, self.kb)
+
+    def _sources(self) -> None:
+        from rich.table import Table
+        from rich.style import Style
+        from rich.text import Text
+        table = Table(title="Sources I may cite", title_justify="left")
+        table.add_column("id")
+        table.add_column("title")
+        table.add_column("links")
+        for sid, src in self.kb.sources.items():
+            links = Text()
+            for k, url in enumerate(src.urls()):
+                links.append(("\n" if k else "") + url, style=Style(link=url))
+            table.add_row(sid, src.title, links)
+        self.console.print(table)
+
+    # -- saving -----------------------------------------------------------------------------------
+    def save(self, path: Path, force: bool = False) -> Path:
+        """The conversation as Markdown; demo images are copied next to it and linked relatively."""
+        from agent.render import render_markdown
+        if path.suffix.lower() != ".md":
+            path = path.with_suffix(".md")
+        if path.exists() and not force:
+            raise AgentError(f"{clean_line(str(path))} already exists (/save {clean_line(str(path))} --force)")
+        if not self.turns:
+            raise AgentError("nothing to save yet: ask a question first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        assets = path.parent / f"{path.stem}_assets"
+        parts = ["# Conversation with the MSSNet explainer\n"]
+        for n, answer in enumerate(self.turns, 1):
+            links = {}
+            if answer.demo is not None:
+                turn_dir = assets / f"turn{n}"
+                turn_dir.mkdir(parents=True, exist_ok=True)
+                for name, file in answer.demo.files.items():
+                    dest = turn_dir / Path(file).name
+                    shutil.copyfile(file, dest)
+                    links[name] = os.path.relpath(dest, path.parent).replace(os.sep, "/")
+            md = render_markdown(answer, self.kb, heading_level=2, title=f"Question {n}",
+                                 demo_links={k: links[v] for k, v in (("crops", "after_crop"), ("stages", "stages"),
+                                                                     ("spectrum", "spectrum")) if v in links})
+            parts.append(md)
+            if links:
+                parts.append("### Live demo images\n\n" + "\n".join(
+                    f"- ![{name}]({link})" for name, link in links.items()) + "\n")
+        path.write_text("\n".join(parts), encoding="utf-8")
+        return path
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    from agent.errors import AgentError as _A
+    from knowledge.errors import KnowledgeError
+    types: list[type] = [_A, KnowledgeError]
+    if "models.errors" in sys.modules:
+        types.append(sys.modules["models.errors"].ModelError)
+    return isinstance(exc, tuple(types))

@@ -1,0 +1,93 @@
+"""`explainer ask | chat | report`: argument definitions here, work in the modules they call.
+
+Module-level imports stay light (no torch, no embeddings): `ask` must answer within 1.5 s.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from agent.errors import AgentError
+
+
+def _add_demo_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--image", metavar="PATH", help="run the live MSSNet demo on this picture")
+    p.add_argument("--weights", metavar="NAME|PATH", help="bundled weights name or an official .pt/.pth "
+                   "or our .safetensors (default: the bundled default weights)")
+    p.add_argument("--upscale", type=int, choices=(1, 2, 3, 4), default=1,
+                   help="enlarge with bicubic first (MSSNet keeps the size), default 1")
+    p.add_argument("--reference", metavar="PATH", help="sharp reference picture for PSNR/SSIM")
+    p.add_argument("--self-test", action="store_true",
+                   help="degrade the picture (x2 down, bicubic up) first and score against the original")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    p.add_argument("--tile", type=int, default=None, metavar="N", help="tile size for large pictures")
+
+
+def add_parsers(sub) -> None:
+    ask = sub.add_parser("ask", help="answer one question from the sources",
+                         description="Answer a question about image-restoration AI using only the provided sources.")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
+    ask.add_argument("--out", metavar="DIR", default="out",
+                     help="where demo files go when --image is given (a new folder each run; default out/)")
+    _add_demo_options(ask)
+    ask.set_defaults(run=run_ask)
+
+    chat = sub.add_parser("chat", help="interactive chat (/help for commands)")
+    _add_demo_options(chat)
+    chat.add_argument("--out", metavar="DIR", default="out", help="where demo files go (default out/)")
+    chat.set_defaults(run=run_chat)
+
+    report = sub.add_parser("report", help="write a Markdown report with the demo's images")
+    report.add_argument("question")
+    report.add_argument("-o", "--output", required=True, metavar="DIR/report.md")
+    report.add_argument("--force", action="store_true", help="replace an existing report")
+    _add_demo_options(report)
+    report.set_defaults(run=run_report)
+
+
+def demo_options(args) -> dict:
+    return dict(weights=args.weights, upscale=args.upscale, reference=args.reference,
+                self_test=args.self_test, device=args.device, precision=args.precision, tile=args.tile)
+
+
+def run_ask(args) -> int:
+    from agent.compose import answer_question
+    from agent.textsafe import clean_line
+
+    if not clean_line(args.question or ""):
+        raise AgentError("the question is empty: explainer ask \"How does MSSNet keep fine detail?\"")
+    demo = None
+    if args.image:
+        from agent.demo import run_demo, unique_dir
+        from agent.render import make_console
+        image = Path(args.image)
+        if not image.is_file():
+            raise AgentError(f"no such image file: {clean_line(args.image)}")
+        out = unique_dir(Path(args.out), f"demo-{_safe_stem(image)}")
+        progress_console = make_console(sys.stderr) if sys.stderr.isatty() else None
+        demo = run_demo(image, out, console=progress_console, **demo_options(args))
+    answer = answer_question(args.question, demo=demo)
+    from agent.render import render
+    render(answer, args.format)
+    return 0
+
+
+def _safe_stem(path: Path) -> str:
+    import re
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem)[:40] or "image"
+
+
+def run_chat(args) -> int:
+    from agent.chat import Chat
+    return Chat(image=args.image, out_dir=Path(args.out), demo_options=demo_options(args)).run()
+
+
+def run_report(args) -> int:
+    from agent.report import write_report
+    path = write_report(args.question, Path(args.output), image=args.image, force=args.force,
+                        **demo_options(args))
+    print(f"wrote {path}")
+    return 0

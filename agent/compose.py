@@ -1,0 +1,324 @@
+"""Compose an Answer from retrieved facts only.
+
+The text of every claim, workflow step and caveat is a fact's own text (or a task/capability
+description from the cards) joined by a few fixed words; no numbers, titles or URLs are ever
+written here. The grounding validator then checks the result against the cards.
+"""
+from __future__ import annotations
+
+from agent.analysis import QuestionAnalysis, analyse
+from agent.answer import WORKFLOW_STAGES, Answer, Claim, SourceRef, TaskRef, WorkflowStep
+from agent.errors import AgentError
+from agent.grounding import check_grounded, redact_urls
+from agent.textsafe import clean_line
+
+MAX_EVIDENCE_CLAIMS = 5
+MAX_TOPIC_CLAIMS = 4
+# Tags that organise the cards rather than name a topic a person would mention.
+_STRUCTURAL_TAGS = ("task:", "misconception:", "relevance", "workflow", "bibliography")
+MAX_CAVEATS = 4
+_ROLE_ORDER = {"primary": 0, "with-preprocessing": 1, "related": 2}
+_ROLE_PHRASE = {
+    "primary": "is made for this task",
+    "with-preprocessing": "serves this task after a preprocessing step",
+    "related": "is related to this task",
+}
+
+
+def load_default_kb():
+    from knowledge import load_knowledge
+    return load_knowledge()
+
+
+def default_retriever(kb, dense=False):
+    """BM25-only by default: a one-shot answer never waits for (or competes with) embeddings.
+
+    knowledge.search.EvidenceSearch has the same assess() as the langchain EvidenceRetriever
+    without importing langchain (about 0.5 s), which matters for `ask`'s start-up.
+    """
+    try:
+        from knowledge.search import EvidenceSearch
+        return EvidenceSearch(kb=kb, dense=dense)
+    except ImportError:
+        from knowledge.retriever import EvidenceRetriever
+        return EvidenceRetriever(kb=kb, dense=dense)
+
+
+def answer_question(question: str, kb=None, retriever=None, demo=None) -> Answer:
+    """Answer `question` from the knowledge cards; attach `demo` (an agent.demo.DemoReport) if given."""
+    text = clean_line(question or "")
+    if not text:
+        raise AgentError("the question is empty: type a question, e.g. "
+                         "explainer ask \"How does MSSNet keep fine detail?\"")
+    kb = kb if kb is not None else load_default_kb()
+    retriever = retriever if retriever is not None else default_retriever(kb)
+    assessment = retriever.assess(text)
+    analysis = analyse(text, kb, assessment)
+    echo = redact_urls(text, kb)
+
+    if _out_of_scope(analysis, assessment):
+        answer = _abstain(echo, analysis, assessment, kb)
+    else:
+        answer = _compose(echo, analysis, assessment, kb)
+    _drop_ungrounded(answer, kb)
+    if demo is not None:
+        attach_demo(answer, demo)
+    return answer
+
+
+def attach_demo(answer: Answer, demo) -> Answer:
+    """Put a demo's artefacts beside the claims they illustrate (measurements stay in the demo section)."""
+    answer.demo = demo
+    answer.illustrations = _illustrations(answer)
+    return answer
+
+
+# -- scope -----------------------------------------------------------------------------------------
+
+def _out_of_scope(analysis: QuestionAnalysis, assessment) -> bool:
+    if analysis.named_sources:
+        return False                      # they asked about one of our sources by name
+    if analysis.unknown_subject:
+        return True                       # "How does <something outside the sources> ..."
+    if analysis.alias_hits:
+        return False                      # they described a task the sources serve
+    if analysis.unknown_names:
+        return True                       # about named things no card mentions, and no task words
+    return not assessment.covered
+
+
+def _abstain(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
+    ranked = [s for s in assessment.sources_ranked if s in kb.sources] or list(kb.sources)
+    claims = []
+    for sid in ranked:
+        cap = _best_capability(kb, sid)
+        if cap is None:
+            continue
+        task = kb.tasks.get(cap.task)
+        label = task.label if task else cap.task
+        claims.append(Claim(text=f"What the sources do cover: {kb.sources[sid].name} — {label.lower()}"
+                                 f" ({cap.input} → {cap.output}).", sources=[sid]))
+    answer = Answer(
+        question=echo, abstained=True, claims=claims,
+        caveats=["The question is outside what the provided sources cover, so it is not answered "
+                 "here rather than answered from outside knowledge."],
+        suggestions=_suggestions(kb, ranked),
+    )
+    answer.sources = _source_refs(kb, [c.sources[0] for c in claims])
+    return answer
+
+
+def _suggestions(kb, ranked: list[str]) -> list[str]:
+    """Questions the sources can answer: each names a source, so it is never out of scope."""
+    out = []
+    for sid in ranked[:3]:
+        cap = _best_capability(kb, sid)
+        name = kb.sources[sid].name
+        if cap is not None and cap.task in kb.tasks:
+            out.append(f"How does {name} work for {kb.tasks[cap.task].label.lower()}, from input to output?")
+        else:
+            out.append(f"What does {name} do, and where are its paper and code?")
+    return out
+
+
+# -- composition -----------------------------------------------------------------------------------
+
+def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
+    task = kb.tasks.get(analysis.task_id) if analysis.task_id else None
+    caps = _capabilities_for(kb, analysis)
+    recommended = caps[0].source if caps else (analysis.named_sources or assessment.sources_ranked or [None])[0]
+
+    claims: list[Claim] = []
+    used_facts: set[str] = set()
+
+    if task is not None and caps:
+        cap = caps[0]
+        claims.append(Claim(text=f"Your task: {task.label.lower()}. {task.description}", sources=[cap.source]))
+        line = f"{kb.sources[cap.source].name} {_ROLE_PHRASE[cap.role]}: it takes {cap.input} and returns {cap.output}."
+        if cap.note:
+            line += f" {cap.note}"
+        claims.append(Claim(text=line, sources=[cap.source]))
+    for fact in _task_facts(kb, analysis.task_id, recommended):
+        claims.append(Claim(text=fact.text, sources=[fact.source]))
+        used_facts.add(fact.id)
+
+    task_claim_count = len(claims)
+
+    # Misconceptions come early: correct the premise before explaining on top of it.
+    def add(fact) -> None:
+        claims.append(Claim(text=fact.text, sources=[fact.source]))
+        used_facts.add(fact.id)
+
+    for tag in (f"misconception:{m}" for m in analysis.misconceptions):
+        for fact in _tagged(kb, tag, prefer=recommended):
+            if fact.id not in used_facts:
+                add(fact)
+
+    workflow_facts = [f for f in kb.workflow(recommended)] if recommended else []
+    workflow_ids = {f.id for f in workflow_facts}
+    relevant_sources = _relevant_sources(analysis, assessment, recommended)
+
+    # Facts whose topic tags the person used ("high-frequency", "fur", "stages"), then the
+    # retriever's best evidence: both only from the sources in play.
+    for fact in _topic_facts(kb, analysis.question, relevant_sources)[:MAX_TOPIC_CLAIMS]:
+        if fact.id not in used_facts and fact.id not in workflow_ids:
+            add(fact)
+    n_evidence = 0
+    for ev in assessment.evidence:
+        if n_evidence >= MAX_EVIDENCE_CLAIMS:
+            break
+        fact = _fact(kb, ev.fact_id)
+        if fact is None or fact.id in used_facts or fact.kind == "not-known":
+            continue
+        if fact.source not in relevant_sources or fact.id in workflow_ids:
+            continue
+        add(fact)
+        n_evidence += 1
+
+    listed = _listed_sources(analysis, kb, caps, recommended)
+    for sid in listed:
+        fact = next(iter(_tagged(kb, "relevance", source=sid)), None)
+        if fact is not None and fact.id not in used_facts:
+            claims.append(Claim(text=fact.text, sources=[sid]))
+            used_facts.add(fact.id)
+
+    workflow = [WorkflowStep(stage=f.workflow, text=f.text, sources=[f.source]) for f in workflow_facts
+                if f.workflow in WORKFLOW_STAGES]
+    caveats = _caveats(kb, analysis, assessment, recommended, used_facts)
+
+    cited = [s for c in claims for s in c.sources] + [s for w in workflow for s in w.sources] + listed
+    return Answer(
+        question=echo, abstained=False,
+        task=TaskRef(id=task.id, label=task.label) if task else None,
+        workflow=workflow, claims=claims, caveats=caveats,
+        sources=_source_refs(kb, cited), task_claim_count=task_claim_count,
+    )
+
+
+def _capabilities_for(kb, analysis: QuestionAnalysis):
+    """Capabilities serving the task: a source the person named first, then by role."""
+    if not analysis.task_id:
+        return [c for c in kb.capabilities if c.source in analysis.named_sources and c.role == "primary"]
+    caps = [c for c in kb.capabilities if c.task == analysis.task_id]
+    return sorted(caps, key=lambda c: (c.source not in analysis.named_sources, _ROLE_ORDER[c.role]))
+
+
+def _best_capability(kb, source_id):
+    caps = [c for c in kb.capabilities if c.source == source_id]
+    return min(caps, key=lambda c: _ROLE_ORDER[c.role], default=None)
+
+
+def _task_facts(kb, task_id, source_id):
+    """Facts tagged with the task, from the recommended source (why it fits, what it does not do)."""
+    if not task_id or not source_id:
+        return []
+    return [f for f in kb.facts_for(source_id) if f"task:{task_id}" in f.tags
+            and f.kind != "not-known" and not f.workflow][:2]
+
+
+def _topic_facts(kb, question: str, source_ids: set[str]):
+    """Facts of the given sources whose topic tags appear in the question, most tags first."""
+    from agent.analysis import _norm, _stem_match
+    q = _norm(question)
+    scored = []
+    for fact in kb.facts:
+        if fact.source not in source_ids or fact.kind == "not-known":
+            continue
+        topics = [t for t in fact.tags if not t.startswith(_STRUCTURAL_TAGS)]
+        hits = sum(1 for t in topics if _stem_match(t.replace("-", " "), q))
+        if hits:
+            scored.append((-hits, fact.id, fact))
+    return [f for _, _, f in sorted(scored, key=lambda x: (x[0], x[1]))]
+
+
+def _tagged(kb, tag, prefer=None, source=None):
+    facts = [f for f in kb.facts if tag in f.tags and (source is None or f.source == source)]
+    return sorted(facts, key=lambda f: f.source != prefer)
+
+
+def _fact(kb, fact_id):
+    try:
+        return kb.fact(fact_id)
+    except Exception:  # noqa: BLE001 - evidence for a fact the kb no longer has: skip it
+        return None
+
+
+def _relevant_sources(analysis: QuestionAnalysis, assessment, recommended) -> set[str]:
+    sources = set(analysis.named_sources)
+    if recommended:
+        sources.add(recommended)
+    if not analysis.named_sources and "comparison" in analysis.intents:
+        sources.update(assessment.sources_ranked[:2])
+    return sources
+
+
+def _listed_sources(analysis: QuestionAnalysis, kb, caps, recommended) -> list[str]:
+    """Which sources get a 'why it matters' line: all of them for a broad question, else the ones in play."""
+    wide = not analysis.named_sources and (
+        "papers" in analysis.intents or analysis.misconceptions
+        or {"workflow", "how-it-works"} <= set(analysis.intents))
+    ids = list(kb.sources) if wide else [c.source for c in caps[:2]]
+    if recommended and recommended not in ids:
+        ids.insert(0, recommended)
+    ids += [s for s in analysis.named_sources if s not in ids]
+    return [s for s in dict.fromkeys(ids) if s in kb.sources]
+
+
+def _caveats(kb, analysis, assessment, recommended, used_facts) -> list[str]:
+    """What the sources do not say or do: not-known facts in play, then unused does-not facts."""
+    in_play = [s for s in dict.fromkeys([recommended, *analysis.named_sources]) if s]
+    evidence_ids = [ev.fact_id for ev in assessment.evidence]
+    candidates = [_fact(kb, fid) for fid in evidence_ids]
+    candidates += [f for sid in in_play for f in kb.facts_for(sid)]
+    picked: list[str] = []
+    for fact in candidates:
+        if fact is None or fact.source not in in_play or fact.id in used_facts:
+            continue
+        if fact.kind == "not-known" or (fact.kind == "does-not" and (
+                fact.id in evidence_ids or not analysis.task_id or f"task:{analysis.task_id}" in fact.tags)):
+            picked.append(fact.text)
+    return list(dict.fromkeys(picked))[:MAX_CAVEATS]
+
+
+def _source_refs(kb, source_ids) -> list[SourceRef]:
+    """One entry per URL shown: each source's paper and code links (its best link if neither)."""
+    refs: list[SourceRef] = []
+    for sid in dict.fromkeys(source_ids):
+        src = kb.sources.get(sid)
+        if src is None:
+            continue
+        urls = [u for u in (src.links.paper, src.links.code) if u] or [u for u in src.urls()[:1]]
+        refs += [SourceRef(id=sid, title=src.title, url=u) for u in urls]
+    return refs
+
+
+def _illustrations(answer: Answer) -> dict[int, list[str]]:
+    """Which demo artefact shows each claim on the person's own picture."""
+    out: dict[int, list[str]] = {}
+    for i, claim in enumerate(answer.claims):
+        text = claim.text.lower()
+        names = []
+        if any(w in text for w in ("stage", "coarse", "scale")):
+            names.append("stages")
+        if any(w in text for w in ("frequen", "spectrum", "fft", "texture", "detail")):
+            names.append("spectrum")
+        if any(w in text for w in ("sharp", "restor", "deblur")) and not names:
+            names.append("crops")
+        if names and "mssnet" in claim.sources:
+            out[i] = names
+    return out
+
+
+def _drop_ungrounded(answer: Answer, kb) -> None:
+    """Last gate: remove any item the validator refuses (it cannot come from the cards)."""
+    bad = check_grounded(answer, kb)
+    if not bad:
+        return
+    drop = {v.where for v in bad}
+    answer.claims = [c for i, c in enumerate(answer.claims) if f"claims[{i}]" not in drop]
+    answer.workflow = [w for i, w in enumerate(answer.workflow) if f"workflow[{i}]" not in drop]
+    answer.caveats = [c for i, c in enumerate(answer.caveats) if f"caveats[{i}]" not in drop]
+    answer.suggestions = [s for i, s in enumerate(answer.suggestions) if f"suggestions[{i}]" not in drop]
+    answer.sources = [s for i, s in enumerate(answer.sources) if f"sources[{i}]" not in drop]
+    if answer.task is not None and "task" in drop:
+        answer.task = None

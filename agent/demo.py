@@ -1,0 +1,277 @@
+"""The live demo: run MSSNet on the person's picture and keep what it shows.
+
+Artefacts (PNG files): the input, the restored image, before/after crops of the most detailed
+region, the six stage outputs (full images and a strip of the crop region), and a spectrum plot
+of high-frequency energy. Numbers: no-reference sharpness and high-frequency energy before and
+after, PSNR/SSIM against a sharp reference (given, or the original in a synthetic self-test),
+and the time of each stage. `models` is imported only when a demo runs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.errors import AgentError
+from agent.textsafe import clean_line
+
+CROP_SIZE = 96          # pixels of the most-detailed region shown before/after
+CROP_ZOOM = 3           # nearest-neighbour enlargement of crop files so pixels stay visible
+
+
+@dataclass
+class MetricRow:
+    name: str
+    before: float | None
+    after: float | None
+    note: str = ""
+    digits: int = 4
+
+    @property
+    def before_text(self) -> str:
+        return "—" if self.before is None else f"{self.before:.{self.digits}f}"
+
+    @property
+    def after_text(self) -> str:
+        return "—" if self.after is None else f"{self.after:.{self.digits}f}"
+
+
+@dataclass
+class DemoReport:
+    image_name: str
+    out_dir: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    metrics: list[MetricRow] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+    crop_box: tuple[int, int, int, int] | None = None   # left, top, right, bottom in the output
+    reference: str | None = None                        # "self-test", a file name, or None
+    note: str = ""
+
+
+def unique_dir(base: Path, stem: str) -> Path:
+    """A new directory base/stem, base/stem-2, ...: a demo never overwrites earlier output."""
+    for n in range(1, 10_000):
+        path = base / (stem if n == 1 else f"{stem}-{n}")
+        if not path.exists():
+            path.mkdir(parents=True)
+            return path
+    raise AgentError(f"too many demo folders under {base}")
+
+
+def degrade_for_self_test(rgb, factor: int = 2):
+    """Shrink ×factor (area average) and enlarge back with bicubic: the soft 'enlarged small photo'."""
+    import numpy as np
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    img = Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
+    small = img.resize((max(1, w // factor), max(1, h // factor)), Image.Resampling.BOX)
+    return np.asarray(small.resize((w, h), Image.Resampling.BICUBIC), dtype=np.float32) / 255.0
+
+
+def most_detailed_box(rgb, size: int = CROP_SIZE) -> tuple[int, int, int, int]:
+    """The size×size window with the most gradient energy (an integral image over |∇luma|)."""
+    import numpy as np
+
+    luma = rgb[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    h, w = luma.shape
+    size = min(size, h, w)
+    grad = np.zeros_like(luma)
+    grad[:, 1:] += np.abs(np.diff(luma, axis=1))
+    grad[1:, :] += np.abs(np.diff(luma, axis=0))
+    integral = np.pad(grad.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    sums = (integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size]
+            + integral[:-size, :-size])
+    top, left = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return int(left), int(top), int(left) + size, int(top) + size
+
+
+def _to_array(image):
+    import numpy as np
+    return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def _save_png(array_or_image, path: Path) -> Path:
+    import numpy as np
+    from PIL import Image
+
+    img = array_or_image
+    if not isinstance(img, Image.Image):
+        img = Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8))
+    img.save(path, format="PNG")
+    return path
+
+
+def _crop_zoomed(image, box, zoom=CROP_ZOOM):
+    from PIL import Image
+    crop = image.crop(box)
+    return crop.resize((crop.width * zoom, crop.height * zoom), Image.Resampling.NEAREST)
+
+
+def _stage_strip(stage_images, box, path: Path, timings: dict) -> Path:
+    """The crop region at each of the six stages, coarse to fine, in one figure."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    labels = ["1: scale 1/4", "2: scale 1/2", "3: scale 1/2", "4: full", "5: full", "6: full (result)"]
+    fig, axes = plt.subplots(1, len(stage_images), figsize=(2.2 * len(stage_images), 2.6), dpi=100)
+    full_size = stage_images[-1].size
+    for i, (ax, img) in enumerate(zip(axes, stage_images)):
+        if img.size != full_size:   # stage 1 is at half resolution
+            img = img.resize(full_size, Image.Resampling.BILINEAR)
+        ax.imshow(img.crop(box), interpolation="nearest")
+        t = timings.get(f"stage_{i + 1}")
+        ax.set_title(labels[i] + (f"\n{t:.3f} s" if t is not None else ""), fontsize=8)
+        ax.axis("off")
+    fig.suptitle("MSSNet stage outputs, coarse to fine (most detailed region)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _spectrum_plot(curves: dict[str, object], path: Path, radius_fraction: float = 0.25) -> Path:
+    """Radial power spectra (log scale) with the high-frequency band shaded."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from models import metrics
+
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
+    top = 0.0
+    for label, rgb in curves.items():
+        freqs, power = metrics.radial_spectrum(rgb)
+        freqs, power = np.asarray(freqs, dtype=float), np.asarray(power, dtype=float)
+        ax.semilogy(freqs, np.maximum(power, 1e-20), label=label, linewidth=1.2)
+        top = max(top, float(freqs.max()) if freqs.size else 0.0)
+    # metrics' radius is a fraction of Nyquist (0.5 cycles/pixel), the unit of radial_spectrum
+    ax.axvspan(radius_fraction * 0.5, max(top, 0.5), color="orange", alpha=0.12,
+               label=f"high-frequency band (> {radius_fraction:g} × Nyquist)")
+    ax.set_xlabel("spatial frequency (cycles/pixel)")
+    ax.set_ylabel("power (log)")
+    ax.set_title("Radial power spectrum: detail lives on the right")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _progress_callback(progress):
+    """Adapt a rich Progress (or None) to models.restore's progress(done, total)."""
+    if progress is None:
+        return None, None
+    task = progress.add_task("MSSNet restoring", total=None)
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return update, task
+
+
+def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=None, self_test: bool = False,
+             device: str = "auto", precision: str = "auto", tile: int | None = None,
+             console=None, image_name: str | None = None) -> DemoReport:
+    """Restore `image` (a path, or an RGB float array in [0,1]) and write the artefacts into `out_dir`.
+
+    `reference`: a sharp image path to score PSNR/SSIM against; `self_test`: degrade the picture
+    (×2 down, bicubic up) first and score against the original. A KeyboardInterrupt stops it.
+    """
+    import numpy as np
+    from PIL import Image
+
+    import models
+    from models import metrics
+    from models.imageio import load_image
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if isinstance(image, (str, Path)):
+        path = Path(image)
+        if not path.is_file():
+            raise AgentError(f"no such image file: {clean_line(str(path))}")
+        rgb = load_image(path).rgb
+        name = image_name or path.name
+    else:
+        rgb = np.asarray(image, dtype=np.float32)
+        name = image_name or "picture"
+    report = DemoReport(image_name=clean_line(name), out_dir=out_dir)
+
+    ref_rgb = None
+    if self_test:
+        ref_rgb, rgb = rgb, degrade_for_self_test(rgb)
+        report.reference = "self-test"
+        report.note = ("Synthetic self-test: the picture was shrunk ×2 and enlarged back with bicubic "
+                       "resizing, then restored; PSNR/SSIM compare with the original.")
+    elif reference is not None:
+        ref_rgb = load_image(Path(reference)).rgb
+        report.reference = clean_line(Path(reference).name)
+    if ref_rgb is not None and upscale != 1:
+        raise AgentError("a reference (or self-test) needs --upscale 1: the sizes must match")
+
+    model = models.load_model(weights)
+    input_img = Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
+    report.files["input"] = _save_png(input_img, out_dir / "input.png")
+
+    progress = None
+    if console is not None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                            TimeElapsedColumn(), console=console, transient=True)
+    callback, _ = _progress_callback(progress)
+    if progress is not None:
+        with progress:
+            result = models.restore(input_img, model=model, upscale=upscale, device=device, precision=precision,
+                                    tile=tile, progress=callback, keep_stages=True)
+    else:
+        result = models.restore(input_img, model=model, upscale=upscale, device=device, precision=precision,
+                                tile=tile, progress=None, keep_stages=True)
+
+    restored = result.image.convert("RGB")
+    before = input_img if restored.size == input_img.size else input_img.resize(restored.size, Image.Resampling.BICUBIC)
+    report.files["restored"] = _save_png(restored, out_dir / "restored.png")
+    if before is not input_img:
+        report.files["enlarged_bicubic"] = _save_png(before, out_dir / "enlarged_bicubic.png")
+    report.timings = dict(result.timings)
+    report.stats = dict(result.stats)
+    report.stats.setdefault("weights sha256", getattr(model, "weights_info", {}).get("sha256"))
+    report.stats["weights_info"] = dict(getattr(model, "weights_info", {}) or {})
+
+    before_rgb, after_rgb = _to_array(before), _to_array(restored)
+    box = most_detailed_box(ref_rgb if ref_rgb is not None else before_rgb)
+    report.crop_box = box
+    report.files["before_crop"] = _save_png(_crop_zoomed(before, box), out_dir / "crop_before.png")
+    report.files["after_crop"] = _save_png(_crop_zoomed(restored, box), out_dir / "crop_after.png")
+    if ref_rgb is not None:
+        ref_img = Image.fromarray((np.clip(ref_rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
+        report.files["reference_crop"] = _save_png(_crop_zoomed(ref_img, box), out_dir / "crop_reference.png")
+
+    if result.stage_images:
+        for i, stage in enumerate(result.stage_images, 1):
+            report.files[f"stage_{i}"] = _save_png(stage.convert("RGB"), out_dir / f"stage_{i}.png")
+        report.files["stages"] = _stage_strip([s.convert("RGB") for s in result.stage_images], box,
+                                              out_dir / "stages.png", report.timings)
+
+    curves = {"before": before_rgb, "after (MSSNet)": after_rgb}
+    if ref_rgb is not None:
+        curves["sharp reference"] = ref_rgb
+    report.files["spectrum"] = _spectrum_plot(curves, out_dir / "spectrum.png")
+
+    report.metrics = [
+        MetricRow("Sharpness (Laplacian variance)", float(metrics.laplacian_sharpness(before_rgb)),
+                  float(metrics.laplacian_sharpness(after_rgb)), "no reference needed; higher = more edges", 5),
+        MetricRow("High-frequency energy share", metrics.high_frequency_energy(before_rgb).share,
+                  metrics.high_frequency_energy(after_rgb).share, "share of spectrum energy above 0.25 × Nyquist", 5),
+    ]
+    if ref_rgb is not None:
+        ref_name = report.reference
+        report.metrics += [
+            MetricRow("PSNR (dB)", float(metrics.psnr(before_rgb, ref_rgb)), float(metrics.psnr(after_rgb, ref_rgb)),
+                      f"vs {ref_name}; RGB, data range 1, no border crop", 2),
+            MetricRow("SSIM", float(metrics.ssim(before_rgb, ref_rgb)), float(metrics.ssim(after_rgb, ref_rgb)),
+                      f"vs {ref_name}", 4),
+        ]
+    return report

@@ -1,0 +1,257 @@
+"""Render an Answer: rich terminal output, Markdown (numbered citations, mermaid), or JSON.
+
+The prose lives in jinja2 templates (templates/); this module supplies the pieces rich draws
+itself (headings, the workflow node graph, the sources table, the demo preview).
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from agent.answer import Answer
+from agent.textsafe import strip_terminal_codes
+from agent.workflow_graph import build_graph, mermaid
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+ARTEFACT_TITLES = {"crops": "before/after crops", "stages": "the six stage outputs",
+                   "spectrum": "the high-frequency spectrum"}
+STAGE_NAMES = ["res1_1: scale 1/4, stage 1 (shown at 1/2 size)", "res2_1: scale 1/2, stage 1",
+               "res2_2: scale 1/2, stage 2", "res3_1: full scale, stage 1",
+               "res3_2: full scale, stage 2", "res3_3: full scale, stage 3 (the result)"]
+
+
+@lru_cache(maxsize=1)
+def _env():
+    import jinja2
+    from rich.markup import escape
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                             autoescape=False, keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["m"] = lambda s: escape(strip_terminal_codes(str(s)))
+    env.filters["md"] = markdown_escape
+    return env
+
+
+def markdown_escape(text) -> str:
+    """Neutralise Markdown/HTML control characters in text from users, files or cards."""
+    text = strip_terminal_codes(str(text))
+    return re.sub(r"([\\`*_<>\[\]|#])", r"\\\1", text)
+
+
+def plain_wanted(stream=None) -> bool:
+    """Plain text when piped, when NO_COLOR is set (any value), or TERM=dumb."""
+    stream = stream or sys.stdout
+    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+        return True
+    return not (hasattr(stream, "isatty") and stream.isatty())
+
+
+def make_console(file=None, plain: bool | None = None, width: int | None = None):
+    from rich.console import Console
+
+    file = file or sys.stdout
+    plain = plain_wanted(file) if plain is None else plain
+    if plain:
+        return Console(file=file, color_system=None, force_terminal=False, highlight=False,
+                       emoji=False, markup=True, width=width or 100, soft_wrap=False)
+    return Console(file=file, highlight=False, emoji=False, width=width)
+
+
+def _split_claims(answer: Answer):
+    n_task = answer.task_claim_count if not answer.abstained else 0
+    task_claims = answer.claims[:n_task]
+    other = [(i, c) for i, c in enumerate(answer.claims) if i >= n_task]
+    return task_claims, other
+
+
+def _model_name(answer: Answer, kb=None) -> str | None:
+    ids = [s for w in answer.workflow if w.stage == "model" for s in w.sources]
+    if not ids:
+        return None
+    if kb is not None and ids[0] in kb.sources:
+        return kb.sources[ids[0]].name
+    titles = {s.id: s.title for s in answer.sources}
+    return titles.get(ids[0], ids[0]).split(":")[0]
+
+
+# -- terminal --------------------------------------------------------------------------------------
+
+def render_terminal(answer: Answer, console=None, kb=None) -> None:
+    """Print the answer with rich: headings, workflow node graph, sources table, demo preview."""
+    from rich.rule import Rule
+    from rich.text import Text
+
+    console = console or make_console()
+    task_claims, other = _split_claims(answer)
+    demo = answer.demo
+    demo_files = _demo_illustration_files(demo) if demo is not None else {}
+    text = _env().get_template("answer_terminal.j2").render(
+        answer=answer, task_claims=task_claims, other_claims=other, demo_files=demo_files,
+        artefact_titles=ARTEFACT_TITLES)
+    buffer: list[str] = []
+
+    def flush():
+        chunk = "\n".join(buffer).strip("\n")
+        if chunk:
+            console.print(Text.from_markup(chunk))
+        buffer.clear()
+
+    for line in text.splitlines():
+        if not line.startswith("@@"):
+            buffer.append(line)
+            continue
+        flush()
+        directive, _, arg = line[2:].partition(" ")
+        if directive == "rule":
+            console.print()
+            console.print(Rule(Text(arg, style="bold"), align="left", style="cyan"))
+        elif directive == "workflow":
+            console.print(workflow_renderable(answer, kb))
+        elif directive == "sources":
+            console.print(sources_table(answer, kb))
+        elif directive == "demo":
+            console.print(demo_renderable(demo, console))
+    flush()
+
+
+def workflow_renderable(answer: Answer, kb=None):
+    """Input -> ... -> Output as stacked node boxes joined by arrows labelled with what flows."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    nodes, edges = build_graph(answer, _model_name(answer, kb))
+    parts = []
+    for i, node in enumerate(nodes):
+        body = Text()
+        for j, step in enumerate(node.steps):
+            if j:
+                body.append("\n")
+            body.append("• " + strip_terminal_codes(step))
+        style = "green" if node.stage in ("input", "output") else ("magenta" if node.stage == "model" else "blue")
+        parts.append(Panel(body, title=Text(f"[{i + 1}] {node.title}", style=f"bold {style}"),
+                           title_align="left", border_style=style, expand=True))
+        if i < len(edges):
+            arrow = Text("      │ ", style="dim")
+            arrow.append(edges[i].label, style="italic")
+            parts.append(arrow)
+            parts.append(Text("      ▼", style="dim"))
+    return Group(*parts)
+
+
+def sources_table(answer: Answer, kb=None):
+    from rich.style import Style
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=True, header_style="bold", expand=True, show_lines=False)
+    table.add_column("#", justify="right", width=3)
+    table.add_column("Source")
+    table.add_column("Links (clickable)", overflow="fold")
+    for n, (sid, title, urls) in enumerate(_grouped_refs(answer), 1):
+        links = Text()
+        for k, url in enumerate(urls):
+            if k:
+                links.append("\n")
+            links.append(url, style=Style(link=url, underline=True))
+        table.add_row(str(n), Text(f"{title} ({sid})"), links)
+    return table
+
+
+def _grouped_refs(answer: Answer) -> list[tuple[str, str, list[str]]]:
+    grouped: dict[str, tuple[str, list[str]]] = {}
+    for ref in answer.sources:
+        grouped.setdefault(ref.id, (ref.title, []))[1].append(ref.url)
+    return [(sid, title, urls) for sid, (title, urls) in grouped.items()]
+
+
+def _demo_illustration_files(demo) -> dict[str, Path]:
+    files = getattr(demo, "files", {}) or {}
+    out = {"crops": files.get("after_crop"), "stages": files.get("stages"), "spectrum": files.get("spectrum")}
+    return {k: Path(v) for k, v in out.items() if v}
+
+
+def demo_renderable(demo, console):
+    """The demo: crops preview (half-blocks on a colour terminal), numbers, stage times, files."""
+    from rich.columns import Columns
+    from rich.console import Group
+    from rich.style import Style
+    from rich.table import Table
+    from rich.text import Text
+
+    parts = []
+    if getattr(demo, "note", None):
+        parts.append(Text(strip_terminal_codes(demo.note), style="yellow"))
+    files = demo.files
+    if console.color_system in ("truecolor", "256") and files.get("before_crop") and files.get("after_crop"):
+        from agent.preview import half_block
+        before = Group(Text("before", style="bold"), half_block(files["before_crop"]))
+        after = Group(Text("after (MSSNet)", style="bold"), half_block(files["after_crop"]))
+        parts.append(Columns([before, after], padding=(0, 3)))
+    if demo.metrics:
+        table = Table(title="Measured on your picture", title_justify="left", show_header=True)
+        for col in ("Metric", "Before", "After", "Note"):
+            table.add_column(col)
+        for row in demo.metrics:
+            table.add_row(row.name, row.before_text, row.after_text, row.note)
+        parts.append(table)
+    if demo.timings:
+        times = Table(title="Time per stage (seconds)", title_justify="left")
+        stage_keys = [k for k in (f"stage_{i}" for i in range(1, 7)) if k in demo.timings]
+        for key in stage_keys + [k for k in ("upscale", "forward", "total") if k in demo.timings]:
+            times.add_column(key.replace("_", " "), justify="right")
+        times.add_row(*[f"{demo.timings[k]:.3f}" for k in stage_keys
+                        + [k for k in ("upscale", "forward", "total") if k in demo.timings]])
+        parts.append(times)
+    listing = Text("Files:\n", style="bold")
+    for name, path in files.items():
+        path = Path(path)
+        listing.append(f"  {name}: ", style="dim")
+        listing.append(strip_terminal_codes(str(path)), style=Style(link=path.resolve().as_uri()))
+        listing.append("\n")
+    parts.append(listing)
+    return Group(*parts)
+
+
+# -- markdown --------------------------------------------------------------------------------------
+
+def render_markdown(answer: Answer, kb=None, heading_level: int = 1, demo_links: dict[str, str] | None = None,
+                    title: str = "Answer") -> str:
+    """Markdown with numbered citations and a mermaid workflow graph.
+
+    `demo_links`: artefact name ("crops", "stages", "spectrum") -> link to show beside claims.
+    """
+    refs = [{"id": sid, "title": title_, "urls": urls} for sid, title_, urls in _grouped_refs(answer)]
+    numbers = {ref["id"]: n for n, ref in enumerate(refs, 1)}
+
+    def cite(ids) -> str:
+        return "".join(f"[{numbers[i]}]" for i in dict.fromkeys(ids) if i in numbers)
+
+    task_claims, other = _split_claims(answer)
+    nodes, edges = build_graph(answer, _model_name(answer, kb))
+    if demo_links is None and answer.demo is not None:
+        demo_links = {k: v.as_uri() for k, v in _demo_illustration_files(answer.demo).items()}
+    return _env().get_template("answer.md.j2").render(
+        answer=answer, refs=refs, cite=cite, task_claims=task_claims, other_claims=other,
+        nodes=nodes, edges=edges, mermaid=mermaid(answer, _model_name(answer, kb)),
+        heading_level=heading_level, title=title, demo_links=demo_links or {},
+        artefact_titles=ARTEFACT_TITLES).strip() + "\n"
+
+
+def render_json(answer: Answer) -> str:
+    return answer.to_json()
+
+
+def render(answer: Answer, fmt: str, kb=None, file=None) -> None:
+    """Write the answer to `file` (stdout) in `fmt`: terminal | markdown | json."""
+    file = file or sys.stdout
+    if fmt == "json":
+        file.write(render_json(answer) + "\n")
+    elif fmt == "markdown":
+        file.write(render_markdown(answer, kb))
+    else:
+        render_terminal(answer, make_console(file), kb)

@@ -1,0 +1,92 @@
+"""`explainer report`: the answer, the demo's images in DIR/assets/ (relative links), metrics, provenance."""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from agent.errors import AgentError
+
+_PACKAGES = ("torch", "numpy", "pillow", "safetensors", "scikit-image", "matplotlib", "rich", "jinja2",
+             "pydantic", "rank-bm25", "langchain-core")
+
+
+def package_versions() -> list[tuple[str, str]]:
+    out = []
+    for name in _PACKAGES:
+        try:
+            out.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def provenance(demo, kb=None) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = [("python", platform.python_version()), ("platform", platform.platform())]
+    try:
+        rows.append(("explainer", metadata.version("restoration-explainer")))
+    except metadata.PackageNotFoundError:
+        pass
+    rows += [(f"version: {name}", v) for name, v in package_versions()]
+    if kb is not None and getattr(kb, "digest", None):
+        rows.append(("knowledge cards digest", str(kb.digest)[:16]))
+    if demo is not None:
+        info = demo.stats.get("weights_info") or {}
+        stats = {k: v for k, v in demo.stats.items() if k != "weights_info"}
+        rows += [("weights", str(info.get("name") or stats.get("weights") or "—")),
+                 ("weights SHA-256", str(info.get("sha256") or stats.get("weights sha256") or "—")),
+                 ("weights config (wf, scale, vscale)", str(info.get("config") or stats.get("config") or "—"))]
+        for key in ("device", "precision", "tile", "n_tiles", "input_size", "output_size"):
+            if key in stats:
+                rows.append((key.replace("_", " "), str(stats[key])))
+        rows += [(f"time: {k}", f"{v:.3f} s") for k, v in demo.timings.items()]
+    return rows
+
+
+def write_report(question: str, output: Path, image=None, force: bool = False, kb=None, demo=None,
+                 image_name: str | None = None, **demo_options) -> Path:
+    """Write DIR/report.md (+ DIR/assets/). Refuses to replace an existing report without force.
+
+    `image`: a path (or RGB array) to run the demo on; or pass a finished `demo` whose files are
+    already inside DIR/assets/.
+    """
+    from agent.compose import answer_question, attach_demo, load_default_kb
+    from agent.render import _env, render_markdown, STAGE_NAMES
+    from agent.textsafe import clean_line
+
+    output = Path(output)
+    if output.suffix.lower() != ".md":
+        raise AgentError(f"the report must be a .md file, got {clean_line(str(output))}")
+    if output.exists() and not force:
+        raise AgentError(f"{clean_line(str(output))} already exists (use --force to replace it)")
+    if not clean_line(question or ""):
+        raise AgentError("the question is empty")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    assets = output.parent / "assets"
+    kb = kb if kb is not None else load_default_kb()
+
+    answer = answer_question(question, kb=kb)
+    if demo is None and image is not None:
+        from agent.demo import run_demo
+        if assets.exists() and any(assets.iterdir()) and not force:
+            raise AgentError(f"{clean_line(str(assets))} already has files (use --force to replace them)")
+        demo = run_demo(image, assets, image_name=image_name, **demo_options)
+    if demo is not None:
+        attach_demo(answer, demo)
+
+    links = {name: os.path.relpath(path, output.parent).replace(os.sep, "/")
+             for name, path in (demo.files.items() if demo else [])}
+    illustration_links = {k: links[v] for k, v in (("crops", "after_crop"), ("stages", "stages"),
+                                                   ("spectrum", "spectrum")) if v in links}
+    answer_md = render_markdown(answer, kb, heading_level=2, demo_links=illustration_links, title="Answer")
+    text = _env().get_template("report.md.j2").render(
+        answer=answer, answer_md=answer_md, demo=demo, links=links, stage_names=STAGE_NAMES,
+        provenance=provenance(demo, kb),
+        created=_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, output)
+    return output
+
