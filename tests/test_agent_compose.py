@@ -1,0 +1,130 @@
+"""Question analysis and answer composition from the cards (text path: no torch)."""
+import subprocess
+import sys
+
+import pytest
+
+from agent.analysis import analyse
+from agent.answer import WORKFLOW_STAGES
+from agent.compose import answer_question, default_retriever
+from agent.errors import AgentError
+from knowledge import load_knowledge
+
+FOUNDING = ("I upscaled a low-res animal picture and the fur returned naturally. How does AI streamline "
+            "its steps to keep high-frequency detail with so few sampling rounds?")
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge()
+
+
+@pytest.fixture(scope="module")
+def founding(kb):
+    return answer_question(FOUNDING, kb=kb)
+
+
+def _card_texts(kb):
+    texts = {f.text for f in kb.facts}
+    texts |= {t.description for t in kb.tasks.values()} | {c.note for c in kb.capabilities}
+    return texts
+
+
+def test_founding_task_is_super_resolution_served_by_mssnet_after_interpolation(founding, kb):
+    assert founding.abstained is False
+    assert founding.task.id == "super-resolution"
+    first = founding.claims[:founding.task_claim_count]
+    assert any("MSSNet" in c.text and "bicubic" in c.text for c in first)
+    assert kb.fact("mssnet.keeps-size").text in {c.text for c in first}
+
+
+def test_founding_workflow_is_mssnet_input_to_output(founding, kb):
+    stages = [w.stage for w in founding.workflow]
+    assert stages == sorted(stages, key=WORKFLOW_STAGES.index)
+    assert set(stages) == set(WORKFLOW_STAGES)
+    assert [w.text for w in founding.workflow] == [f.text for f in kb.workflow("mssnet")]
+    assert all(w.sources == ["mssnet"] for w in founding.workflow)
+
+
+def test_founding_corrects_the_sampling_misconception(founding, kb):
+    corrections = {f.text for f in kb.facts_tagged("misconception:sampling") if f.source == "mssnet"}
+    assert corrections and corrections <= {c.text for c in founding.claims}
+
+
+def test_founding_lists_all_four_sources_with_links(founding, kb):
+    assert {s.id for s in founding.sources} == {"mssnet", "featsharp", "datacrafter", "easier"}
+    assert {s.url for s in founding.sources} <= kb.allowed_urls()
+    relevance = {f.text for f in kb.facts_tagged("relevance")}
+    assert relevance <= {c.text for c in founding.claims}
+
+
+def test_claims_are_card_text_and_cite_sources(founding, kb):
+    card_texts = _card_texts(kb)
+    for claim in founding.claims:
+        assert claim.sources and set(claim.sources) <= set(kb.sources)
+        # either a card text verbatim, or built around card descriptions
+        assert claim.text in card_texts or any(t and t in claim.text for t in card_texts), claim.text
+    assert founding.caveats and all(c in card_texts for c in founding.caveats)
+
+
+def test_json_has_exactly_the_contract_keys(founding):
+    d = founding.model_dump(mode="json")
+    assert list(d) == ["question", "abstained", "task", "workflow", "claims", "sources", "caveats"]
+    assert set(d["task"]) == {"id", "label"}
+    assert all(set(w) == {"stage", "text", "sources"} for w in d["workflow"])
+    assert all(set(s) == {"id", "title", "url"} for s in d["sources"])
+
+
+@pytest.mark.parametrize("question, task", [
+    ("How many stages does MSSNet run at each scale, and why?", "image-deblurring"),
+    ("My photo is blurry from camera shake, can it be fixed?", "image-deblurring"),
+    ("My CLIP features are only 14x14; how can I get sharper high-resolution feature maps?", "feature-upsampling"),
+    ("I only have about forty photos of a rare bird species. How could I get more training images?",
+     "dataset-expansion"),
+    ("How can I remove layers from an over-sized classifier without losing much accuracy?", "depth-reduction"),
+])
+def test_task_analysis(kb, question, task):
+    retriever = default_retriever(kb)
+    analysis = analyse(question, kb, retriever.assess(question))
+    assert analysis.task_id == task
+
+
+def test_intents_and_misconceptions(kb):
+    retriever = default_retriever(kb)
+    q = "Compare MSSNet with FeatSharp and show me the papers; how many denoising steps does it need?"
+    analysis = analyse(q, kb, retriever.assess(q))
+    assert {"comparison", "papers", "run-it"} <= set(analysis.intents)
+    assert analysis.misconceptions == ["sampling"]
+    assert set(analysis.named_sources) == {"mssnet", "featsharp"}
+
+
+@pytest.mark.parametrize("question", ["What is the capital of Australia?",
+                                      "How does SDXL Turbo generate an image in a single sampling step?"])
+def test_abstains_with_coverage_and_answerable_suggestions(kb, question):
+    answer = answer_question(question, kb=kb)
+    assert answer.abstained and answer.task is None and answer.workflow == []
+    assert answer.claims, "says what the sources do cover"
+    assert 2 <= len(answer.suggestions) <= 3
+    for suggestion in answer.suggestions:
+        follow_up = answer_question(suggestion, kb=kb)
+        assert not follow_up.abstained, suggestion
+
+
+def test_empty_question_is_a_user_error(kb):
+    with pytest.raises(AgentError, match="empty"):
+        answer_question("  \x1b[31m \n", kb=kb)
+
+
+def test_escape_sequences_are_stripped_from_the_question(kb):
+    answer = answer_question("How does \x1b[2J\x1b]0;pwned\x07MSSNet\x1b[31m work?", kb=kb)
+    assert "\x1b" not in answer.question and "\x07" not in answer.question
+    assert answer.question == "How does MSSNet work?"
+
+
+def test_text_answer_does_not_import_torch():
+    code = ("import sys; from agent.compose import answer_question; from agent.render import render_markdown;"
+            "a = answer_question('How does MSSNet keep fur detail?'); render_markdown(a);"
+            "import agent.commands, agent.chat, agent.demo, agent.report;"
+            "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

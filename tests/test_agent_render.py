@@ -1,0 +1,109 @@
+"""Rendering: Markdown (numbered citations, mermaid), terminal (rich / plain), JSON; escapes stripped."""
+import io
+import json
+import re
+
+import pytest
+
+from agent.compose import answer_question
+from agent.render import make_console, plain_wanted, render, render_markdown, render_terminal
+from agent.textsafe import strip_terminal_codes
+from agent.workflow_graph import build_graph
+from knowledge import load_knowledge
+
+FOUNDING = ("I upscaled a low-res animal picture and the fur returned naturally. How does AI streamline "
+            "its steps to keep high-frequency detail with so few sampling rounds?")
+ANSI = re.compile(r"\x1b[\[\]]")
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge()
+
+
+@pytest.fixture(scope="module")
+def answer(kb):
+    return answer_question(FOUNDING, kb=kb)
+
+
+def test_markdown_numbered_citations_and_mermaid(answer, kb):
+    md = render_markdown(answer, kb)
+    assert "```mermaid\nflowchart LR" in md
+    assert 'n0(["Input"])' in md and '["Model: MSSNet"]' in md and "-->|" in md
+    refs = re.findall(r"^(\d+)\. \*\*(.+?)\*\* \(`(\w+)`\)", md, re.M)
+    assert [r[2] for r in refs] == list(dict.fromkeys(s.id for s in answer.sources))
+    cited_numbers = {int(n) for n in re.findall(r"\[(\d+)\]", md)}
+    assert cited_numbers == set(range(1, len(refs) + 1))
+    for ref in answer.sources:
+        assert f"<{ref.url}>" in md
+    # every claim is followed by its citation number(s)
+    number = {r[2]: r[0] for r in refs}
+    claim = answer.claims[0]
+    assert f"[{number[claim.sources[0]]}]" in md.split(claim.text.split(".")[0], 1)[1].split("\n", 1)[0]
+
+
+def test_workflow_graph_edges_say_what_flows(answer, kb):
+    nodes, edges = build_graph(answer, "MSSNet")
+    assert [n.title for n in nodes] == ["Input", "Preprocess", "Model: MSSNet", "Postprocess", "Output"]
+    assert len(edges) == 4 and edges[0].label.startswith("RGB tensor in [0,1]")
+    assert edges[2].label == "restored tensor"
+
+
+def test_plain_terminal_output_has_no_escape_codes(answer, kb, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    buf = io.StringIO()
+    render_terminal(answer, make_console(buf), kb)   # StringIO is not a tty -> plain
+    out = buf.getvalue()
+    assert not ANSI.search(out)
+    for heading in ("1. The task you are performing", "2. How it works", "3. Papers and tools"):
+        assert heading in out
+    assert "Model: MSSNet" in out and "▼" in out
+    assert "https://github.com/kky7/MSSNet" in out
+
+
+def test_no_color_env_forces_plain(monkeypatch):
+    class FakeTty(io.StringIO):
+        def isatty(self):
+            return True
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    assert plain_wanted(FakeTty()) is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert plain_wanted(FakeTty()) is True
+
+
+def test_colour_terminal_has_styles_and_clickable_links(answer, kb):
+    from rich.console import Console
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, color_system="truecolor", width=120)
+    render_terminal(answer, console, kb)
+    out = buf.getvalue()
+    assert "\x1b[" in out
+    assert "\x1b]8;" in out and "https://github.com/kky7/MSSNet" in out   # OSC 8 hyperlink
+
+
+def test_hostile_question_text_cannot_reach_the_terminal(kb):
+    nasty = "How does MSSNet work \x1b]8;;http://evil.test\x1b\\click\x1b]8;;\x1b\\ [bold red]x[/] ?"
+    answer = answer_question(nasty, kb=kb)
+    buf = io.StringIO()
+    render_terminal(answer, make_console(buf), kb)
+    out = buf.getvalue()
+    assert "\x1b" not in out and "evil.test" not in out
+    assert "[bold red]x[/]" in out   # shown literally, not interpreted as markup
+    assert strip_terminal_codes("a\x1b[31mb\x1b[0mc\x07\x9b2Jd") == "abcd"
+
+
+def test_json_render_is_the_contract(answer):
+    buf = io.StringIO()
+    render(answer, "json", file=buf)
+    data = json.loads(buf.getvalue())
+    assert data["task"] == {"id": "super-resolution", "label": answer.task.label}
+    assert data["abstained"] is False and data["claims"] and data["sources"]
+
+
+def test_abstained_markdown_offers_questions(kb):
+    answer = answer_question("What is the capital of Australia?", kb=kb)
+    md = render_markdown(answer, kb)
+    assert "do not cover this question" in md
+    for s in answer.suggestions:
+        assert s in md.replace("\\", "")
