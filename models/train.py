@@ -1,0 +1,400 @@
+"""Train MSSNet to restore enlarged / blurred photos: `python -m models.train`.
+
+Recipe (after the official code): six supervised outputs — the first against the sharp crop
+bilinearly shrunk ×0.5 (align_corners=True) — with L1 + 0.1 × FFT-L1 (full 2-D DFT as
+real/imaginary pairs), Adam (2e-4, betas 0.9/0.999) with linear warm-up then cosine decay to
+1e-6, stepped per iteration. Speed: pairs are made on the device in batch (models.data,
+models.degrade), bf16 autocast, channels_last, optional torch.compile on CUDA.
+Resumable: RUN/checkpoint.pt holds fp32 weights, optimizer, step and RNG states, written
+atomically; RUN/log.jsonl gets loss, lr, samples/s and validation PSNR.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .data import (DEFAULT_PHOTO_DIR, ImagePool, PairSampler, dead_leaves_pool, find_photos,
+                   load_photo_pool, sample_colours, validation_pairs)
+from .errors import ModelError
+from .mssnet import CONFIGS, MSSNet
+
+CHECKPOINT_NAME = "checkpoint.pt"
+LOG_NAME = "log.jsonl"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    width: tuple[int, int, int] = CONFIGS["small"]
+    crop: int = 256               # multiple of 16
+    batch: int = 16
+    steps: int = 200_000
+    lr: float = 2e-4
+    lr_min: float = 1e-6
+    warmup: int = 1000
+    fft_weight: float = 0.1
+    leaves_fraction: float = 0.5  # share of each batch taken from dead-leaves images
+    leaves_count: int = 64
+    leaves_size: int = 512
+    photo_max_side: int = 1280    # photos shrunk ≥2× and to at most this many px when loaded
+    val_count: int = 16
+    val_crop: int = 256
+    val_every: int = 1000
+    save_every: int = 1000
+    log_every: int = 50
+    bf16: bool = True
+    channels_last: bool = True
+    compile: bool = False         # torch.compile, CUDA only
+    seed: int = 1234
+    val_photos: int = 3           # photos held out from training for the validation PSNR
+
+
+PRESETS: dict[str, TrainConfig] = {
+    "small": TrainConfig(),
+    "base": TrainConfig(width=CONFIGS["base"]),
+    # CPU run for provisional weights: small crops, few threads (see the model card)
+    "cpu": TrainConfig(crop=64, batch=8, steps=2000, warmup=100, leaves_count=48,
+                       leaves_size=256, photo_max_side=1024, val_count=8, val_crop=128,
+                       val_every=250, save_every=100, log_every=10),
+    # tests: tiny widths and crops, a few steps
+    "smoke": TrainConfig(width=(8, 4, 4), crop=32, batch=2, steps=4, warmup=2, leaves_count=2,
+                         leaves_size=64, photo_max_side=256, val_count=2, val_crop=32,
+                         val_every=2, save_every=2, log_every=1, val_photos=1),
+}
+
+
+# ---------------------------------------------------------------- loss and schedule
+
+def fft_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return F.l1_loss(torch.view_as_real(torch.fft.fft2(a)), torch.view_as_real(torch.fft.fft2(b)))
+
+
+def mssnet_loss(outputs: list[torch.Tensor], sharp: torch.Tensor, fft_weight: float = 0.1) -> torch.Tensor:
+    """Σ over the six outputs of L1 + fft_weight · FFT-L1; output 1 is compared at half size."""
+    half = F.interpolate(sharp, scale_factor=0.5, mode="bilinear", align_corners=True)
+    total = sharp.new_zeros(())
+    for out, target in zip(outputs, [half] + [sharp] * 5):
+        out = out.float()  # the loss (and the FFT) in fp32 even under bf16 autocast
+        total = total + F.l1_loss(out, target) + fft_weight * fft_l1(out, target)
+    return total
+
+
+def learning_rate(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up to cfg.lr, then cosine decay to cfg.lr_min at cfg.steps."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
+
+
+# ---------------------------------------------------------------- checkpoints
+
+def save_checkpoint(path: Path, model, optimizer, step: int, generator: torch.Generator,
+                    cfg: TrainConfig, elapsed_s: float) -> None:
+    """Write fp32 weights + optimizer + step + RNG states; atomic (temp file then rename)."""
+    state = {
+        "model_state_dict": {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()},
+        "optimizer_state_dict": optimizer.state_dict(),
+        "all_step": step,
+        "rng": {"data": generator.get_state(), "torch": torch.get_rng_state()},
+        "config": asdict(cfg),
+        "elapsed_s": elapsed_s,
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ModelError(f"no checkpoint to resume at {path}") from None
+    except Exception as exc:  # a truncated or foreign file
+        raise ModelError(f"cannot read checkpoint {path}: {exc}") from None
+
+
+def config_from_checkpoint(state: dict) -> TrainConfig:
+    raw = dict(state["config"])
+    raw["width"] = tuple(raw["width"])
+    return TrainConfig(**raw)
+
+
+# ---------------------------------------------------------------- data
+
+def build_pools(cfg: TrainConfig, photo_dir: Path | str | None, device,
+                photos: ImagePool | None = None) -> tuple[ImagePool, ImagePool, ImagePool | None]:
+    """(training photos, validation photos, dead-leaves images), all on `device`.
+
+    `photos` may be given directly (tests); otherwise they are loaded from photo_dir.
+    """
+    if photos is None:
+        paths = find_photos(photo_dir or DEFAULT_PHOTO_DIR)
+        if len(paths) <= cfg.val_photos:
+            raise ModelError(f"need more than {cfg.val_photos} training photos, found {len(paths)}")
+        photos = load_photo_pool(paths, cfg.photo_max_side, device)
+    n_val = cfg.val_photos
+    # hold out a fixed, spread-out subset for validation
+    order = torch.randperm(len(photos), generator=torch.Generator().manual_seed(cfg.seed))
+    val_idx, train_idx = order[:n_val].to(photos.pixels.device), order[n_val:].to(photos.pixels.device)
+
+    def subset(idx):
+        return ImagePool(photos.pixels[idx], photos.sizes[idx], [photos.names[int(i)] for i in idx])
+
+    train_pool, val_pool = subset(train_idx), subset(val_idx)
+    leaves = None
+    if cfg.leaves_fraction > 0:
+        colours = sample_colours(train_pool, 4096, cfg.seed)
+        leaves = dead_leaves_pool(cfg.leaves_count, cfg.leaves_size, cfg.seed, colours, device)
+    return train_pool, val_pool, leaves
+
+
+# ---------------------------------------------------------------- training
+
+@dataclass
+class TrainResult:
+    step: int
+    last_loss: float
+    val_psnr: float | None
+    val_psnr_input: float | None
+    samples_per_s: float
+    elapsed_s: float
+    run_dir: Path
+    history: list[dict] = field(default_factory=list)
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelError("--device cuda was asked for but no CUDA GPU is available")
+    return torch.device(name)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+@torch.no_grad()
+def validate(model, degraded: torch.Tensor, sharp: torch.Tensor, cfg: TrainConfig,
+             batch: int = 8) -> tuple[float, float]:
+    """Mean PSNR over the validation crops: (restored, degraded input)."""
+    model.eval()
+    out_psnr, in_psnr = [], []
+    for i in range(0, degraded.shape[0], batch):
+        x, y = degraded[i:i + batch], sharp[i:i + batch]
+        if cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            out = model(x)
+        out = out.float().clamp(0, 1)
+        out_psnr.append(-10 * ((out - y) ** 2).mean((1, 2, 3)).log10())
+        in_psnr.append(-10 * ((x.float() - y) ** 2).mean((1, 2, 3)).clamp_min(1e-10).log10())
+    model.train()
+    return float(torch.cat(out_psnr).mean()), float(torch.cat(in_psnr).mean())
+
+
+def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = None,
+          resume: bool = False, device: str = "auto", photos: ImagePool | None = None,
+          fixed_batch: bool = False, progress: bool = True, max_minutes: float | None = None,
+          force: bool = False, steps: int | None = None) -> TrainResult:
+    """Train (or resume) into run_dir. On resume the recipe is the checkpoint's (cfg is ignored)
+    and only `steps` (the total, which also sets the cosine schedule's end) may change it.
+    `fixed_batch` reuses one batch (overfit check, tests); `max_minutes` stops early (with a
+    checkpoint) after that much wall time in this session."""
+    run_dir = Path(run_dir)
+    ckpt_path = run_dir / CHECKPOINT_NAME
+    state = None
+    if resume:
+        state = load_checkpoint(ckpt_path)
+        saved = config_from_checkpoint(state)
+        cfg = saved
+    elif ckpt_path.exists() and not force:
+        raise ModelError(f"{ckpt_path} exists: pass --resume to continue it or --force to start over")
+    if steps is not None:
+        cfg = replace(cfg, steps=steps)
+    if cfg.crop % 16 or cfg.val_crop % 16:
+        raise ModelError("crop sizes must be multiples of 16 (MSSNet's size rule)")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    dev = _device(device)
+    torch.manual_seed(cfg.seed)
+
+    train_pool, val_pool, leaves = build_pools(cfg, photo_dir, dev, photos)
+    val_degraded, val_sharp = validation_pairs(val_pool, cfg.val_count, cfg.val_crop, cfg.seed + 1)
+    generator = torch.Generator(device=dev).manual_seed(cfg.seed)
+    sampler = PairSampler(train_pool, leaves, cfg.crop, cfg.batch, generator,
+                          leaves_fraction=cfg.leaves_fraction)
+
+    model = MSSNet(*cfg.width).to(dev)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8)
+    step, elapsed = 0, 0.0
+    if state is not None:
+        model.load_state_dict(state["model_state_dict"])
+        optimizer.load_state_dict(state["optimizer_state_dict"])
+        step = int(state["all_step"])
+        elapsed = float(state.get("elapsed_s", 0.0))
+        generator.set_state(state["rng"]["data"])
+        torch.set_rng_state(state["rng"]["torch"])
+    forward = model.forward_stages
+    if cfg.compile and dev.type == "cuda":
+        forward = torch.compile(model.forward_stages)
+
+    log = open(run_dir / LOG_NAME, "a")
+    history: list[dict] = []
+
+    def record(entry: dict) -> None:
+        history.append(entry)
+        log.write(json.dumps(entry) + "\n")
+        log.flush()
+
+    fixed = sampler.sample() if fixed_batch else None
+    bar = _progress(progress)
+    task = bar.add_task("training", total=cfg.steps, completed=step) if bar else None
+    session_start = time.perf_counter()
+    window_t, window_n = time.perf_counter(), 0
+    loss_value, val = float("nan"), (None, None)
+    samples_per_s = 0.0
+    model.train()
+    try:
+        if bar:
+            bar.start()
+        while step < cfg.steps:
+            degraded, sharp = fixed if fixed is not None else sampler.sample()
+            if cfg.channels_last:
+                degraded = degraded.contiguous(memory_format=torch.channels_last)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, cfg)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+                outputs = forward(degraded)
+            loss = mssnet_loss(outputs, sharp, cfg.fft_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            window_n += cfg.batch
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                loss_value = float(loss.detach())
+                _sync(dev)
+                now = time.perf_counter()
+                samples_per_s = window_n / (now - window_t)
+                window_t, window_n = now, 0
+                record({"step": step, "loss": round(loss_value, 6), "lr": learning_rate(step - 1, cfg),
+                        "samples_per_s": round(samples_per_s, 3),
+                        "elapsed_s": round(elapsed + now - session_start, 1)})
+            if step % cfg.val_every == 0 or step == cfg.steps:
+                val = validate(model, val_degraded, val_sharp, cfg)
+                record({"step": step, "val_psnr": round(val[0], 4), "val_psnr_input": round(val[1], 4)})
+                window_t = time.perf_counter()  # validation time is not training throughput
+            out_of_time = max_minutes is not None and time.perf_counter() - session_start > 60 * max_minutes
+            if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
+                save_checkpoint(ckpt_path, model, optimizer, step, generator, cfg,
+                                elapsed + time.perf_counter() - session_start)
+            if bar:
+                bar.update(task, completed=step, description=f"loss {loss_value:.4f} · {samples_per_s:.1f} samples/s")
+            if out_of_time:
+                break
+    finally:
+        if bar:
+            bar.stop()
+        log.close()
+    return TrainResult(step, loss_value, val[0], val[1], samples_per_s,
+                       elapsed + time.perf_counter() - session_start, run_dir, history)
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn())
+
+
+# ---------------------------------------------------------------- export
+
+def export_weights(checkpoint: Path | str, output: Path | str, force: bool = False) -> str:
+    """Write a checkpoint's weights as fp16 .safetensors (via save_weights); returns SHA-256."""
+    from .checkpoints import save_weights
+
+    output = Path(output)
+    if output.exists() and not force:
+        raise ModelError(f"{output} exists: pass --force to overwrite it")
+    state = load_checkpoint(Path(checkpoint))
+    cfg = state["config"]
+    meta = {"trained_steps": state["all_step"], "crop": cfg["crop"], "batch": cfg["batch"],
+            "train_elapsed_s": round(float(state.get("elapsed_s", 0.0)), 1)}
+    return save_weights(state["model_state_dict"], output, dtype=torch.float16, metadata=meta)
+
+
+# ---------------------------------------------------------------- CLI
+
+def _width(text: str) -> tuple[int, int, int]:
+    if text in CONFIGS:
+        return CONFIGS[text]
+    try:
+        wf, scale, vscale = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("width is small|base|large or WF,SCALE,VSCALE") from None
+    return wf, scale, vscale
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.split("\n")[0])
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="small")
+    ap.add_argument("--run", default="runs/mssnet-small", help="run folder (checkpoint, log)")
+    ap.add_argument("--photos", default=str(DEFAULT_PHOTO_DIR), help="training photo folder")
+    ap.add_argument("--resume", action="store_true", help="continue RUN/checkpoint.pt")
+    ap.add_argument("--force", action="store_true", help="start over even if RUN has a checkpoint")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, help="torch CPU threads")
+    ap.add_argument("--width", type=_width, help="small|base|large or WF,SCALE,VSCALE")
+    for name, kind in (("steps", int), ("batch", int), ("crop", int), ("lr", float),
+                       ("warmup", int), ("val_every", int), ("save_every", int), ("seed", int)):
+        ap.add_argument("--" + name.replace("_", "-"), type=kind, dest=name)
+    ap.add_argument("--no-bf16", action="store_true")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA only)")
+    ap.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this long")
+    ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--export", metavar="OUT.safetensors",
+                    help="instead of training: write RUN/checkpoint.pt as fp16 .safetensors")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.export:
+        sha = export_weights(Path(args.run) / CHECKPOINT_NAME, args.export, args.force)
+        print(f"{args.export}  sha256 {sha}")
+        return 0
+    cfg = PRESETS[args.preset]
+    overrides = {k: getattr(args, k) for k in ("width", "batch", "crop", "lr", "warmup",
+                                               "val_every", "save_every", "seed")
+                 if getattr(args, k) is not None}
+    if args.no_bf16:
+        overrides["bf16"] = False
+    if args.compile:
+        overrides["compile"] = True
+    cfg = replace(cfg, **overrides)
+    result = train(cfg, args.run, args.photos, resume=args.resume, device=args.device,
+                   progress=not args.no_progress, max_minutes=args.max_minutes, force=args.force,
+                   steps=args.steps)
+    val = (f", validation PSNR {result.val_psnr:.2f} dB (input {result.val_psnr_input:.2f} dB)"
+           if result.val_psnr is not None else "")
+    print(f"step {result.step}: loss {result.last_loss:.4f}, {result.samples_per_s:.1f} samples/s{val}; "
+          f"checkpoint {Path(args.run) / CHECKPOINT_NAME}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except ModelError as e:
+        raise SystemExit(f"train: error: {e}")
