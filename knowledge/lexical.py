@@ -1,0 +1,100 @@
+"""BM25 over the facts, with each fact's text expanded by its source name, tags and task aliases.
+
+Expansion lets a question in everyday words ("make bigger", "fur came back") reach a fact written
+in the sources' words ("super-resolution", "high-frequency"). No embeddings, no torch: instant.
+"""
+from __future__ import annotations
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from knowledge.store import KnowledgeBase
+from knowledge.text import phrase_in, tokens
+
+# Words a person uses for what a tag is about (tags are our own vocabulary, not the sources').
+TAG_WORDS = {
+    "misconception:sampling": "sampling rounds steps iterations diffusion denoising few fast single pass",
+    "high-frequency": "high frequency fine detail texture fur hair whiskers feathers sharp crisp",
+    "relevance": "question relevant why matters",
+    "not-super-resolution": "bigger larger enlarge upscale resolution size",
+    "workflow": "pipeline workflow steps input output process",
+    "results": "score accuracy psnr ssim numbers performance benchmark",
+    "parameters": "weights size count how many",
+    "checkpoint": "saved file weights load",
+    "stages": "stage cascade steps",
+    "small-data": "few photos images pictures handful small dataset",
+    "wildlife": "animal species nature bird leopard tiger frog owl deer insect",
+    "loss": "objective loss function penalty error teach learn",
+    "training": "train teach learn fit optimise recipe schedule",
+    "data": "dataset pairs examples collection",
+}
+
+
+class LexicalIndex:
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.fact_ids = [f.id for f in kb.facts]
+        self.source_of = [f.source for f in kb.facts]
+        docs = [tokens(self._document(f)) for f in kb.facts]
+        self.bm25 = BM25Okapi(docs)
+        self.vocabulary = {t for doc in docs for t in doc}
+        self.max_idf = max(self.bm25.idf.values())
+        self._source_names = {sid: self._names(s) for sid, s in kb.sources.items()}
+
+    def _document(self, fact) -> str:
+        source = self.kb.sources[fact.source]
+        parts = [fact.text, source.name, source.id]
+        for tag in fact.tags:
+            if tag.startswith("task:"):
+                task = self.kb.tasks[tag[5:]]
+                parts += [task.label, *task.aliases]
+            else:
+                parts.append(TAG_WORDS.get(tag, tag.replace("-", " ").replace(":", " ")))
+        return " ".join(parts)
+
+    @staticmethod
+    def _names(source) -> list[str]:
+        names = {source.id, source.name.lower()}
+        return sorted(n for n in names if len(n) >= 3)
+
+    def matched_tasks(self, query: str) -> list[str]:
+        """Tasks whose id, label or an alias appears in the query, most matches first."""
+        hits = []
+        for task in self.kb.tasks.values():
+            n = sum(phrase_in(a, query) for a in [task.id.replace("-", " "), *task.aliases])
+            if n:
+                hits.append((n, task.id))
+        return [tid for n, tid in sorted(hits, key=lambda h: -h[0])]
+
+    def named_sources(self, query: str) -> list[str]:
+        return [sid for sid, names in self._source_names.items() if any(phrase_in(n, query) for n in names)]
+
+    def expand(self, query: str) -> list[str]:
+        """Query tokens plus the labels of the tasks the query's wording points at."""
+        extra = []
+        for tid in self.matched_tasks(query):
+            task = self.kb.tasks[tid]
+            extra.append(task.label + " " + task.id.replace("-", " "))
+        return tokens(query) + tokens(" ".join(extra))
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        if not query_tokens:
+            return np.zeros(len(self.fact_ids))
+        return np.asarray(self.bm25.get_scores(query_tokens), dtype=float)
+
+    def coverage(self, query: str) -> float:
+        """IDF-weighted share of the query's content words that occur anywhere in the cards."""
+        toks = tokens(query)
+        if not toks:
+            return 0.0
+        weight = {t: (self.bm25.idf.get(t, self.max_idf) if t in self.vocabulary else self.max_idf)
+                  for t in toks}
+        weight = {t: max(w, 0.1) for t, w in weight.items()}
+        known = sum(w for t, w in weight.items() if t in self.vocabulary)
+        return known / sum(weight.values())
+
+    def best_match_ratio(self, query_tokens: list[str], best_score: float) -> float:
+        """Best BM25 score over the most a single fact could score for these tokens (0..1)."""
+        k1 = self.bm25.k1
+        ceiling = sum(max(self.bm25.idf.get(t, 0.0), 0.0) * (k1 + 1) for t in query_tokens)
+        return float(best_score / ceiling) if ceiling > 0 else 0.0

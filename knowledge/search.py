@@ -1,0 +1,211 @@
+"""Evidence search over the cards: BM25 now, BM25 + dense (reciprocal rank fusion) once loaded.
+
+This module does not import langchain (about 0.5 s) or sentence-transformers (about 5 s):
+a one-shot `explainer ask` can use `EvidenceSearch` directly and start fast. The langchain
+`BaseRetriever` is the thin wrapper in `knowledge.retriever`.
+
+Abstention: each query gets an evidence value in [0, 1] from the lexical match (and, once
+loaded, the embedding similarity); below the threshold calibrated for the current mode by
+`benchmarks/bench_retrieval.py --calibrate`, the cards do not cover the question.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge.lexical import LexicalIndex
+from knowledge.store import KnowledgeBase, load_knowledge
+from knowledge.text import tokens
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very top ranks
+# Calibrated on benchmarks/retrieval_questions.jsonl (see bench_retrieval.py --calibrate).
+THRESHOLDS = {"bm25": 0.42, "hybrid": 0.42}
+# A proper name the cards never mention (SDXL, Canberra, GPT-4) points outside the sources.
+UNKNOWN_NAME_PENALTY = 0.5
+TASK_PRIOR = 1.25  # BM25 weight for facts of a source that performs the task the wording names
+_NAME = re.compile(r"(?<![\w/.-])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)")
+# Everyday computing acronyms that say nothing about which system a question is about.
+GENERIC_ACRONYMS = frozenset({"AI", "ML", "HD", "UHD", "GPU", "CPU", "RAM", "OK", "PC", "ID"})
+_URLS = re.compile(r"https?://\S+|www\.\S+")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    fact_id: str
+    source_id: str
+    score: float          # fused relevance (RRF in hybrid mode, normalised BM25 alone)
+    text: str
+    kind: str = "fact"
+    bm25: float = 0.0
+    dense: float | None = None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    covered: bool
+    best_score: float     # the evidence value compared with `threshold`
+    evidence: list[Evidence]
+    sources_ranked: list[str]
+    mode: str = "bm25"
+    threshold: float = 0.0
+    tasks: list[str] = field(default_factory=list)           # task ids the wording points at
+    named_sources: list[str] = field(default_factory=list)   # sources the question names
+    unknown_names: list[str] = field(default_factory=list)   # proper names the cards never mention
+
+
+class EvidenceSearch:
+    """Hybrid fact search. `dense`: "auto" (use embeddings once `warm_up()` has loaded them),
+    True (load them on first use, blocking), False (BM25 only)."""
+
+    def __init__(self, kb: KnowledgeBase | None = None, k: int = 8, dense: bool | str = "auto",
+                 thresholds: dict[str, float] | None = None):
+        if dense not in ("auto", True, False):
+            raise ValueError("dense must be 'auto', True or False")
+        self.kb = kb or load_knowledge()
+        self.k = k
+        self.dense_mode = dense
+        self.thresholds = dict(THRESHOLDS, **(thresholds or {}))
+        self.lexical = LexicalIndex(self.kb)
+        self._dense = None
+        self._dense_error: BaseException | None = None
+        self._loader: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # ---- embedding model life cycle -------------------------------------------------------
+    def warm_up(self) -> threading.Thread | None:
+        """Start loading the embedding model and card vectors in a background thread."""
+        if self.dense_mode is False:
+            return None
+        with self._lock:
+            if self._loader is None:
+                self._loader = threading.Thread(target=self._load_dense, name="embeddings", daemon=True)
+                self._loader.start()
+            return self._loader
+
+    def _load_dense(self) -> None:
+        try:
+            from knowledge.dense import DenseIndex
+            self._dense = DenseIndex.load(self.kb)
+        except Exception as exc:  # noqa: BLE001 - keep answering with BM25; report via dense_error
+            self._dense_error = exc
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        thread = self.warm_up()
+        if thread is not None:
+            thread.join(timeout)
+        return self._dense is not None
+
+    @property
+    def dense_ready(self) -> bool:
+        return self._dense is not None
+
+    @property
+    def dense_error(self) -> BaseException | None:
+        return self._dense_error
+
+    @property
+    def mode(self) -> str:
+        return "hybrid" if self._dense is not None else "bm25"
+
+    # ---- queries ---------------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None):
+        return self.assess(query, k=k).evidence
+
+    def assess(self, query: str, k: int | None = None) -> Assessment:
+        k = k or self.k
+        if self.dense_mode is True and self._dense is None and self._dense_error is None:
+            self.wait_until_ready()
+        lex = self.lexical
+        q_tokens = lex.expand(query)
+        bm25 = lex.scores(q_tokens) * self._task_prior(query)
+        order_bm25 = np.argsort(-bm25, kind="stable")
+        sims = self._dense.similarities(query) if self._dense is not None else None
+
+        if sims is None:
+            ranked = order_bm25
+            top = bm25[order_bm25[0]] if len(bm25) else 0.0
+            fused = bm25 / top if top > 0 else bm25
+        else:
+            fused = _rrf([order_bm25, np.argsort(-sims, kind="stable")], len(bm25))
+            ranked = np.argsort(-fused, kind="stable")
+
+        evidence = [self._evidence(i, fused, bm25, sims) for i in ranked[:k] if bm25[i] > 0 or sims is not None]
+        named = lex.named_sources(query)
+        unknown = self.unknown_names(query)
+        value = self.evidence_value(query, q_tokens, bm25, sims, named, unknown)
+        threshold = self.thresholds[self.mode]
+        return Assessment(
+            covered=value >= threshold,
+            best_score=round(value, 4),
+            evidence=evidence,
+            sources_ranked=_rank_sources(named, [self.kb.facts[i].source for i in ranked if fused[i] > 0]),
+            mode=self.mode, threshold=threshold, tasks=lex.matched_tasks(query),
+            named_sources=named, unknown_names=unknown)
+
+    def _task_prior(self, query: str) -> np.ndarray:
+        """Favour facts of sources that actually do a task the question's wording points at."""
+        doers = {c.source for tid in self.lexical.matched_tasks(query)[:2]
+                 for c in self.kb.capabilities_for(task_id=tid) if c.role != "related"}
+        return np.array([TASK_PRIOR if f.source in doers else 1.0 for f in self.kb.facts])
+
+    def evidence_value(self, query, q_tokens, bm25, sims, named, unknown) -> float:
+        """One number in [0, 1]: how well the cards cover the question."""
+        lex = self.lexical
+        match = lex.best_match_ratio(q_tokens, float(bm25.max()) if len(bm25) else 0.0)
+        value = 0.8 * lex.coverage(query) + 0.2 * min(1.0, 2.0 * match)
+        if sims is not None:
+            # cosine of unrelated MiniLM sentences sits near 0.1, of a paraphrase above 0.5
+            value = 0.5 * value + 0.5 * float(np.clip((sims.max() - 0.1) / 0.5, 0.0, 1.0))
+        if named:
+            value = max(value, 0.75)  # the question is about one of the sources
+        elif unknown:
+            value *= UNKNOWN_NAME_PENALTY
+        return float(value)
+
+    def unknown_names(self, query: str) -> list[str]:
+        """Proper names (capitalised mid-sentence, acronyms, letter+digit) absent from every card."""
+        text = _URLS.sub(" ", query)
+        names = []
+        for m in _NAME.finditer(text):
+            word = m.group(1)
+            before = text[: m.start()].rstrip()
+            sentence_start = not before or before[-1] in ".?!:;\"'("
+            looks_named = (any(c.isupper() for c in word[1:]) or
+                           (any(c.isdigit() for c in word) and any(c.isalpha() for c in word)) or
+                           (word[0].isupper() and not sentence_start))
+            if not looks_named or word == "I":
+                continue
+            if word.upper() in GENERIC_ACRONYMS:
+                continue
+            parts = [t for t in tokens(word, keep_stopwords=True)
+                     if (len(t) >= 3 or word.isupper()) and not t.isdigit()]
+            if any(t not in self.lexical.vocabulary for t in parts):
+                names.append(word)
+        return names
+
+    def _evidence(self, i: int, fused, bm25, sims) -> Evidence:
+        fact = self.kb.facts[i]
+        return Evidence(fact_id=fact.id, source_id=fact.source, score=round(float(fused[i]), 5),
+                        text=fact.text, kind=fact.kind, bm25=round(float(bm25[i]), 4),
+                        dense=None if sims is None else round(float(sims[i]), 4))
+
+
+def _rrf(orders: list[np.ndarray], n: int) -> np.ndarray:
+    fused = np.zeros(n)
+    for order in orders:
+        ranks = np.empty(n)
+        ranks[order] = np.arange(1, n + 1)
+        fused += 1.0 / (RRF_K + ranks)
+    return fused
+
+
+def _rank_sources(named: list[str], ranked_sources: list[str]) -> list[str]:
+    """Sources the question names first, then by their best-ranked fact."""
+    out: list[str] = []
+    for sid in [*named, *ranked_sources]:
+        if sid not in out:
+            out.append(sid)
+    return out
