@@ -108,10 +108,10 @@ class Chat:
                     raise
 
     def _load_knowledge(self) -> None:
-        from agent.compose import load_default_kb
+        from agent.compose import default_retriever, load_default_kb
         self.kb = load_default_kb()
-        from knowledge.retriever import EvidenceRetriever
-        self.retriever = EvidenceRetriever(kb=self.kb, dense="auto")
+        # BM25 answers at once; embeddings load in the background and join when ready
+        self.retriever = default_retriever(self.kb, dense="auto")
         warm = getattr(self.retriever, "warm_up", None)
         if callable(warm):
             warm()
@@ -160,8 +160,10 @@ class Chat:
     def _run_demo(self) -> None:
         if self.staged is None:
             raise AgentError("no picture attached: /attach PATH first")
-        from agent.demo import run_demo, unique_dir
         from agent.commands import _safe_stem
+        from agent.demo import load_engine, run_demo, unique_dir
+        with self.console.status("loading MSSNet…"):
+            load_engine()     # torch and the engine: imported whole before anything can be interrupted
         out = unique_dir(self.out_dir, f"demo-{_safe_stem(self.staged)}")
         self.console.print(f"running MSSNet on {clean_line(self.staged.name)} (Ctrl-C stops it)…", markup=False)
         try:
@@ -192,7 +194,7 @@ class Chat:
         table = Table(title="Sources I may cite", title_justify="left")
         table.add_column("id")
         table.add_column("title")
-        table.add_column("links")
+        table.add_column("links", overflow="fold")
         for sid, src in self.kb.sources.items():
             links = Text()
             for k, url in enumerate(src.urls()):

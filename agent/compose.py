@@ -60,6 +60,7 @@ def answer_question(question: str, kb=None, retriever=None, demo=None) -> Answer
         answer = _abstain(echo, analysis, assessment, kb)
     else:
         answer = _compose(echo, analysis, assessment, kb)
+    _list_shown_urls(answer, kb)
     _drop_ungrounded(answer, kb)
     if demo is not None:
         attach_demo(answer, demo)
@@ -290,6 +291,19 @@ def _source_refs(kb, source_ids) -> list[SourceRef]:
         urls = [u for u in (src.links.paper, src.links.code) if u] or [u for u in src.urls()[:1]]
         refs += [SourceRef(id=sid, title=src.title, url=u) for u in urls]
     return refs
+
+
+def _list_shown_urls(answer: Answer, kb) -> None:
+    """A card text may carry a link (e.g. "code at https://..."): list it under its source."""
+    from agent.grounding import URL_RE
+    owner = {u.rstrip("/"): sid for sid, src in kb.sources.items() for u in src.urls()}
+    listed = {s.url.rstrip("/") for s in answer.sources}
+    texts = [c.text for c in answer.claims] + [w.text for w in answer.workflow] + answer.caveats
+    for url in (u.rstrip(".,;:!?") for t in texts for u in URL_RE.findall(t)):
+        sid = owner.get(url.rstrip("/"))
+        if sid is not None and url.rstrip("/") not in listed:
+            answer.sources.append(SourceRef(id=sid, title=kb.sources[sid].title, url=url))
+            listed.add(url.rstrip("/"))
 
 
 def _illustrations(answer: Answer) -> dict[int, list[str]]:

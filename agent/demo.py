@@ -48,6 +48,16 @@ class DemoReport:
     note: str = ""
 
 
+def load_engine():
+    """Import the restoration engine (torch included); returns the models package."""
+    import models
+    try:
+        models.restore  # noqa: B018 - the lazy export imports models.engine and torch
+    except (ImportError, AttributeError) as exc:
+        raise AgentError(f"the restoration engine is not available ({exc})") from None
+    return models
+
+
 def unique_dir(base: Path, stem: str) -> Path:
     """A new directory base/stem, base/stem-2, ...: a demo never overwrites earlier output."""
     for n in range(1, 10_000):
@@ -183,7 +193,7 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
     import numpy as np
     from PIL import Image
 
-    import models
+    models = load_engine()
     from models import metrics
     from models.imageio import load_image
 

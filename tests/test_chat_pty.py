@@ -1,0 +1,115 @@
+"""`explainer chat` driven through a real pseudo-terminal (pexpect): slash commands, line editing,
+history, staging an attachment without a turn, and Ctrl-C stopping a demo without ending the chat."""
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pexpect
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
+PROMPT = "explainer>"  # prompt_toolkit draws the trailing space as a cursor move
+
+
+def _spawn(tmp_path, *args, timeout=40):
+    script = Path(os.environ.get("EXPLAINER_BIN", Path(sys.executable).with_name("explainer")))
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "agent.cli"]
+    env = dict(os.environ, NO_COLOR="1", PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm",
+               XDG_STATE_HOME=str(tmp_path / "state"), COLUMNS="100", LINES="40")
+    child = pexpect.spawn(cmd[0], cmd[1:] + ["chat", "--out", str(tmp_path / "out"), *args],
+                          cwd=str(tmp_path), env=env, encoding="utf-8", timeout=timeout,
+                          dimensions=(40, 100))
+    child.expect_exact(PROMPT)
+    return child
+
+
+def _image(path: Path, size=(64, 48)) -> Path:
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_commands_editing_history_and_attach(tmp_path):
+    child = _spawn(tmp_path)
+    try:
+        child.sendline("/help")
+        child.expect_exact("/attach PATH")
+        child.expect_exact(PROMPT)
+
+        child.sendline("/attach no-such-file.png")
+        child.expect_exact("error: no such image file: no-such-file.png")
+        child.expect_exact(PROMPT)
+
+        _image(tmp_path / "cat.png")
+        child.sendline("/attach cat.png")
+        child.expect_exact("attached cat.png")
+        # staging fires no turn: the very next thing is the prompt, no answer, no demo
+        child.expect_exact(PROMPT)
+        assert "Question:" not in child.before and "running MSSNet" not in child.before
+
+        child.sendline("/sources")
+        child.expect_exact("https://github.com/kky7/MSSNet")
+        child.expect_exact(PROMPT)
+
+        # line editing: a typo fixed with backspace before Enter
+        child.send("How many stages does MSSNet ruX")
+        child.send("\x7f")
+        child.send("n at each scale?\r")
+        child.expect_exact("Question: How many stages does MSSNet run at each scale?")
+        child.expect_exact("2. How it works")
+        child.expect_exact(PROMPT, timeout=120)   # the demo on cat.png may run first, or be skipped
+
+        # history: Up recalls the last question
+        child.send("\x1b[A")
+        child.send("\r")
+        child.expect_exact("Question: How many stages does MSSNet run at each scale?")
+        child.expect_exact(PROMPT, timeout=60)
+
+        out_md = tmp_path / "conv" / "chat.md"
+        child.sendline(f"/save {out_md}")
+        child.expect_exact("saved")
+        child.expect_exact(PROMPT)
+        text = out_md.read_text()
+        assert text.count("How many stages does MSSNet run at each scale?") >= 2 and "```mermaid" in text
+
+        child.sendline("/nonsense")
+        child.expect_exact("unknown command /nonsense")
+        child.expect_exact(PROMPT)
+
+        child.sendcontrol("c")                      # Ctrl-C at the prompt does not leave
+        child.expect_exact("Ctrl-C")
+        child.sendline("/quit")
+        child.expect_exact("bye")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert (tmp_path / "state" / "explainer" / "chat_history").read_text().count("MSSNet run") >= 1
+
+
+@pytest.mark.skipif(not TINY_WEIGHTS.exists(), reason="reference checkpoint missing")
+def test_ctrl_c_stops_a_running_demo_but_not_the_chat(tmp_path):
+    big = _image(tmp_path / "big.png", size=(1536, 1536))
+    child = _spawn(tmp_path, "--weights", str(TINY_WEIGHTS), "--device", "cpu", "--precision", "fp32",
+                   timeout=90)
+    try:
+        child.sendline(f"/attach {big.name}")
+        child.expect_exact(PROMPT)
+        child.sendline("/demo")
+        child.expect_exact("running MSSNet on big.png")
+        child.sendcontrol("c")
+        child.expect_exact("demo stopped; the chat goes on")
+        child.expect_exact(PROMPT)
+        child.sendline("/help")                      # still alive and answering
+        child.expect_exact("/save PATH")
+        child.expect_exact(PROMPT)
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    # the stopped run left no half-written demo folder behind
+    assert not list((tmp_path / "out").glob("demo-big*")) if (tmp_path / "out").exists() else True
