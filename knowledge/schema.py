@@ -115,6 +115,9 @@ class Capability(_Strict):
 class SourceCard(_Strict):
     """One file under knowledge/cards/: a source and the facts taken from it."""
     source: Source
+    # Set by `kb import` ("seed:FILE"): links came from that prompt, not the canonical table.
+    imported_from: str | None = None
+    position: int = 0  # where the source is listed (the seed prompt's order); ties by id
     facts: list[dict] = Field(default_factory=list)  # validated one by one to name the failing id
 
 

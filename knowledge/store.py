@@ -118,7 +118,7 @@ def _canonical_links() -> dict[str, set[str]]:
     return {sid: set(urls) for sid, urls in table.items()}
 
 
-def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Source, list[Fact]]:
+def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Source, list[Fact], int]:
     raw = _read_json(path)
     try:
         card = SourceCard.model_validate(raw)
@@ -127,7 +127,7 @@ def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Sourc
     source = card.source
     if path.stem != source.id:
         raise KnowledgeError(f"{path.name}: source id {source.id!r} does not match the file name")
-    if source.id in canonical:
+    if source.id in canonical and card.imported_from is None:
         outside = [u for u in source.urls() if u not in canonical[source.id]]
         if outside:
             raise KnowledgeError(f"{path.name}: source {source.id!r} has a link outside its canonical "
@@ -151,7 +151,7 @@ def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Sourc
                 raise KnowledgeError(f"{path.name}: fact {fact.id} links {url}, which is not one of "
                                      f"the source's links")
         facts.append(fact)
-    return source, facts
+    return source, facts, card.position
 
 
 def _load_tasks(path: Path) -> dict[str, Task]:
@@ -205,11 +205,12 @@ def load_knowledge_uncached(cards_dir: str | Path | None = None) -> KnowledgeBas
     if not card_paths:
         raise KnowledgeError(f"no source cards (*.json) in {directory}")
 
+    loaded = [(path, *_load_source_card(path, canonical)) for path in card_paths]
+    loaded.sort(key=lambda item: (item[3], item[1].id))
     sources: dict[str, Source] = {}
     facts: list[Fact] = []
     seen_facts: dict[str, str] = {}
-    for path in card_paths:
-        source, card_facts = _load_source_card(path, canonical)
+    for path, source, card_facts, _position in loaded:
         if source.id in sources:
             raise KnowledgeError(f"{path.name}: duplicate source id {source.id!r}")
         sources[source.id] = source

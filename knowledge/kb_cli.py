@@ -1,0 +1,169 @@
+"""`explainer kb list | kb show ID | kb import SEED.txt`: inspect and extend the source cards.
+
+Module-level imports stay light (argparse only): the CLI builds every parser on start-up.
+"""
+from __future__ import annotations
+
+import argparse
+import textwrap
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    kb = subparsers.add_parser("kb", help="list, show or import source cards",
+                               description="Inspect the source cards the answers are built from, "
+                                           "or import a prompt in the seed's format.")
+    verbs = kb.add_subparsers(dest="kb_verb", required=True, metavar="ACTION")
+
+    p_list = verbs.add_parser("list", help="list sources, tasks and fact counts")
+    p_list.add_argument("--cards-dir", metavar="DIR", help="cards directory (default: $EXPLAINER_CARDS "
+                                                            "or the packaged cards)")
+    p_list.set_defaults(run=run_list)
+
+    p_show = verbs.add_parser("show", help="show one source, fact or task card")
+    p_show.add_argument("id", metavar="ID", help="a source id (mssnet), fact id (mssnet.fft-loss) or task id")
+    p_show.add_argument("--cards-dir", metavar="DIR")
+    p_show.set_defaults(run=run_show)
+
+    p_import = verbs.add_parser("import", help="turn a seed-format prompt into source cards")
+    p_import.add_argument("seed", metavar="SEED.txt", help="prompt with the question, "
+                                                          "'Recommended AI Models' and 'Related Papers'")
+    p_import.add_argument("--cards-dir", metavar="DIR",
+                          help="where to write the cards (default: ./cards-<SEED name>)")
+    p_import.add_argument("--force", action="store_true", help="overwrite existing card files")
+    p_import.set_defaults(run=run_import)
+
+
+def _wrap(text: str, indent: str = "    ") -> str:
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+def _when(source) -> str:
+    """Venue and year, without repeating a year the venue already names."""
+    parts = [source.venue] if source.venue else []
+    if source.year and str(source.year) not in (source.venue or ""):
+        parts.append(str(source.year))
+    return ", ".join(parts)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from knowledge.store import load_knowledge
+    kb = load_knowledge(args.cards_dir)
+    print(f"Sources ({kb.cards_dir}):")
+    for sid, source in kb.sources.items():
+        facts = kb.facts_for(sid)
+        when = _when(source)
+        print(f"  {sid:<12} {source.kind:<6} {len(facts):>3} facts  {source.title}" + (f" ({when})" if when else ""))
+        for url in source.urls():
+            print(f"  {'':<12} {url}")
+    if kb.tasks:
+        print("Tasks:")
+        for tid, task in kb.tasks.items():
+            doers = ", ".join(f"{c.source} ({c.role})" for c in kb.capabilities_for(task_id=tid)) or "-"
+            print(f"  {tid:<19} {task.label}: {doers}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from knowledge.errors import KnowledgeError
+    from knowledge.store import load_knowledge
+    kb = load_knowledge(args.cards_dir)
+    if args.id in kb.sources:
+        _show_source(kb, args.id)
+    elif args.id in kb.tasks:
+        _show_task(kb, args.id)
+    elif any(f.id == args.id for f in kb.facts):
+        _show_fact(kb.fact(args.id))
+    else:
+        raise KnowledgeError(f"no source, fact or task with id {args.id!r} "
+                             f"(sources: {', '.join(kb.sources)}; see 'explainer kb list')")
+    return 0
+
+
+def _show_source(kb, sid: str) -> None:
+    s = kb.sources[sid]
+    print(f"{s.title}  [{s.id}, {s.kind}]")
+    if s.authors:
+        print(_wrap("Authors: " + ", ".join(s.authors), ""))
+    if s.venue or s.year:
+        print("Venue:   " + _when(s))
+    for label in ("paper", "arxiv", "code", "project"):
+        url = getattr(s.links, label)
+        if url:
+            print(f"{label.capitalize() + ':':<9}{url}")
+    for url in s.links.extra:
+        print(f"{'Also:':<9}{url}")
+    caps = kb.capabilities_for(source_id=sid)
+    if caps:
+        print("\nTasks:")
+        for c in caps:
+            print(f"  {c.task} ({c.role}): {c.input} -> {c.output}")
+            if c.note:
+                print(_wrap(c.note, "      "))
+    steps = kb.workflow(sid)
+    if steps:
+        print("\nWorkflow:")
+        for f in steps:
+            print(_wrap(f"[{f.workflow} {f.order}] {f.text}", "  ").replace("  ", "  ", 1))
+    for kind, heading in (("fact", "Facts"), ("does-not", "Does not"), ("not-known", "Not known")):
+        facts = [f for f in kb.facts_for(sid) if f.kind == kind and not f.workflow]
+        if facts:
+            print(f"\n{heading}:")
+            for f in facts:
+                print(f"  {f.id}  ({f.origin})")
+                print(_wrap(f.text, "    "))
+
+
+def _show_task(kb, tid: str) -> None:
+    t = kb.tasks[tid]
+    print(f"{t.label}  [{t.id}]")
+    print(_wrap(t.description, ""))
+    print(_wrap("Aliases: " + ", ".join(t.aliases), ""))
+    for c in kb.capabilities_for(task_id=tid):
+        print(f"  {c.source} ({c.role}): {c.input} -> {c.output}")
+
+
+def _show_fact(f) -> None:
+    print(f"{f.id}  [{f.source}, {f.kind}]")
+    print(_wrap(f.text, "  "))
+    print(f"  origin: {f.origin}")
+    if f.tags:
+        print(f"  tags:   {', '.join(f.tags)}")
+    if f.workflow:
+        print(f"  workflow: {f.workflow} #{f.order}")
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from knowledge.seed_import import import_seed
+    from knowledge.store import load_knowledge_uncached
+    seed = Path(args.seed)
+    target = Path(args.cards_dir) if args.cards_dir else Path.cwd() / f"cards-{seed.stem}"
+    written = import_seed(seed, target, force=args.force)
+    kb = load_knowledge_uncached(target)  # prove the result loads before reporting success
+    print(f"Imported {len(written)} sources into {target}:")
+    for path in written:
+        sid = path.stem
+        print(f"  {sid:<12} {len(kb.facts_for(sid)):>2} facts  {kb.sources[sid].title}")
+    print(f"Use them with: EXPLAINER_CARDS={target} explainer ask \"...\"  "
+          f"(or: explainer kb list --cards-dir {target})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (`python -m knowledge.kb_cli list`), same behaviour as `explainer kb`."""
+    import sys
+    from knowledge.errors import KnowledgeError
+    parser = argparse.ArgumentParser(prog="explainer")
+    add_parser(parser.add_subparsers(dest="verb", required=True))
+    args = parser.parse_args(["kb", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return args.run(args)
+    except KnowledgeError as exc:
+        print(f"explainer: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
