@@ -150,10 +150,10 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         claims.append(Claim(text=fact.text, sources=[fact.source]))
         used_facts.add(fact.id)
 
-    for tag in (f"misconception:{m}" for m in analysis.misconceptions):
-        for fact in _tagged(kb, tag, prefer=recommended):
-            if fact.id not in used_facts:
-                add(fact)
+    corrections = [f for m in analysis.misconceptions for f in _tagged(kb, f"misconception:{m}", prefer=recommended)]
+    for fact in corrections:
+        if fact.source == recommended and fact.id not in used_facts:
+            add(fact)
 
     workflow_facts = [f for f in kb.workflow(recommended)] if recommended else []
     workflow_ids = {f.id for f in workflow_facts}
@@ -175,6 +175,10 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
             continue
         add(fact)
         n_evidence += 1
+    # how the other sources stand on the same misconception, after the main explanation
+    for fact in corrections:
+        if fact.id not in used_facts:
+            add(fact)
 
     listed = _listed_sources(analysis, kb, caps, recommended)
     for sid in listed:
@@ -306,20 +310,29 @@ def _list_shown_urls(answer: Answer, kb) -> None:
             listed.add(url.rstrip("/"))
 
 
+# artefact -> words that make a claim about it; each artefact sits beside its best few claims
+_ARTEFACT_WORDS = {
+    "stages": ("stage", "coarse", "scale"),
+    "spectrum": ("frequen", "spectrum", "fft", "fourier"),
+    "crops": ("fur", "texture", "detail", "sharp", "restor"),
+}
+MAX_CLAIMS_PER_ARTEFACT = 2
+
+
 def _illustrations(answer: Answer) -> dict[int, list[str]]:
-    """Which demo artefact shows each claim on the person's own picture."""
+    """Which demo artefact shows each claim on the person's own picture (MSSNet claims only)."""
     out: dict[int, list[str]] = {}
-    for i, claim in enumerate(answer.claims):
-        text = claim.text.lower()
-        names = []
-        if any(w in text for w in ("stage", "coarse", "scale")):
-            names.append("stages")
-        if any(w in text for w in ("frequen", "spectrum", "fft", "texture", "detail")):
-            names.append("spectrum")
-        if any(w in text for w in ("sharp", "restor", "deblur")) and not names:
-            names.append("crops")
-        if names and "mssnet" in claim.sources:
-            out[i] = names
+    for name, words in _ARTEFACT_WORDS.items():
+        scored = []
+        for i, claim in enumerate(answer.claims):
+            if "mssnet" not in claim.sources:
+                continue
+            text = claim.text.lower()
+            hits = sum(text.count(w) for w in words)
+            if hits:
+                scored.append((-hits, i))
+        for _, i in sorted(scored)[:MAX_CLAIMS_PER_ARTEFACT]:
+            out.setdefault(i, []).append(name)
     return out
 
 

@@ -118,17 +118,20 @@ def _crop_zoomed(image, box, zoom=CROP_ZOOM):
     return crop.resize((crop.width * zoom, crop.height * zoom), Image.Resampling.NEAREST)
 
 
-def _stage_strip(stage_images, box, path: Path, timings: dict) -> Path:
-    """The crop region at each of the six stages, coarse to fine, in one figure."""
+def _stage_strip(before, stage_images, box, path: Path, timings: dict) -> Path:
+    """The crop region of the input and of each of the six stages, coarse to fine, in one figure."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from PIL import Image
 
     labels = ["1: scale 1/4", "2: scale 1/2", "3: scale 1/2", "4: full", "5: full", "6: full (result)"]
-    fig, axes = plt.subplots(1, len(stage_images), figsize=(2.2 * len(stage_images), 2.6), dpi=100)
+    fig, axes = plt.subplots(1, len(stage_images) + 1, figsize=(2.2 * (len(stage_images) + 1), 2.6), dpi=100)
+    axes[0].imshow(before.crop(box), interpolation="nearest")
+    axes[0].set_title("input\n", fontsize=8)
+    axes[0].axis("off")
     full_size = stage_images[-1].size
-    for i, (ax, img) in enumerate(zip(axes, stage_images)):
+    for i, (ax, img) in enumerate(zip(axes[1:], stage_images)):
         if img.size != full_size:   # stage 1 is at half resolution
             img = img.resize(full_size, Image.Resampling.BILINEAR)
         ax.imshow(img.crop(box), interpolation="nearest")
@@ -262,7 +265,7 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
     if result.stage_images:
         for i, stage in enumerate(result.stage_images, 1):
             report.files[f"stage_{i}"] = _save_png(stage.convert("RGB"), out_dir / f"stage_{i}.png")
-        report.files["stages"] = _stage_strip([s.convert("RGB") for s in result.stage_images], box,
+        report.files["stages"] = _stage_strip(before, [s.convert("RGB") for s in result.stage_images], box,
                                               out_dir / "stages.png", report.timings)
 
     curves = {"before": before_rgb, "after (MSSNet)": after_rgb}
@@ -277,7 +280,7 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
                   metrics.high_frequency_energy(after_rgb).share, "share of spectrum energy above 0.25 × Nyquist", 5),
     ]
     if ref_rgb is not None:
-        ref_name = report.reference
+        ref_name = "the original (self-test)" if self_test else report.reference
         report.metrics += [
             MetricRow("PSNR (dB)", float(metrics.psnr(before_rgb, ref_rgb)), float(metrics.psnr(after_rgb, ref_rgb)),
                       f"vs {ref_name}; RGB, data range 1, no border crop", 2),

@@ -18,7 +18,7 @@ from agent.workflow_graph import build_graph, mermaid
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 ARTEFACT_TITLES = {"crops": "before/after crops", "stages": "the six stage outputs",
                    "spectrum": "the high-frequency spectrum"}
-STAGE_NAMES = ["res1_1: scale 1/4, stage 1 (shown at 1/2 size)", "res2_1: scale 1/2, stage 1",
+STAGE_NAMES = ["res1_1: coarsest scale, stage 1", "res2_1: scale 1/2, stage 1",
                "res2_2: scale 1/2, stage 2", "res3_1: full scale, stage 1",
                "res3_2: full scale, stage 2", "res3_3: full scale, stage 3 (the result)"]
 
@@ -172,7 +172,7 @@ def _grouped_refs(answer: Answer) -> list[tuple[str, str, list[str]]]:
 def _demo_illustration_files(demo) -> dict[str, Path]:
     files = getattr(demo, "files", {}) or {}
     out = {"crops": files.get("after_crop"), "stages": files.get("stages"), "spectrum": files.get("spectrum")}
-    return {k: Path(v) for k, v in out.items() if v}
+    return {k: Path(v).resolve() for k, v in out.items() if v}
 
 
 def demo_renderable(demo, console):

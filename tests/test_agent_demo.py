@@ -1,0 +1,88 @@
+"""The live demo: helpers on real pixels, then a full run of MSSNet (the tiny reference checkpoint)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from agent.demo import degrade_for_self_test, most_detailed_box, run_demo, unique_dir
+from agent.errors import AgentError
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
+
+
+def _textured(h=120, w=160):
+    """Flat grey picture with one noisy (detailed) square at a known place."""
+    rgb = np.full((h, w, 3), 0.5, dtype=np.float32)
+    rng = np.random.default_rng(1)
+    rgb[60:100, 100:140] = rng.random((40, 40, 3), dtype=np.float32)
+    return rgb
+
+
+def test_most_detailed_box_finds_the_texture():
+    left, top, right, bottom = most_detailed_box(_textured(), size=32)
+    assert right - left == 32 and bottom - top == 32
+    assert 100 <= left and right <= 140 and 60 <= top and bottom <= 100
+
+
+def test_self_test_degradation_removes_high_frequencies():
+    from models import metrics
+    rgb = _textured()
+    soft = degrade_for_self_test(rgb)
+    assert soft.shape == rgb.shape and soft.dtype == np.float32
+    assert metrics.high_frequency_energy(soft).share < metrics.high_frequency_energy(rgb).share
+    assert metrics.psnr(soft, rgb) < 40
+
+
+def test_unique_dir_never_reuses_a_folder(tmp_path):
+    a = unique_dir(tmp_path, "demo-cat")
+    b = unique_dir(tmp_path, "demo-cat")
+    assert a != b and a.is_dir() and b.is_dir() and b.name == "demo-cat-2"
+
+
+def test_missing_image_is_a_user_error(tmp_path):
+    with pytest.raises(AgentError, match="no such image"):
+        run_demo(tmp_path / "nope.png", tmp_path / "out", weights=str(TINY_WEIGHTS))
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory):
+    pytest.importorskip("models.engine")
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "pic.png"
+    Image.fromarray((_textured() * 255).astype(np.uint8)).save(path)
+    return run_demo(path, folder / "assets", weights=str(TINY_WEIGHTS), self_test=True,
+                    device="cpu", precision="fp32")
+
+
+def test_demo_writes_every_artefact(demo_report):
+    files = demo_report.files
+    for name in ("input", "restored", "before_crop", "after_crop", "reference_crop", "stages", "spectrum",
+                 *(f"stage_{i}" for i in range(1, 7))):
+        assert Path(files[name]).is_file(), name
+    with Image.open(files["restored"]) as img:
+        assert img.size == (160, 120)
+    with Image.open(files["stage_1"]) as img:
+        assert img.size in ((80, 60), (160, 120))   # res1_1: half resolution, or upsampled by the engine
+    with Image.open(files["before_crop"]) as img:
+        assert img.size[0] == img.size[1] > 0
+
+
+def test_demo_numbers_and_stage_times(demo_report):
+    names = [m.name for m in demo_report.metrics]
+    assert names[:2] == ["Sharpness (Laplacian variance)", "High-frequency energy share"]
+    assert "PSNR (dB)" in names and "SSIM" in names          # self-test gives a reference
+    for row in demo_report.metrics:
+        assert row.before is not None and np.isfinite(row.before) and np.isfinite(row.after)
+    assert all(f"stage_{i}" in demo_report.timings for i in range(1, 7))
+    assert demo_report.reference == "self-test"
+    assert demo_report.stats["weights_info"]["sha256"]
+
+
+def test_reference_needs_same_size(tmp_path):
+    pytest.importorskip("models.engine")
+    path = tmp_path / "p.png"
+    Image.fromarray((_textured() * 255).astype(np.uint8)).save(path)
+    with pytest.raises(AgentError, match="upscale 1"):
+        run_demo(path, tmp_path / "o", weights=str(TINY_WEIGHTS), self_test=True, upscale=2)
