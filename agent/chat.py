@@ -205,7 +205,7 @@ class Chat:
     # -- saving -----------------------------------------------------------------------------------
     def save(self, path: Path, force: bool = False) -> Path:
         """The conversation as Markdown; demo images are copied next to it and linked relatively."""
-        from agent.render import render_markdown
+        from agent.render import illustration_links, render_markdown
         if path.suffix.lower() != ".md":
             path = path.with_suffix(".md")
         if path.exists() and not force:
@@ -225,8 +225,7 @@ class Chat:
                     shutil.copyfile(file, dest)
                     links[name] = os.path.relpath(dest, path.parent).replace(os.sep, "/")
             md = render_markdown(answer, self.kb, heading_level=2, title=f"Question {n}",
-                                 demo_links={k: links[v] for k, v in (("crops", "after_crop"), ("stages", "stages"),
-                                                                     ("spectrum", "spectrum")) if v in links})
+                                 demo_links=illustration_links(links))
             parts.append(md)
             if links:
                 parts.append("### Live demo images\n\n" + "\n".join(

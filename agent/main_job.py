@@ -42,8 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         models.load_model(args.weights)   # fail early, before any folder is made, if none are installed
     except ModelError as exc:
         console.print(f"The live demo needs MSSNet weights, and none could be loaded: {exc}", markup=False)
-        console.print("The answer above does not depend on them. Train weights with `python -m models.train`, "
-                      "or pass --weights PATH to an official MSSNet checkpoint.", markup=False)
+        console.print("(The answer above does not need them; only the demo does.)", markup=False)
         return 0
 
     import numpy as np

@@ -169,10 +169,18 @@ def _grouped_refs(answer: Answer) -> list[tuple[str, str, list[str]]]:
     return [(sid, title, urls) for sid, (title, urls) in grouped.items()]
 
 
+# illustration name -> the demo file that shows it
+ILLUSTRATION_FILES = {"crops": "after_crop", "stages": "stages", "spectrum": "spectrum"}
+
+
+def illustration_links(file_links: dict[str, str]) -> dict[str, str]:
+    """Demo file name -> link, narrowed to the illustrations shown beside claims."""
+    return {k: file_links[v] for k, v in ILLUSTRATION_FILES.items() if v in file_links}
+
+
 def _demo_illustration_files(demo) -> dict[str, Path]:
     files = getattr(demo, "files", {}) or {}
-    out = {"crops": files.get("after_crop"), "stages": files.get("stages"), "spectrum": files.get("spectrum")}
-    return {k: Path(v).resolve() for k, v in out.items() if v}
+    return {k: Path(files[v]).resolve() for k, v in ILLUSTRATION_FILES.items() if files.get(v)}
 
 
 def demo_renderable(demo, console):

@@ -53,7 +53,7 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
     already inside DIR/assets/.
     """
     from agent.compose import answer_question, attach_demo, load_default_kb
-    from agent.render import _env, render_markdown, STAGE_NAMES
+    from agent.render import STAGE_NAMES, _env, illustration_links, render_markdown
     from agent.textsafe import clean_line
 
     output = Path(output)
@@ -78,9 +78,7 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
 
     links = {name: os.path.relpath(path, output.parent).replace(os.sep, "/")
              for name, path in (demo.files.items() if demo else [])}
-    illustration_links = {k: links[v] for k, v in (("crops", "after_crop"), ("stages", "stages"),
-                                                   ("spectrum", "spectrum")) if v in links}
-    answer_md = render_markdown(answer, kb, heading_level=2, demo_links=illustration_links, title="Answer")
+    answer_md = render_markdown(answer, kb, heading_level=2, demo_links=illustration_links(links), title="Answer")
     text = _env().get_template("report.md.j2").render(
         answer=answer, answer_md=answer_md, demo=demo, links=links, stage_names=STAGE_NAMES,
         provenance=provenance(demo, kb),

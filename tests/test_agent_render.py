@@ -107,3 +107,42 @@ def test_abstained_markdown_offers_questions(kb):
     assert "do not cover this question" in md
     for s in answer.suggestions:
         assert s in md.replace("\\", "")
+
+
+def _demo_with_files(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from agent.demo import DemoReport, MetricRow
+    rng = np.random.default_rng(0)
+    files = {}
+    for name in ("before_crop", "after_crop", "stages", "spectrum"):
+        path = tmp_path / f"{name}.png"
+        Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(path)
+        files[name] = path
+    return DemoReport(image_name="cat\x1b[31m.png", out_dir=tmp_path, files=files,
+                      metrics=[MetricRow("Sharpness (Laplacian variance)", 0.001, 0.002, "no reference", 4)],
+                      timings={f"stage_{i}": 0.1 * i for i in range(1, 7)} | {"total": 2.5})
+
+
+def test_demo_section_colour_preview_and_plain_fallback(kb, tmp_path):
+    from rich.console import Console
+
+    from agent.compose import attach_demo
+    answer = attach_demo(answer_question("How does MSSNet keep fur detail sharp?", kb=kb), _demo_with_files(tmp_path))
+    assert answer.illustrations and all(set(v) <= {"stages", "spectrum", "crops"} for v in answer.illustrations.values())
+
+    colour = io.StringIO()
+    render_terminal(answer, Console(file=colour, force_terminal=True, color_system="truecolor", width=120), kb)
+    out = colour.getvalue()
+    assert "▀" in out and "48;2;" in out            # half-block preview with true-colour backgrounds
+    assert "Live demo: MSSNet on cat.png" in re.sub(r"\x1b\[[0-9;]*m", "", out)   # file name escape stripped
+
+    plain = io.StringIO()
+    render_terminal(answer, make_console(plain), kb)
+    text = plain.getvalue()
+    assert "▀" not in text and not ANSI.search(text)
+    assert "on your picture:" in text and "stage 6" in text and "0.0020" in text
+
+    md = render_markdown(answer, kb)
+    assert "*On your picture:*" in md and "file://" in md

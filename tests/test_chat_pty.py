@@ -92,7 +92,7 @@ def test_commands_editing_history_and_attach(tmp_path):
 
 @pytest.mark.skipif(not TINY_WEIGHTS.exists(), reason="reference checkpoint missing")
 def test_ctrl_c_stops_a_running_demo_but_not_the_chat(tmp_path):
-    big = _image(tmp_path / "big.png", size=(1536, 1536))
+    big = _image(tmp_path / "big.png", size=(2048, 2048))
     child = _spawn(tmp_path, "--weights", str(TINY_WEIGHTS), "--device", "cpu", "--precision", "fp32",
                    timeout=90)
     try:
