@@ -1,0 +1,90 @@
+"""`explainer kb list | show | import` (run through knowledge.kb_cli, the module agent/cli.py mounts)."""
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge import kb_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "knowledge" / "seed-prompt.txt"
+
+
+def run(capsys, *argv):
+    code = kb_cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_parser_mounts_under_kb():
+    parser = argparse.ArgumentParser()
+    kb_cli.add_parser(parser.add_subparsers(dest="verb"))
+    args = parser.parse_args(["kb", "import", "x.txt", "--cards-dir", "d", "--force"])
+    assert args.run is kb_cli.run_import and args.force and args.cards_dir == "d"
+    assert parser.parse_args(["kb", "show", "mssnet"]).run is kb_cli.run_show
+
+
+def test_list(capsys):
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    for needle in ["mssnet", "featsharp", "datacrafter", "easier", "https://github.com/kky7/MSSNet",
+                   "super-resolution", "mssnet (with-preprocessing)"]:
+        assert needle in out, needle
+
+
+def test_show_source_fact_and_task(capsys):
+    code, out, _ = run(capsys, "show", "mssnet")
+    assert code == 0
+    assert "Workflow:" in out and "[preprocess 2]" in out and "Not known:" in out
+    assert out.index("[input 1]") < out.index("[model 1]") < out.index("[output 1]")
+    code, out, _ = run(capsys, "show", "mssnet.fft-loss")
+    assert code == 0 and "origin: CODE: train/loss_L1_fft.py" in out
+    code, out, _ = run(capsys, "show", "dataset-expansion")
+    assert code == 0 and "rare species" in out and "datacrafter (primary)" in out
+
+
+def test_show_unknown_id_is_one_line_error(capsys):
+    code, out, err = run(capsys, "show", "restormer")
+    assert code == 2 and out == ""
+    assert err.strip().count("\n") == 0 and "no source, fact or task with id 'restormer'" in err
+
+
+def test_import_then_list_and_refuse_overwrite(capsys, tmp_path):
+    target = tmp_path / "imported"
+    code, out, _ = run(capsys, "import", str(SEED), "--cards-dir", str(target))
+    assert code == 0 and "Imported 4 sources" in out
+    assert sorted(p.name for p in target.iterdir()) == ["datacrafter.json", "easier.json",
+                                                         "featsharp.json", "mssnet.json"]
+    code, out, _ = run(capsys, "list", "--cards-dir", str(target))
+    assert code == 0 and "Deblur-MSSNet-GoPro" in out
+    code, _, err = run(capsys, "import", str(SEED), "--cards-dir", str(target))
+    assert code == 2 and "already exists" in err and "--force" in err
+    code, _, _ = run(capsys, "import", str(SEED), "--cards-dir", str(target), "--force")
+    assert code == 0
+
+
+def test_import_default_directory_is_next_to_the_user(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "import", str(SEED))
+    assert code == 0 and (tmp_path / "cards-seed-prompt" / "mssnet.json").exists()
+
+
+def test_import_malformed_names_line(capsys, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text(SEED.read_text().replace("GitHub: https://github.com/hnu-vis/datacrafter",
+                                            "GitHub: hnu-vis/datacrafter"))
+    code, _, err = run(capsys, "import", str(bad), "--cards-dir", str(tmp_path / "out"))
+    assert code == 2 and "line 26:" in err and "URL" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_module_runs_without_torch(tmp_path):
+    """The kb verbs never pull in torch or the embedding model."""
+    code = ("import sys; from knowledge import kb_cli; rc = kb_cli.main(['list']); "
+            "bad = [m for m in ('torch', 'sentence_transformers', 'langchain_core') if m in sys.modules]; "
+            "print('HEAVY', bad); sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stdout

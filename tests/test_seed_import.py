@@ -1,0 +1,153 @@
+"""Seed-prompt import: the founding seed yields its four sources; broken files name the line."""
+import json
+from pathlib import Path
+
+import pytest
+
+from knowledge.errors import KnowledgeError
+from knowledge.seed_import import import_seed, parse_seed, source_id_for
+from knowledge.store import load_knowledge_uncached
+
+PACKAGED_SEED = Path(__file__).resolve().parents[1] / "knowledge" / "seed-prompt.txt"
+SHARED_SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-prompt.txt"
+SEED = SHARED_SEED if SHARED_SEED.exists() else PACKAGED_SEED  # a clone outside the workspace
+
+MINI = '''You are an AI scientist.
+
+A user has asked the following question:
+"How do I sharpen a shaky photo?"
+
+### Recommended AI Models:
+Model: Deblur-Example
+Paper: https://example.org/deblur.pdf
+GitHub: https://github.com/example/DeblurNet
+
+### Related Papers:
+Model: Tiny: A Small Paper
+Paper: https://arxiv.org/abs/1234.5678
+Summary: First sentence here (e.g. a CLIP model). Second sentence with code at https://github.com/example/tiny.
+
+Answer:
+'''
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return parse_seed(SEED.read_text(encoding="utf-8"))
+
+
+def test_packaged_seed_is_the_shared_one():
+    if SHARED_SEED.exists():
+        assert PACKAGED_SEED.read_text() == SHARED_SEED.read_text()
+    assert PACKAGED_SEED.exists()
+
+
+def test_seed_question(seed):
+    assert seed.question.startswith("I upscaled a low-res animal picture")
+    assert seed.question.endswith("so few sampling rounds?")
+
+
+def test_seed_yields_exactly_four_sources_with_their_links(seed):
+    by_id = {s.id: s for s in seed.sources}
+    assert list(by_id) == ["mssnet", "featsharp", "datacrafter", "easier"]
+    assert by_id["mssnet"].kind == "model" and by_id["featsharp"].kind == "paper"
+    assert by_id["mssnet"].urls() == ["https://cg.postech.ac.kr/Research/MSSNet/MSSNet.pdf",
+                                      "https://github.com/kky7/MSSNet"]
+    assert by_id["featsharp"].urls() == ["http://arxiv.org/pdf/2502.16025v1.pdf"]
+    assert by_id["datacrafter"].urls() == ["http://arxiv.org/pdf/2412.16839v2.pdf",
+                                           "https://github.com/hnu-vis/datacrafter"]
+    # the summary's own link is kept, so quoting that sentence stays grounded
+    assert by_id["easier"].urls() == ["http://arxiv.org/pdf/2404.18949v2.pdf", "https://github.com/vgcq/easier",
+                                      "https://github.com/VGCQ/EASIER"]
+    assert by_id["featsharp"].title == "FeatSharp: Your Vision Model Features, Sharper"
+
+
+def test_summaries_become_facts(seed):
+    featsharp = [f for f in seed.facts if f.source == "featsharp"]
+    assert len(featsharp) == 6
+    assert all(f.origin == "SEED: summary" for f in featsharp)
+    assert any("224x224px" in f.text for f in featsharp)
+    # "e.g." does not cut a sentence in two
+    assert any("(e.g. semantic segmentation, object detection, depth perception, etc.)" in f.text
+               for f in featsharp)
+    datacrafter = [f for f in seed.facts if f.source == "datacrafter"]
+    assert any("rare wildlife observation" in f.text for f in datacrafter)
+    assert [f.id for f in seed.facts if f.source == "mssnet"] == ["mssnet.recommended"]
+
+
+def test_source_ids():
+    assert source_id_for("Deblur-MSSNet-GoPro", "https://github.com/kky7/MSSNet") == "mssnet"
+    assert source_id_for("FeatSharp: Your Vision Model Features, Sharper", None) == "featsharp"
+    assert source_id_for("A Very Long Title Without Colon", None) == "a-very-long-title"
+
+
+def test_other_prompt_of_the_same_form():
+    prompt = parse_seed(MINI)
+    assert prompt.question == "How do I sharpen a shaky photo?"
+    assert [s.id for s in prompt.sources] == ["deblurnet", "tiny"]
+    tiny = prompt.sources[1]
+    assert tiny.links.arxiv == "https://arxiv.org/abs/1234.5678" and tiny.links.paper is None
+    assert tiny.links.extra == ["https://github.com/example/tiny"]
+    assert [f.text for f in prompt.facts if f.source == "tiny"] == [
+        "First sentence here (e.g. a CLIP model).",
+        "Second sentence with code at https://github.com/example/tiny."]
+
+
+@pytest.mark.parametrize("broken, line, needle", [
+    (MINI.replace("Paper: https://example.org/deblur.pdf", "Paper: see the PDF"), 8, "must be an http(s) URL"),
+    (MINI.replace("GitHub: https://github.com/example/DeblurNet", "Stars: 1200"), 9, "expected 'Model:'"),
+    (MINI.replace("Model: Deblur-Example\n", ""), 7, "before any 'Model:'"),
+    (MINI.replace("Model: Tiny: A Small Paper\nPaper", "Model: Tiny: A Small Paper\nPaper: https://a.b/c\nPaper"),
+     14, "second 'Paper:'"),
+    (MINI.replace("### Related Papers:", "### Further Reading:"), 11, "unknown section"),
+    (MINI.replace('"How do I sharpen a shaky photo?"', "How do I sharpen a shaky photo?"), 4, "double quotes"),
+    ("\n".join("Summary:" if ln.startswith("Summary:") else ln for ln in MINI.splitlines()), 14, "has no value"),
+])
+def test_malformed_prompt_names_the_line(broken, line, needle):
+    with pytest.raises(KnowledgeError) as info:
+        parse_seed(broken)
+    message = str(info.value)
+    assert f"line {line}:" in message and needle in message, message
+
+
+def test_missing_question_and_models():
+    with pytest.raises(KnowledgeError, match="asked the following question"):
+        parse_seed("### Recommended AI Models:\nModel: X\nPaper: https://a.b/c\n")
+    with pytest.raises(KnowledgeError, match="no 'Model:' entries"):
+        parse_seed('A user has asked the following question:\n"What is this?"\n')
+
+
+def test_model_without_links_names_its_line():
+    text = MINI.replace("Paper: https://example.org/deblur.pdf\nGitHub: https://github.com/example/DeblurNet\n", "")
+    with pytest.raises(KnowledgeError, match=r"line 7: model has neither"):
+        parse_seed(text)
+
+
+def test_import_writes_loadable_cards_and_never_overwrites(tmp_path):
+    written = import_seed(SEED, tmp_path)
+    assert sorted(p.name for p in written) == ["datacrafter.json", "easier.json", "featsharp.json", "mssnet.json"]
+    kb = load_knowledge_uncached(tmp_path)
+    assert list(kb.sources) == ["mssnet", "featsharp", "datacrafter", "easier"]
+    assert "https://github.com/VGCQ/EASIER" in kb.allowed_urls()
+    assert json.loads((tmp_path / "mssnet.json").read_text())["imported_from"] == "seed:" + SEED.name
+
+    before = (tmp_path / "featsharp.json").read_text()
+    (tmp_path / "featsharp.json").write_text(before.replace("FeatSharp:", "Changed:"))
+    with pytest.raises(KnowledgeError, match="already exists .*--force"):
+        import_seed(SEED, tmp_path)
+    assert "Changed:" in (tmp_path / "featsharp.json").read_text()
+    import_seed(SEED, tmp_path, force=True)
+    assert (tmp_path / "featsharp.json").read_text() == before
+
+
+def test_imported_cards_feed_the_retriever(tmp_path):
+    from knowledge.search import EvidenceSearch
+    import_seed(SEED, tmp_path)
+    search = EvidenceSearch(load_knowledge_uncached(tmp_path), dense=False)
+    assessment = search.assess("How can I get more training images of rare wildlife?")
+    assert assessment.covered and assessment.sources_ranked[0] == "datacrafter"
+
+
+def test_unreadable_file(tmp_path):
+    with pytest.raises(KnowledgeError, match="cannot read seed prompt"):
+        import_seed(tmp_path / "missing.txt", tmp_path / "out")
