@@ -99,13 +99,18 @@ def _abstain(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         label = task.label if task else cap.task
         claims.append(Claim(text=f"What the sources do cover: {kb.sources[sid].name} — {label.lower()}"
                                  f" ({cap.input} → {cap.output}).", sources=[sid]))
+    # The wording assumed something the sources do speak to (e.g. sampling steps): say what they say.
+    for m in analysis.misconceptions:
+        fact = next(iter(_tagged(kb, f"misconception:{m}", prefer=ranked[0] if ranked else None)), None)
+        if fact is not None:
+            claims.append(Claim(text=fact.text, sources=[fact.source]))
     answer = Answer(
         question=echo, abstained=True, claims=claims,
-        caveats=["The question is outside what the provided sources cover, so it is not answered "
-                 "here rather than answered from outside knowledge."],
+        caveats=["The question is outside what the provided sources cover, and I do not answer from outside "
+                 "knowledge."],
         suggestions=_suggestions(kb, ranked),
     )
-    answer.sources = _source_refs(kb, [c.sources[0] for c in claims])
+    answer.sources = _source_refs(kb, [s for c in claims for s in c.sources])
     return answer
 
 
