@@ -59,12 +59,6 @@ class QuestionAnalysis:
     misconceptions: list[str] = field(default_factory=list)
     unknown_names: list[str] = field(default_factory=list)
     unknown_subject: str | None = None         # an outside thing the question is about
-    mentions_image: bool = False
-
-    @property
-    def broad(self) -> bool:
-        """An open question ("how does AI ...") that deserves the full task/workflow/papers answer."""
-        return not self.named_sources or "papers" in self.intents
 
 
 def _norm(text: str) -> str:
@@ -182,7 +176,6 @@ def analyse(question: str, kb, assessment=None) -> QuestionAnalysis:
     known = getattr(assessment, "unknown_names", None) if assessment is not None else None
     qa.unknown_names = list(known) if known is not None else _unknown_names(question, kb)
     qa.unknown_subject = _unknown_subject(question, qa.unknown_names)
-    qa.mentions_image = bool(re.search(r"\b(image|photo|picture|pic|jpe?g|png)s?\b", question, re.I))
     qa.task_id, qa.task_reason = _choose_task(qa, kb, evidence)
     return qa
 

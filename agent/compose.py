@@ -202,6 +202,7 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         task=TaskRef(id=task.id, label=task.label) if task else None,
         workflow=workflow, claims=claims, caveats=caveats,
         sources=_source_refs(kb, cited), task_claim_count=task_claim_count,
+        demo_hint="run-it" in analysis.intents and recommended == "mssnet",
     )
 
 
