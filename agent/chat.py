@@ -37,7 +37,7 @@ def _history_file() -> Path | None:
 
 class Chat:
     def __init__(self, image: str | None = None, out_dir: Path = Path("out"), demo_options: dict | None = None,
-                 stdin=None, stdout=None):
+                 stdin=None, stdout=None, dense="auto"):
         from agent.render import make_console
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -49,6 +49,7 @@ class Chat:
         self.turns: list = []         # answers, in order
         self.kb = None
         self.retriever = None
+        self.dense = dense            # "auto": embeddings join in the background once loaded
         if image:
             self._attach(image)
 
@@ -111,7 +112,7 @@ class Chat:
         from agent.compose import default_retriever, load_default_kb
         self.kb = load_default_kb()
         # BM25 answers at once; embeddings load in the background and join when ready
-        self.retriever = default_retriever(self.kb, dense="auto")
+        self.retriever = default_retriever(self.kb, dense=self.dense)
         warm = getattr(self.retriever, "warm_up", None)
         if callable(warm):
             warm()
