@@ -1,0 +1,105 @@
+"""Training throughput on this machine: `python -m benchmarks.bench_training [--threads N]`.
+
+1. Data pipeline (crops + augmentation + degradations, models.data.PairSampler), batched as in
+   training vs. the same degradations applied one sample at a time (a per-sample Python loop),
+   measured in the same run so the ratio is meaningful on a busy machine.
+2. One training step (forward_stages + L1/FFT loss + backward + Adam) of MSSNet-small, fp32 vs
+   bf16 autocast, contiguous vs channels_last.
+Uses the training photos if fetched, else dead-leaves images only (said in the output).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from models.data import (ImagePool, PairSampler, dead_leaves_pool, find_photos, load_photo_pool,
+                         sample_colours)
+from models.degrade import degrade
+from models.errors import ModelError
+from models.mssnet import CONFIGS, MSSNet
+from models.train import mssnet_loss
+
+
+def _timed(fn, repeats: int) -> float:
+    fn()  # warm-up (first-shape kernel set-up)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats
+
+
+def _pools(photo_dir: str) -> tuple[ImagePool, ImagePool, str]:
+    try:
+        photos = load_photo_pool(find_photos(photo_dir)[:12], max_side=1024)
+        source = "12 training photos"
+    except ModelError:
+        photos = dead_leaves_pool(8, 512, seed=0)
+        source = "dead leaves only (training photos not fetched)"
+    leaves = dead_leaves_pool(8, 512, seed=1, colours=sample_colours(photos, 1024, 0))
+    return photos, leaves, source
+
+
+def bench_data(photos, leaves, crop: int, batch: int, repeats: int) -> dict:
+    sampler = PairSampler(photos, leaves, crop, batch, torch.Generator().manual_seed(0))
+    batched = _timed(sampler.sample, repeats)
+
+    def per_sample():
+        _, sharp = sampler.sample()
+        g = sampler.generator
+        for i in range(batch):  # what a per-sample Dataset would do
+            degrade(sharp[i:i + 1], g)
+    looped = _timed(per_sample, repeats) - batched  # minus the batched call inside
+    return {"crop": crop, "batch": batch, "batched": batch / batched,
+            "per_sample": batch / max(looped, 1e-9)}
+
+
+def bench_step(width, crop: int, batch: int, bf16: bool, channels_last: bool, repeats: int) -> float:
+    torch.manual_seed(0)
+    model = MSSNet(*width)
+    x = torch.rand(batch, 3, crop, crop)
+    y = torch.rand(batch, 3, crop, crop)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), 2e-4)
+
+    def step():
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            outs = model.forward_stages(x)
+        loss = mssnet_loss(outs, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return batch / _timed(step, repeats)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_training")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--photos", default="data/training_photos")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    photos, leaves, source = _pools(args.photos)
+    print(f"CPU, {args.threads} thread(s), torch {torch.__version__}; data: {source}\n")
+    print("| data pipeline | batched samples/s | per-sample loop samples/s | ratio |")
+    print("|---|---|---|---|")
+    for crop, batch in ((64, 8), (256, 16)):
+        r = bench_data(photos, leaves, crop, batch, args.repeats)
+        print(f"| {crop}² × {batch} | {r['batched']:.1f} | {r['per_sample']:.1f} | "
+              f"{r['batched'] / r['per_sample']:.1f}× |")
+    print("\n| train step, MSSNet-small (20/40/40), 64² × 8 | samples/s | vs fp32 contiguous |")
+    print("|---|---|---|")
+    base = None
+    for bf16, cl in ((False, False), (False, True), (True, False), (True, True)):
+        sps = bench_step(CONFIGS["small"], 64, 8, bf16, cl, args.repeats)
+        base = base or sps
+        name = f"{'bf16' if bf16 else 'fp32'}, {'channels_last' if cl else 'contiguous'}"
+        print(f"| {name} | {sps:.2f} | {sps / base:.2f}× |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
