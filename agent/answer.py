@@ -53,6 +53,8 @@ class Answer(BaseModel):
     task_claim_count: int = Field(default=0, exclude=True)
     # questions the sources can answer (offered when abstaining)
     suggestions: list[str] = Field(default_factory=list, exclude=True)
+    # source id -> the claim text saying why that source matters (shown with its links)
+    why: dict[str, str] = Field(default_factory=dict, exclude=True)
     # a pointer to the live demo when the person wants to see the model run and gave no picture
     demo_hint: bool = Field(default=False, exclude=True)
     # the live demo's artefacts and measurements (agent.demo.DemoReport), shown in its own section

@@ -186,9 +186,13 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
             add(fact)
 
     listed = _listed_sources(analysis, kb, caps, recommended)
+    why: dict[str, str] = {}
     for sid in listed:
         fact = next(iter(_tagged(kb, "relevance", source=sid)), None)
-        if fact is not None and fact.id not in used_facts:
+        if fact is None:
+            continue
+        why[sid] = fact.text
+        if fact.id not in used_facts:
             claims.append(Claim(text=fact.text, sources=[sid]))
             used_facts.add(fact.id)
 
@@ -202,7 +206,7 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         task=TaskRef(id=task.id, label=task.label) if task else None,
         workflow=workflow, claims=claims, caveats=caveats,
         sources=_source_refs(kb, cited), task_claim_count=task_claim_count,
-        demo_hint="run-it" in analysis.intents and recommended == "mssnet",
+        demo_hint="run-it" in analysis.intents and recommended == "mssnet", why=why,
     )
 
 

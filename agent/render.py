@@ -64,8 +64,17 @@ def make_console(file=None, plain: bool | None = None, width: int | None = None)
 def _split_claims(answer: Answer):
     n_task = answer.task_claim_count if not answer.abstained else 0
     task_claims = answer.claims[:n_task]
-    other = [(i, c) for i, c in enumerate(answer.claims) if i >= n_task]
+    shown_with_sources = set(answer.why.values())
+    other = [(i, c) for i, c in enumerate(answer.claims) if i >= n_task and c.text not in shown_with_sources]
     return task_claims, other
+
+
+_WHY_PREFIX = re.compile(r"^Relevance to the question:\s*", re.I)
+
+
+def why_line(answer: Answer, source_id: str) -> str:
+    """The card's why-it-matters text for a source, without its label."""
+    return _WHY_PREFIX.sub("", answer.why.get(source_id, ""))
 
 
 def _model_name(answer: Answer, kb=None) -> str | None:
@@ -150,15 +159,20 @@ def sources_table(answer: Answer, kb=None):
 
     table = Table(show_header=True, header_style="bold", expand=True, show_lines=False)
     table.add_column("#", justify="right", width=3)
-    table.add_column("Source")
-    table.add_column("Links (clickable)", overflow="fold")
+    table.add_column("Source", ratio=3)
+    if answer.why:
+        table.add_column("Why it matters here", ratio=4)
+    table.add_column("Links (clickable)", overflow="fold", ratio=3)
     for n, (sid, title, urls) in enumerate(_grouped_refs(answer), 1):
         links = Text()
         for k, url in enumerate(urls):
             if k:
                 links.append("\n")
             links.append(url, style=Style(link=url, underline=True))
-        table.add_row(str(n), Text(f"{title} ({sid})"), links)
+        row = [str(n), Text(f"{title} ({sid})")]
+        if answer.why:
+            row.append(Text(strip_terminal_codes(why_line(answer, sid))))
+        table.add_row(*row, links)
     return table
 
 
@@ -233,7 +247,8 @@ def render_markdown(answer: Answer, kb=None, heading_level: int = 1, demo_links:
 
     `demo_links`: artefact name ("crops", "stages", "spectrum") -> link to show beside claims.
     """
-    refs = [{"id": sid, "title": title_, "urls": urls} for sid, title_, urls in _grouped_refs(answer)]
+    refs = [{"id": sid, "title": title_, "urls": urls, "why": why_line(answer, sid)}
+            for sid, title_, urls in _grouped_refs(answer)]
     numbers = {ref["id"]: n for n, ref in enumerate(refs, 1)}
 
     def cite(ids) -> str:
