@@ -121,7 +121,8 @@ def render_terminal(answer: Answer, console=None, kb=None) -> None:
         elif directive == "workflow":
             console.print(workflow_renderable(answer, kb))
         elif directive == "sources":
-            console.print(sources_table(answer, kb))
+            # plain output keeps each URL whole on its own line, so it can be copied from a pipe
+            console.print(sources_list(answer) if console.color_system is None else sources_table(answer, kb))
         elif directive == "demo":
             console.print(demo_renderable(demo, console))
     flush()
@@ -174,6 +175,19 @@ def sources_table(answer: Answer, kb=None):
             row.append(Text(strip_terminal_codes(why_line(answer, sid))))
         table.add_row(*row, links)
     return table
+
+
+def sources_list(answer: Answer):
+    from rich.text import Text
+
+    text = Text()
+    for n, (sid, title, urls) in enumerate(_grouped_refs(answer), 1):
+        text.append(f"[{n}] {title} ({sid})\n")
+        if answer.why.get(sid):
+            text.append(f"    Why it matters here: {strip_terminal_codes(why_line(answer, sid))}\n")
+        for url in urls:
+            text.append(f"    {url}\n")
+    return text
 
 
 def _grouped_refs(answer: Answer) -> list[tuple[str, str, list[str]]]:
