@@ -9,13 +9,15 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from knowledge.store import KnowledgeBase
-from knowledge.text import phrase_in, tokens
+from knowledge.text import is_number, phrase_in, tokens
 
 # Words a person uses for what a tag is about (tags are our own vocabulary, not the sources').
 TAG_WORDS = {
     "misconception:sampling": "sampling rounds steps iterations diffusion denoising few fast single pass",
     "high-frequency": "high frequency fine detail texture fur hair whiskers feathers sharp crisp",
-    "relevance": "question relevant why matters",
+    "relevance": "question answer relevant why matters support",
+    "bibliography": "paper papers article publication github repository repo code link arxiv authors "
+                    "published venue cite citation reference source",
     "not-super-resolution": "bigger larger enlarge upscale resolution size",
     "workflow": "pipeline workflow steps input output process",
     "results": "score accuracy psnr ssim numbers performance benchmark",
@@ -25,7 +27,7 @@ TAG_WORDS = {
     "small-data": "few photos images pictures handful small dataset",
     "wildlife": "animal species nature bird leopard tiger frog owl deer insect",
     "loss": "objective loss function penalty error teach learn",
-    "training": "train teach learn fit optimise recipe schedule",
+    "training": "train teach learn fit optimise schedule",
     "data": "dataset pairs examples collection",
 }
 
@@ -84,7 +86,7 @@ class LexicalIndex:
 
     def coverage(self, query: str) -> float:
         """IDF-weighted share of the query's content words that occur anywhere in the cards."""
-        toks = tokens(query)
+        toks = [t for t in tokens(query) if not is_number(t)]  # "forty photos", "1000 by 750"
         if not toks:
             return 0.0
         weight = {t: (self.bm25.idf.get(t, self.max_idf) if t in self.vocabulary else self.max_idf)

@@ -16,6 +16,8 @@ really quite much many more most some any each every all both either neither suc
 another again further once too still even ever s t get gets got getting use used using uses want wants
 need needs please tell explain show give me let know like way ways thing things something anything
 one ones able actually best right turn basically exactly kind sort lot lots bit work works working worked
+help helps good great nice bad say said think go going come look see try find day today tomorrow
+person someone everyone stuff maybe okay ok hi hello thanks thank
 """.split())
 
 # Suffixes stripped so "upscaled", "upscaling" and "upscale" meet; the same rule runs on both sides.
@@ -35,6 +37,18 @@ def stem(token: str) -> str:
     if len(token) > 4 and token[-1] == token[-2] and token[-1] not in "aeiouls":
         token = token[:-1]                      # blurr(ed) -> blur
     return token
+
+
+_NUMBER_WORDS = frozenset("""
+zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds
+thousand thousands million dozen dozens couple half
+""".split())
+
+
+def is_number(token: str) -> bool:
+    """Digits ("750", "14x14" counts too) or a number word: counts, not topics."""
+    return token[:1].isdigit() or token in _NUMBER_WORDS or stem(token) in _NUMBER_WORDS
 
 
 def words(text: str) -> list[str]:
