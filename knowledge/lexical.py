@@ -9,7 +9,7 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from knowledge.store import KnowledgeBase
-from knowledge.text import is_number, phrase_in, tokens
+from knowledge.text import is_number, stemmed_text, tokens
 
 # Words a person uses for what a tag is about (tags are our own vocabulary, not the sources').
 TAG_WORDS = {
@@ -41,7 +41,12 @@ class LexicalIndex:
         self.bm25 = BM25Okapi(docs)
         self.vocabulary = {t for doc in docs for t in doc}
         self.max_idf = max(self.bm25.idf.values())
-        self._source_names = {sid: self._names(s) for sid, s in kb.sources.items()}
+        # phrases stemmed once here; a query is stemmed once per call and matched as whole words
+        self._source_names = {sid: [stemmed_text(n).strip() for n in self._names(s)]
+                              for sid, s in kb.sources.items()}
+        self._task_phrases = {t.id: [p for p in (stemmed_text(a).strip() for a in
+                                                 [t.id.replace("-", " "), *t.aliases]) if p]
+                              for t in kb.tasks.values()}
 
     def _document(self, fact) -> str:
         source = self.kb.sources[fact.source]
@@ -61,15 +66,17 @@ class LexicalIndex:
 
     def matched_tasks(self, query: str) -> list[str]:
         """Tasks whose id, label or an alias appears in the query, most matches first."""
+        hay = stemmed_text(query)
         hits = []
-        for task in self.kb.tasks.values():
-            n = sum(phrase_in(a, query) for a in [task.id.replace("-", " "), *task.aliases])
+        for task_id, phrases in self._task_phrases.items():
+            n = sum(f" {p} " in hay for p in phrases)
             if n:
-                hits.append((n, task.id))
+                hits.append((n, task_id))
         return [tid for n, tid in sorted(hits, key=lambda h: -h[0])]
 
     def named_sources(self, query: str) -> list[str]:
-        return [sid for sid, names in self._source_names.items() if any(phrase_in(n, query) for n in names)]
+        hay = stemmed_text(query)
+        return [sid for sid, names in self._source_names.items() if any(f" {n} " in hay for n in names)]
 
     def expand(self, query: str) -> list[str]:
         """Query tokens plus the labels of the tasks the query's wording points at."""

@@ -60,8 +60,12 @@ def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
     return [stem(w) for w in words(text) if keep_stopwords or w not in STOPWORDS]
 
 
+def stemmed_text(text: str) -> str:
+    """All words stemmed, space-padded, so ' make bigg ' style phrases match whole words only."""
+    return " " + " ".join(stem(w) for w in words(text)) + " "
+
+
 def phrase_in(phrase: str, text: str) -> bool:
     """Whole-word, stem-tolerant match of a multi-word phrase ("make bigger") inside text."""
-    needle = " ".join(stem(w) for w in words(phrase))
-    hay = " " + " ".join(stem(w) for w in words(text)) + " "
-    return bool(needle) and f" {needle} " in hay
+    needle = stemmed_text(phrase).strip()
+    return bool(needle) and f" {needle} " in stemmed_text(text)
