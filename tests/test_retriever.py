@@ -162,3 +162,25 @@ def test_importing_knowledge_stays_light():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_benchmark_targets_bm25():
+    """The written benchmark questions meet the issue's targets on the fast path."""
+    from benchmarks.bench_retrieval import QUESTIONS, load_questions, run_mode, summarise
+    questions = load_questions(QUESTIONS)
+    assert len(questions) >= 40 and sum(q["abstain"] for q in questions) >= 10
+    summary = summarise(run_mode(EvidenceSearch(dense=False), questions))
+    assert summary["recall@3_facts"] >= 0.95
+    assert summary["abstain_f1"] >= 0.9
+    assert summary["ms_mean"] < 50
+
+
+def test_threshold_calibration():
+    from benchmarks.bench_retrieval import best_threshold, leave_one_out_f1, prf
+    values = [0.1, 0.2, 0.3, 0.6, 0.7, 0.9]
+    truth = [True, True, True, False, False, False]
+    t = best_threshold(values, truth)
+    assert 0.3 < t < 0.6 and abs(t - 0.45) < 1e-9  # the middle of the widest gap
+    assert prf([v < t for v in values], truth) == (1.0, 1.0, 1.0)
+    assert leave_one_out_f1(values, truth) == 1.0
+    assert prf([True, False], [False, True]) == (0.0, 0.0, 0.0)
