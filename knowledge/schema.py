@@ -53,6 +53,7 @@ class Source(_Strict):
     id: str = Field(pattern=SOURCE_ID)
     title: str = Field(min_length=3)
     short_name: str | None = None  # e.g. "MSSNet"; the title's first words otherwise
+    also_known_as: list[str] = Field(default_factory=list)  # other names the source itself uses
     kind: Literal["model", "paper"]
     authors: list[str] = Field(default_factory=list)
     venue: str | None = None

@@ -81,7 +81,10 @@ class KnowledgeBase:
         return {u for s in self.sources.values() for u in s.urls()}
 
     def allowed_titles(self) -> set[str]:
-        return {s.title for s in self.sources.values()} | {s.name for s in self.sources.values()}
+        titles = set()
+        for s in self.sources.values():
+            titles |= {s.title, s.name, *s.also_known_as}
+        return titles
 
     def allowed_numbers(self) -> set[str]:
         """Every number token in any card text, title or link: the only numbers an answer may state."""

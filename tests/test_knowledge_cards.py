@@ -124,3 +124,10 @@ def test_fact_lookups(kb):
 
 def test_load_knowledge_is_cached():
     assert load_knowledge() is load_knowledge()
+
+
+def test_other_names_are_allowed_titles(kb):
+    titles = kb.allowed_titles()
+    assert "Deblur-MSSNet-GoPro" in titles  # the seed prompt's name for the recommended model
+    assert "Human-Guided Image Generation for Small-Scale Training Datasets Expansion" in titles
+    assert "Some Invented Paper Title" not in titles
