@@ -232,11 +232,11 @@ def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, fo
             _atomic_write(path, lambda fh: tifffile.imwrite(fh, data, photometric="rgb", extratags=extratags))
         return path
 
-    im = Image.fromarray(np.round(np.clip(arr, 0, 1) * 255).astype(np.uint8), "RGB")
+    im = Image.fromarray(np.round(np.clip(arr, 0, 1) * 255).astype(np.uint8))
     if src.icc_converted and src.icc_profile:
         im = _profile_convert(im, src.icc_profile, to_srgb=False)
     if alpha is not None:
-        im.putalpha(Image.fromarray(np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8), "L"))
+        im.putalpha(Image.fromarray(np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8)))
     options: dict = {}
     if src.icc_profile and fmt != "BMP":
         options["icc_profile"] = src.icc_profile
@@ -262,7 +262,7 @@ def _as_float_rgb(rgb) -> np.ndarray:
 def _resize_alpha(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if alpha.shape[1] == size[0] and alpha.shape[0] == size[1]:
         return alpha
-    resized = Image.fromarray(alpha.astype(np.float32), "F").resize(size, Image.Resampling.BICUBIC)
+    resized = Image.fromarray(alpha.astype(np.float32)).resize(size, Image.Resampling.BICUBIC)
     return np.clip(np.asarray(resized, dtype=np.float32), 0, 1)
 
 

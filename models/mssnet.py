@@ -151,6 +151,11 @@ class Decoder(nn.Module):
         return [d1, d2, d3]
 
 
+def half_resolution(image: torch.Tensor) -> torch.Tensor:
+    """The scale-1 input image: the official code resizes with align_corners=True here only."""
+    return F.interpolate(image, scale_factor=0.5, mode="bilinear", align_corners=True)
+
+
 def _up2(feats):
     return [F.interpolate(f, scale_factor=2.0, mode="bilinear", align_corners=False) for f in feats]
 
@@ -198,21 +203,24 @@ class MSSNet(nn.Module):
         return self.shallow_feat1[1].body[1]
 
     # ------------------------------------------------------------------ forward passes
-    def forward(self, x: torch.Tensor, stages: int = 6) -> torch.Tensor:
-        """Restored image at input size; `stages < 6` exits early through that stage's tail."""
+    def forward(self, x: torch.Tensor, stages: int = 6, half: torch.Tensor | None = None) -> torch.Tensor:
+        """Restored image at input size; `stages < 6` exits early through that stage's tail.
+        `half`: the x0.5 image if already computed (see `half_resolution`); tiles pass their
+        slice of the whole image's, so they see exactly what the whole-image pass sees."""
         if not 1 <= int(stages) <= 6:
             raise ValueError(f"stages must be 1..6, got {stages}")
-        out = self._run(x, last=int(stages), keep_all=False, timings=None)[-1]
+        out = self._run(x, last=int(stages), keep_all=False, timings=None, half=half)[-1]
         if stages == 1:  # stage 1 restores the half-resolution image
             out = F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return out
 
-    def forward_stages(self, x: torch.Tensor, timings: dict | None = None) -> list[torch.Tensor]:
+    def forward_stages(self, x: torch.Tensor, timings: dict | None = None,
+                       half: torch.Tensor | None = None) -> list[torch.Tensor]:
         """All six outputs in the official order [res1_1 (half res), res2_1, res2_2, res3_1,
         res3_2, res3_3]; fills `timings["stage_1".."stage_6"]` (seconds) if a dict is given."""
-        return self._run(x, last=6, keep_all=True, timings=timings)
+        return self._run(x, last=6, keep_all=True, timings=timings, half=half)
 
-    def _run(self, s3_blur, last: int, keep_all: bool, timings: dict | None):
+    def _run(self, s3_blur, last: int, keep_all: bool, timings: dict | None, half=None):
         h, w = s3_blur.shape[-2:]
         if h % SIZE_MULTIPLE or w % SIZE_MULTIPLE:
             raise ValueError(f"MSSNet needs H and W that are multiples of {SIZE_MULTIPLE}, got {h}x{w}")
@@ -227,8 +235,7 @@ class MSSNet(nn.Module):
             clock.tick(len(outs))
             return len(outs) >= last
 
-        # scale 1: the official code resizes the image with align_corners=True here only.
-        s2_blur = F.interpolate(s3_blur, scale_factor=0.5, mode="bilinear", align_corners=True)
+        s2_blur = half_resolution(s3_blur) if half is None else half
         shfeat1 = self.shallow_feat1(F.pixel_unshuffle(s2_blur, 2))
         e1 = self.E1_1(shfeat1)
         d1 = self.D1_1(e1)
@@ -288,3 +295,15 @@ class _StageClock:
 def count_parameters(model: nn.Module) -> int:
     """Distinct parameters (the shared PReLU slope counts once)."""
     return sum(p.numel() for p in model.parameters())
+
+
+def seeded_model(config: str | tuple[int, int, int] = "small", seed: int = 0) -> MSSNet:
+    """A randomly initialised MSSNet (PyTorch default init) that is the same for the same seed:
+    for tests and benchmarks before trained weights exist."""
+    cfg = CONFIGS[config] if isinstance(config, str) else tuple(config)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = MSSNet(*cfg)
+    model.weights_info = {"name": f"random-seed{seed}", "path": None, "sha256": None, "config": cfg,
+                          "config_name": config_name(cfg), "params": count_parameters(model)}
+    return model.eval()

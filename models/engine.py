@@ -1,0 +1,214 @@
+"""`restore()`: one photo in, the restored photo out, on any size, device and precision.
+
+Steps: load -> optional bicubic upscale (the "enlarge, then restore detail" workflow) ->
+reflect-pad to a multiple of 16 -> tiles (bounded memory, feathered overlaps) through MSSNet in
+channels_last and autocast -> crop -> re-attach alpha. Deterministic: no sampling, fixed
+algorithms; the same input, weights, device and precision give the same bytes.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from models import tiling
+from models.errors import ModelError
+from models.imageio import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
+from models.mssnet import SIZE_MULTIPLE, MSSNet, config_name, half_resolution
+from models.precision import autocast, is_out_of_memory, resolve_device, resolve_precision
+
+
+@dataclass
+class RestoreResult:
+    image: Image.Image                          # input size x upscale, alpha re-attached
+    stage_images: list[Image.Image] | None      # six stage outputs (official order) if asked
+    timings: dict = field(default_factory=dict)  # seconds: upscale, forward, total, stage_1..6
+    stats: dict = field(default_factory=dict)   # device, precision, tile, n_tiles, weights, sizes
+    rgb: np.ndarray | None = None               # H x W x 3 float32 [0,1] (for 16-bit saving)
+    source: LoadedImage | None = None           # what was read (alpha, ICC, bit depth)
+
+
+def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 6, device: str = "auto",
+            precision: str = "auto", tile: int | None = None, progress=None, keep_stages: bool = False,
+            max_pixels: int | None = DEFAULT_MAX_PIXELS) -> RestoreResult:
+    """Restore `image` (path, PIL image or LoadedImage) with MSSNet.
+
+    model: None -> the bundled default weights. tile: None -> chosen from free memory (whole
+    image when it fits), 0 -> whole image, N -> N x N tiles. progress: callable(done, total).
+    """
+    t_start = time.perf_counter()
+    if upscale not in (1, 2, 3, 4):
+        raise ModelError(f"upscale must be 1, 2, 3 or 4, got {upscale}")
+    if not 1 <= int(stages) <= 6:
+        raise ModelError(f"stages must be 1..6, got {stages}")
+    source = _as_loaded(image, max_pixels)
+    dev = resolve_device(device)
+    prec = resolve_precision(precision, dev)
+    if model is None:
+        from models.checkpoints import load_model
+        model = load_model(None)
+    model = model.eval().to(dev, memory_format=torch.channels_last)
+
+    h0, w0 = source.rgb.shape[:2]
+    out_h, out_w = h0 * upscale, w0 * upscale
+    if max_pixels and out_h * out_w > max_pixels:
+        raise ModelError(f"the x{upscale} output would be {out_w}x{out_h} = {out_w * out_h / 1e6:.1f} MP, "
+                         f"over the {max_pixels / 1e6:g} MP limit; raise it with --max-pixels")
+    t0 = time.perf_counter()
+    rgb = upscale_bicubic(source.rgb, upscale)
+    t_upscale = time.perf_counter() - t0
+
+    padded = pad_to_multiple(rgb, SIZE_MULTIPLE)
+    ph, pw = padded.shape[:2]
+    if tile is None:
+        tile = tiling.auto_tile(model.config, prec, ph, pw, tiling.available_memory(dev))
+    elif tile:
+        tile = max(tiling.MIN_TILE, tiling.round_up(int(tile)))
+    tile = tile or None
+
+    timings: dict = {"upscale": t_upscale}
+    retries = 0
+    t0 = time.perf_counter()
+    while True:
+        try:
+            outputs, n_tiles = _run_tiles(model, padded, tile, stages, dev, prec, progress, keep_stages, timings)
+            break
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
+            if not is_out_of_memory(exc):
+                raise
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
+            current = tile or max(ph, pw)
+            smaller = max(tiling.MIN_TILE, tiling.round_up(current // 2))
+            if current <= tiling.MIN_TILE:
+                raise ModelError(f"out of memory even with {tiling.MIN_TILE}px tiles on {dev}; "
+                                 f"try --device cpu or a smaller image") from None
+            tile, retries = smaller, retries + 1
+    timings["forward"] = time.perf_counter() - t0
+
+    final = outputs[-1][:out_h, :out_w]
+    np.clip(final, 0.0, 1.0, out=final)
+    stage_images = None
+    if keep_stages:
+        stage_images = [_to_pil(np.clip(o[:out_h, :out_w], 0, 1), None) for o in outputs]
+    alpha = source.alpha
+    if alpha is not None and upscale != 1:
+        alpha = np.asarray(Image.fromarray(np.asarray(alpha, np.float32)).resize((out_w, out_h), Image.Resampling.BICUBIC))
+    timings["total"] = time.perf_counter() - t_start
+    info = getattr(model, "weights_info", None) or {}
+    stats = {
+        "device": str(dev), "precision": prec, "tile": tile, "n_tiles": n_tiles,
+        "overlap": tiling.overlap_for(tile) if tile else 0, "oom_retries": retries,
+        "weights": info.get("name"), "weights_sha256": info.get("sha256"),
+        "config": tuple(model.config), "config_name": config_name(model.config),
+        "stages": int(stages), "upscale": upscale,
+        "input_size": (w0, h0), "output_size": (out_w, out_h), "threads": torch.get_num_threads(),
+    }
+    return RestoreResult(_to_pil(final, alpha), stage_images, timings, stats, final, source)
+
+
+# ---------------------------------------------------------------------------- steps
+def _as_loaded(image, max_pixels) -> LoadedImage:
+    if isinstance(image, LoadedImage):
+        return image
+    if isinstance(image, Image.Image):
+        w, h = image.size
+        if max_pixels and w * h > max_pixels:
+            raise ModelError(f"image is {w}x{h} = {w * h / 1e6:.1f} MP, over the {max_pixels / 1e6:g} MP limit")
+        return from_pil(image)
+    if isinstance(image, (str, os.PathLike)):
+        return load_image(image, max_pixels=max_pixels)
+    raise ModelError(f"cannot restore a {type(image).__name__}: pass a path, a PIL image or a LoadedImage")
+
+
+def upscale_bicubic(rgb: np.ndarray, factor: int) -> np.ndarray:
+    """Antialiased bicubic enlargement, clamped to [0, 1] (bicubic overshoots at edges)."""
+    if factor == 1:
+        return rgb
+    x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
+    y = F.interpolate(x, scale_factor=factor, mode="bicubic", align_corners=False, antialias=True)
+    return y[0].permute(1, 2, 0).clamp_(0, 1).contiguous().numpy()
+
+
+def pad_to_multiple(rgb: np.ndarray, multiple: int) -> np.ndarray:
+    """Reflect-pad bottom/right so H and W are multiples of `multiple` (cropped off afterwards)."""
+    h, w = rgb.shape[:2]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if not ph and not pw:
+        return rgb
+    mode = "reflect" if h > 1 and w > 1 else "edge"
+    return np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode=mode)
+
+
+def _run_tiles(model, padded, tile, stages, dev, prec, progress, keep_stages, timings):
+    ph, pw = padded.shape[:2]
+    tiles = tiling.plan_tiles(ph, pw, tile) if tile else [tiling.Tile(0, 0, ph, pw)]
+    n_out = 6 if keep_stages else 1
+    blenders = [tiling.Blender(ph, pw) for _ in range(n_out)] if len(tiles) > 1 else None
+    stage_times = {f"stage_{i}": 0.0 for i in range(1, 7)} if keep_stages else None
+    if progress:
+        progress(0, len(tiles))
+    whole = None
+    with _deterministic(dev), torch.inference_mode(), autocast(dev, prec):
+        # The x0.5 input of scale 1 is resized with align_corners=True, which depends on the
+        # image's extent: compute it once for the whole image and give each tile its slice.
+        half = None
+        if len(tiles) > 1:
+            with torch.autocast(dev.type, enabled=False):
+                half = half_resolution(torch.from_numpy(padded).permute(2, 0, 1)[None])
+        for done, t in enumerate(tiles, 1):
+            x = torch.from_numpy(np.ascontiguousarray(padded[t.y:t.y + t.h, t.x:t.x + t.w]))
+            x = x.permute(2, 0, 1)[None].to(dev).contiguous(memory_format=torch.channels_last)
+            x_half = None
+            if half is not None:
+                x_half = half[..., t.y // 2:(t.y + t.h) // 2, t.x // 2:(t.x + t.w) // 2]
+                x_half = x_half.to(dev).contiguous(memory_format=torch.channels_last)
+            if keep_stages:
+                per_tile: dict = {}
+                outs = model.forward_stages(x, timings=per_tile, half=x_half)
+                outs[0] = F.interpolate(outs[0].float(), size=x.shape[-2:], mode="bilinear", align_corners=False)
+                for k, v in per_tile.items():
+                    stage_times[k] += v
+            else:
+                outs = [model(x, stages=stages, half=x_half)]
+            arrays = [o[0].float().permute(1, 2, 0).cpu().numpy() for o in outs]
+            del x, x_half, outs
+            if blenders is None:
+                whole = arrays
+            else:
+                for blender, arr in zip(blenders, arrays):
+                    blender.add(t, arr)
+            if progress:
+                progress(done, len(tiles))
+    if stage_times:
+        timings.update(stage_times)
+    results = whole if blenders is None else [b.result() for b in blenders]
+    return [np.asarray(r, dtype=np.float32) for r in results], len(tiles)
+
+
+class _deterministic:
+    """Fixed cuDNN algorithms for the duration of a restore (CPU oneDNN is deterministic already)."""
+
+    def __init__(self, dev):
+        self.cuda = dev.type == "cuda"
+
+    def __enter__(self):
+        if self.cuda:
+            self.saved = (torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
+            torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = False, True
+
+    def __exit__(self, *exc):
+        if self.cuda:
+            torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = self.saved
+
+
+def _to_pil(rgb: np.ndarray, alpha: np.ndarray | None) -> Image.Image:
+    im = Image.fromarray(np.round(rgb * 255).astype(np.uint8))
+    if alpha is not None:
+        im.putalpha(Image.fromarray(np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8)))
+    return im
