@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .degrade import DegradeSettings, degrade
+from .degrade import DegradeSettings, degrade, eval_degradation
 from .errors import ModelError
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 DEFAULT_PHOTO_DIR = Path("data/training_photos")
+EVAL_KINDS = ("x2", "x4", "motion")
 
 
 @dataclass
@@ -206,7 +207,12 @@ class PairSampler:
 
 def validation_pairs(pool: ImagePool, count: int, crop: int, seed: int,
                      threshold: float = 0.03) -> tuple[torch.Tensor, torch.Tensor]:
-    """A fixed validation batch (same seed → same crops and degradations)."""
+    """A fixed validation batch: detail-rich crops, every third one degraded by each evaluation
+    degradation (×2, ×4 down-up, motion blur + noise), so the validation PSNR tracks the targets."""
     g = torch.Generator(device=pool.pixels.device).manual_seed(seed)
     sharp = detailed_crops(pool, count, crop, g, threshold)
-    return degrade(sharp, g), sharp
+    degraded = torch.empty_like(sharp)
+    for i, kind in enumerate(EVAL_KINDS):
+        if sharp[i::3].shape[0]:
+            degraded[i::3] = eval_degradation(sharp[i::3], kind, seed)
+    return degraded, sharp

@@ -83,3 +83,13 @@ def test_load_photo_shrinks_at_least_twice(tmp_path):
     Image.fromarray((np.random.default_rng(0).random((200, 300, 3)) * 255).astype(np.uint8)).save(path)
     assert D.load_photo(path, max_side=1000).shape == (100, 150, 3)
     assert D.load_photo(path, max_side=60).shape == (40, 60, 3)
+
+
+def test_validation_pairs_are_fixed_and_use_the_evaluation_degradations():
+    from models.degrade import eval_degradation
+    pool = D.dead_leaves_pool(2, 96, seed=6)
+    deg, sharp = D.validation_pairs(pool, 6, 32, seed=9)
+    deg2, sharp2 = D.validation_pairs(pool, 6, 32, seed=9)
+    assert torch.equal(deg, deg2) and torch.equal(sharp, sharp2)
+    assert torch.equal(deg[0::3], eval_degradation(sharp[0::3], "x2", 9))
+    assert torch.equal(deg[2::3], eval_degradation(sharp[2::3], "motion", 9))
