@@ -13,6 +13,9 @@ _EXPORTS = {
     "Task": "knowledge.schema",
     "Capability": "knowledge.schema",
     "Links": "knowledge.schema",
+    "EvidenceSearch": "knowledge.search",   # BM25 (+ dense once warmed up), no langchain import
+    "parse_seed": "knowledge.seed_import",
+    "import_seed": "knowledge.seed_import",
 }
 
 
