@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,5 +245,6 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     try:
         raise SystemExit(main())
-    except ModelError as e:
-        raise SystemExit(f"evaluate: error: {e}")
+    except ModelError as e:  # a user error: one line, exit code 2
+        print(f"evaluate: error: {e}", file=sys.stderr)
+        raise SystemExit(2)

@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -396,5 +397,6 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     try:
         raise SystemExit(main())
-    except ModelError as e:
-        raise SystemExit(f"train: error: {e}")
+    except ModelError as e:  # a user error: one line, exit code 2
+        print(f"train: error: {e}", file=sys.stderr)
+        raise SystemExit(2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
@@ -79,5 +80,6 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     try:
         raise SystemExit(main())
-    except ModelError as e:
-        raise SystemExit(f"unsharp: error: {e}")
+    except ModelError as e:  # a user error: one line, exit code 2
+        print(f"unsharp: error: {e}", file=sys.stderr)
+        raise SystemExit(2)
