@@ -88,3 +88,18 @@ def test_module_runs_without_torch(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stdout
+
+
+def test_through_the_explainer_command(tmp_path):
+    """The same verbs as mounted by agent/cli.py, in a fresh process: exit codes, one-line errors, no torch."""
+    code = ("import sys; from agent.cli import main; rc = main(sys.argv[1:]); "
+            "print('HEAVY', [m for m in ('torch', 'sentence_transformers') if m in sys.modules]); sys.exit(rc)")
+    ok = subprocess.run([sys.executable, "-c", code, "kb", "show", "mssnet.multiple-of-16"], cwd=ROOT,
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert "multiples of 16" in ok.stdout and "HEAVY []" in ok.stdout
+    bad = subprocess.run([sys.executable, "-c", code, "kb", "import", str(tmp_path / "missing.txt"),
+                          "--cards-dir", str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("explainer: error: cannot read seed prompt") and bad.stderr.count("\n") == 1
