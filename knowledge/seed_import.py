@@ -42,6 +42,12 @@ class _Entry:
     summary_line: int = 0
 
 
+def _plain(line: str) -> str:
+    """Tolerate Markdown dressing around a field: '- **Model:** X' reads as 'Model: X'."""
+    line = re.sub(r"^[-*+]\s+", "", line.strip())
+    return re.sub(r"^\*\*([A-Za-z]+)\s*:\s*\*\*", r"\1:", re.sub(r"^\*\*([A-Za-z]+)\*\*\s*:", r"\1:", line))
+
+
 def _fail(line_no: int, message: str, line: str = "") -> KnowledgeError:
     shown = f": {line.strip()[:60]!r}" if line.strip() else ""
     return KnowledgeError(f"seed prompt line {line_no}: {message}{shown}")
@@ -77,7 +83,7 @@ def _entries(lines: list[str]) -> list[_Entry]:
             break  # the prompt ends where the model's answer would begin
         if line.startswith("#"):
             raise _fail(no, "unknown section (expected 'Recommended AI Models' or 'Related Papers')", raw)
-        match = _FIELD.match(line)
+        match = _FIELD.match(_plain(line))
         if not match:
             raise _fail(no, "expected 'Model:', 'Paper:', 'GitHub:' or 'Summary:'", raw)
         key, value = match.group(1).lower(), match.group(2).strip()

@@ -151,3 +151,12 @@ def test_imported_cards_feed_the_retriever(tmp_path):
 def test_unreadable_file(tmp_path):
     with pytest.raises(KnowledgeError, match="cannot read seed prompt"):
         import_seed(tmp_path / "missing.txt", tmp_path / "out")
+
+
+def test_markdown_dressing_is_tolerated():
+    dressed = MINI.replace("Model: Deblur-Example", "- **Model:** Deblur-Example").replace(
+        "Paper: https://example.org/deblur.pdf", "- **Paper**: https://example.org/deblur.pdf").replace(
+        "\r\n", "\n").replace("\n", "\r\n")
+    prompt = parse_seed(dressed)
+    assert prompt.sources[0].title == "Deblur-Example"
+    assert prompt.sources[0].links.paper == "https://example.org/deblur.pdf"
