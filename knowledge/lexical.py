@@ -5,6 +5,8 @@ in the sources' words ("super-resolution", "high-frequency"). No embeddings, no 
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from rank_bm25 import BM25Okapi
 
@@ -43,7 +45,11 @@ class LexicalIndex:
         self.max_idf = max(self.bm25.idf.values())
         # phrases stemmed once here; a query is stemmed once per call and matched as whole words
         self._source_names = {sid: [stemmed_text(n).strip() for n in self._names(s)]
-                              for sid, s in kb.sources.items()}
+                              for sid, s in kb.sources.items() if not s.name.isupper()}
+        # An all-capitals name that is also a word ("EASIER" vs "an easier way") counts only
+        # when written in capitals.
+        self._capital_names = {sid: re.compile(rf"\b{re.escape(s.name)}\b")
+                               for sid, s in kb.sources.items() if s.name.isupper()}
         self._task_phrases = {t.id: [p for p in (stemmed_text(a).strip() for a in
                                                  [t.id.replace("-", " "), *t.aliases]) if p]
                               for t in kb.tasks.values()}
@@ -76,7 +82,9 @@ class LexicalIndex:
 
     def named_sources(self, query: str) -> list[str]:
         hay = stemmed_text(query)
-        return [sid for sid, names in self._source_names.items() if any(f" {n} " in hay for n in names)]
+        return [sid for sid in self.kb.sources
+                if any(f" {n} " in hay for n in self._source_names.get(sid, ()))
+                or (sid in self._capital_names and self._capital_names[sid].search(query))]
 
     def expand(self, query: str) -> list[str]:
         """Query tokens plus the labels of the tasks the query's wording points at."""

@@ -184,3 +184,9 @@ def test_threshold_calibration():
     assert prf([v < t for v in values], truth) == (1.0, 1.0, 1.0)
     assert leave_one_out_f1(values, truth) == 1.0
     assert prf([True, False], [False, True]) == (0.0, 0.0, 0.0)
+
+
+def test_capitalised_name_that_is_also_a_word(search):
+    assert search.assess("What does EASIER stand for?").named_sources == ["easier"]
+    plain = search.assess("Is there an easier way to deblur a photo?")
+    assert plain.named_sources == [] and plain.sources_ranked[0] == "mssnet"
