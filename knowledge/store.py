@@ -130,7 +130,12 @@ def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Sourc
     source = card.source
     if path.stem != source.id:
         raise KnowledgeError(f"{path.name}: source id {source.id!r} does not match the file name")
-    if source.id in canonical and card.imported_from is None:
+    if card.imported_from is None:
+        # Hand-written cards exist only for the sources in the canonical-links table; any other
+        # source must come from a seed prompt (`kb import`), whose own links it carries.
+        if source.id not in canonical:
+            raise KnowledgeError(f"{path.name}: unknown source id {source.id!r} (not in the canonical "
+                                 f"links table, and not imported from a seed prompt)")
         outside = [u for u in source.urls() if u not in canonical[source.id]]
         if outside:
             raise KnowledgeError(f"{path.name}: source {source.id!r} has a link outside its canonical "

@@ -120,3 +120,14 @@ def test_empty_directory(tmp_path):
 def test_missing_directory(tmp_path):
     with pytest.raises(KnowledgeError, match="not found"):
         load_knowledge_uncached(tmp_path / "nope")
+
+
+def test_unknown_source_id_without_seed(cards):
+    data = json.loads((cards / "easier.json").read_text())
+    data["source"]["id"] = "restormer"
+    data["facts"] = []
+    (cards / "restormer.json").write_text(json.dumps(data))
+    expect_error(cards, "restormer.json", "unknown source id 'restormer'")
+    data["imported_from"] = "seed:other-prompt.txt"  # a seed's own sources are allowed
+    (cards / "restormer.json").write_text(json.dumps(data))
+    assert "restormer" in load_knowledge_uncached(cards).sources
