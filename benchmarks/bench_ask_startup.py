@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
 
     probe = subprocess.run([sys.executable, "-X", "importtime", "-m", "agent.cli", "ask", FOUNDING,
                             "--format", "json"], capture_output=True, text=True, env=env)
+    if probe.returncode != 0:
+        raise SystemExit(f"import-time probe failed:\n{probe.stderr[-2000:]}")
     imported = {line.split("|")[-1].strip().split(".")[0] for line in probe.stderr.splitlines() if "|" in line}
     heavy = sorted(imported & {"torch", "sentence_transformers", "langchain_core", "transformers"})
 
