@@ -161,8 +161,7 @@ class Chat:
     def _run_demo(self) -> None:
         if self.staged is None:
             raise AgentError("no picture attached: /attach PATH first")
-        from agent.commands import _safe_stem
-        from agent.demo import load_engine, run_demo, unique_dir
+        from agent.demo import load_engine, run_demo_in_new_dir
         with self.console.status("loading MSSNet…"):
             # Let a background embeddings load (which imports torch too) finish first: two threads
             # importing torch at once can stall, and a half-done import must not be interrupted.
@@ -170,13 +169,11 @@ class Chat:
             if callable(wait):
                 wait(120)     # returns at once when embeddings are off
             load_engine()     # torch and the engine: imported whole before anything can be interrupted
-        out = unique_dir(self.out_dir, f"demo-{_safe_stem(self.staged)}")
         try:   # the message is inside the try: a Ctrl-C right after it still lands here
             self.console.print(f"running MSSNet on {clean_line(self.staged.name)} (Ctrl-C stops it)…",
                                markup=False)
-            self.demo = run_demo(self.staged, out, console=self.console, **self.demo_options)
+            self.demo = run_demo_in_new_dir(self.staged, self.out_dir, console=self.console, **self.demo_options)
         except KeyboardInterrupt:
-            shutil.rmtree(out, ignore_errors=True)
             self.console.print("demo stopped; the chat goes on", markup=False)
             self.demo = None
 

@@ -61,23 +61,17 @@ def run_ask(args) -> int:
         raise AgentError("the question is empty: explainer ask \"How does MSSNet keep fine detail?\"")
     demo = None
     if args.image:
-        from agent.demo import run_demo, unique_dir
+        from agent.demo import run_demo_in_new_dir
         from agent.render import make_console
         image = Path(args.image)
         if not image.is_file():
             raise AgentError(f"no such image file: {clean_line(args.image)}")
-        out = unique_dir(Path(args.out), f"demo-{_safe_stem(image)}")
         progress_console = make_console(sys.stderr) if sys.stderr.isatty() else None
-        demo = run_demo(image, out, console=progress_console, **demo_options(args))
+        demo = run_demo_in_new_dir(image, Path(args.out), console=progress_console, **demo_options(args))
     answer = answer_question(args.question, demo=demo)
     from agent.render import render
     render(answer, args.format)
     return 0
-
-
-def _safe_stem(path: Path) -> str:
-    import re
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem)[:40] or "image"
 
 
 def run_chat(args) -> int:

@@ -68,6 +68,23 @@ def unique_dir(base: Path, stem: str) -> Path:
     raise AgentError(f"too many demo folders under {base}")
 
 
+def safe_stem(path: Path) -> str:
+    import re
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", Path(path).stem)[:40] or "image"
+
+
+def run_demo_in_new_dir(image: Path, base: Path, **options) -> DemoReport:
+    """run_demo into a fresh base/demo-<name>[-n] folder, removed again if the demo fails or is stopped."""
+    import shutil
+
+    out = unique_dir(Path(base), f"demo-{safe_stem(image)}")
+    try:
+        return run_demo(image, out, **options)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
 def degrade_for_self_test(rgb, factor: int = 2):
     """Shrink ×factor (area average) and enlarge back with bicubic: the soft 'enlarged small photo'."""
     import numpy as np

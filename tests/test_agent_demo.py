@@ -86,3 +86,13 @@ def test_reference_needs_same_size(tmp_path):
     Image.fromarray((_textured() * 255).astype(np.uint8)).save(path)
     with pytest.raises(AgentError, match="upscale 1"):
         run_demo(path, tmp_path / "o", weights=str(TINY_WEIGHTS), self_test=True, upscale=2)
+
+
+def test_failed_demo_leaves_no_folder(tmp_path):
+    from agent.demo import run_demo_in_new_dir
+    from models.errors import ModelError
+    path = tmp_path / "p.png"
+    Image.fromarray((_textured() * 255).astype(np.uint8)).save(path)
+    with pytest.raises(ModelError):
+        run_demo_in_new_dir(path, tmp_path / "out", weights=str(tmp_path / "missing.pt"))
+    assert list((tmp_path / "out").iterdir()) == []
