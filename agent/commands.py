@@ -80,8 +80,10 @@ def run_chat(args) -> int:
 
 
 def run_report(args) -> int:
+    from agent.render import make_console
     from agent.report import write_report
+    progress_console = make_console(sys.stderr) if args.image and sys.stderr.isatty() else None
     path = write_report(args.question, Path(args.output), image=args.image, force=args.force,
-                        **demo_options(args))
+                        console=progress_console, **demo_options(args))
     print(f"wrote {path}")
     return 0
