@@ -61,27 +61,28 @@ class QuestionAnalysis:
     unknown_subject: str | None = None         # an outside thing the question is about
 
 
-def _norm(text: str) -> str:
+def normalise(text: str) -> str:
+    """Lower-case words and digits separated by single spaces, padded so ' word ' matches whole words."""
     return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
 
 
 def _alias_hits(question: str, kb) -> dict[str, list[str]]:
     """Task id -> the aliases (and label words) of that task found in the question."""
-    q = _norm(question)
+    q = normalise(question)
     hits: dict[str, list[str]] = {}
     for task_id, task in kb.tasks.items():
         phrases = list(task.aliases) + [task.label, task_id.replace("-", " ")]
         found = []
         for phrase in phrases:
-            p = _norm(phrase)
-            if p.strip() and (p in q or _stem_match(p, q)):
+            p = normalise(phrase)
+            if p.strip() and (p in q or phrase_in(p, q)):
                 found.append(phrase)
         if found:
             hits[task_id] = found
     return hits
 
 
-def _stem_match(phrase: str, q: str) -> bool:
+def phrase_in(phrase: str, q: str) -> bool:
     """'upscale' matches 'upscaled', 'more images' matches 'more training images': the words' stems
     in order, at most one other word between them."""
     words = phrase.split()
@@ -166,9 +167,9 @@ def analyse(question: str, kb, assessment=None) -> QuestionAnalysis:
     evidence = list(getattr(assessment, "evidence", None) or [])
     qa = QuestionAnalysis(question=question)
     qa.alias_hits = _alias_hits(question, kb)
-    q = _norm(question)
+    q = normalise(question)
     for sid, names in _source_names(kb).items():
-        if any(_norm(n) in q for n in names):
+        if any(normalise(n) in q for n in names):
             qa.named_sources.append(sid)
     qa.intents = [name for name, pat in _INTENT_PATTERNS.items() if pat.search(question)]
     qa.misconceptions = [name for name, pat in _MISCONCEPTIONS.items() if pat.search(question)]

@@ -6,7 +6,7 @@ written here. The grounding validator then checks the result against the cards.
 """
 from __future__ import annotations
 
-from agent.analysis import QuestionAnalysis, analyse
+from agent.analysis import QuestionAnalysis, analyse, normalise, phrase_in
 from agent.answer import WORKFLOW_STAGES, Answer, Claim, SourceRef, TaskRef, WorkflowStep
 from agent.errors import AgentError
 from agent.grounding import check_grounded, redact_urls
@@ -137,6 +137,10 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
     claims: list[Claim] = []
     used_facts: set[str] = set()
 
+    def add(fact) -> None:
+        claims.append(Claim(text=fact.text, sources=[fact.source]))
+        used_facts.add(fact.id)
+
     if task is not None and caps:
         cap = caps[0]
         claims.append(Claim(text=f"Your task: {task.label.lower()}. {task.description}", sources=[cap.source]))
@@ -145,22 +149,16 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
             line += f" {cap.note}"
         claims.append(Claim(text=line, sources=[cap.source]))
     for fact in _task_facts(kb, analysis.task_id, recommended):
-        claims.append(Claim(text=fact.text, sources=[fact.source]))
-        used_facts.add(fact.id)
-
+        add(fact)
     task_claim_count = len(claims)
 
     # Misconceptions come early: correct the premise before explaining on top of it.
-    def add(fact) -> None:
-        claims.append(Claim(text=fact.text, sources=[fact.source]))
-        used_facts.add(fact.id)
-
     corrections = [f for m in analysis.misconceptions for f in _tagged(kb, f"misconception:{m}", prefer=recommended)]
     for fact in corrections:
         if fact.source == recommended and fact.id not in used_facts:
             add(fact)
 
-    workflow_facts = [f for f in kb.workflow(recommended)] if recommended else []
+    workflow_facts = list(kb.workflow(recommended)) if recommended else []
     workflow_ids = {f.id for f in workflow_facts}
     relevant_sources = _relevant_sources(analysis, assessment, recommended)
 
@@ -233,14 +231,13 @@ def _task_facts(kb, task_id, source_id):
 
 def _topic_facts(kb, question: str, source_ids: set[str]):
     """Facts of the given sources whose topic tags appear in the question, most tags first."""
-    from agent.analysis import _norm, _stem_match
-    q = _norm(question)
+    q = normalise(question)
     scored = []
     for fact in kb.facts:
         if fact.source not in source_ids or fact.kind == "not-known":
             continue
         topics = [t for t in fact.tags if not t.startswith(_STRUCTURAL_TAGS)]
-        hits = sum(1 for t in topics if _stem_match(t.replace("-", " "), q))
+        hits = sum(1 for t in topics if phrase_in(t.replace("-", " "), q))
         if hits:
             scored.append((-hits, fact.id, fact))
     return [f for _, _, f in sorted(scored, key=lambda x: (x[0], x[1]))]
