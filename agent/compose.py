@@ -148,8 +148,23 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         if cap.note:
             line += f" {cap.note}"
         claims.append(Claim(text=line, sources=[cap.source]))
-    for fact in _task_facts(kb, analysis.task_id, recommended):
-        add(fact)
+    if analysis.task_reason == "alias":   # they described their task in their own words: say how it fits
+        for fact in _task_facts(kb, analysis.task_id, recommended):
+            add(fact)
+    # a comparison: what each other named source is for, from its own card
+    if "comparison" in analysis.intents:
+        for sid in analysis.named_sources:
+            other = _best_capability(kb, sid) if sid != recommended else None
+            if other is None:
+                continue
+            other_task = kb.tasks.get(other.task)
+            label = other_task.label.lower() if other_task else other.task
+            claims.append(Claim(text=f"{kb.sources[sid].name}, by contrast, is for {label}: it takes "
+                                     f"{other.input} and returns {other.output}.", sources=[sid]))
+            for fact in kb.facts_for(sid):
+                if f"task:{other.task}" in fact.tags and fact.kind == "fact" and "bibliography" not in fact.tags:
+                    add(fact)
+                    break
     task_claim_count = len(claims)
 
     # Misconceptions come early: correct the premise before explaining on top of it.

@@ -26,7 +26,8 @@ def founding(kb):
 
 def _card_texts(kb):
     texts = {f.text for f in kb.facts}
-    texts |= {t.description for t in kb.tasks.values()} | {c.note for c in kb.capabilities}
+    texts |= {t.description for t in kb.tasks.values()} | {c.note for c in kb.capabilities if c.note}
+    texts |= {c.input for c in kb.capabilities} | {c.output for c in kb.capabilities}
     return texts
 
 
@@ -128,3 +129,19 @@ def test_text_answer_does_not_import_torch():
             "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_comparison_describes_each_named_source(kb):
+    answer = answer_question("Compare MSSNet and FeatSharp: how do they differ?", kb=kb)
+    first = answer.claims[:answer.task_claim_count]
+    assert {"mssnet", "featsharp"} <= {s for c in first for s in c.sources}
+    feat = next(c for c in kb.capabilities if c.source == "featsharp" and c.role == "primary")
+    assert any(feat.input in c.text and feat.output in c.text for c in first)
+    test_claims_are_card_text(answer, kb)
+
+
+def test_named_source_question_stays_on_topic(kb):
+    answer = answer_question("Why does MSSNet need the input to be a multiple of 16?", kb=kb)
+    texts = [c.text for c in answer.claims]
+    assert kb.fact("mssnet.multiple-of-16").text in texts
+    assert kb.fact("mssnet.identity").text not in texts     # no biography for a narrow question
