@@ -136,6 +136,7 @@ class Chat:
             self._run_demo()
             if self.demo is not None:
                 from agent.render import demo_renderable
+                self.console.rule(f"Live demo: MSSNet on {self.demo.image_name}", align="left")
                 self.console.print(demo_renderable(self.demo, self.console))
         elif name == "/save":
             if not args:
