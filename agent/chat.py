@@ -135,8 +135,10 @@ class Chat:
         elif name == "/demo":
             self._run_demo()
             if self.demo is not None:
+                from rich.text import Text
+
                 from agent.render import demo_renderable
-                self.console.rule(f"Live demo: MSSNet on {self.demo.image_name}", align="left")
+                self.console.rule(Text(f"Live demo: MSSNet on {self.demo.image_name}"), align="left")
                 self.console.print(demo_renderable(self.demo, self.console))
         elif name == "/save":
             if not args:

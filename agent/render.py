@@ -33,6 +33,7 @@ def _env():
                              undefined=jinja2.StrictUndefined)
     env.filters["m"] = lambda s: escape(strip_terminal_codes(str(s)))
     env.filters["md"] = markdown_escape
+    env.filters["plain"] = lambda s: " ".join(strip_terminal_codes(str(s)).split())  # for @@ directive args
     return env
 
 
