@@ -267,7 +267,6 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
         report.files["enlarged_bicubic"] = _save_png(before, out_dir / "enlarged_bicubic.png")
     report.timings = dict(result.timings)
     report.stats = dict(result.stats)
-    report.stats.setdefault("weights sha256", getattr(model, "weights_info", {}).get("sha256"))
     report.stats["weights_info"] = dict(getattr(model, "weights_info", {}) or {})
 
     before_rgb, after_rgb = _to_array(before), _to_array(restored)
