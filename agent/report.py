@@ -36,7 +36,7 @@ def provenance(demo, kb=None) -> list[tuple[str, str]]:
         info = demo.stats.get("weights_info") or {}
         stats = {k: v for k, v in demo.stats.items() if k != "weights_info"}
         rows += [("weights", str(info.get("name") or stats.get("weights") or "—")),
-                 ("weights SHA-256", str(info.get("sha256") or stats.get("sha256") or "—")),
+                 ("weights SHA-256", str(info.get("sha256") or stats.get("weights_sha256") or "—")),
                  ("weights config (wf, scale, vscale)", str(info.get("config") or stats.get("config") or "—"))]
         for key in ("device", "precision", "tile", "n_tiles", "input_size", "output_size"):
             if key in stats:
