@@ -82,9 +82,14 @@ def time_forward(model, x, device, precision: str, channels_last: bool, repeats:
 
 
 def peak_rss_4000x3000(threads: int) -> dict:
-    """restore() on a 4000x3000 photo with small in a fresh process; its own ru_maxrss."""
+    """restore() on a 4000x3000 photo with small in a fresh process; its own peak RSS (VmHWM,
+    which exec resets; ru_maxrss would carry over this parent's RSS)."""
     code = f"""
-import json, resource, time, numpy as np, torch
+import json, time, numpy as np, torch
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
 torch.set_num_threads({threads})
 from PIL import Image
 from skimage import data
@@ -92,11 +97,11 @@ from models.engine import restore
 from models.mssnet import seeded_model
 photo = Image.fromarray(data.chelsea()).resize((4000, 3000), Image.Resampling.BICUBIC)
 model = seeded_model("small")
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = hwm()
 t = time.perf_counter()
 res = restore(photo, model)
 print(json.dumps(dict(seconds=time.perf_counter() - t, before=before,
-    peak=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, tile=res.stats["tile"],
+    peak=hwm(), tile=res.stats["tile"],
     n_tiles=res.stats["n_tiles"], precision=res.stats["precision"], size=res.image.size)))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -111,6 +116,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--skip-rss", action="store_true")
     ap.add_argument("--skip-plain", action="store_true", help="skip the (slow) plain fp32 baseline")
+    ap.add_argument("--skip-table", action="store_true", help="only the peak-RSS (and GPU) part")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     cpu = torch.device("cpu")
@@ -125,7 +131,7 @@ def main(argv=None) -> int:
               "plain GFLOP/s | % of fp32 peak | speed-up |")
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
-    for name in args.configs:
+    for name in [] if args.skip_table else args.configs:
         model = seeded_model(name)
         for size in args.sizes:
             h, w = (int(v) for v in size.lower().split("x"))
