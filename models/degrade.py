@@ -20,7 +20,6 @@ import torch.nn.functional as F
 
 # Kernel ids, in the order of `_resample_weights`.
 KERNELS = ("bicubic", "bilinear", "area", "lanczos", "gaussian")
-_SUPPORT = {"bicubic": 2.0, "bilinear": 1.0, "area": 0.5, "lanczos": 3.0, "gaussian": 1.5}
 
 
 @dataclass(frozen=True)
@@ -50,22 +49,26 @@ def _cubic(t: torch.Tensor, a: float = -0.5) -> torch.Tensor:
     return torch.where(t < 1, near, torch.where(t < 2, far, torch.zeros_like(t)))
 
 
-def _resample_weights(t: torch.Tensor, kind: torch.Tensor) -> torch.Tensor:
-    """Kernel value at distance t (in kernel units) for each sample's kernel id (kind: B)."""
-    lanczos = torch.where(t.abs() < 3, torch.sinc(t) * torch.sinc(t / 3), torch.zeros_like(t))
-    values = torch.stack([
-        _cubic(t),
-        (1 - t.abs()).clamp_min(0),
-        ((t >= -0.5) & (t < 0.5)).to(t.dtype),
-        lanczos,
-        torch.exp(-0.5 * (t / 0.5) ** 2) * (t.abs() < 1.5),  # "slightly blurred": sigma 0.5·scale
-    ])
+_KERNEL_FNS = (
+    _cubic,
+    lambda t: (1 - t.abs()).clamp_min(0),
+    lambda t: ((t >= -0.5) & (t < 0.5)).to(t.dtype),
+    lambda t: torch.where(t.abs() < 3, torch.sinc(t) * torch.sinc(t / 3), torch.zeros_like(t)),
+    lambda t: torch.exp(-0.5 * (t / 0.5) ** 2) * (t.abs() < 1.5),  # "slightly blurred": σ 0.5·scale
+)
+
+
+def _resample_weights(t: torch.Tensor, kind: torch.Tensor | str) -> torch.Tensor:
+    """Kernel value at distance t (kernel units): one kernel by name, or per sample by id (B,)."""
+    if isinstance(kind, str):
+        return _KERNEL_FNS[KERNELS.index(kind)](t)
+    values = torch.stack([fn(t) for fn in _KERNEL_FNS])
     index = kind.view(1, -1, *([1] * (t.dim() - 1))).expand(1, *t.shape)
     return values.gather(0, index).squeeze(0)
 
 
 def resample_matrix(n_out: torch.Tensor, n_in: torch.Tensor, out_canvas: int, in_canvas: int,
-                    kind: torch.Tensor) -> torch.Tensor:
+                    kind: torch.Tensor | str) -> torch.Tensor:
     """(B, out_canvas, in_canvas) matrices resampling a 1-D signal of n_in valid samples to n_out.
 
     PIL's convention: output i is centred at (i + 0.5)·scale in input coordinates, the kernel is
@@ -101,21 +104,22 @@ def resize_down_up(x: torch.Tensor, factor, kernel="bicubic", noise_sigma=None,
     dev = x.device
     factor = torch.as_tensor(factor, dtype=torch.float64, device=dev).expand(b)
     if isinstance(kernel, str):
-        kernel = torch.full((b,), KERNELS.index(kernel), dtype=torch.long, device=dev)
-    kernel = kernel.to(dev)
+        if kernel not in KERNELS:
+            raise ValueError(f"unknown kernel {kernel!r}; choose from {KERNELS}")
+    else:
+        kernel = kernel.to(dev)
     small_h = torch.round(h / factor).clamp_min(1)
     small_w = torch.round(w / factor).clamp_min(1)
     canvas_h, canvas_w = int(small_h.max()), int(small_w.max())
     full_h = torch.full_like(small_h, h)
     full_w = torch.full_like(small_w, w)
-    bicubic = torch.zeros_like(kernel)
     down_y = resample_matrix(small_h, full_h, canvas_h, h, kernel).unsqueeze(1)
     down_x = resample_matrix(small_w, full_w, canvas_w, w, kernel).unsqueeze(1)
     small = down_y @ x.float() @ down_x.transpose(-1, -2)
     if noise_sigma is not None:
         small = add_noise(small, noise_sigma, generator)
-    up_y = resample_matrix(full_h, small_h, h, canvas_h, bicubic).unsqueeze(1)
-    up_x = resample_matrix(full_w, small_w, w, canvas_w, bicubic).unsqueeze(1)
+    up_y = resample_matrix(full_h, small_h, h, canvas_h, "bicubic").unsqueeze(1)
+    up_x = resample_matrix(full_w, small_w, w, canvas_w, "bicubic").unsqueeze(1)
     return up_y @ small @ up_x.transpose(-1, -2)
 
 
@@ -276,6 +280,17 @@ def _uniform(generator, batch, lo_hi) -> torch.Tensor:
     return lo + (hi - lo) * torch.rand(batch, generator=generator, device=generator.device)
 
 
+def _on_subset(x: torch.Tensor, mask: torch.Tensor, fn) -> torch.Tensor:
+    """x with fn(indices) written over the masked samples: one gather and one scatter, so the
+    work is done only for the samples that get this degradation (no per-sample loop)."""
+    idx = mask.nonzero().squeeze(1)
+    if idx.numel() == 0:
+        return x
+    out = x.clone()
+    out[idx] = fn(idx)
+    return out
+
+
 def degrade(hr: torch.Tensor, generator: torch.Generator,
             settings: DegradeSettings = DegradeSettings()) -> torch.Tensor:
     """Random degradation of a batch (B,3,H,W) in [0,1]; returns the degraded batch, 8-bit levels.
@@ -311,24 +326,22 @@ def degrade(hr: torch.Tensor, generator: torch.Generator,
     kernels = torch.where(use_shake.view(-1, 1, 1), k_shake,
                           torch.where(use_blur.view(-1, 1, 1), k_blur, identity))
     x = hr.float()
-    if bool((use_blur | use_shake).any()):
-        x = torch.where((use_blur | use_shake).view(-1, 1, 1, 1), blur(x, kernels), x)
+    x = _on_subset(x, use_blur | use_shake, lambda i: blur(x[i], kernels[i]))
 
-    # --- resize down (random kernel, factor) with noise at the small size, then bicubic up
+    # --- resize down (random kernel, factor) with noise at the small size, then bicubic up;
+    #     samples that are not resized get the noise at full size
     use_resize = chance(s.p_resize)
     factor = to_dev(_uniform(g, b, s.scale_range)).double()
     kind = to_dev(torch.randint(len(KERNELS), (b,), generator=g, device=g.device))
     use_noise = chance(s.p_noise)
     sigma = to_dev(_uniform(g, b, s.noise_sigma)) * use_noise
-    resized = resize_down_up(x, factor, kind, sigma, g)
-    noisy = add_noise(x, sigma, g)
-    x = torch.where(use_resize.view(-1, 1, 1, 1), resized, noisy)
+    x = _on_subset(x, use_resize, lambda i: resize_down_up(x[i], factor[i], kind[i], sigma[i], g))
+    x = _on_subset(x, ~use_resize & use_noise, lambda i: add_noise(x[i], sigma[i], g))
 
     # --- JPEG
     use_jpeg = chance(s.p_jpeg)
     quality = to_dev(_uniform(g, b, s.jpeg_quality)).round()
-    if bool(use_jpeg.any()):
-        x = torch.where(use_jpeg.view(-1, 1, 1, 1), jpeg(x.clamp(0, 1), quality), x)
+    x = _on_subset(x, use_jpeg, lambda i: jpeg(x[i].clamp(0, 1), quality[i]))
     return quantize_8bit(x)
 
 
