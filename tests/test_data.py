@@ -93,3 +93,14 @@ def test_validation_pairs_are_fixed_and_use_the_evaluation_degradations():
     assert torch.equal(deg, deg2) and torch.equal(sharp, sharp2)
     assert torch.equal(deg[0::3], eval_degradation(sharp[0::3], "x2", 9))
     assert torch.equal(deg[2::3], eval_degradation(sharp[2::3], "motion", 9))
+
+
+def test_fetch_script_is_valid_bash_and_keeps_copyright_files():
+    import subprocess
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[1] / "scripts" / "fetch_training_photos.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    text = script.read_text()
+    for package in ("lomiri-wallpapers-16.04", "mate-backgrounds", "plasma-workspace-wallpapers"):
+        assert package in text
+    assert "copyright" in text and "umang" in text
