@@ -11,14 +11,7 @@ from models.mssnet import CONFIGS, MSSNet, config_name, count_parameters
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a shared 2-core machine, two spinning OpenMP threads make small
-    forwards 100x slower whenever another process holds a core. Restored afterwards."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 VECTORS = {"tiny": (8, 4, 4), "tiny2": (12, 6, 10)}
 
 

@@ -33,13 +33,7 @@ def photo(tmp_path):
     return path
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    import torch
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_default_output_name_and_no_overwrite(photo, capsys):
