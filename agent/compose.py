@@ -138,7 +138,12 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
     used_facts: set[str] = set()
 
     def add(fact) -> None:
-        claims.append(Claim(text=fact.text, sources=[fact.source]))
+        text = fact.text
+        name = kb.sources[fact.source].name
+        # a fact about a side source must say whose it is, or it reads as one about the main model
+        if fact.source != recommended and name.lower() not in text.lower():
+            text = f"{name}: {text}"
+        claims.append(Claim(text=text, sources=[fact.source]))
         used_facts.add(fact.id)
 
     if task is not None and caps:

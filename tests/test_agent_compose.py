@@ -150,3 +150,12 @@ def test_named_source_question_stays_on_topic(kb):
     texts = [c.text for c in answer.claims]
     assert kb.fact("mssnet.multiple-of-16").text in texts
     assert kb.fact("mssnet.identity").text not in texts     # no biography for a narrow question
+
+
+def test_claims_about_side_sources_name_them(founding, kb):
+    """A FeatSharp or EASIER fact must not read as if it were about the recommended MSSNet."""
+    side = [c for c in founding.claims if c.sources != ["mssnet"]]
+    assert side, "the founding answer should draw on the related sources too"
+    for claim in side:
+        names = [kb.sources[s].name.lower() for s in claim.sources]
+        assert any(n in claim.text.lower() for n in names), claim.text
