@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from .data import (DEFAULT_PHOTO_DIR, ImagePool, PairSampler, dead_leaves_pool, find_photos,
                    load_photo_pool, sample_colours, validation_pairs)
+from .degrade import DegradeSettings
 from .errors import ModelError
 from .mssnet import CONFIGS, MSSNet
 
@@ -55,6 +56,9 @@ class TrainConfig:
     compile: bool = False         # torch.compile, CUDA only
     seed: int = 1234
     val_photos: int = 3           # photos held out from training for the validation PSNR
+    zero_tails: bool = False      # start as the identity (tails zeroed): a short run cannot end below its input
+    p_resize: float = 0.7         # share of samples shrunk and enlarged back (enlargement softness)
+    shrink_range: tuple[float, float] = (2.0, 4.0)
 
 
 PRESETS: dict[str, TrainConfig] = {
@@ -63,7 +67,7 @@ PRESETS: dict[str, TrainConfig] = {
     # CPU run for provisional weights: small crops, few threads (see the model card)
     "cpu": TrainConfig(crop=64, batch=8, steps=2000, warmup=100, leaves_count=48,
                        leaves_size=256, photo_max_side=1024, val_count=8, val_crop=128,
-                       val_every=250, save_every=100, log_every=10),
+                       val_every=250, save_every=100, log_every=10, zero_tails=True, p_resize=0.8),
     # tests: tiny widths and crops, a few steps
     "smoke": TrainConfig(width=(8, 4, 4), crop=32, batch=2, steps=4, warmup=2, leaves_count=2,
                          leaves_size=64, photo_max_side=256, val_count=2, val_crop=32,
@@ -125,7 +129,20 @@ def load_checkpoint(path: Path) -> dict:
 def config_from_checkpoint(state: dict) -> TrainConfig:
     raw = dict(state["config"])
     raw["width"] = tuple(raw["width"])
+    if "shrink_range" in raw:
+        raw["shrink_range"] = tuple(raw["shrink_range"])
     return TrainConfig(**raw)
+
+
+def zero_tails(model: MSSNet) -> None:
+    """Zero every output conv: each stage then returns its blurry input exactly, and training
+    starts from the identity instead of from random corrections it must first unlearn."""
+    with torch.no_grad():
+        for name, module in model.named_modules():
+            if name.startswith("tail") and isinstance(module, torch.nn.Conv2d):
+                module.weight.zero_()
+                if module.bias is not None:
+                    module.bias.zero_()
 
 
 # ---------------------------------------------------------------- data
@@ -232,9 +249,12 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
     val_degraded, val_sharp = validation_pairs(val_pool, cfg.val_count, cfg.val_crop, cfg.seed + 1)
     generator = torch.Generator(device=dev).manual_seed(cfg.seed)
     sampler = PairSampler(train_pool, leaves, cfg.crop, cfg.batch, generator,
-                          leaves_fraction=cfg.leaves_fraction)
+                          leaves_fraction=cfg.leaves_fraction,
+                          settings=DegradeSettings(p_resize=cfg.p_resize, scale_range=cfg.shrink_range))
 
     model = MSSNet(*cfg.width).to(dev)
+    if cfg.zero_tails and state is None:
+        zero_tails(model)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8)

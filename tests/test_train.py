@@ -83,3 +83,21 @@ def test_bad_crop_size_is_a_user_error(tmp_path, photos):
     cfg = PRESETS["smoke"].__class__(**{**PRESETS["smoke"].__dict__, "crop": 40})
     with pytest.raises(ModelError, match="multiples of 16"):
         train(cfg, tmp_path / "r", photos=photos, progress=False, device="cpu")
+
+
+def test_zero_tails_make_the_untrained_network_the_identity():
+    from models.mssnet import MSSNet
+    from models.train import zero_tails
+
+    torch.manual_seed(0)
+    model = MSSNet(8, 4, 4).eval()
+    x = torch.rand(1, 3, 32, 48)
+    with torch.no_grad():
+        assert not torch.allclose(model(x), x, atol=1e-3)   # random tails change the image
+        zero_tails(model)
+        outs = model.forward_stages(x)
+    assert torch.equal(outs[-1], x)
+    assert all(o.shape[-2:] == x.shape[-2:] for o in outs[1:])
+    # the half-resolution first output is the ×0.5 input, untouched
+    assert outs[0].shape[-2:] == (16, 24)
+    assert PRESETS["cpu"].zero_tails
