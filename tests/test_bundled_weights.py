@@ -1,0 +1,30 @@
+"""The shipped weights: they load by SHA-256 from the manifest and really restore enlarged photos."""
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_bundled_default_restores_x2_enlargements_better_than_bicubic():
+    import torch
+
+    import models
+    from models.degrade import eval_degradation
+    from models.evaluate import load_eval_photo
+    from models.metrics import psnr
+
+    assert models.bundled_weights(), "no weights bundled"
+    model = models.load_model()            # the default, SHA-256 checked
+    assert model.weights_info["config"] == (20, 40, 40)
+    gains = []
+    for name in ("coffee", "camera"):      # evaluation photos, never trained on
+        sharp = load_eval_photo(name, 256)
+        soft = eval_degradation(torch.from_numpy(sharp).permute(2, 0, 1)[None], "x2")
+        soft = soft[0].permute(1, 2, 0).numpy()
+        result = models.restore(Image.fromarray((soft * 255).round().astype(np.uint8)), model=model,
+                                precision="fp32", tile=0)
+        restored = np.asarray(result.image, dtype=np.float32) / 255
+        assert restored.shape == sharp.shape
+        gains.append(psnr(restored, sharp) - psnr(soft, sharp))
+    assert np.mean(gains) > 0.3, gains
