@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,8 +242,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except ModelError as e:  # a user error: one line, exit code 2
-        print(f"evaluate: error: {e}", file=sys.stderr)
-        raise SystemExit(2)
+    from .errors import run_module_cli
+    run_module_cli(main, "evaluate")

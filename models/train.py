@@ -14,7 +14,6 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -421,8 +420,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except ModelError as e:  # a user error: one line, exit code 2
-        print(f"train: error: {e}", file=sys.stderr)
-        raise SystemExit(2)
+    from .errors import run_module_cli
+    run_module_cli(main, "train")

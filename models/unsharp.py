@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
@@ -78,8 +77,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except ModelError as e:  # a user error: one line, exit code 2
-        print(f"unsharp: error: {e}", file=sys.stderr)
-        raise SystemExit(2)
+    from .errors import run_module_cli
+    run_module_cli(main, "unsharp")
