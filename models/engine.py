@@ -7,6 +7,7 @@ algorithms; the same input, weights, device and precision give the same bytes.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from models import tiling
+from models.cpu_memory import reuse_freed_memory
 from models.errors import ModelError
 from models.imageio import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
 from models.mssnet import SIZE_MULTIPLE, MSSNet, config_name, half_resolution
@@ -154,7 +156,8 @@ def _run_tiles(model, padded, tile, stages, dev, prec, progress, keep_stages, ti
     if progress:
         progress(0, len(tiles))
     whole = None
-    with _deterministic(dev), torch.inference_mode(), autocast(dev, prec):
+    heap = reuse_freed_memory() if dev.type == "cpu" else contextlib.nullcontext()
+    with _deterministic(dev), heap, torch.inference_mode(), autocast(dev, prec):
         # The x0.5 input of scale 1 is resized with align_corners=True, which depends on the
         # image's extent: compute it once for the whole image and give each tile its slice.
         half = None

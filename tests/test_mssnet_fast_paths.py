@@ -1,0 +1,92 @@
+"""The inference-only shortcuts in MSSNet compute what the official operations compute."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from skimage import data
+
+from models import cpu_memory
+from models.checkpoints import load_model
+from models.engine import restore
+from models.mssnet import Resize, upsample2x
+
+DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_model(DATA / "tiny_official_checkpoint.pt")
+
+
+@pytest.mark.parametrize("shape", [(1, 5, 7, 9), (2, 3, 16, 16), (1, 4, 1, 6)])
+def test_bf16_upsample_matches_bilinear_interpolate(shape):
+    x = torch.rand(*shape, generator=torch.Generator().manual_seed(1))
+    x = x.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        fast = upsample2x(x)
+    exact = F.interpolate(x.float(), scale_factor=2.0, mode="bilinear", align_corners=False)
+    assert fast.shape == exact.shape and fast.dtype == torch.bfloat16
+    assert fast.is_contiguous(memory_format=torch.channels_last)
+    # two bf16 roundings (row pass, column pass) on values in [0, 1]: at most one ulp at 1.0
+    assert (fast.float() - exact).abs().max().item() <= 2 ** -7
+
+
+def test_upsample_keeps_the_official_operation_where_it_matters():
+    x = torch.rand(1, 3, 8, 8)
+    exact = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+    assert torch.equal(upsample2x(x), exact)                  # fp32: identical
+    xb = x.to(torch.bfloat16).requires_grad_()
+    up = upsample2x(xb)                                      # training: autograd must work
+    up.float().sum().backward()
+    assert xb.grad is not None and xb.grad.shape == xb.shape
+
+
+def test_half_resize_is_exactly_bilinear():
+    x = torch.rand(2, 6, 32, 48, generator=torch.Generator().manual_seed(2))
+    exact = F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
+    assert torch.equal(Resize(0.5)(x), exact)
+
+
+def test_inference_shortcuts_match_the_autograd_path(tiny):
+    """In-place PReLU, commuted 1x1 convs and lerp upsampling (inference) against the plain
+    out-of-place path (autograd on): same numbers in fp32, near-same in bf16."""
+    x = torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(3))
+    with torch.enable_grad():
+        plain = tiny.forward_stages(x)
+    with torch.inference_mode():
+        fast = tiny.forward_stages(x)
+    for a, b in zip(plain, fast):
+        assert (a.detach() - b).abs().max().item() < 1e-6
+    assert tiny.act.slope is None  # the in-place slope never outlives a forward
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.enable_grad():
+            plain16 = tiny(x).detach().float()
+        with torch.inference_mode():
+            fast16 = tiny(x).float()
+
+    def rms_error(y):
+        return (y - fast[-1]).pow(2).mean().sqrt().item()
+
+    # the shortcuts add rounding, not error: bf16 with them is as close to fp32 as without
+    assert rms_error(fast16) < 1.1 * rms_error(plain16)
+    assert (fast16 - plain16).abs().max().item() < 0.05
+
+
+def test_restore_reuses_heap_memory_only_while_running(tiny):
+    if cpu_memory._LIBC is None:
+        pytest.skip("not glibc: nothing to change")
+    seen = []
+    photo = Image.fromarray(data.chelsea()[:96, :128])
+    restore(photo, tiny, device="cpu", tile=64, progress=lambda done, total: done and seen.append(cpu_memory.active()))
+    assert seen and all(seen)
+    assert not cpu_memory.active()
+    with cpu_memory.reuse_freed_memory():
+        with cpu_memory.reuse_freed_memory():
+            assert cpu_memory.active()
+        assert cpu_memory.active()  # the inner exit leaves the outer setting alone
+    assert not cpu_memory.active()
+    assert np.asarray(photo).shape == (96, 128, 3)
