@@ -11,7 +11,7 @@ from skimage import data
 from models import cpu_memory
 from models.checkpoints import load_model
 from models.engine import restore
-from models.mssnet import Resize, upsample2x
+from models.mssnet import Resize, official_operation_order, upsample2x
 
 DATA = Path(__file__).parent / "data"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -51,29 +51,30 @@ def test_half_resize_is_exactly_bilinear():
     assert torch.equal(Resize(0.5)(x), exact)
 
 
-def test_inference_shortcuts_match_the_autograd_path(tiny):
-    """In-place PReLU, commuted 1x1 convs and lerp upsampling (inference) against the plain
-    out-of-place path (autograd on): same numbers in fp32, near-same in bf16."""
+@pytest.mark.parametrize("grad", [False, True])
+def test_inference_shortcuts_match_the_official_operation_order(tiny, grad):
+    """Commuted 1x1 convs, in-place PReLU, lerp upsampling and average pooling against the
+    official code's literal operations: same numbers in fp32, as close to fp32 in bf16."""
     x = torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(3))
-    with torch.enable_grad():
-        plain = tiny.forward_stages(x)
-    with torch.inference_mode():
-        fast = tiny.forward_stages(x)
-    for a, b in zip(plain, fast):
-        assert (a.detach() - b).abs().max().item() < 1e-6
+    mode = torch.enable_grad if grad else torch.inference_mode
+    with mode():
+        with official_operation_order():
+            literal = [o.detach() for o in tiny.forward_stages(x)]
+        fast = [o.detach() for o in tiny.forward_stages(x)]
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            with official_operation_order():
+                literal16 = tiny(x).detach().float()
+            fast16 = tiny(x).detach().float()
+    for a, b in zip(literal, fast):
+        assert (a - b).abs().max().item() < 1e-6
     assert tiny.act.slope is None  # the in-place slope never outlives a forward
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        with torch.enable_grad():
-            plain16 = tiny(x).detach().float()
-        with torch.inference_mode():
-            fast16 = tiny(x).float()
 
     def rms_error(y):
-        return (y - fast[-1]).pow(2).mean().sqrt().item()
+        return (y - literal[-1]).pow(2).mean().sqrt().item()
 
-    # the shortcuts add rounding, not error: bf16 with them is as close to fp32 as without
-    assert rms_error(fast16) < 1.1 * rms_error(plain16)
-    assert (fast16 - plain16).abs().max().item() < 0.05
+    # the shortcuts add rounding, not error
+    assert rms_error(fast16) < 1.1 * rms_error(literal16)
+    assert (fast16 - literal16).abs().max().item() < 0.05
 
 
 def test_restore_reuses_heap_memory_only_while_running(tiny):

@@ -1,4 +1,5 @@
 """MSSNet reproduces the official code's outputs on the reference vectors (tests/data)."""
+import contextlib
 import json
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.mssnet import CONFIGS, MSSNet, config_name, count_parameters
+from models.mssnet import CONFIGS, MSSNet, config_name, count_parameters, official_operation_order
 
 DATA = Path(__file__).parent / "data"
 
@@ -23,11 +24,13 @@ def _reference(tag):
     return model, io
 
 
+@pytest.mark.parametrize("order", ["shortcuts", "official"])
 @pytest.mark.parametrize("tag", sorted(VECTORS))
-def test_official_checkpoint_reproduces_eval_and_training_outputs(tag):
+def test_official_checkpoint_reproduces_eval_and_training_outputs(tag, order):
     model, io = _reference(tag)
     x = torch.from_numpy(io["input"])
-    with torch.no_grad():
+    literal = official_operation_order() if order == "official" else contextlib.nullcontext()
+    with torch.no_grad(), literal:
         final = model(x)
         stages = model.forward_stages(x)
     assert final.shape == x.shape
