@@ -75,6 +75,34 @@ def _manifest_entry(name: str | None) -> dict:
 
 
 # ---------------------------------------------------------------------------- reading files
+_NOT_WEIGHTS = (  # leading bytes of files people pass by mistake
+    ((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*"), "an image"),
+    ((b"\x89HDF",), "an HDF5 (Keras) file"),
+    ((b"{", b"["), "a JSON file"),
+)
+
+
+def sniff_weights_file(path: Path) -> str:
+    """'safetensors' | 'pickle' (torch zip or legacy pickle); a one-line ModelError naming what
+    the file is when it is not weights at all."""
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    if not head:
+        raise ModelError(f"{path.name}: the file is empty, not model weights")
+    if len(head) >= 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100_000_000:
+        return "safetensors"  # an 8-byte header length, then the JSON header
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        return "pickle"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        raise ModelError(f"{path.name}: this is an image, not model weights")
+    for magics, kind in _NOT_WEIGHTS:
+        if head.lstrip().startswith(magics):
+            raise ModelError(f"{path.name}: this is {kind}, not model weights")
+    if all(32 <= b < 127 or b in b"\t\r\n" for b in head):
+        raise ModelError(f"{path.name}: this is a text file, not model weights")
+    raise ModelError(f"{path.name}: not a PyTorch checkpoint or .safetensors file (unrecognised format)")
+
+
 def _read_pickle(path: Path) -> object:
     import re
     import warnings
@@ -92,7 +120,7 @@ def _read_pickle(path: Path) -> object:
         if "magic number" in str(exc):
             raise ModelError(f"{path.name}: not a PyTorch checkpoint (unrecognised file format)") from None
         raise ModelError(f"{path.name}: not a readable PyTorch checkpoint (truncated or corrupt?): "
-                         f"{str(exc).strip().splitlines()[0][:120]}") from None
+                         f"{str(exc).strip().splitlines()[0].split('. ')[0][:120]}") from None
     except (EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ModelError(f"{path.name}: not a readable PyTorch checkpoint (truncated or corrupt?): "
                          f"{(str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]}") from None
@@ -170,7 +198,7 @@ def _load_file(path: Path) -> tuple[MSSNet, dict]:
     if not path.is_file():
         raise ModelError(f"weights file not found: {path}")
     meta: dict = {}
-    if path.suffix == ".safetensors":
+    if path.suffix == ".safetensors" or sniff_weights_file(path) == "safetensors":
         state, meta = _read_safetensors(path)
     else:
         state = _extract_state_dict(_read_pickle(path), path.name)

@@ -99,6 +99,27 @@ def test_refuses_bad_files_with_one_line_messages(tmp_path):
     assert "not found" in _error(tmp_path / "missing.pt")
 
 
+@pytest.mark.parametrize("name, content, says", [
+    ("weights.json", b'{"wf": 20}\n', "this is a JSON file, not model weights"),
+    ("empty.pt", b"", "the file is empty"),
+    ("notes.pth", b"trained for 3 epochs\n", "this is a text file"),
+    ("photo.pt", b"\x89PNG\r\n\x1a\n" + bytes(64), "this is an image"),
+    ("photo.ckpt", b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(64), "this is an image"),
+    ("model.h5", b"\x89HDF\r\n\x1a\n" + bytes(64), "HDF5 (Keras)"),
+])
+def test_files_that_are_not_weights_are_named_for_what_they_are(tmp_path, name, content, says):
+    (tmp_path / name).write_bytes(content)
+    message = _error(tmp_path / name)
+    assert says in message and "\n" not in message and "pickle" not in message
+
+
+def test_safetensors_is_recognised_whatever_its_extension(tmp_path):
+    save_weights(load_model(OFFICIAL), tmp_path / "w.safetensors")
+    (tmp_path / "w.safetensors").rename(tmp_path / "downloaded.bin")
+    model = load_model(tmp_path / "downloaded.bin")
+    assert model.config == load_model(OFFICIAL).config
+
+
 class _Evil:
     def __reduce__(self):
         return (os.system, ("touch pwned-by-pickle",))
