@@ -112,6 +112,21 @@ def _write_cache(path: Path, ids: list[str], vectors: np.ndarray) -> bool:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, ids=np.array(ids, dtype=str), vectors=vectors)
         os.replace(tmp, path)
-        return True
     except OSError:
         return False  # read-only home: the index still works, it just recomputes next time
+    _prune_cache(path.parent, keep=path)
+    return True
+
+
+KEEP_CACHES = 3  # a few card versions side by side (e.g. two checkouts); older ones go
+
+
+def _prune_cache(directory: Path, keep: Path) -> None:
+    """Embedding caches of card versions no longer in use would pile up with every edit."""
+    try:
+        others = sorted((p for p in directory.glob("embeddings-*.npz") if p != keep),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in others[KEEP_CACHES - 1:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # another process pruned first, or the folder is read-only

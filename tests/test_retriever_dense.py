@@ -77,3 +77,21 @@ def test_langchain_documents_carry_dense_scores(hybrid, cache, monkeypatch):
     assert retriever.mode == "hybrid"
     assert docs[0].metadata["source_id"] == "featsharp"
     assert all(d.metadata["dense"] is not None and d.metadata["mode"] == "hybrid" for d in docs)
+
+
+def test_old_embedding_caches_are_pruned(tmp_path):
+    import os
+
+    from knowledge.dense import KEEP_CACHES, _write_cache
+    vectors = np.ones((2, 4), np.float32)
+    for i in range(5):
+        stale = tmp_path / f"embeddings-old{i}.npz"
+        assert _write_cache(stale, ["a", "b"], vectors)
+        os.utime(stale, (1_000_000 + i, 1_000_000 + i))  # old{4} is the newest of them
+    (tmp_path / "notes.txt").write_text("not a cache")
+    current = tmp_path / "embeddings-current.npz"
+    assert _write_cache(current, ["a", "b"], vectors)
+    left = sorted(p.name for p in tmp_path.glob("embeddings-*.npz"))
+    assert len(left) == KEEP_CACHES
+    assert "embeddings-current.npz" in left and "embeddings-old4.npz" in left
+    assert "embeddings-old0.npz" not in left and (tmp_path / "notes.txt").exists()
