@@ -208,3 +208,14 @@ def test_tiled_matches_whole_image_on_a_1024_photo(tiny):
     tiled = restore(img, tiny, precision="fp32", tile=512)
     assert whole.stats["n_tiles"] == 1 and tiled.stats["n_tiles"] == 9
     assert _psnr(tiled.rgb, whole.rgb) >= 45
+
+
+def test_tiles_match_the_whole_image_with_the_bundled_weights_in_auto_precision():
+    """The default path (trained weights, bf16 where the CPU has it): seams stay invisible."""
+    photo = transform.resize(data.astronaut(), (1024, 1024), order=3, anti_aliasing=False)
+    img = Image.fromarray(np.round(np.clip(photo, 0, 1) * 255).astype(np.uint8))
+    model = load_model(None)
+    whole = restore(img, model, tile=0)
+    tiled = restore(img, model, tile=384)
+    assert tiled.stats["n_tiles"] > 1 and tiled.stats["precision"] == whole.stats["precision"]
+    assert _psnr(tiled.rgb, whole.rgb) >= 45   # measured: 59 dB in bf16 (256px tiles)
