@@ -34,14 +34,25 @@ TAG_WORDS = {
 }
 
 
+_VERSIONED = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.+][A-Za-z0-9]+)*")
+
+
+def compact(name: str) -> str:
+    """Lower-case letters and digits only: how a versioned name is compared ("GPT-4" -> "gpt4")."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
 class LexicalIndex:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self.fact_ids = [f.id for f in kb.facts]
         self.source_of = [f.source for f in kb.facts]
-        docs = [tokens(self._document(f)) for f in kb.facts]
+        texts = [self._document(f) for f in kb.facts]
+        docs = [tokens(t) for t in texts]
         self.bm25 = BM25Okapi(docs)
         self.vocabulary = {t for doc in docs for t in doc}
+        # names with digits as the cards write them, separators dropped: "DINOv2", "H.265" -> "h265"
+        self.versioned_names = {compact(w) for text in texts for w in _VERSIONED.findall(text)}
         self.max_idf = max(self.bm25.idf.values())
         # phrases stemmed once here; a query is stemmed once per call and matched as whole words
         self._source_names = {sid: [stemmed_text(n).strip() for n in self._names(s)]

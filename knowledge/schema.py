@@ -102,6 +102,17 @@ class Task(_Strict):
     label: str
     description: str
     aliases: list[str] = Field(default_factory=list)
+    # Aliases with common meanings outside this task ("compress" a video, a "classifier"-free
+    # sampler): they pick the task but do not, alone, show that the sources cover the question.
+    ambiguous_aliases: list[str] = Field(default_factory=list)
+
+    @field_validator("ambiguous_aliases")
+    @classmethod
+    def _ambiguous_are_aliases(cls, value: list[str], info) -> list[str]:
+        missing = [a for a in value if a not in info.data.get("aliases", [])]
+        if missing:
+            raise ValueError(f"ambiguous aliases must also be aliases: {', '.join(missing)}")
+        return value
 
 
 class Capability(_Strict):

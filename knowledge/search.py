@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from knowledge.lexical import LexicalIndex
+from knowledge.lexical import LexicalIndex, compact
 from knowledge.store import KnowledgeBase, load_knowledge
 from knowledge.text import tokens
 
@@ -30,7 +30,8 @@ THRESHOLDS = {"bm25": 0.409, "hybrid": 0.417}
 # A proper name the cards never mention (SDXL, Canberra, GPT-4) points outside the sources.
 UNKNOWN_NAME_PENALTY = 0.5
 TASK_PRIOR = 1.25  # BM25 weight for facts of a source that performs the task the wording names
-_NAME = re.compile(r"(?<![\w/.-])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)")
+_NAME = re.compile(r"(?<![\w/.-])([A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)")
+_SCALE = re.compile(r"x\d+", re.I)  # "x4": a scale factor, not a name
 # Everyday computing acronyms that say nothing about which system a question is about.
 GENERIC_ACRONYMS = frozenset({"AI", "ML", "HD", "UHD", "GPU", "CPU", "RAM", "OK", "PC", "ID"})
 _URLS = re.compile(r"https?://\S+|www\.\S+")
@@ -183,6 +184,11 @@ class EvidenceSearch:
             if not looks_named or word == "I":
                 continue
             if word.upper() in GENERIC_ACRONYMS:
+                continue
+            if any(c.isdigit() for c in word):
+                # the digits are part of the name: H.265 is not "H", GPT-4 is not GPT-3
+                if not _SCALE.fullmatch(word) and compact(word) not in self.lexical.versioned_names:
+                    names.append(word)
                 continue
             parts = [t for t in tokens(word, keep_stopwords=True)
                      if (len(t) >= 3 or word.isupper()) and not t.isdigit()]

@@ -88,6 +88,11 @@ def test_unknown_task_id_in_vocabulary(cards):
     expect_error(cards, "tasks.json", "denoising")
 
 
+def test_ambiguous_alias_must_be_an_alias(cards):
+    edit(cards / "tasks.json", lambda d: d["tasks"][4]["ambiguous_aliases"].append("zip"))
+    expect_error(cards, "tasks.json", "ambiguous aliases must also be aliases: zip")
+
+
 def test_malformed_json_names_line(cards):
     (cards / "easier.json").write_text('{\n  "source": {\n    "id": "easier",,\n}')
     expect_error(cards, "easier.json", "malformed JSON at line 3")

@@ -101,6 +101,13 @@ def test_unknown_names_are_reported(search):
     assert search.assess("Ignore https://example.com/Fake-Paper please").unknown_names == []
 
 
+def test_digits_are_part_of_a_name(search):
+    """H.265 is not the letter H (which the cards use), GPT-4 is not GPT-3; x4 is a scale factor."""
+    assert search.assess("How do I compress a video with H.265?").unknown_names == ["H.265"]
+    assert search.assess("Is GPT-4 good at deblurring?").unknown_names == ["GPT-4"]
+    assert search.assess("Can MSSNet upscale x4, and does FeatSharp use DINOv2?").unknown_names == []
+
+
 def test_search_returns_scored_evidence(search):
     evidence = search.search("What loss trains MSSNet?", k=5)
     assert len(evidence) == 5
