@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from knowledge.text import is_number, tokens
+
 INTENTS = ("task", "workflow", "papers", "how-it-works", "comparison", "run-it")
 
 # What the person asks for, recognised from how questions are phrased.
@@ -44,6 +46,10 @@ _COMMON = {
 _SUBJECT_LEAD = re.compile(
     r"\b(how (?:does|do|did|is|are|can|could|would)|what (?:is|are|does|makes)|who (?:is|made|wrote)|"
     r"explain|tell me about|describe|why (?:does|is|do))\s+((?:[\w.+-]+\s+){0,2}[\w.+-]+)", re.I)
+# "What is X?", "Explain X.": the whole question asks what one term means.
+_DEFINITION = re.compile(
+    r"^\s*(?:what(?:'s| is| are)|define|explain|describe|tell me about)\s+(?:an?\s+|the\s+)?"
+    r"((?:[\w.+-]+\s+){0,4}[\w.+-]+?)\s*[?.!]?\s*$", re.I)
 _URL = re.compile(r"https?://\S+", re.I)
 _WORD = re.compile(r"[A-Za-z][\w.+-]*[A-Za-z0-9]|[A-Za-z]")
 
@@ -54,6 +60,7 @@ class QuestionAnalysis:
     task_id: str | None = None
     task_reason: str = ""                      # "alias", "source", "evidence"
     alias_hits: dict[str, list[str]] = field(default_factory=dict)
+    firm_alias_hits: dict[str, list[str]] = field(default_factory=dict)   # without the ambiguous ones
     named_sources: list[str] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
     misconceptions: list[str] = field(default_factory=list)
@@ -80,6 +87,17 @@ def _alias_hits(question: str, kb) -> dict[str, list[str]]:
         if found:
             hits[task_id] = found
     return hits
+
+
+def _firm(hits: dict[str, list[str]], kb) -> dict[str, list[str]]:
+    """The alias hits that are not ambiguous (see `Task.ambiguous_aliases`)."""
+    firm = {}
+    for task_id, found in hits.items():
+        ambiguous = set(getattr(kb.tasks[task_id], "ambiguous_aliases", ()))
+        kept = [a for a in found if a not in ambiguous]
+        if kept:
+            firm[task_id] = kept
+    return firm
 
 
 def phrase_in(phrase: str, q: str) -> bool:
@@ -128,6 +146,18 @@ def _vocabulary(kb) -> set[str]:
     return vocab
 
 
+def _stemmed_vocabulary(kb) -> set[str]:
+    """The card vocabulary as the retriever tokenises it (stems; "classifier-free" is two words)."""
+    cached = getattr(kb, "_agent_stemmed_vocabulary", None)
+    if cached is None:
+        cached = {t for word in _vocabulary(kb) for t in tokens(word, keep_stopwords=True)}
+        try:
+            object.__setattr__(kb, "_agent_stemmed_vocabulary", cached)
+        except Exception:  # noqa: BLE001 - a frozen kb just recomputes next time
+            pass
+    return cached
+
+
 def _unknown_names(question: str, kb) -> list[str]:
     """Capitalised or acronym words that no card mentions: things outside the sources."""
     vocab = _vocabulary(kb)
@@ -147,8 +177,16 @@ def _unknown_names(question: str, kb) -> list[str]:
     return unknown
 
 
-def _unknown_subject(question: str, unknown: list[str]) -> str | None:
-    """The unknown name the question is *about* ("How does SDXL Turbo ..."), if any."""
+def _unknown_subject(question: str, unknown: list[str], kb) -> str | None:
+    """The outside thing the question is *about*, if any: an unknown name it leads with ("How does
+    SDXL Turbo ..."), or a term it asks to define that uses a word no card uses ("What is
+    classifier-free guidance?": the cards never say "guidance", so they cannot say what it is)."""
+    definition = _DEFINITION.match(_URL.sub(" ", question))
+    if definition:
+        term = definition.group(1)
+        words = [w for w in tokens(term) if not is_number(w)]
+        if words and any(w not in _stemmed_vocabulary(kb) for w in words):
+            return term
     if not unknown:
         return None
     for match in _SUBJECT_LEAD.finditer(_URL.sub(" ", question)):
@@ -167,6 +205,7 @@ def analyse(question: str, kb, assessment=None) -> QuestionAnalysis:
     evidence = list(getattr(assessment, "evidence", None) or [])
     qa = QuestionAnalysis(question=question)
     qa.alias_hits = _alias_hits(question, kb)
+    qa.firm_alias_hits = _firm(qa.alias_hits, kb)
     q = normalise(question)
     for sid, names in _source_names(kb).items():
         if any(normalise(n) in q for n in names):
@@ -176,7 +215,7 @@ def analyse(question: str, kb, assessment=None) -> QuestionAnalysis:
     # the retriever's judgement of names the cards never mention, when it gives one
     known = getattr(assessment, "unknown_names", None) if assessment is not None else None
     qa.unknown_names = list(known) if known is not None else _unknown_names(question, kb)
-    qa.unknown_subject = _unknown_subject(question, qa.unknown_names)
+    qa.unknown_subject = _unknown_subject(question, qa.unknown_names, kb)
     qa.task_id, qa.task_reason = _choose_task(qa, kb, evidence)
     return qa
 

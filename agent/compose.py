@@ -81,7 +81,7 @@ def _out_of_scope(analysis: QuestionAnalysis, assessment) -> bool:
         return False                      # they asked about one of our sources by name
     if analysis.unknown_subject:
         return True                       # "How does <something outside the sources> ..."
-    if analysis.alias_hits:
+    if analysis.firm_alias_hits:
         return False                      # they described a task the sources serve
     if analysis.unknown_names:
         return True                       # about named things no card mentions, and no task words

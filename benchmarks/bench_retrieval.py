@@ -8,6 +8,11 @@ and for BM25 + all-MiniLM-L6-v2 (reciprocal rank fusion).
 Questions: benchmarks/retrieval_questions.jsonl, one {"question", "expected": [source ids],
 "abstain": bool} per line, written in words the sources don't use. Abstention is the positive
 class: precision = abstentions that were right, recall = out-of-scope questions caught.
+
+Then the same measure for the answers themselves (`agent.compose.answer_question`, what `explainer
+ask` decides: task words, names the cards never use and "What is X?" terms weigh in besides the
+retriever's evidence), over those questions plus benchmarks/scope_questions.jsonl (short
+definitional and ambiguous-word questions, added 2026-11-26).
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "benchmarks" / "retrieval_questions.jsonl"
+SCOPE_QUESTIONS = ROOT / "benchmarks" / "scope_questions.jsonl"
 VISIBLE = ROOT.parent / "shared" / "questions-visible.jsonl"
 
 
@@ -128,6 +134,23 @@ def print_misses(mode: str, rows: list[Row]) -> None:
             print(f"  [{mode}/{r.split}] {what}; evidence {r.value:.3f}: {r.question}")
 
 
+def print_answer_scope(searches: dict, kb, questions: list[dict]) -> None:
+    """Abstention of the composed answers: the decision a person actually sees."""
+    from agent.compose import answer_question
+
+    print(f"\nAnswers (agent.compose, what `explainer ask` decides) on {len(questions)} questions "
+          f"({sum(not q['abstain'] for q in questions)} answerable + {sum(q['abstain'] for q in questions)} "
+          "out of scope):")
+    for mode, search in searches.items():
+        abstained = [answer_question(q["question"], kb=kb, retriever=search).abstained for q in questions]
+        truth = [q["abstain"] for q in questions]
+        p, rc, f1 = prf(abstained, truth)
+        print(f"  {mode:<7} abstain P {p:.3f} R {rc:.3f} F1 {f1:.3f}")
+        for q, got in zip(questions, abstained):
+            if got != q["abstain"]:
+                print(f"    [{mode}] {'abstained on' if got else 'answered'}: {q['question']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
@@ -182,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
             p, rc, f1 = prf([v < t for v in values], truth)
             print(f"  {mode:<7} threshold {t:.3f}: P {p:.3f} R {rc:.3f} F1 {f1:.3f}; "
                   f"leave-one-out F1 {leave_one_out_f1(values, truth):.3f}")
+
+    searches = {"bm25": bm25, **({"hybrid": hybrid} if not args.bm25_only else {})}
+    scope = load_questions(SCOPE_QUESTIONS) if args.questions == QUESTIONS else []
+    print_answer_scope(searches, kb, questions + scope)
 
     if VISIBLE.exists():
         visible = load_questions(VISIBLE)

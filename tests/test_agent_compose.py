@@ -105,7 +105,11 @@ def test_intents_and_misconceptions(kb):
 
 
 @pytest.mark.parametrize("question", ["What is the capital of Australia?",
-                                      "How does SDXL Turbo generate an image in a single sampling step?"])
+                                      "How does SDXL Turbo generate an image in a single sampling step?",
+                                      # "classifier" is a depth-reduction alias; "guidance" no card says
+                                      "What is classifier-free guidance?",
+                                      # "compress" is a depth-reduction alias too; H.265 no card names
+                                      "How do I compress a video with H.265?"])
 def test_abstains_with_coverage_and_answerable_suggestions(kb, question):
     answer = answer_question(question, kb=kb)
     assert answer.abstained and answer.task is None and answer.workflow == []
@@ -114,6 +118,27 @@ def test_abstains_with_coverage_and_answerable_suggestions(kb, question):
     for suggestion in answer.suggestions:
         follow_up = answer_question(suggestion, kb=kb)
         assert not follow_up.abstained, suggestion
+
+
+@pytest.mark.parametrize("question, task", [
+    ("How do I compress my image classifier?", "depth-reduction"),
+    ("What is classifier pruning?", "depth-reduction"),
+    ("What is motion deblurring?", "image-deblurring"),
+    ("Explain feature upsampling.", "feature-upsampling"),
+])
+def test_ambiguous_words_and_definitions_the_cards_cover_are_answered(kb, question, task):
+    answer = answer_question(question, kb=kb)
+    assert not answer.abstained and answer.task.id == task
+
+
+def test_ambiguous_aliases_alone_do_not_put_a_question_in_scope(kb):
+    retriever = default_retriever(kb)
+    q = "How do I compress a video with H.265?"
+    analysis = analyse(q, kb, retriever.assess(q))
+    assert analysis.alias_hits == {"depth-reduction": ["compress"]}
+    assert analysis.firm_alias_hits == {}
+    q = "What is classifier-free guidance?"
+    assert analyse(q, kb, retriever.assess(q)).unknown_subject == "classifier-free guidance"
 
 
 def test_empty_question_is_a_user_error(kb):
