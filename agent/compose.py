@@ -104,14 +104,27 @@ def _abstain(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         fact = next(iter(_tagged(kb, f"misconception:{m}", prefer=ranked[0] if ranked else None)), None)
         if fact is not None:
             claims.append(Claim(text=fact.text, sources=[fact.source]))
+    caveats = ["The question is outside what the provided sources cover, and I do not answer from outside "
+               "knowledge."]
+    missing = _missing_subject(analysis)
+    if missing:
+        caveats.insert(0, f"None of the sources mentions {missing}.")
     answer = Answer(
-        question=echo, abstained=True, claims=claims,
-        caveats=["The question is outside what the provided sources cover, and I do not answer from outside "
-                 "knowledge."],
+        question=echo, abstained=True, claims=claims, caveats=caveats,
         suggestions=_suggestions(kb, ranked),
     )
     answer.sources = _source_refs(kb, [s for c in claims for s in c.sources])
     return answer
+
+
+def _missing_subject(analysis: QuestionAnalysis) -> str | None:
+    """What the question is about that no card mentions, in the person's words, when it can be said
+    without a number (an answer shows no number the cards do not hold, even an echoed one)."""
+    subject = analysis.unknown_subject or " ".join(analysis.unknown_names[:3])
+    subject = clean_line(subject).strip(" .?!")
+    if not subject or any(c.isdigit() for c in subject) or len(subject.split()) > 4:
+        return None
+    return subject
 
 
 def _suggestions(kb, ranked: list[str]) -> list[str]:

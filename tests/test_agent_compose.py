@@ -131,6 +131,18 @@ def test_ambiguous_words_and_definitions_the_cards_cover_are_answered(kb, questi
     assert not answer.abstained and answer.task.id == task
 
 
+@pytest.mark.parametrize("question, named", [
+    ("What is classifier-free guidance?", "None of the sources mentions classifier-free guidance."),
+    ("How does SDXL Turbo generate an image in a single sampling step?", "None of the sources mentions SDXL Turbo."),
+    ("How do I compress a video with H.265?", None),   # an echoed number would break the grounding rule
+])
+def test_abstention_names_what_no_source_mentions(kb, question, named):
+    answer = answer_question(question, kb=kb)
+    assert answer.abstained
+    mentions = [c for c in answer.caveats if c.startswith("None of the sources mentions")]
+    assert mentions == ([named] if named else [])
+
+
 def test_ambiguous_aliases_alone_do_not_put_a_question_in_scope(kb):
     retriever = default_retriever(kb)
     q = "How do I compress a video with H.265?"
