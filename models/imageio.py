@@ -200,18 +200,25 @@ _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".t
             ".tiff": "TIFF", ".bmp": "BMP"}
 
 
-def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, force: bool = False) -> Path:
-    """Write `rgb` (H x W x 3 float [0,1] array or PIL image) like the source: same bit depth where
-    the format allows, its alpha (resized if needed) and its ICC profile. Returns the path."""
-    path = Path(path)
+def check_output_path(path: Path, force: bool = False, folder_will_exist: bool = False) -> str:
+    """The format `path` will be written in, or a one-line error: unknown extension, an existing
+    file without `force`, a missing folder (unless the caller is about to create it)."""
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ModelError(f"cannot write {path.suffix or 'files without an extension'}: "
                          f"use one of {', '.join(sorted(_FORMATS))}")
     if path.exists() and not force:
         raise ModelError(f"{path} already exists; pass --force to overwrite it")
-    if not path.parent.is_dir():
+    if not folder_will_exist and not path.parent.is_dir():
         raise ModelError(f"output folder does not exist: {path.parent}")
+    return fmt
+
+
+def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, force: bool = False) -> Path:
+    """Write `rgb` (H x W x 3 float [0,1] array or PIL image) like the source: same bit depth where
+    the format allows, its alpha (resized if needed) and its ICC profile. Returns the path."""
+    path = Path(path)
+    fmt = check_output_path(path, force)
     src = loaded_like or LoadedImage(np.zeros((1, 1, 3), np.float32))
     arr = _as_float_rgb(rgb)
     h, w = arr.shape[:2]

@@ -1,10 +1,11 @@
-"""`explainer restore IN [-o OUT] ...`: restore one photo with MSSNet on this machine.
+"""`explainer restore IN [IN ...] [-o OUT] ...`: restore photos with MSSNet on this machine.
 
 Only argparse at import time; torch and the engine load when the verb runs.
 """
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -13,11 +14,13 @@ DEFAULT_MAX_PIXELS = 100_000_000
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "restore", help="restore (deblur) a photo with MSSNet",
-        description="Restore a photo with MSSNet: optional bicubic enlargement first, then a "
+        description="Restore photos with MSSNet: optional bicubic enlargement first, then a "
                     "single feed-forward pass through the six coarse-to-fine stages.")
-    p.add_argument("input", metavar="IN", help="photo to restore (PNG, JPEG, WebP, TIFF, BMP, ...)")
+    p.add_argument("inputs", metavar="IN", nargs="+",
+                   help="photo(s) to restore (PNG, JPEG, WebP, TIFF, BMP, ...)")
     p.add_argument("-o", "--output", metavar="OUT",
-                   help="where to write the result (default: IN's name + _restored.png next to it)")
+                   help="the result's file, or a folder for NAME_restored.png files (with several "
+                        "photos OUT is a folder, created if missing; default: next to each photo)")
     p.add_argument("--upscale", type=int, choices=(1, 2, 3, 4), default=1,
                    help="enlarge by this factor (bicubic) before restoring detail (default 1)")
     p.add_argument("--weights", metavar="NAME|PATH",
@@ -49,31 +52,83 @@ def default_output(input_path: Path) -> Path:
     return input_path.with_name(input_path.stem + "_restored.png")
 
 
+def plan_outputs(inputs: list[Path], output: Path | None, force: bool,
+                 output_is_folder: bool = False) -> list[tuple[Path, Path]]:
+    """Where each photo's result goes, checked before any work: every input exists, no two results
+    share a name, no result replaces its photo, each can be written (known extension, folder) and
+    none exists unless `force`."""
+    from models.errors import ModelError
+    from models.imageio import check_output_path
+
+    for src in inputs:
+        if not src.is_file():
+            raise ModelError(f"image not found: {src}")
+    into_folder = output is not None and (len(inputs) > 1 or output_is_folder or output.is_dir())
+    if into_folder and output.exists() and not output.is_dir():
+        raise ModelError(f"{output} is a file, not a folder: with several photos -o names a folder")
+    if into_folder:
+        plan = [(src, output / default_output(src).name) for src in inputs]
+    elif output is not None:
+        plan = [(inputs[0], output)]
+    else:
+        plan = [(src, default_output(src)) for src in inputs]
+    seen: dict[Path, Path] = {}
+    for src, out in plan:
+        if out.resolve() in seen:
+            raise ModelError(f"{seen[out.resolve()]} and {src} would both be written to {out}; "
+                             "restore them into different folders")
+        seen[out.resolve()] = src
+        if out.resolve() == src.resolve():
+            raise ModelError("the output would replace the input photo; choose another -o OUT")
+        check_output_path(out, force, folder_will_exist=into_folder)
+    return plan
+
+
 def run(args) -> int:
+    import sys
+
     from models.errors import ModelError
 
-    src = Path(args.input)
-    if not src.is_file():
-        raise ModelError(f"image not found: {src}")
-    out = Path(args.output) if args.output else default_output(src)
-    if out.exists() and not args.force:
-        raise ModelError(f"{out} already exists; pass --force to overwrite it")
-    if out.resolve() == src.resolve():
-        raise ModelError("the output would replace the input photo; choose another -o OUT")
+    inputs = [Path(p) for p in args.inputs]
+    output = Path(args.output) if args.output else None
+    # "-o results/" names a folder even before it exists
+    output_is_folder = bool(args.output) and args.output.endswith(("/", os.sep))
+    plan = plan_outputs(inputs, output, args.force, output_is_folder)
+    folder = plan[0][1].parent
+    if not folder.exists():  # only a folder -o names can be missing here: plan_outputs checked the rest
+        if not folder.parent.is_dir():
+            raise ModelError(f"output folder does not exist: {folder.parent}")
+        folder.mkdir()
 
     from models.checkpoints import load_model
+
+    model = load_model(args.weights)
+    if len(plan) == 1:
+        _restore_one(model, *plan[0], args)
+        return 0
+    failed = 0
+    for src, out in plan:
+        try:
+            _restore_one(model, src, out, args)
+        except ModelError as exc:  # one unreadable photo does not stop the others
+            failed += 1
+            print(f"explainer: error: {exc}", file=sys.stderr)
+    if failed:
+        raise ModelError(f"{failed} of {len(plan)} photos could not be restored (see above)")
+    return 0
+
+
+def _restore_one(model, src: Path, out: Path, args) -> None:
     from models.engine import restore
     from models.imageio import load_image, save_image
 
-    model = load_model(args.weights)
     loaded = load_image(src, max_pixels=args.max_pixels or None)
-    with _TileProgress() as progress:
+    with _TileProgress(src.name) as progress:
         result = restore(loaded, model, upscale=args.upscale, stages=args.stages, device=args.device,
                          precision=args.precision, tile=args.tile, progress=progress,
                          max_pixels=args.max_pixels or None)
     save_image(loaded, result.rgb, out, force=args.force)
     print(_summary(src, out, result))
-    return 0
 
 
 def _summary(src: Path, out: Path, result) -> str:
@@ -89,12 +144,18 @@ def _summary(src: Path, out: Path, result) -> str:
 class _TileProgress:
     """A rich progress bar over tiles on stderr (plain and silent when stderr is not a terminal)."""
 
+    def __init__(self, name: str = ""):
+        self.name = name
+
     def __enter__(self):
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         console = Console(stderr=True)
-        self.progress = Progress(TextColumn("restoring"), BarColumn(), MofNCompleteColumn(),
+        # a file name is shown as it is: no markup, no format fields, no control characters
+        name = "".join(c for c in self.name if c.isprintable()).replace("{", "{{").replace("}", "}}")
+        label = f"restoring {name}" if name else "restoring"
+        self.progress = Progress(TextColumn(label, markup=False), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("tiles"), TimeElapsedColumn(), console=console,
                                  transient=True, disable=not console.is_terminal)
         self.progress.__enter__()

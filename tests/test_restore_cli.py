@@ -82,6 +82,61 @@ def test_user_errors(photo, tmp_path):
         _cli([str(photo), "-o", str(photo), "--weights", TINY, "--force"])
 
 
+def _photos(folder, names, size=(40, 60)):
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(2)
+    paths = []
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(folder / name)
+        paths.append(folder / name)
+    return paths
+
+
+def test_several_photos_go_into_a_folder_and_one_bad_photo_does_not_stop_the_rest(tmp_path, capsys):
+    a, b = _photos(tmp_path / "in", ["a.png", "b.jpg"])
+    broken = tmp_path / "in" / "broken.png"
+    broken.write_bytes(a.read_bytes()[:100])
+    out = tmp_path / "results"                       # created: its parent exists
+    with pytest.raises(ModelError, match="1 of 3 photos could not be restored"):
+        _cli([str(a), str(broken), str(b), "-o", str(out), "--weights", TINY])
+    assert sorted(p.name for p in out.iterdir()) == ["a_restored.png", "b_restored.png"]
+    assert Image.open(out / "b_restored.png").size == (60, 40)
+    captured = capsys.readouterr()
+    assert captured.out.count("restored ") == 2
+    assert "broken.png: cannot decode image" in captured.err
+
+
+def test_a_batch_is_checked_before_any_work(tmp_path):
+    a, b = _photos(tmp_path / "in", ["a.png", "b.png"])
+    (same,) = _photos(tmp_path / "other", ["a.png"])
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "b_restored.png").write_bytes(b"keep me")
+    no_weights = str(tmp_path / "nope.pt")             # never reached: the plan fails first
+    with pytest.raises(ModelError, match="b_restored.png already exists"):
+        _cli([str(a), str(b), "-o", str(out), "--weights", no_weights])
+    with pytest.raises(ModelError, match="would both be written to"):
+        _cli([str(a), str(same), "-o", str(out / "new"), "--weights", no_weights])
+    with pytest.raises(ModelError, match="is a file, not a folder"):
+        _cli([str(a), str(b), "-o", str(a), "--weights", no_weights])
+    with pytest.raises(ModelError, match="image not found"):
+        _cli([str(a), str(tmp_path / "missing.png"), "-o", str(out / "new"), "--weights", no_weights])
+    with pytest.raises(ModelError, match="cannot write .txt"):
+        _cli([str(a), "-o", str(tmp_path / "a.txt"), "--weights", no_weights])
+    assert (out / "b_restored.png").read_bytes() == b"keep me"
+    assert sorted(p.name for p in out.iterdir()) == ["b_restored.png"]   # nothing written, no folder made
+
+
+def test_one_photo_into_a_folder(tmp_path):
+    (a,) = _photos(tmp_path, ["a.png"])
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    assert _cli([str(a), "-o", str(existing), "--weights", TINY]) == 0
+    assert (existing / "a_restored.png").is_file()
+    assert _cli([str(a), "-o", str(tmp_path / "fresh") + os.sep, "--weights", TINY]) == 0
+    assert (tmp_path / "fresh" / "a_restored.png").is_file()
+
+
 def _explainer(args, env_extra):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NO_COLOR": "1", **env_extra}
     exe = Path(sys.executable).with_name("explainer")
