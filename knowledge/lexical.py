@@ -64,6 +64,8 @@ class LexicalIndex:
         self._task_phrases = {t.id: [p for p in (stemmed_text(a).strip() for a in
                                                  [t.id.replace("-", " "), *t.aliases]) if p]
                               for t in kb.tasks.values()}
+        self._ambiguous_phrases = {stemmed_text(a).strip() for t in kb.tasks.values()
+                                   for a in t.ambiguous_aliases}
 
     def _document(self, fact) -> str:
         source = self.kb.sources[fact.source]
@@ -91,16 +93,23 @@ class LexicalIndex:
                 hits.append((n, task_id))
         return [tid for n, tid in sorted(hits, key=lambda h: -h[0])]
 
+    def firmly_matched_tasks(self, query: str) -> list[str]:
+        """Like `matched_tasks`, without tasks that only an ambiguous alias matched ("compress" a zip
+        archive): those still steer the ranking but are no evidence that the cards cover the query."""
+        hay = stemmed_text(query)
+        return [tid for tid in self.matched_tasks(query)
+                if any(f" {p} " in hay and p not in self._ambiguous_phrases for p in self._task_phrases[tid])]
+
     def named_sources(self, query: str) -> list[str]:
         hay = stemmed_text(query)
         return [sid for sid in self.kb.sources
                 if any(f" {n} " in hay for n in self._source_names.get(sid, ()))
                 or (sid in self._capital_names and self._capital_names[sid].search(query))]
 
-    def expand(self, query: str) -> list[str]:
+    def expand(self, query: str, firm_only: bool = False) -> list[str]:
         """Query tokens plus the labels of the tasks the query's wording points at."""
         extra = []
-        for tid in self.matched_tasks(query):
+        for tid in (self.firmly_matched_tasks(query) if firm_only else self.matched_tasks(query)):
             task = self.kb.tasks[tid]
             extra.append(task.label + " " + task.id.replace("-", " "))
         return tokens(query) + tokens(" ".join(extra))

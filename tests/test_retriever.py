@@ -108,6 +108,14 @@ def test_digits_are_part_of_a_name(search):
     assert search.assess("Can MSSNet upscale x4, and does FeatSharp use DINOv2?").unknown_names == []
 
 
+def test_an_ambiguous_alias_is_no_evidence_of_coverage(search):
+    """"compress" points at depth reduction, but a zip archive is not what the cards cover."""
+    outside = search.assess("How do I compress a zip archive?")
+    inside = search.assess("How do I compress my image classifier?")
+    assert not outside.covered and inside.covered
+    assert outside.tasks == ["depth-reduction"]    # the alias still steers the ranking
+
+
 def test_search_returns_scored_evidence(search):
     evidence = search.search("What loss trains MSSNet?", k=5)
     assert len(evidence) == 5
