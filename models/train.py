@@ -57,6 +57,7 @@ class TrainConfig:
     val_photos: int = 3           # photos held out from training for the validation PSNR
     zero_tails: bool = False      # start as the identity (tails zeroed): a short run cannot end below its input
     degrade: dict = field(default_factory=dict)  # DegradeSettings fields that differ from its defaults
+    init_weights: str | None = None  # fine-tune: start from these weights (name or path), fresh schedule
 
 
 PRESETS: dict[str, TrainConfig] = {
@@ -137,6 +138,17 @@ def config_from_checkpoint(state: dict) -> TrainConfig:
     raw["width"] = tuple(raw["width"])
     raw["degrade"] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.get("degrade", {}).items()}
     return TrainConfig(**raw)
+
+
+def _load_init_weights(model: MSSNet, weights: str) -> None:
+    """Start from trained weights (bundled name, our .safetensors or an official checkpoint)."""
+    from .checkpoints import load_model
+
+    init = load_model(weights)
+    if tuple(init.config) != tuple(model.config):
+        raise ModelError(f"--init weights are MSSNet {tuple(init.config)}, the run is {tuple(model.config)}: "
+                         "pass the matching --width")
+    model.load_state_dict(init.state_dict())
 
 
 def zero_tails(model: MSSNet) -> None:
@@ -258,7 +270,9 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
                           settings=DegradeSettings(**cfg.degrade))
 
     model = MSSNet(*cfg.width).to(dev)
-    if cfg.zero_tails and state is None:
+    if cfg.init_weights and state is None:
+        _load_init_weights(model, cfg.init_weights)
+    elif cfg.zero_tails and state is None:
         zero_tails(model)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -387,6 +401,9 @@ def main(argv=None) -> int:
     for name, kind in (("steps", int), ("batch", int), ("crop", int), ("lr", float),
                        ("warmup", int), ("val_every", int), ("save_every", int), ("seed", int)):
         ap.add_argument("--" + name.replace("_", "-"), type=kind, dest=name)
+    ap.add_argument("--init", metavar="NAME|PATH", help="fine-tune: start from these weights "
+                    "(fresh optimizer and schedule)")
+    ap.add_argument("--fft-weight", type=float, help="weight of the FFT-L1 term (default 0.1)")
     ap.add_argument("--no-bf16", action="store_true")
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA only)")
     ap.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this long")
@@ -404,6 +421,10 @@ def main(argv=None) -> int:
     overrides = {k: getattr(args, k) for k in ("width", "batch", "crop", "lr", "warmup",
                                                "val_every", "save_every", "seed")
                  if getattr(args, k) is not None}
+    if args.init:
+        overrides["init_weights"] = args.init
+    if args.fft_weight is not None:
+        overrides["fft_weight"] = args.fft_weight
     if args.no_bf16:
         overrides["bf16"] = False
     if args.compile:

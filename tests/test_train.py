@@ -79,6 +79,24 @@ def test_refuses_to_overwrite_a_run_and_exports_fp16(tmp_path, photos):
         export_weights(tmp_path / "run" / CHECKPOINT_NAME, out)
 
 
+def test_fine_tune_starts_from_the_given_weights(tmp_path, photos):
+    train(SMOKE, tmp_path / "first", photos=photos, progress=False, device="cpu", steps=2)
+    weights = tmp_path / "first.safetensors"
+    export_weights(tmp_path / "first" / CHECKPOINT_NAME, weights)
+    from dataclasses import replace
+    from models.checkpoints import load_model
+    # lr 0: the fine-tune cannot move, so its weights are exactly where it started
+    frozen = replace(SMOKE, init_weights=str(weights), lr=0.0, lr_min=0.0, fft_weight=0.3)
+    train(frozen, tmp_path / "tuned", photos=photos, progress=False, device="cpu", steps=2)
+    export_weights(tmp_path / "tuned" / CHECKPOINT_NAME, tmp_path / "tuned.safetensors")
+    start, tuned = load_model(str(weights)).state_dict(), load_model(str(tmp_path / "tuned.safetensors")).state_dict()
+    assert all(torch.equal(start[k], tuned[k]) for k in start)
+    assert any(v.abs().sum() > 0 for k, v in start.items() if k.startswith("tail"))  # not zeroed tails
+    wrong = replace(SMOKE, width=(8, 8, 8), init_weights=str(weights))
+    with pytest.raises(ModelError, match="pass the matching --width"):
+        train(wrong, tmp_path / "wrong", photos=photos, progress=False, device="cpu", steps=1)
+
+
 def test_bad_crop_size_is_a_user_error(tmp_path, photos):
     cfg = PRESETS["smoke"].__class__(**{**PRESETS["smoke"].__dict__, "crop": 40})
     with pytest.raises(ModelError, match="multiples of 16"):
