@@ -17,7 +17,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Restore photos with MSSNet: optional bicubic enlargement first, then a "
                     "single feed-forward pass through the six coarse-to-fine stages.")
     p.add_argument("inputs", metavar="IN", nargs="+",
-                   help="photo(s) to restore (PNG, JPEG, WebP, TIFF, BMP, ...)")
+                   help="photo(s) to restore (PNG, JPEG, WebP, TIFF, BMP, ...), or folders of them")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="the result's file, or a folder for NAME_restored.png files (with several "
                         "photos OUT is a folder, created if missing; default: next to each photo)")
@@ -52,18 +52,41 @@ def default_output(input_path: Path) -> Path:
     return input_path.with_name(input_path.stem + "_restored.png")
 
 
+# What a folder given as IN contributes (its own results, *_restored.png, are left out).
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
+
+
+def expand_folders(inputs: list[Path]) -> list[Path]:
+    """A folder stands for the photos directly inside it, by name (not its subfolders)."""
+    from models.errors import ModelError
+
+    out: list[Path] = []
+    for src in inputs:
+        if not src.is_dir():
+            out.append(src)
+            continue
+        photos = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES
+                        and not p.stem.endswith("_restored"))
+        if not photos:
+            raise ModelError(f"no photos in {src} (looked for {', '.join(PHOTO_SUFFIXES)})")
+        out.extend(photos)
+    return out
+
+
 def plan_outputs(inputs: list[Path], output: Path | None, force: bool,
                  output_is_folder: bool = False) -> list[tuple[Path, Path]]:
-    """Where each photo's result goes, checked before any work: every input exists, no two results
+    """Where each photo's result goes (folders expanded), checked before any work: every input exists, no two results
     share a name, no result replaces its photo, each can be written (known extension, folder) and
     none exists unless `force`."""
     from models.errors import ModelError
     from models.imageio import check_output_path
 
+    from_folder = any(src.is_dir() for src in inputs)
+    inputs = expand_folders(inputs)
     for src in inputs:
         if not src.is_file():
             raise ModelError(f"image not found: {src}")
-    into_folder = output is not None and (len(inputs) > 1 or output_is_folder or output.is_dir())
+    into_folder = output is not None and (len(inputs) > 1 or from_folder or output_is_folder or output.is_dir())
     if into_folder and output.exists() and not output.is_dir():
         raise ModelError(f"{output} is a file, not a folder: with several photos -o names a folder")
     if into_folder:

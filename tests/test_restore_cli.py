@@ -127,6 +127,22 @@ def test_a_batch_is_checked_before_any_work(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["b_restored.png"]   # nothing written, no folder made
 
 
+def test_a_folder_stands_for_the_photos_in_it(tmp_path, capsys):
+    folder = tmp_path / "shoot"
+    _photos(folder, ["b.png", "a.JPG"])
+    (folder / "notes.txt").write_text("not a photo")
+    (folder / "old_restored.png").write_bytes(b"an earlier result, not an input")
+    (folder / "sub").mkdir()
+    assert _cli([str(folder), "-o", str(tmp_path / "out"), "--weights", TINY]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_restored.png", "b_restored.png"]
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == [str(folder / "a.JPG"), str(folder / "b.png")]  # by name
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelError, match="no photos in"):
+        _cli([str(empty), "--weights", TINY])
+
+
 def test_one_photo_into_a_folder(tmp_path):
     (a,) = _photos(tmp_path, ["a.png"])
     existing = tmp_path / "existing"
