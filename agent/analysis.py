@@ -91,13 +91,8 @@ def _alias_hits(question: str, kb) -> dict[str, list[str]]:
 
 def _firm(hits: dict[str, list[str]], kb) -> dict[str, list[str]]:
     """The alias hits that are not ambiguous (see `Task.ambiguous_aliases`)."""
-    firm = {}
-    for task_id, found in hits.items():
-        ambiguous = set(getattr(kb.tasks[task_id], "ambiguous_aliases", ()))
-        kept = [a for a in found if a not in ambiguous]
-        if kept:
-            firm[task_id] = kept
-    return firm
+    firm = {tid: [a for a in found if a not in kb.tasks[tid].ambiguous_aliases] for tid, found in hits.items()}
+    return {tid: found for tid, found in firm.items() if found}
 
 
 def phrase_in(phrase: str, q: str) -> bool:
@@ -126,36 +121,36 @@ def _source_names(kb) -> dict[str, list[str]]:
     return names
 
 
+def _cached_on(kb, attribute: str, compute):
+    """compute() once per knowledge base, kept on it (a kb that refuses attributes recomputes)."""
+    cached = getattr(kb, attribute, None)
+    if cached is None:
+        cached = compute()
+        try:
+            object.__setattr__(kb, attribute, cached)
+        except Exception:  # noqa: BLE001 - a frozen kb just recomputes next time
+            pass
+    return cached
+
+
 def _vocabulary(kb) -> set[str]:
-    cached = getattr(kb, "_agent_vocabulary", None)
-    if cached is not None:
-        return cached
-    texts: list[str] = []
-    for src in kb.sources.values():
-        texts += [src.id, src.title, " ".join(src.authors), src.venue or ""]
-    texts += [f.text for f in kb.facts]
-    for task in kb.tasks.values():
-        texts += [task.id, task.label, task.description, *task.aliases]
-    for cap in kb.capabilities:
-        texts += [cap.input, cap.output, cap.note or ""]
-    vocab = {w.lower() for t in texts for w in re.findall(r"[A-Za-z][\w-]*", t)}
-    try:
-        object.__setattr__(kb, "_agent_vocabulary", vocab)
-    except Exception:  # noqa: BLE001 - a frozen kb just recomputes next time
-        pass
-    return vocab
+    def compute() -> set[str]:
+        texts: list[str] = []
+        for src in kb.sources.values():
+            texts += [src.id, src.title, " ".join(src.authors), src.venue or ""]
+        texts += [f.text for f in kb.facts]
+        for task in kb.tasks.values():
+            texts += [task.id, task.label, task.description, *task.aliases]
+        for cap in kb.capabilities:
+            texts += [cap.input, cap.output, cap.note or ""]
+        return {w.lower() for t in texts for w in re.findall(r"[A-Za-z][\w-]*", t)}
+    return _cached_on(kb, "_agent_vocabulary", compute)
 
 
 def _stemmed_vocabulary(kb) -> set[str]:
     """The card vocabulary as the retriever tokenises it (stems; "classifier-free" is two words)."""
-    cached = getattr(kb, "_agent_stemmed_vocabulary", None)
-    if cached is None:
-        cached = {t for word in _vocabulary(kb) for t in tokens(word, keep_stopwords=True)}
-        try:
-            object.__setattr__(kb, "_agent_stemmed_vocabulary", cached)
-        except Exception:  # noqa: BLE001 - a frozen kb just recomputes next time
-            pass
-    return cached
+    return _cached_on(kb, "_agent_stemmed_vocabulary",
+                      lambda: {t for word in _vocabulary(kb) for t in tokens(word, keep_stopwords=True)})
 
 
 def _unknown_names(question: str, kb) -> list[str]:

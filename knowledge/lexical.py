@@ -37,6 +37,10 @@ TAG_WORDS = {
 _VERSIONED = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.+][A-Za-z0-9]+)*")
 
 
+def _phrases(aliases) -> list[str]:
+    return [p for p in (stemmed_text(a).strip() for a in aliases) if p]
+
+
 def compact(name: str) -> str:
     """Lower-case letters and digits only: how a versioned name is compared ("GPT-4" -> "gpt4")."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
@@ -61,11 +65,11 @@ class LexicalIndex:
         # when written in capitals.
         self._capital_names = {sid: re.compile(rf"\b{re.escape(s.name)}\b")
                                for sid, s in kb.sources.items() if s.name.isupper()}
-        self._task_phrases = {t.id: [p for p in (stemmed_text(a).strip() for a in
-                                                 [t.id.replace("-", " "), *t.aliases]) if p]
-                              for t in kb.tasks.values()}
-        self._ambiguous_phrases = {stemmed_text(a).strip() for t in kb.tasks.values()
-                                   for a in t.ambiguous_aliases}
+        self._task_phrases = {t.id: _phrases([t.id.replace("-", " "), *t.aliases]) for t in kb.tasks.values()}
+        # without the ambiguous aliases ("compress" a zip archive): evidence of what the query is about
+        self._firm_task_phrases = {t.id: _phrases([t.id.replace("-", " "),
+                                                   *(a for a in t.aliases if a not in t.ambiguous_aliases)])
+                                   for t in kb.tasks.values()}
 
     def _document(self, fact) -> str:
         source = self.kb.sources[fact.source]
@@ -83,22 +87,16 @@ class LexicalIndex:
         names = {source.id, source.name.lower()}
         return sorted(n for n in names if len(n) >= 3)
 
-    def matched_tasks(self, query: str) -> list[str]:
-        """Tasks whose id, label or an alias appears in the query, most matches first."""
+    def matched_tasks(self, query: str, firm_only: bool = False) -> list[str]:
+        """Tasks whose id, label or an alias appears in the query, most matches first. `firm_only`:
+        ambiguous aliases do not count (they steer the ranking, but are no evidence of coverage)."""
         hay = stemmed_text(query)
         hits = []
-        for task_id, phrases in self._task_phrases.items():
+        for task_id, phrases in (self._firm_task_phrases if firm_only else self._task_phrases).items():
             n = sum(f" {p} " in hay for p in phrases)
             if n:
                 hits.append((n, task_id))
         return [tid for n, tid in sorted(hits, key=lambda h: -h[0])]
-
-    def firmly_matched_tasks(self, query: str) -> list[str]:
-        """Like `matched_tasks`, without tasks that only an ambiguous alias matched ("compress" a zip
-        archive): those still steer the ranking but are no evidence that the cards cover the query."""
-        hay = stemmed_text(query)
-        return [tid for tid in self.matched_tasks(query)
-                if any(f" {p} " in hay and p not in self._ambiguous_phrases for p in self._task_phrases[tid])]
 
     def named_sources(self, query: str) -> list[str]:
         hay = stemmed_text(query)
@@ -109,7 +107,7 @@ class LexicalIndex:
     def expand(self, query: str, firm_only: bool = False) -> list[str]:
         """Query tokens plus the labels of the tasks the query's wording points at."""
         extra = []
-        for tid in (self.firmly_matched_tasks(query) if firm_only else self.matched_tasks(query)):
+        for tid in self.matched_tasks(query, firm_only):
             task = self.kb.tasks[tid]
             extra.append(task.label + " " + task.id.replace("-", " "))
         return tokens(query) + tokens(" ".join(extra))

@@ -196,6 +196,8 @@ def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
 
 
 # ---------------------------------------------------------------------------- saving
+# Photo files a folder is searched for (anything Pillow opens is read when named directly).
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF",
             ".tiff": "TIFF", ".bmp": "BMP"}
 

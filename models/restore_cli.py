@@ -52,13 +52,11 @@ def default_output(input_path: Path) -> Path:
     return input_path.with_name(input_path.stem + "_restored.png")
 
 
-# What a folder given as IN contributes (its own results, *_restored.png, are left out).
-PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
-
-
 def expand_folders(inputs: list[Path]) -> list[Path]:
-    """A folder stands for the photos directly inside it, by name (not its subfolders)."""
+    """A folder stands for the photos directly inside it, by name (not its subfolders, nor its
+    earlier results, *_restored.png)."""
     from models.errors import ModelError
+    from models.imageio import PHOTO_SUFFIXES
 
     out: list[Path] = []
     for src in inputs:
