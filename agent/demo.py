@@ -8,6 +8,7 @@ and the time of each stage. `models` is imported only when a demo runs.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,16 +74,46 @@ def safe_stem(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", Path(path).stem)[:40] or "image"
 
 
-def run_demo_in_new_dir(image: Path, base: Path, **options) -> DemoReport:
-    """run_demo into a fresh base/demo-<name>[-n] folder, removed again if the demo fails or is stopped."""
+@contextmanager
+def sigint_held_back():
+    """Hold Ctrl-C (SIGINT) until the block ends; it is then raised as usual, right after it.
+
+    A Ctrl-C pressed just as a folder is created would otherwise land between the mkdir and the
+    `try` that removes the folder on failure, and leave it behind half-made.
+    """
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
+def fresh_dir(base: Path, stem: str):
+    """A new folder (see unique_dir) for the block to fill; removed again if the block fails or is stopped."""
     import shutil
 
-    out = unique_dir(Path(base), f"demo-{safe_stem(image)}")
+    out = None
     try:
-        return run_demo(image, out, **options)
+        with sigint_held_back():
+            out = unique_dir(Path(base), stem)
+        yield out
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
+        if out is not None:
+            shutil.rmtree(out, ignore_errors=True)
         raise
+
+
+def run_demo_in_new_dir(image: Path, base: Path, **options) -> DemoReport:
+    """run_demo into a fresh base/demo-<name>[-n] folder, removed again if the demo fails or is stopped."""
+    with fresh_dir(base, f"demo-{safe_stem(image)}") as out:
+        return run_demo(image, out, **options)
 
 
 def degrade_for_self_test(rgb, factor: int = 2):

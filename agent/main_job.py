@@ -48,17 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     from skimage import data
 
-    from agent.demo import unique_dir
+    from agent.demo import fresh_dir, run_demo
     from agent.report import write_report
 
     cat = np.asarray(data.chelsea(), dtype=np.float32) / 255.0
-    folder = unique_dir(Path(args.out), "founding-report")
     progress = make_console(sys.stderr) if sys.stderr.isatty() else None
-    from agent.demo import run_demo
-    demo = run_demo(cat, folder / "assets", weights=args.weights, self_test=True, device=args.device,
-                    precision=args.precision, console=progress, image_name="chelsea.png (skimage)")
+    with fresh_dir(Path(args.out), "founding-report") as folder:   # no half-made report on Ctrl-C
+        demo = run_demo(cat, folder / "assets", weights=args.weights, self_test=True, device=args.device,
+                        precision=args.precision, console=progress, image_name="chelsea.png (skimage)")
+        report = write_report(FOUNDING_QUESTION, folder / "report.md", kb=kb, demo=demo)
     console.print(demo_renderable(demo, console))
-    report = write_report(FOUNDING_QUESTION, folder / "report.md", kb=kb, demo=demo)
     console.print(f"Report with images: {report}", markup=False)
     return 0
 

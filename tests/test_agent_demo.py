@@ -96,3 +96,26 @@ def test_failed_demo_leaves_no_folder(tmp_path):
     with pytest.raises(ModelError):
         run_demo_in_new_dir(path, tmp_path / "out", weights=str(tmp_path / "missing.pt"))
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatch):
+    """A SIGINT arriving right after the mkdir (the chat's Ctrl-C race) still removes the folder."""
+    import os
+    import signal
+
+    import agent.demo as demo
+    real_unique_dir = demo.unique_dir
+
+    def unique_dir_then_ctrl_c(base, stem):
+        made = real_unique_dir(base, stem)
+        os.kill(os.getpid(), signal.SIGINT)   # delivered here unless held back
+        return made
+
+    monkeypatch.setattr(demo, "unique_dir", unique_dir_then_ctrl_c)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            demo.run_demo_in_new_dir(tmp_path / "p.png", tmp_path / "out", weights=str(TINY_WEIGHTS))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert list((tmp_path / "out").iterdir()) == []
