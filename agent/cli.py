@@ -9,8 +9,18 @@ import argparse
 import sys
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line (no usage block), pointing at --help.
+
+    Sub-commands inherit it: add_subparsers makes parsers of the parent's class.
+    """
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="explainer",
         description="Grounded answers about image-restoration AI, with a live MSSNet demo.",
     )

@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -17,7 +16,8 @@ FOUNDING_QUESTION = ("I upscaled a low-res animal picture and the fur returned n
 
 
 def _parse(argv):
-    p = argparse.ArgumentParser(prog="python -m agent.main_job", description=__doc__.splitlines()[0])
+    from agent.cli import OneLineErrorParser
+    p = OneLineErrorParser(prog="python -m agent.main_job", description=__doc__.splitlines()[0])
     p.add_argument("--weights", metavar="NAME|PATH", help="weights for the demo (default: bundled default)")
     p.add_argument("--out", metavar="DIR", default="out", help="where the report folder goes (default out/)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
