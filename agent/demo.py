@@ -117,13 +117,17 @@ def run_demo_in_new_dir(image: Path, base: Path, **options) -> DemoReport:
 
 
 def degrade_for_self_test(rgb, factor: int = 2):
-    """Shrink ×factor (area average) and enlarge back with bicubic: the soft 'enlarged small photo'."""
+    """Shrink ×factor and enlarge back, both with bicubic: the soft 'enlarged small photo'.
+
+    The same degradation as the weights' evaluation (models.degrade.eval_degradation "x2"), so the
+    demo's numbers measure what the evaluation measured.
+    """
     import numpy as np
     from PIL import Image
 
     h, w = rgb.shape[:2]
     img = Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
-    small = img.resize((max(1, w // factor), max(1, h // factor)), Image.Resampling.BOX)
+    small = img.resize((max(1, w // factor), max(1, h // factor)), Image.Resampling.BICUBIC)
     return np.asarray(small.resize((w, h), Image.Resampling.BICUBIC), dtype=np.float32) / 255.0
 
 

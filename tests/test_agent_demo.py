@@ -35,6 +35,18 @@ def test_self_test_degradation_removes_high_frequencies():
     assert metrics.psnr(soft, rgb) < 40
 
 
+def test_self_test_degradation_is_the_evaluations_x2():
+    """The demo's self-test scores the weights on the degradation they were evaluated on."""
+    torch = pytest.importorskip("torch")
+    from models import metrics
+    from models.degrade import eval_degradation
+    rgb = _textured()
+    evaluated = eval_degradation(torch.from_numpy(rgb).permute(2, 0, 1)[None], "x2")[0].permute(1, 2, 0).numpy()
+    soft = degrade_for_self_test(rgb)
+    assert metrics.psnr(soft, evaluated) > 45      # equal up to 8-bit rounding of the small image
+    assert metrics.psnr(soft, rgb) < metrics.psnr(soft, evaluated) - 10
+
+
 def test_unique_dir_never_reuses_a_folder(tmp_path):
     a = unique_dir(tmp_path, "demo-cat")
     b = unique_dir(tmp_path, "demo-cat")
