@@ -36,6 +36,7 @@ class LoadedImage:
     path: str | None = None
     exif: bytes | None = None            # with orientation reset to 1 (already applied)
     icc_converted: bool = field(default=False)  # pixels were converted from icc_profile to sRGB
+    n_frames: int = 1                    # frames in the file (animations); only the first is loaded
 
     @property
     def size(self) -> tuple[int, int]:
@@ -57,8 +58,10 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(path)
         _check_pixels(im.size, limit, path)
+        n_frames = int(getattr(im, "n_frames", 1) or 1)
         im.seek(0)  # first frame of animations
         loaded = from_pil(im, _read_sixteen_bit(im, path))
+        loaded.n_frames = n_frames
     except UnidentifiedImageError:
         raise ModelError(f"{path.name}: not an image format that can be read") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -214,6 +217,18 @@ def check_output_path(path: Path, force: bool = False, folder_will_exist: bool =
     if not folder_will_exist and not path.parent.is_dir():
         raise ModelError(f"output folder does not exist: {path.parent}")
     return fmt
+
+
+def what_is_not_kept(src: LoadedImage, fmt: str) -> list[str]:
+    """What restoring `src` into format `fmt` cannot keep, one phrase each (none: nothing is lost)."""
+    notes = []
+    if src.n_frames > 1:
+        notes.append(f"only the first of its {src.n_frames} frames is restored")
+    if src.alpha is not None and fmt in ("JPEG", "BMP") and float(src.alpha.min()) < 1.0:
+        notes.append(f"{fmt} has no transparency, so its alpha channel is dropped (.png, .webp or .tiff keep it)")
+    if src.bit_depth == 16 and fmt not in ("PNG", "TIFF"):
+        notes.append(f"{fmt} holds 8 bits per channel, so its 16-bit depth is not kept (.png or .tiff keep it)")
+    return notes
 
 
 def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, force: bool = False) -> Path:

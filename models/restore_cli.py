@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -106,8 +107,6 @@ def plan_outputs(inputs: list[Path], output: Path | None, force: bool,
 
 
 def run(args) -> int:
-    import sys
-
     from models.errors import ModelError
 
     inputs = [Path(p) for p in args.inputs]
@@ -141,9 +140,11 @@ def run(args) -> int:
 
 def _restore_one(model, src: Path, out: Path, args) -> None:
     from models.engine import restore
-    from models.imageio import load_image, save_image
+    from models.imageio import check_output_path, load_image, save_image, what_is_not_kept
 
     loaded = load_image(src, max_pixels=args.max_pixels or None)
+    for note in what_is_not_kept(loaded, check_output_path(out, force=True)):   # said before the long part
+        print(f"explainer: note: {src.name}: {note}", file=sys.stderr)
     with _TileProgress(src.name) as progress:
         result = restore(loaded, model, upscale=args.upscale, stages=args.stages, device=args.device,
                          precision=args.precision, tile=args.tile, progress=progress,

@@ -176,3 +176,26 @@ def test_console_script_end_to_end(photo, tmp_path):
 def test_module_import_stays_light():
     code = "import sys, models.restore_cli, models; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_what_the_output_cannot_keep_is_said(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    seethrough = tmp_path / "logo.png"
+    rgba = rng.integers(0, 256, (32, 32, 4), dtype=np.uint8)
+    rgba[..., 3] = 128
+    Image.fromarray(rgba).save(seethrough)
+    frames = [Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)) for _ in range(3)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    deep = tmp_path / "deep.png"
+    deep.write_bytes(encode_png16((rng.random((32, 32, 3)) * 65535).astype(np.uint16)))
+
+    assert _cli([str(seethrough), "-o", str(tmp_path / "logo.jpg"), "--weights", TINY]) == 0
+    assert "logo.png: JPEG has no transparency" in capsys.readouterr().err
+    assert _cli([str(tmp_path / "anim.gif"), "--weights", TINY]) == 0
+    assert "anim.gif: only the first of its 3 frames is restored" in capsys.readouterr().err
+    assert _cli([str(deep), "-o", str(tmp_path / "deep.webp"), "--weights", TINY]) == 0
+    assert "16-bit depth is not kept" in capsys.readouterr().err
+    # nothing is lost: nothing is said
+    assert _cli([str(seethrough), "-o", str(tmp_path / "logo.webp"), "--weights", TINY]) == 0
+    assert _cli([str(deep), "--weights", TINY]) == 0
+    assert "note" not in capsys.readouterr().err
