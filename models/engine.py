@@ -20,7 +20,7 @@ from PIL import Image
 from models import tiling
 from models.cpu_memory import reuse_freed_memory
 from models.errors import ModelError
-from models.imageio import DEFAULT_MAX_PIXELS, LoadedImage, from_pil, load_image
+from models.imageio import DEFAULT_MAX_PIXELS, LoadedImage, check_pixels, from_pil, load_image
 from models.mssnet import SIZE_MULTIPLE, MSSNet, config_name, half_resolution
 from models.precision import autocast, is_out_of_memory, resolve_device, resolve_precision
 
@@ -58,9 +58,7 @@ def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 
 
     h0, w0 = source.rgb.shape[:2]
     out_h, out_w = h0 * upscale, w0 * upscale
-    if max_pixels and out_h * out_w > max_pixels:
-        raise ModelError(f"the x{upscale} output would be {out_w}x{out_h} = {out_w * out_h / 1e6:.1f} MP, "
-                         f"over the {max_pixels / 1e6:g} MP limit; raise it with --max-pixels")
+    check_pixels(f"the x{upscale} output", (out_w, out_h), max_pixels)
     t0 = time.perf_counter()
     rgb = upscale_bicubic(source.rgb, upscale)
     t_upscale = time.perf_counter() - t0
@@ -119,9 +117,7 @@ def _as_loaded(image, max_pixels) -> LoadedImage:
     if isinstance(image, LoadedImage):
         return image
     if isinstance(image, Image.Image):
-        w, h = image.size
-        if max_pixels and w * h > max_pixels:
-            raise ModelError(f"image is {w}x{h} = {w * h / 1e6:.1f} MP, over the {max_pixels / 1e6:g} MP limit")
+        check_pixels("the image", image.size, max_pixels)
         return from_pil(image)
     if isinstance(image, (str, os.PathLike)):
         return load_image(image, max_pixels=max_pixels)

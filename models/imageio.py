@@ -57,7 +57,7 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(path)
-        _check_pixels(im.size, limit, path)
+        check_pixels(path.name, im.size, limit, " (decompression-bomb guard)")
         n_frames = int(getattr(im, "n_frames", 1) or 1)
         im.seek(0)  # first frame of animations
         loaded = from_pil(im, _read_sixteen_bit(im, path))
@@ -72,11 +72,17 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
     return loaded
 
 
-def _check_pixels(size: tuple[int, int], limit: int, path: Path) -> None:
+def check_pixels(what: str, size: tuple[int, int], limit: int | None, why: str = "") -> None:
+    """A one-line error when `what` (w, h) has more pixels than `limit` (0/None: no limit)."""
     w, h = size
     if limit and w * h > limit:
-        raise ModelError(f"{path.name} is {w}x{h} = {w * h / 1e6:.1f} MP, over the {limit / 1e6:g} MP limit "
-                         f"(decompression-bomb guard); raise it with --max-pixels")
+        raise ModelError(f"{what} is {w}x{h} = {_pixels(w * h)}, more than the limit of {_pixels(limit)}{why}; "
+                         f"raise it with --max-pixels")
+
+
+def _pixels(n: int) -> str:
+    """Megapixels for photos, exact pixels for small limits (so 225 is not '0.0 MP')."""
+    return f"{n / 1e6:.1f}".removesuffix(".0") + " MP" if n >= 100_000 else f"{n:,} pixels"
 
 
 def _read_sixteen_bit(im: Image.Image, path: Path) -> np.ndarray | None:

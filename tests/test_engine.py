@@ -159,7 +159,7 @@ def test_device_precision_and_limits(tiny, tmp_path, monkeypatch):
             restore(_img(16, 16), tiny, device="cuda")
     res = restore(_img(16, 16), tiny)
     assert res.stats["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
-    with pytest.raises(ModelError, match="over the 0.001 MP limit"):
+    with pytest.raises(ModelError, match="the x2 output is 40x40 = 1,600 pixels, more than the limit of 1,000 pixels"):
         restore(_img(20, 20), tiny, upscale=2, max_pixels=1000)
     monkeypatch.setenv("MSSNET_WEIGHTS_DIR", str(tmp_path))
     with pytest.raises(ModelError, match="no MSSNet weights are installed"):

@@ -76,7 +76,7 @@ def test_user_errors(photo, tmp_path):
         _cli([str(tmp_path / "missing.png"), "--weights", TINY])
     with pytest.raises(ModelError, match="weights file not found"):
         _cli([str(photo), "--weights", str(tmp_path / "nope.pt")])
-    with pytest.raises(ModelError, match="over the 0.001 MP limit"):
+    with pytest.raises(ModelError, match="more than the limit of 1,000 pixels"):
         _cli([str(photo), "--weights", TINY, "--max-pixels", "1000"])
     with pytest.raises(ModelError, match="replace the input"):
         _cli([str(photo), "-o", str(photo), "--weights", TINY, "--force"])
