@@ -76,22 +76,27 @@ def safe_stem(path: Path) -> str:
 
 @contextmanager
 def sigint_held_back():
-    """Hold Ctrl-C (SIGINT) until the block ends; it is then raised as usual, right after it.
+    """Hold Ctrl-C (SIGINT) until the block ends, then deliver it as usual, right after the block.
 
     A Ctrl-C pressed just as a folder is created would otherwise land between the mkdir and the
-    `try` that removes the folder on failure, and leave it behind half-made.
+    `try` that removes the folder on failure, and leave it behind half-made. A Python-level handler
+    is used, not a signal mask: the kernel may hand SIGINT to any thread (torch's, the embeddings
+    loader), and Python then raises KeyboardInterrupt in the main thread whatever its mask.
     """
     import signal
     import threading
 
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            signal.raise_signal(signal.SIGINT)   # through the restored handler: KeyboardInterrupt
 
 
 @contextmanager

@@ -110,17 +110,28 @@ def test_failed_demo_leaves_no_folder(tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatch):
-    """A SIGINT arriving right after the mkdir (the chat's Ctrl-C race) still removes the folder."""
+@pytest.mark.parametrize("to_another_thread", [False, True])
+def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatch, to_another_thread):
+    """A SIGINT arriving right after the mkdir (the chat's Ctrl-C race) still removes the folder,
+    whichever thread the kernel hands it to (the chat has torch and loader threads)."""
     import os
     import signal
+    import threading
+    import time
 
     import agent.demo as demo
     real_unique_dir = demo.unique_dir
+    idle = threading.Event()
+    bystander = threading.Thread(target=idle.wait, daemon=True)
+    bystander.start()
 
     def unique_dir_then_ctrl_c(base, stem):
         made = real_unique_dir(base, stem)
-        os.kill(os.getpid(), signal.SIGINT)   # delivered here unless held back
+        if to_another_thread:
+            signal.pthread_kill(bystander.ident, signal.SIGINT)
+        else:
+            os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)                       # the interpreter runs signal handlers here
         return made
 
     monkeypatch.setattr(demo, "unique_dir", unique_dir_then_ctrl_c)
@@ -128,6 +139,8 @@ def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatc
     try:
         with pytest.raises(KeyboardInterrupt):
             demo.run_demo_in_new_dir(tmp_path / "p.png", tmp_path / "out", weights=str(TINY_WEIGHTS))
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the usual handler is back
     finally:
         signal.signal(signal.SIGINT, previous)
+        idle.set()
     assert list((tmp_path / "out").iterdir()) == []
