@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # noqa: BLE001 - only our own errors become one-line messages
         if isinstance(exc, _user_error_types()):
-            print(f"explainer: error: {exc}", file=sys.stderr)
+            from agent.textsafe import clean_line   # one line, and a file name cannot send escapes
+            print(f"explainer: error: {clean_line(str(exc))}", file=sys.stderr)
             return 2
         raise
 

@@ -71,6 +71,7 @@ if __name__ == "__main__":
     except Exception as exc:  # noqa: BLE001 - our own errors become one line, like the CLI
         from agent.cli import _user_error_types
         if isinstance(exc, _user_error_types()):
-            print(f"explainer: error: {exc}", file=sys.stderr)
+            from agent.textsafe import clean_line
+            print(f"explainer: error: {clean_line(str(exc))}", file=sys.stderr)
             sys.exit(2)
         raise

@@ -132,7 +132,7 @@ def run(args) -> int:
             _restore_one(model, src, out, args)
         except ModelError as exc:  # one unreadable photo does not stop the others
             failed += 1
-            print(f"explainer: error: {exc}", file=sys.stderr)
+            print(f"explainer: error: {printable(str(exc))}", file=sys.stderr)
     if failed:
         raise ModelError(f"{failed} of {len(plan)} photos could not be restored (see above)")
     return 0
@@ -144,7 +144,7 @@ def _restore_one(model, src: Path, out: Path, args) -> None:
 
     loaded = load_image(src, max_pixels=args.max_pixels or None)
     for note in what_is_not_kept(loaded, check_output_path(out, force=True)):   # said before the long part
-        print(f"explainer: note: {src.name}: {note}", file=sys.stderr)
+        print(f"explainer: note: {printable(src.name)}: {note}", file=sys.stderr)
     with _TileProgress(src.name) as progress:
         result = restore(loaded, model, upscale=args.upscale, stages=args.stages, device=args.device,
                          precision=args.precision, tile=args.tile, progress=progress,
@@ -153,12 +153,18 @@ def _restore_one(model, src: Path, out: Path, args) -> None:
     print(_summary(src, out, result))
 
 
+def printable(name: str) -> str:
+    """A file name as it can be shown in a terminal: control characters (escapes, newlines) left out."""
+    return "".join(c for c in name if c.isprintable())
+
+
 def _summary(src: Path, out: Path, result) -> str:
     s, t = result.stats, result.timings
     w, h = s["output_size"]
     sha = (s.get("weights_sha256") or "")[:12]
     tiles = f"{s['n_tiles']} tiles of {s['tile']}px" if s["tile"] else "whole image"
-    return (f"restored {src} -> {out} ({w}x{h}, x{s['upscale']}, {s['stages']} stages; weights "
+    return (f"restored {printable(str(src))} -> {printable(str(out))} "
+            f"({w}x{h}, x{s['upscale']}, {s['stages']} stages; weights "
             f"{s['weights']}{' ' + sha if sha else ''} {s['config_name'] or s['config']}; {s['device']} "
             f"{s['precision']}, {tiles}; {t['total']:.1f}s)")
 
@@ -175,7 +181,7 @@ class _TileProgress:
 
         console = Console(stderr=True)
         # a file name is shown as it is: no markup, no format fields, no control characters
-        name = "".join(c for c in self.name if c.isprintable()).replace("{", "{{").replace("}", "}}")
+        name = printable(self.name).replace("{", "{{").replace("}", "}}")
         label = f"restoring {name}" if name else "restoring"
         self.progress = Progress(TextColumn(label, markup=False), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("tiles"), TimeElapsedColumn(), console=console,

@@ -199,3 +199,18 @@ def test_what_the_output_cannot_keep_is_said(tmp_path, capsys):
     assert _cli([str(seethrough), "-o", str(tmp_path / "logo.webp"), "--weights", TINY]) == 0
     assert _cli([str(deep), "--weights", TINY]) == 0
     assert "note" not in capsys.readouterr().err
+
+
+def test_file_names_cannot_send_terminal_escapes(photo, tmp_path):
+    """A photo named with an escape sequence is shown without it, in the summary and in errors."""
+    evil = tmp_path / "red\x1b[31m\x07.jpg"
+    evil.write_bytes(photo.read_bytes())
+    broken = tmp_path / "bad\x1b]0;title\x07.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    proc = _explainer([str(evil), str(broken), "--weights", TINY, "-o", str(tmp_path / "out") + "/"], {})
+    assert proc.returncode == 2
+    shown = proc.stdout + proc.stderr
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "red[31m.jpg" in proc.stdout and "bad]0;title.png: cannot decode" in proc.stderr
+    proc = _explainer([str(broken), "--weights", TINY, "-o", str(tmp_path / "one.png")], {})
+    assert proc.returncode == 2 and "\x1b" not in proc.stderr and proc.stderr.count("\n") == 1
