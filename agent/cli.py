@@ -45,10 +45,11 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
+def exit_code(run) -> int:
+    """Call run() and turn the ways it can end into an exit code: our own errors become one line
+    on stderr (2), Ctrl-C says "interrupted" (130), a closed pipe is not an error."""
     try:
-        return int(args.run(args) or 0)
+        return int(run() or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -60,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"explainer: error: {clean_line(str(exc))}", file=sys.stderr)
             return 2
         raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    return exit_code(lambda: args.run(args))
 
 
 if __name__ == "__main__":

@@ -63,15 +63,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - our own errors become one line, like the CLI
-        from agent.cli import _user_error_types
-        if isinstance(exc, _user_error_types()):
-            from agent.textsafe import clean_line
-            print(f"explainer: error: {clean_line(str(exc))}", file=sys.stderr)
-            sys.exit(2)
-        raise
+    from agent.cli import exit_code
+    sys.exit(exit_code(main))
