@@ -211,13 +211,19 @@ _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".t
             ".tiff": "TIFF", ".bmp": "BMP"}
 
 
+def output_format(path: Path) -> str:
+    """The format a file is written in, from its extension ("PNG", "JPEG", ...), or a one-line error."""
+    fmt = _FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise ModelError(f"cannot write {Path(path).suffix or 'files without an extension'}: "
+                         f"use one of {', '.join(sorted(_FORMATS))}")
+    return fmt
+
+
 def check_output_path(path: Path, force: bool = False, folder_will_exist: bool = False) -> str:
     """The format `path` will be written in, or a one-line error: unknown extension, an existing
     file without `force`, a missing folder (unless the caller is about to create it)."""
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ModelError(f"cannot write {path.suffix or 'files without an extension'}: "
-                         f"use one of {', '.join(sorted(_FORMATS))}")
+    fmt = output_format(path)
     if path.exists() and not force:
         raise ModelError(f"{path} already exists; pass --force to overwrite it")
     if not folder_will_exist and not path.parent.is_dir():

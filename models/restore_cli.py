@@ -140,10 +140,10 @@ def run(args) -> int:
 
 def _restore_one(model, src: Path, out: Path, args) -> None:
     from models.engine import restore
-    from models.imageio import check_output_path, load_image, save_image, what_is_not_kept
+    from models.imageio import load_image, output_format, save_image, what_is_not_kept
 
     loaded = load_image(src, max_pixels=args.max_pixels or None)
-    for note in what_is_not_kept(loaded, check_output_path(out, force=True)):   # said before the long part
+    for note in what_is_not_kept(loaded, output_format(out)):   # said before the long part
         print(f"explainer: note: {printable(src.name)}: {note}", file=sys.stderr)
     with _TileProgress(src.name) as progress:
         result = restore(loaded, model, upscale=args.upscale, stages=args.stages, device=args.device,
