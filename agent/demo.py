@@ -124,7 +124,7 @@ def run_demo_in_new_dir(image: Path, base: Path, **options) -> DemoReport:
 def degrade_for_self_test(rgb, factor: int = 2):
     """Shrink ×factor and enlarge back, both with bicubic: the soft 'enlarged small photo'.
 
-    The same degradation as the weights' evaluation (models.degrade.eval_degradation "x2"), so the
+    The same degradation as the weights' evaluation (models.training.degrade.eval_degradation "x2"), so the
     demo's numbers measure what the evaluation measured.
     """
     import numpy as np

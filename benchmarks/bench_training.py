@@ -1,6 +1,6 @@
 """Training throughput on this machine: `python -m benchmarks.bench_training [--threads N]`.
 
-1. Data pipeline (detail-filtered crops + augmentation + degradations, models.data.PairSampler),
+1. Data pipeline (detail-filtered crops + augmentation + degradations, models.training.data.PairSampler),
    and the degradations alone, batched as in training vs. one sample at a time (a per-sample
    Python loop), measured in the same run so the ratio is meaningful on a busy machine.
 2. One training step (forward_stages + L1/FFT loss + backward + Adam) of MSSNet-small, fp32 vs
@@ -14,12 +14,13 @@ import time
 
 import torch
 
-from models.data import (ImagePool, PairSampler, dead_leaves_pool, find_photos, load_photo_pool,
+from models.training.data import (ImagePool, PairSampler, dead_leaves_pool, default_photo_dir, find_photos,
+                                  load_photo_pool,
                          sample_colours)
-from models.degrade import degrade
+from models.training.degrade import degrade
 from models.errors import ModelError
 from models.mssnet import CONFIGS, MSSNet
-from models.train import mssnet_loss
+from models.training.train import mssnet_loss
 
 
 def _timed(fn, repeats: int) -> float:
@@ -75,11 +76,11 @@ def bench_step(width, crop: int, batch: int, bf16: bool, channels_last: bool, re
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_training")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--photos", default="data/training_photos")
+    ap.add_argument("--photos", default=None, help="training photo folder (default: as explainer train)")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    photos, leaves, source = _pools(args.photos)
+    photos, leaves, source = _pools(args.photos or str(default_photo_dir()))
     print(f"CPU, {args.threads} thread(s), torch {torch.__version__}; data: {source}\n")
     print("| crops | full pipeline samples/s | degradations batched | degradations per-sample loop | ratio |")
     print("|---|---|---|---|---|")

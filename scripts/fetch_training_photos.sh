@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Fetch the training photos listed in shared/data-sources.md (Debian wallpaper packages),
-# unpacked (not installed) into data/training_photos/ (git-ignored; never commit the photos).
+# unpacked (not installed) outside the repository (never commit the photos).
 # Each package's copyright file is kept beside its photos.
-#   scripts/fetch_training_photos.sh [DEST]      (default: data/training_photos)
+#   scripts/fetch_training_photos.sh [DEST]   (default: $EXPLAINER_PHOTOS, else ~/.local/share/restoration-explainer/training_photos)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dest="${1:-data/training_photos}"
+dest="${1:-${EXPLAINER_PHOTOS:-${XDG_DATA_HOME:-$HOME/.local/share}/restoration-explainer/training_photos}}"
 packages=(lomiri-wallpapers-16.04 mate-backgrounds plasma-workspace-wallpapers)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

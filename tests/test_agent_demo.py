@@ -39,7 +39,7 @@ def test_self_test_degradation_is_the_evaluations_x2():
     """The demo's self-test scores the weights on the degradation they were evaluated on."""
     torch = pytest.importorskip("torch")
     from models import metrics
-    from models.degrade import eval_degradation
+    from models.training.degrade import eval_degradation
     rgb = _textured()
     evaluated = eval_degradation(torch.from_numpy(rgb).permute(2, 0, 1)[None], "x2")[0].permute(1, 2, 0).numpy()
     soft = degrade_for_self_test(rgb)

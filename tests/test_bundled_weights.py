@@ -10,8 +10,8 @@ def test_bundled_default_restores_x2_enlargements_better_than_bicubic():
     import torch
 
     import models
-    from models.degrade import eval_degradation
-    from models.evaluate import load_eval_photo
+    from models.training.degrade import eval_degradation
+    from models.training.evaluate import load_eval_photo
     from models.metrics import psnr
 
     assert models.bundled_weights(), "no weights bundled"

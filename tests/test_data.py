@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from models import data as D
+from models.training import data as D
 from models.errors import ModelError
 
 
@@ -86,7 +86,7 @@ def test_load_photo_shrinks_at_least_twice(tmp_path):
 
 
 def test_validation_pairs_are_fixed_and_use_the_evaluation_degradations():
-    from models.degrade import eval_degradation
+    from models.training.degrade import eval_degradation
     pool = D.dead_leaves_pool(2, 96, seed=6)
     deg, sharp = D.validation_pairs(pool, 6, 32, seed=9)
     deg2, sharp2 = D.validation_pairs(pool, 6, 32, seed=9)

@@ -3,7 +3,7 @@ import pytest
 import torch
 from PIL import Image
 
-from models import degrade as D
+from models.training import degrade as D
 
 
 def _photo(h=96, w=128, seed=0):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from models import evaluate as E
+from models.training import evaluate as E
 from models.errors import ModelError
 from models.mssnet import MSSNet
 

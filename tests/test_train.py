@@ -4,9 +4,9 @@ import json
 import pytest
 import torch
 
-from models.data import dead_leaves_pool
+from models.training.data import dead_leaves_pool
 from models.errors import ModelError
-from models.train import (CHECKPOINT_NAME, LOG_NAME, PRESETS, export_weights, learning_rate,
+from models.training.train import (CHECKPOINT_NAME, LOG_NAME, PRESETS, export_weights, learning_rate,
                           mssnet_loss, train)
 
 SMOKE = PRESETS["smoke"]
@@ -105,7 +105,7 @@ def test_bad_crop_size_is_a_user_error(tmp_path, photos):
 
 def test_zero_tails_make_the_untrained_network_the_identity():
     from models.mssnet import MSSNet
-    from models.train import zero_tails
+    from models.training.train import zero_tails
 
     torch.manual_seed(0)
     model = MSSNet(8, 4, 4).eval()

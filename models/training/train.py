@@ -1,10 +1,10 @@
-"""Train MSSNet to restore enlarged / blurred photos: `python -m models.train`.
+"""Train MSSNet to restore enlarged / blurred photos: `python -m models.training.train`.
 
 Recipe (after the official code): six supervised outputs — the first against the sharp crop
 bilinearly shrunk ×0.5 (align_corners=True) — with L1 + 0.1 × FFT-L1 (full 2-D DFT as
 real/imaginary pairs), Adam (2e-4, betas 0.9/0.999) with linear warm-up then cosine decay to
-1e-6, stepped per iteration. Speed: pairs are made on the device in batch (models.data,
-models.degrade), bf16 autocast, channels_last, optional torch.compile on CUDA.
+1e-6, stepped per iteration. Speed: pairs are made on the device in batch (models.training.data,
+models.training.degrade), bf16 autocast, channels_last, optional torch.compile on CUDA.
 Resumable: RUN/checkpoint.pt holds fp32 weights, optimizer, step and RNG states, written
 atomically; RUN/log.jsonl gets loss, lr, samples/s and validation PSNR.
 """
@@ -21,11 +21,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .data import (DEFAULT_PHOTO_DIR, ImagePool, PairSampler, dead_leaves_pool, find_photos,
+from models.training.data import (ImagePool, PairSampler, dead_leaves_pool, default_photo_dir, find_photos,
                    load_photo_pool, sample_colours, validation_pairs)
-from .degrade import DegradeSettings
-from .errors import ModelError
-from .mssnet import CONFIGS, MSSNet
+from models.training.degrade import DegradeSettings
+from models.errors import ModelError
+from models.mssnet import CONFIGS, MSSNet
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LOG_NAME = "log.jsonl"
@@ -142,7 +142,7 @@ def config_from_checkpoint(state: dict) -> TrainConfig:
 
 def _load_init_weights(model: MSSNet, weights: str) -> None:
     """Start from trained weights (bundled name, our .safetensors or an official checkpoint)."""
-    from .checkpoints import load_model
+    from models.checkpoints import load_model
 
     init = load_model(weights)
     if tuple(init.config) != tuple(model.config):
@@ -171,7 +171,7 @@ def build_pools(cfg: TrainConfig, photo_dir: Path | str | None, device,
     `photos` may be given directly (tests); otherwise they are loaded from photo_dir.
     """
     if photos is None:
-        paths = find_photos(photo_dir or DEFAULT_PHOTO_DIR)
+        paths = find_photos(photo_dir or default_photo_dir())
         if len(paths) <= cfg.val_photos:
             raise ModelError(f"need more than {cfg.val_photos} training photos, found {len(paths)}")
         photos = load_photo_pool(paths, cfg.photo_max_side, device)
@@ -364,7 +364,7 @@ def _progress(enabled: bool):
 
 def export_weights(checkpoint: Path | str, output: Path | str, force: bool = False) -> str:
     """Write a checkpoint's weights as fp16 .safetensors (via save_weights); returns SHA-256."""
-    from .checkpoints import save_weights
+    from models.checkpoints import save_weights
 
     output = Path(output)
     if output.exists() and not force:
@@ -389,10 +389,11 @@ def _width(text: str) -> tuple[int, int, int]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m models.training.train", description=__doc__.split("\n")[0])
     ap.add_argument("--preset", choices=sorted(PRESETS), default="small")
     ap.add_argument("--run", default="runs/mssnet-small", help="run folder (checkpoint, log)")
-    ap.add_argument("--photos", default=str(DEFAULT_PHOTO_DIR), help="training photo folder")
+    ap.add_argument("--photos", default=None, help="training photo folder (default: $EXPLAINER_PHOTOS, else "
+                    "~/.local/share/restoration-explainer/training_photos)")
     ap.add_argument("--resume", action="store_true", help="continue RUN/checkpoint.pt")
     ap.add_argument("--force", action="store_true", help="start over even if RUN has a checkpoint")
     ap.add_argument("--device", default="auto")
@@ -441,5 +442,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from .errors import run_module_cli
+    from models.errors import run_module_cli
     run_module_cli(main, "train")

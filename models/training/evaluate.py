@@ -1,4 +1,4 @@
-"""Evaluate restoration on the PyPI photos (never used for training): `python -m models.evaluate`.
+"""Evaluate restoration on the PyPI photos (never used for training): `python -m models.training.evaluate`.
 
 For each photo and each fixed degradation (×2 and ×4 bicubic shrink → bicubic enlarge; a 9-px
 motion blur at 30° plus noise σ 0.01) it prints PSNR/SSIM of the degraded input, of unsharp
@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import metrics
-from .degrade import eval_degradation, quantize_8bit
-from .errors import ModelError
-from .unsharp import load_params, unsharp_mask
+from models import metrics
+from models.training.degrade import eval_degradation, quantize_8bit
+from models.errors import ModelError
+from models.training.unsharp import load_params, unsharp_mask
 
 KINDS = ("x2", "x4", "motion")
 STAGES = (2, 4, 6)
@@ -211,7 +211,7 @@ def format_table(report: Report) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m models.evaluate", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m models.training.evaluate", description=__doc__.split("\n")[0])
     ap.add_argument("--weights", help="bundled name or path (.safetensors, official .pt, or a "
                     "training checkpoint RUN/checkpoint.pt); default: the bundled default")
     ap.add_argument("--no-model", action="store_true", help="only the input and unsharp masking")
@@ -230,7 +230,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     model = None
     if not args.no_model:
-        from .checkpoints import load_model
+        from models.checkpoints import load_model
         model = load_model(args.weights)
     report = evaluate(model, args.photos, args.size, bf16=not args.no_bf16)
     print(format_table(report))
@@ -242,5 +242,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from .errors import run_module_cli
+    from models.errors import run_module_cli
     run_module_cli(main, "evaluate")

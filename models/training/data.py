@@ -8,17 +8,26 @@ device, and a batch of crops is one gather — no per-sample Python work while t
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .degrade import DegradeSettings, degrade, eval_degradation
-from .errors import ModelError
+from models.training.degrade import DegradeSettings, degrade, eval_degradation
+from models.errors import ModelError
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
-DEFAULT_PHOTO_DIR = Path("data/training_photos")
+
+
+def default_photo_dir() -> Path:
+    """Where scripts/fetch_training_photos.sh puts the photos: $EXPLAINER_PHOTOS, else the user's
+    data folder ($XDG_DATA_HOME or ~/.local/share) — never a path relative to the working directory."""
+    if os.environ.get("EXPLAINER_PHOTOS"):
+        return Path(os.environ["EXPLAINER_PHOTOS"])
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "restoration-explainer" / "training_photos"
 EVAL_KINDS = ("x2", "x4", "motion")
 
 
@@ -62,7 +71,7 @@ class ImagePool:
         return crops.permute(0, 3, 1, 2).float().div_(255)
 
 
-def find_photos(root: Path | str = DEFAULT_PHOTO_DIR) -> list[Path]:
+def find_photos(root: Path | str) -> list[Path]:
     root = Path(root)
     photos = sorted(p for p in root.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
     if not photos:

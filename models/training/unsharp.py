@@ -1,8 +1,8 @@
 """Unsharp masking, the classical baseline: out = x + amount · (x − Gaussian_σ(x)).
 
 Its σ and amount are tuned per evaluation degradation on crops of the *training* photos (never
-the evaluation photos) by grid search for the best PSNR; `python -m models.unsharp` re-tunes and
-writes models/weights/unsharp.json, which `models.evaluate` reads.
+the evaluation photos) by grid search for the best PSNR; `python -m models.training.unsharp` re-tunes and
+writes models/weights/unsharp.json, which `models.training.evaluate` reads.
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import torch
 
-from .degrade import blur, eval_degradation, gaussian_kernels, quantize_8bit
-from .errors import ModelError
+from models.training.degrade import blur, eval_degradation, gaussian_kernels, quantize_8bit
+from models.errors import ModelError
 
-PARAMS_PATH = Path(__file__).parent / "weights" / "unsharp.json"
+PARAMS_PATH = Path(__file__).resolve().parent.parent / "weights" / "unsharp.json"
 SIGMAS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 AMOUNTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
@@ -48,14 +48,14 @@ def load_params(path: Path = PARAMS_PATH) -> dict[str, dict[str, float]]:
     try:
         return json.loads(Path(path).read_text())["params"]
     except FileNotFoundError:
-        raise ModelError(f"unsharp-masking parameters missing ({path}): run python -m models.unsharp") from None
+        raise ModelError(f"unsharp-masking parameters missing ({path}): run python -m models.training.unsharp") from None
 
 
 def main(argv=None) -> int:
-    from .data import detailed_crops, find_photos, load_photo_pool
+    from models.training.data import default_photo_dir, detailed_crops, find_photos, load_photo_pool
 
-    ap = argparse.ArgumentParser(prog="python -m models.unsharp", description=__doc__.split("\n")[0])
-    ap.add_argument("--photos", default="data/training_photos", help="training photo folder")
+    ap = argparse.ArgumentParser(prog="python -m models.training.unsharp", description=__doc__.split("\n")[0])
+    ap.add_argument("--photos", default=None, help="training photo folder (default: as explainer train)")
     ap.add_argument("--crops", type=int, default=48)
     ap.add_argument("--crop", type=int, default=192)
     ap.add_argument("--seed", type=int, default=7)
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     out = Path(args.output)
     if out.exists() and not args.force:
         raise ModelError(f"{out} exists: pass --force to overwrite it")
-    pool = load_photo_pool(find_photos(args.photos), max_side=1024)
+    pool = load_photo_pool(find_photos(args.photos or default_photo_dir()), max_side=1024)
     g = torch.Generator().manual_seed(args.seed)
     sharp = detailed_crops(pool, args.crops, args.crop, g, threshold=0.03)
     params = tune(sharp)
@@ -77,5 +77,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from .errors import run_module_cli
+    from models.errors import run_module_cli
     run_module_cli(main, "unsharp")
