@@ -24,6 +24,8 @@ class WorkflowStep(BaseModel):
     stage: WorkflowStage
     text: str
     sources: list[str]
+    # what the step hands to the next stage (the card's label for the graph's edge); not in the JSON
+    passes: str | None = Field(default=None, exclude=True)
 
 
 class Claim(BaseModel):

@@ -227,7 +227,8 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
             claims.append(Claim(text=fact.text, sources=[sid]))
             used_facts.add(fact.id)
 
-    workflow = [WorkflowStep(stage=f.workflow, text=f.text, sources=[f.source]) for f in workflow_facts
+    workflow = [WorkflowStep(stage=f.workflow, text=f.text, sources=[f.source], passes=f.passes)
+                for f in workflow_facts
                 if f.workflow in WORKFLOW_STAGES]
     caveats = _caveats(kb, analysis, assessment, recommended, used_facts)
 

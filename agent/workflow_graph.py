@@ -1,11 +1,10 @@
 """The answer's workflow as a node graph: Input -> processing -> Model -> Output, with what flows on each edge.
 
-Node contents are the workflow steps (card facts); edge labels name the data passing between
-stages, taking any numbers (such as the value range) verbatim from the steps' own text.
+Node contents are the workflow steps (card facts); edge labels are the steps' own `passes` labels
+from the source's card (what flows to the next stage), so each source says what its model outputs.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from agent.answer import WORKFLOW_STAGES
@@ -20,6 +19,7 @@ class Node:
     title: str
     steps: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    passes: str | None = None   # what the node's last step hands to the next node (from the card)
 
 
 @dataclass
@@ -40,28 +40,16 @@ def build_graph(answer, model_name: str | None = None) -> tuple[list[Node], list
             title = f"Model: {model_name}"
         node = Node(stage=stage, title=title, steps=[w.text for w in steps])
         node.sources = list(dict.fromkeys(s for w in steps for s in w.sources))
+        node.passes = next((w.passes for w in reversed(steps) if w.passes), None)
         nodes.append(node)
     edges = [Edge(i, i + 1, _flow_after(nodes[i])) for i in range(len(nodes) - 1)]
     return nodes, edges
 
 
 def _flow_after(node: Node) -> str:
-    text = " ".join(node.steps)
-    if node.stage == "input":
-        label = "RGB tensor"
-        value_range = re.search(r"\[\s*0\s*,\s*1\s*\]", text)
-        shape = re.search(r"B\s*[x×]\s*3\s*[x×]\s*H\s*[x×]\s*W", text)
-        if value_range:
-            label += f" in {value_range.group(0)}"
-        return f"{label}, {shape.group(0)}" if shape else label
-    if node.stage == "preprocess":
-        return "padded tensor" if re.search(r"\bpad", text, re.I) else "prepared tensor"
-    if node.stage == "model":
-        return "restored tensor"
-    if node.stage == "postprocess":
-        bits = re.search(r"\b\d+-bit\b", text)
-        return f"{bits.group(0)} image" if bits else "image"
-    return "result"
+    """What the node hands on: its last step's `passes` label from the card; a plain fallback for
+    cards that do not say (an imported card), never a guess about what the model outputs."""
+    return node.passes or "output of this step"
 
 
 def mermaid(answer, model_name: str | None = None) -> str:

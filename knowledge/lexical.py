@@ -73,7 +73,7 @@ class LexicalIndex:
 
     def _document(self, fact) -> str:
         source = self.kb.sources[fact.source]
-        parts = [fact.text, source.name, source.id]
+        parts = [fact.text, *fact.answers, source.name, source.id]
         for tag in fact.tags:
             if tag.startswith("task:"):
                 task = self.kb.tasks[tag[5:]]

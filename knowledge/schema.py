@@ -82,6 +82,17 @@ class Fact(_Strict):
     workflow: Literal["input", "preprocess", "model", "postprocess", "output"] | None = None
     order: int = Field(default=0, ge=0)
     kind: Literal["fact", "does-not", "not-known"] = "fact"
+    # A workflow step: what it hands to the next stage (the label on the workflow graph's edge).
+    passes: str | None = Field(default=None, min_length=3)
+    # Short questions this fact answers ("who wrote it", "does it enlarge"): matched like its text.
+    answers: list[str] = Field(default_factory=list)
+
+    @field_validator("passes")
+    @classmethod
+    def _passes_only_on_steps(cls, value: str | None, info) -> str | None:
+        if value is not None and not info.data.get("workflow"):
+            raise ValueError("'passes' labels a workflow step's output: the fact needs a 'workflow' stage")
+        return value
 
     @field_validator("tags")
     @classmethod

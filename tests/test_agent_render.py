@@ -46,7 +46,9 @@ def test_workflow_graph_edges_say_what_flows(answer, kb):
     nodes, edges = build_graph(answer, "MSSNet")
     assert [n.title for n in nodes] == ["Input", "Preprocess", "Model: MSSNet", "Postprocess", "Output"]
     assert len(edges) == 4 and edges[0].label.startswith("RGB tensor in [0,1]")
-    assert edges[2].label == "restored tensor"
+    # each edge is the card's own label for what the step hands on
+    steps = {f.text: f for f in kb.workflow("mssnet")}
+    assert edges[2].label == [steps[t] for t in nodes[2].steps][-1].passes == "restored tensor, same size as the input"
 
 
 def test_plain_terminal_output_has_no_escape_codes(answer, kb, monkeypatch):
