@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from agent.errors import AgentError
-from agent.textsafe import clean_line
+from common.textsafe import clean_line
 
 HELP = """Commands:
   /help            this list
@@ -100,13 +100,8 @@ class Chat:
                     self._ask(line)
             except KeyboardInterrupt:
                 self.console.print("[yellow]stopped[/yellow] (the chat goes on)")
-            except AgentError as exc:
-                self.console.print(f"error: {exc}", markup=False)
-            except Exception as exc:  # noqa: BLE001 - models/knowledge user errors stay one line
-                if _is_user_error(exc):
-                    self.console.print(f"error: {exc}", markup=False)
-                else:
-                    raise
+            except Exception as exc:  # noqa: BLE001 - no error in one command may end the conversation
+                self.console.print(f"error: {_message(exc)}", markup=False)
 
     def _load_knowledge(self) -> None:
         from agent.compose import default_retriever, load_default_kb
@@ -187,9 +182,7 @@ class Chat:
             try:
                 self._run_demo()
             except Exception as exc:  # noqa: BLE001 - no weights etc.: answer anyway, say why
-                if not (_is_user_error(exc) or isinstance(exc, AgentError)):
-                    raise
-                self.console.print(f"(demo skipped: {exc})", markup=False)
+                self.console.print(f"(demo skipped: {_message(exc)})", markup=False)
         answer = answer_question(question, kb=self.kb, retriever=self.retriever, demo=self.demo)
         self.turns.append(answer)
         render_terminal(answer, self.console, self.kb)
@@ -241,10 +234,7 @@ class Chat:
         return path
 
 
-def _is_user_error(exc: BaseException) -> bool:
-    from agent.errors import AgentError as _A
-    from knowledge.errors import KnowledgeError
-    types: list[type] = [_A, KnowledgeError]
-    if "models.errors" in sys.modules:
-        types.append(sys.modules["models.errors"].ModelError)
-    return isinstance(exc, tuple(types))
+def _message(exc: Exception) -> str:
+    """One line for any error: the user-facing ones as they are, a bug by its type (the chat goes on)."""
+    from common.errors import one_line
+    return one_line(exc) or f"unexpected {type(exc).__name__}: {clean_line(str(exc))[:200]}"

@@ -35,35 +35,8 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _user_error_types() -> tuple[type[BaseException], ...]:
-    """Our own error classes; models' only if already imported (never import torch for this)."""
-    from agent.errors import AgentError
-    from knowledge.errors import KnowledgeError
-    types: list[type[BaseException]] = [AgentError, KnowledgeError]
-    if "models.errors" in sys.modules:
-        types.append(sys.modules["models.errors"].ModelError)
-    return tuple(types)
-
-
-def exit_code(run) -> int:
-    """Call run() and turn the ways it can end into an exit code: our own errors become one line
-    on stderr (2), Ctrl-C says "interrupted" (130), a closed pipe is not an error."""
-    try:
-        return int(run() or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception as exc:  # noqa: BLE001 - only our own errors become one-line messages
-        if isinstance(exc, _user_error_types()):
-            from agent.textsafe import clean_line   # one line, and a file name cannot send escapes
-            print(f"explainer: error: {clean_line(str(exc))}", file=sys.stderr)
-            return 2
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
+    from common.errors import exit_code
     args = _build_parser().parse_args(argv)
     return exit_code(lambda: args.run(args))
 

@@ -55,7 +55,7 @@ def demo_options(args) -> dict:
 
 def run_ask(args) -> int:
     from agent.compose import answer_question
-    from agent.textsafe import clean_line
+    from common.textsafe import clean_line
 
     if not clean_line(args.question or ""):
         raise AgentError("the question is empty: explainer ask \"How does MSSNet keep fine detail?\"")

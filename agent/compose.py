@@ -10,7 +10,7 @@ from agent.analysis import QuestionAnalysis, analyse, normalise, phrase_in
 from agent.answer import WORKFLOW_STAGES, Answer, Claim, SourceRef, TaskRef, WorkflowStep
 from agent.errors import AgentError
 from agent.grounding import check_grounded, redact_urls
-from agent.textsafe import clean_line
+from common.textsafe import clean_line
 
 MAX_EVIDENCE_CLAIMS = 5
 MAX_TOPIC_CLAIMS = 4

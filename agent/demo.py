@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.errors import AgentError
-from agent.textsafe import clean_line
+from common.textsafe import clean_line
 
 CROP_SIZE = 96          # pixels of the most-detailed region shown before/after
 CROP_ZOOM = 3           # nearest-neighbour enlargement of crop files so pixels stay visible

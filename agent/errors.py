@@ -1,5 +1,6 @@
-"""User-facing errors of the agent: shown as one line, exit code 2."""
+"""User-facing errors of the agent: shown as one line, exit code 2 (see common.errors)."""
+from common.errors import UserError
 
 
-class AgentError(Exception):
+class AgentError(UserError):
     pass

@@ -63,5 +63,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from agent.cli import exit_code
-    sys.exit(exit_code(main))
+    from common.errors import exit_code
+    sys.exit(exit_code(main, "python -m agent.main_job"))

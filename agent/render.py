@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from agent.answer import Answer
-from agent.textsafe import strip_terminal_codes
+from common.textsafe import strip_terminal_codes
 from agent.workflow_graph import build_graph, mermaid
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"

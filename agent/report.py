@@ -8,6 +8,7 @@ from importlib import metadata
 from pathlib import Path
 
 from agent.errors import AgentError
+from common.files import atomic_write_text
 
 _PACKAGES = ("torch", "numpy", "pillow", "safetensors", "scikit-image", "matplotlib", "rich", "jinja2",
              "pydantic", "rank-bm25", "langchain-core")
@@ -54,7 +55,7 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
     """
     from agent.compose import answer_question, attach_demo, load_default_kb
     from agent.render import STAGE_NAMES, _env, illustration_links, render_markdown
-    from agent.textsafe import clean_line
+    from common.textsafe import clean_line
 
     output = Path(output)
     if output.suffix.lower() != ".md":
@@ -83,8 +84,6 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
         answer=answer, answer_md=answer_md, demo=demo, links=links, stage_names=STAGE_NAMES,
         provenance=provenance(demo, kb),
         created=_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, output)
+    atomic_write_text(output, text)
     return output
 

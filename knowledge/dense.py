@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -106,13 +105,12 @@ def _read_cache(path: Path, ids: list[str]) -> np.ndarray | None:
 
 def _write_cache(path: Path, ids: list[str], vectors: np.ndarray) -> bool:
     """Atomic write (temp file + rename), so a concurrent reader never sees half a file."""
+    from common.errors import WriteError
+    from common.files import atomic_write, make_folder
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, ids=np.array(ids, dtype=str), vectors=vectors)
-        os.replace(tmp, path)
-    except OSError:
+        make_folder(path.parent)
+        atomic_write(path, lambda fh: np.savez(fh, ids=np.array(ids, dtype=str), vectors=vectors))
+    except WriteError:
         return False  # read-only home: the index still works, it just recomputes next time
     _prune_cache(path.parent, keep=path)
     return True

@@ -1,5 +1,6 @@
-"""User-facing errors of the knowledge layer: shown as one line, exit code 2."""
+"""User-facing errors of the knowledge layer: shown as one line, exit code 2 (see common.errors)."""
+from common.errors import UserError
 
 
-class KnowledgeError(Exception):
+class KnowledgeError(UserError):
     pass

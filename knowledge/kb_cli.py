@@ -152,17 +152,11 @@ def run_import(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (`python -m knowledge.kb_cli list`), same behaviour as `explainer kb`."""
     import sys
-    from knowledge.errors import KnowledgeError
+    from common.errors import exit_code
     parser = argparse.ArgumentParser(prog="explainer")
     add_parser(parser.add_subparsers(dest="verb", required=True))
     args = parser.parse_args(["kb", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.run(args)
-    except KnowledgeError as exc:
-        print(f"explainer: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0
+    return exit_code(lambda: args.run(args))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from common.files import atomic_path, make_folder
 from models.errors import ModelError
 from models.mssnet import MSSNet, config_name, count_parameters
 
@@ -262,9 +263,7 @@ def save_weights(model_or_state_dict, path: str | os.PathLike, dtype: torch.dtyp
     meta = {str(k): str(v) for k, v in (metadata or {}).items()}
     meta.update({"format": "mssnet", "config": json.dumps(list(config)),
                  "config_name": str(config_name(config))})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    os.replace(tmp, path)
+    path = make_folder(Path(path).parent) / Path(path).name
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
     return file_sha256(path)

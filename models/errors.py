@@ -1,16 +1,13 @@
-"""User-facing errors of the restoration engine: shown as one line, exit code 2."""
+"""User-facing errors of the restoration engine: shown as one line, exit code 2 (see common.errors)."""
+from common.errors import UserError
 
 
-class ModelError(Exception):
+class ModelError(UserError):
     pass
 
 
 def run_module_cli(main, prog: str) -> None:
-    """Entry for `python -m models.X`: our errors become one line on stderr and exit code 2."""
-    import sys
+    """Entry for `python -m models.X`: the same one-line errors and exit codes as `explainer`."""
+    from common.errors import exit_code
 
-    try:
-        raise SystemExit(main())
-    except ModelError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        raise SystemExit(2)
+    raise SystemExit(exit_code(main, prog))

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from common.files import atomic_write
 from models.errors import ModelError
 
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -261,11 +262,11 @@ def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, fo
         data = np.round(np.clip(data, 0, 1) * 65535).astype(np.uint16)
         if fmt == "PNG":
             payload = encode_png16(data, src.icc_profile)
-            _atomic_write(path, lambda fh: fh.write(payload))
+            atomic_write(path, lambda fh: fh.write(payload))
         else:
             import tifffile
             extratags = [(34675, "B", len(src.icc_profile), src.icc_profile, True)] if src.icc_profile else []
-            _atomic_write(path, lambda fh: tifffile.imwrite(fh, data, photometric="rgb", extratags=extratags))
+            atomic_write(path, lambda fh: tifffile.imwrite(fh, data, photometric="rgb", extratags=extratags))
         return path
 
     im = Image.fromarray(np.round(np.clip(arr, 0, 1) * 255).astype(np.uint8))
@@ -282,7 +283,7 @@ def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, fo
         options.update(quality=95, subsampling=0)
     elif fmt == "WEBP":
         options.update(quality=95, method=4)
-    _atomic_write(path, lambda fh: im.save(fh, fmt, **options))
+    atomic_write(path, lambda fh: im.save(fh, fmt, **options))
     return path
 
 
@@ -300,17 +301,6 @@ def _resize_alpha(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return alpha
     resized = Image.fromarray(alpha.astype(np.float32)).resize(size, Image.Resampling.BICUBIC)
     return np.clip(np.asarray(resized, dtype=np.float32), 0, 1)
-
-
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def encode_png16(data: np.ndarray, icc_profile: bytes | None = None, level: int = 6) -> bytes:

@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+from common.textsafe import clean_line   # file names are shown without terminal escapes
+
 DEFAULT_MAX_PIXELS = 100_000_000
 
 
@@ -132,7 +134,7 @@ def run(args) -> int:
             _restore_one(model, src, out, args)
         except ModelError as exc:  # one unreadable photo does not stop the others
             failed += 1
-            print(f"explainer: error: {printable(str(exc))}", file=sys.stderr)
+            print(f"explainer: error: {clean_line(str(exc))}", file=sys.stderr)
     if failed:
         raise ModelError(f"{failed} of {len(plan)} photos could not be restored (see above)")
     return 0
@@ -144,7 +146,7 @@ def _restore_one(model, src: Path, out: Path, args) -> None:
 
     loaded = load_image(src, max_pixels=args.max_pixels or None)
     for note in what_is_not_kept(loaded, output_format(out)):   # said before the long part
-        print(f"explainer: note: {printable(src.name)}: {note}", file=sys.stderr)
+        print(f"explainer: note: {clean_line(src.name)}: {note}", file=sys.stderr)
     with _TileProgress(src.name) as progress:
         result = restore(loaded, model, upscale=args.upscale, stages=args.stages, device=args.device,
                          precision=args.precision, tile=args.tile, progress=progress,
@@ -153,17 +155,12 @@ def _restore_one(model, src: Path, out: Path, args) -> None:
     print(_summary(src, out, result))
 
 
-def printable(name: str) -> str:
-    """A file name as it can be shown in a terminal: control characters (escapes, newlines) left out."""
-    return "".join(c for c in name if c.isprintable())
-
-
 def _summary(src: Path, out: Path, result) -> str:
     s, t = result.stats, result.timings
     w, h = s["output_size"]
     sha = (s.get("weights_sha256") or "")[:12]
     tiles = f"{s['n_tiles']} tiles of {s['tile']}px" if s["tile"] else "whole image"
-    return (f"restored {printable(str(src))} -> {printable(str(out))} "
+    return (f"restored {clean_line(str(src))} -> {clean_line(str(out))} "
             f"({w}x{h}, x{s['upscale']}, {s['stages']} stages; weights "
             f"{s['weights']}{' ' + sha if sha else ''} {s['config_name'] or s['config']}; {s['device']} "
             f"{s['precision']}, {tiles}; {t['total']:.1f}s)")
@@ -181,7 +178,7 @@ class _TileProgress:
 
         console = Console(stderr=True)
         # a file name is shown as it is: no markup, no format fields, no control characters
-        name = printable(self.name).replace("{", "{{").replace("}", "}}")
+        name = clean_line(self.name).replace("{", "{{").replace("}", "}}")
         label = f"restoring {name}" if name else "restoring"
         self.progress = Progress(TextColumn(label, markup=False), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("tiles"), TimeElapsedColumn(), console=console,

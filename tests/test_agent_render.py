@@ -7,7 +7,7 @@ import pytest
 
 from agent.compose import answer_question
 from agent.render import make_console, plain_wanted, render, render_markdown, render_terminal
-from agent.textsafe import strip_terminal_codes
+from common.textsafe import strip_terminal_codes
 from agent.workflow_graph import build_graph
 from knowledge import load_knowledge
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from common.files import atomic_write
 from models.training.data import (ImagePool, PairSampler, dead_leaves_pool, default_photo_dir, find_photos,
                    load_photo_pool, sample_colours, validation_pairs)
 from models.training.degrade import DegradeSettings
@@ -119,9 +119,7 @@ def save_checkpoint(path: Path, model, optimizer, step: int, generator: torch.Ge
         "config": asdict(cfg),
         "elapsed_s": elapsed_s,
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: torch.save(state, fh))
 
 
 def load_checkpoint(path: Path) -> dict:
