@@ -8,6 +8,8 @@ and the time of each stage. `models` is imported only when a demo runs.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,9 @@ from common.textsafe import clean_line
 CROP_SIZE = 96          # pixels of the most-detailed region shown before/after
 CROP_ZOOM = 3           # nearest-neighbour enlargement of crop files so pixels stay visible
 
+
+if TYPE_CHECKING:  # the engine imports torch: only for type checkers here
+    from models.engine import RestoreStats
 
 @dataclass
 class MetricRow:
@@ -43,7 +48,7 @@ class DemoReport:
     files: dict[str, Path] = field(default_factory=dict)
     metrics: list[MetricRow] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    stats: dict = field(default_factory=dict)
+    stats: RestoreStats | None = None                    # how the restore ran (weights included)
     crop_box: tuple[int, int, int, int] | None = None   # left, top, right, bottom in the output
     reference: str | None = None                        # "self-test", a file name, or None
     note: str = ""
@@ -306,8 +311,7 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
     if before is not input_img:
         report.files["enlarged_bicubic"] = _save_png(before, out_dir / "enlarged_bicubic.png")
     report.timings = dict(result.timings)
-    report.stats = dict(result.stats)
-    report.stats["weights_info"] = dict(getattr(model, "weights_info", {}) or {})
+    report.stats = result.stats
 
     before_rgb, after_rgb = _to_array(before), _to_array(restored)
     box = most_detailed_box(ref_rgb if ref_rgb is not None else before_rgb)

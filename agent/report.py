@@ -33,15 +33,14 @@ def provenance(demo, kb=None) -> list[tuple[str, str]]:
     rows += [(f"version: {name}", v) for name, v in package_versions()]
     if kb is not None and getattr(kb, "digest", None):
         rows.append(("knowledge cards digest", str(kb.digest)[:16]))
-    if demo is not None:
-        info = demo.stats.get("weights_info") or {}
-        stats = {k: v for k, v in demo.stats.items() if k != "weights_info"}
-        rows += [("weights", str(info.get("name") or stats.get("weights") or "—")),
-                 ("weights SHA-256", str(info.get("sha256") or stats.get("weights_sha256") or "—")),
-                 ("weights config (wf, scale, vscale)", str(info.get("config") or stats.get("config") or "—"))]
-        for key in ("device", "precision", "tile", "n_tiles", "input_size", "output_size"):
-            if key in stats:
-                rows.append((key.replace("_", " "), str(stats[key])))
+    if demo is not None and demo.stats is not None:
+        s, w = demo.stats, demo.stats.weights
+        rows += [("weights", w.name + (" (provisional)" if w.provisional else "")),
+                 ("weights SHA-256", w.sha256 or "—"),
+                 ("weights config (wf, scale, vscale)", str(w.config)),
+                 ("device", s.device), ("precision", s.precision),
+                 ("tile", f"{s.tile} px" if s.tile else "whole image"), ("tiles", str(s.n_tiles)),
+                 ("input size", "x".join(map(str, s.input_size))), ("output size", "x".join(map(str, s.output_size)))]
         rows += [(f"time: {k}", f"{v:.3f} s") for k, v in demo.timings.items()]
     return rows
 

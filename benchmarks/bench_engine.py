@@ -127,8 +127,8 @@ before = hwm()
 t = time.perf_counter()
 res = restore(photo, model)
 print(json.dumps(dict(seconds=time.perf_counter() - t, before=before,
-    peak=hwm(), tile=res.stats["tile"],
-    n_tiles=res.stats["n_tiles"], precision=res.stats["precision"], size=res.image.size)))
+    peak=hwm(), tile=res.stats.tile,
+    n_tiles=res.stats.n_tiles, precision=res.stats.precision, size=res.image.size)))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -19,6 +19,7 @@ import torch
 from common.files import atomic_path, make_folder
 from models.errors import ModelError
 from models.mssnet import MSSNet, config_name, count_parameters
+from models.weights_info import WeightsInfo
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 MANIFEST_NAME = "manifest.json"
@@ -207,7 +208,7 @@ def _load_file(path: Path) -> tuple[MSSNet, dict]:
 
 
 def load_model(name_or_path: str | os.PathLike | None = None, device: str = "cpu") -> MSSNet:
-    """An MSSNet in eval mode with `weights_info` (name, path, sha256, config, config_name, params)."""
+    """An MSSNet in eval mode; `model.weights_info` is its frozen `WeightsInfo`."""
     entry = None
     if name_or_path is not None and Path(name_or_path).exists():
         path = Path(name_or_path)
@@ -224,14 +225,12 @@ def load_model(name_or_path: str | os.PathLike | None = None, device: str = "cpu
         raise ModelError(f"bundled weights {entry['name']!r} failed the SHA-256 check "
                          f"({path.name} is {sha[:12]}..., manifest says {entry['sha256'][:12]}...)")
     model, _meta = _load_file(path)
-    model.weights_info = {
-        "name": entry["name"] if entry else path.stem,
-        "path": str(path),
-        "sha256": sha,
-        "config": model.config,
-        "config_name": config_name(model.config),
-        "params": count_parameters(model),
-    }
+    card = weights_dir() / entry["card"] if entry and entry.get("card") else None
+    model.weights_info = WeightsInfo(
+        name=entry["name"] if entry else path.stem, path=str(path), sha256=sha,
+        config=tuple(model.config), config_name=config_name(model.config), params=count_parameters(model),
+        provisional=bool(entry and entry.get("provisional")), card=str(card) if card else None,
+        summary=entry.get("summary") if entry else None)
     return model.eval().to(_resolve_device(device))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -21,16 +21,39 @@ from models import tiling
 from models.cpu_memory import reuse_freed_memory
 from models.errors import ModelError
 from models.imageio import DEFAULT_MAX_PIXELS, LoadedImage, check_pixels, from_pil, load_image
-from models.mssnet import SIZE_MULTIPLE, MSSNet, config_name, half_resolution
+from models.mssnet import SIZE_MULTIPLE, MSSNet, half_resolution
 from models.precision import autocast, is_out_of_memory, resolve_device, resolve_precision
+from models.weights_info import WeightsInfo
+
+
+@dataclass(frozen=True)
+class RestoreStats:
+    """How a restore ran: what the report's provenance block and the benchmarks print."""
+    device: str
+    precision: str                   # fp32 | bf16 | fp16
+    tile: int | None                 # tile side in px; None = the whole image at once
+    n_tiles: int
+    overlap: int                     # px shared by neighbouring tiles
+    oom_retries: int                 # how often an out-of-memory error halved the tile
+    weights: WeightsInfo
+    stages: int                      # stages run (1..6)
+    upscale: int
+    input_size: tuple[int, int]      # (width, height)
+    output_size: tuple[int, int]
+    threads: int
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["weights"] = self.weights.as_dict()
+        return out
 
 
 @dataclass
 class RestoreResult:
     image: Image.Image                          # input size x upscale, alpha re-attached
     stage_images: list[Image.Image] | None      # six stage outputs (official order) if asked
-    timings: dict = field(default_factory=dict)  # seconds: upscale, forward, total, stage_1..6
-    stats: dict = field(default_factory=dict)   # device, precision, tile, n_tiles, weights, sizes
+    timings: dict[str, float]                   # seconds: upscale, forward, total, stage_1..6
+    stats: RestoreStats
     rgb: np.ndarray | None = None               # H x W x 3 float32 [0,1] (for 16-bit saving)
     source: LoadedImage | None = None           # what was read (alpha, ICC, bit depth)
 
@@ -100,15 +123,11 @@ def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 
     if alpha is not None and upscale != 1:
         alpha = np.asarray(Image.fromarray(np.asarray(alpha, np.float32)).resize((out_w, out_h), Image.Resampling.BICUBIC))
     timings["total"] = time.perf_counter() - t_start
-    info = getattr(model, "weights_info", None) or {}
-    stats = {
-        "device": str(dev), "precision": prec, "tile": tile, "n_tiles": n_tiles,
-        "overlap": tiling.overlap_for(tile) if tile else 0, "oom_retries": retries,
-        "weights": info.get("name"), "weights_sha256": info.get("sha256"),
-        "config": tuple(model.config), "config_name": config_name(model.config),
-        "stages": int(stages), "upscale": upscale,
-        "input_size": (w0, h0), "output_size": (out_w, out_h), "threads": torch.get_num_threads(),
-    }
+    stats = RestoreStats(
+        device=str(dev), precision=prec, tile=tile, n_tiles=n_tiles,
+        overlap=tiling.overlap_for(tile) if tile else 0, oom_retries=retries, weights=model.weights_info,
+        stages=int(stages), upscale=upscale, input_size=(w0, h0), output_size=(out_w, out_h),
+        threads=torch.get_num_threads())
     return RestoreResult(_to_pil(final, alpha), stage_images, timings, stats, final, source)
 
 

@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from models.weights_info import WeightsInfo
+
 CONFIGS: dict[str, tuple[int, int, int]] = {
     "small": (20, 40, 40),
     "base": (54, 42, 42),
@@ -268,6 +270,9 @@ class MSSNet(nn.Module):
         self.tail3_1 = _conv(wf, 3)
         self.tail3_2 = _conv(wf, 3)
         self.tail3_3 = _conv(wf, 3)
+        # what these weights are; load_model() and seeded_model() replace it with the real description
+        self.weights_info = WeightsInfo(name="untrained", path=None, sha256=None, config=self.config,
+                                        config_name=config_name(self.config), params=count_parameters(self))
 
     @property
     def act(self) -> SharedPReLU:
@@ -391,6 +396,6 @@ def seeded_model(config: str | tuple[int, int, int] = "small", seed: int = 0) ->
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = MSSNet(*cfg)
-    model.weights_info = {"name": f"random-seed{seed}", "path": None, "sha256": None, "config": cfg,
-                          "config_name": config_name(cfg), "params": count_parameters(model)}
+    model.weights_info = WeightsInfo(name=f"random-seed{seed}", path=None, sha256=None, config=cfg,
+                                     config_name=config_name(cfg), params=count_parameters(model))
     return model.eval()

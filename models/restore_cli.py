@@ -156,14 +156,14 @@ def _restore_one(model, src: Path, out: Path, args) -> None:
 
 
 def _summary(src: Path, out: Path, result) -> str:
-    s, t = result.stats, result.timings
-    w, h = s["output_size"]
-    sha = (s.get("weights_sha256") or "")[:12]
-    tiles = f"{s['n_tiles']} tiles of {s['tile']}px" if s["tile"] else "whole image"
+    s, t, info = result.stats, result.timings, result.stats.weights
+    w, h = s.output_size
+    sha = (info.sha256 or "")[:12]
+    tiles = (f"{s.n_tiles} tile{'s' if s.n_tiles != 1 else ''} of {s.tile}px" if s.tile else "whole image")
     return (f"restored {clean_line(str(src))} -> {clean_line(str(out))} "
-            f"({w}x{h}, x{s['upscale']}, {s['stages']} stages; weights "
-            f"{s['weights']}{' ' + sha if sha else ''} {s['config_name'] or s['config']}; {s['device']} "
-            f"{s['precision']}, {tiles}; {t['total']:.1f}s)")
+            f"({w}x{h}, x{s.upscale}, {s.stages} stages; weights "
+            f"{info.name}{' ' + sha if sha else ''} {info.config_name or info.config}; {s.device} "
+            f"{s.precision}, {tiles}; {t['total']:.1f}s)")
 
 
 class _TileProgress:

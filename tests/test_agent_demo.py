@@ -89,7 +89,7 @@ def test_demo_numbers_and_stage_times(demo_report):
         assert row.before is not None and np.isfinite(row.before) and np.isfinite(row.after)
     assert all(f"stage_{i}" in demo_report.timings for i in range(1, 7))
     assert demo_report.reference == "self-test"
-    assert demo_report.stats["weights_info"]["sha256"]
+    assert demo_report.stats.weights.sha256
 
 
 def test_reference_needs_same_size(tmp_path):

@@ -16,7 +16,7 @@ def test_bundled_default_restores_x2_enlargements_better_than_bicubic():
 
     assert models.bundled_weights(), "no weights bundled"
     model = models.load_model()            # the default, SHA-256 checked
-    assert model.weights_info["config"] == (20, 40, 40)
+    assert model.weights_info.config == (20, 40, 40)
     gains = []
     for name in ("coffee", "camera"):      # evaluation photos, never trained on
         sharp = load_eval_photo(name, 256)
@@ -28,3 +28,20 @@ def test_bundled_default_restores_x2_enlargements_better_than_bicubic():
         assert restored.shape == sharp.shape
         gains.append(psnr(restored, sharp) - psnr(soft, sharp))
     assert np.mean(gains) > 0.3, gains
+
+
+def test_weights_info_is_a_frozen_description_with_provenance():
+    import dataclasses
+
+    import models
+    from models.mssnet import seeded_model
+
+    info = models.load_model().weights_info
+    assert info.provisional and info.card and info.card.endswith(".md")
+    line = info.provenance_line()
+    assert info.name in line and "provisional" in line and "dB" in line
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        info.name = "other"                                     # type: ignore[misc]
+    seeded = seeded_model((8, 8, 8), seed=3).weights_info
+    assert seeded.name == "random-seed3" and not seeded.provisional and seeded.sha256 is None
+    assert seeded.as_dict()["config"] == [8, 8, 8]

@@ -32,9 +32,9 @@ def test_official_training_checkpoints_load_with_inferred_config():
         assert model.config == cfg
         assert not model.training
         info = model.weights_info
-        assert info["config"] == cfg and info["config_name"] is None
-        assert info["sha256"] == file_sha256(DATA / f"{tag}_official_checkpoint.pt")
-        assert info["params"] == sum(p.numel() for p in model.parameters())
+        assert info.config == cfg and info.config_name is None
+        assert info.sha256 == file_sha256(DATA / f"{tag}_official_checkpoint.pt")
+        assert info.params == sum(p.numel() for p in model.parameters())
         assert _check_reference(model, tag)
 
 
@@ -145,7 +145,7 @@ def test_manifest_names_default_and_sha_check(tmp_path, monkeypatch):
     assert [e["name"] for e in bundled_weights()] == ["tiny-ref"]
     for arg in (None, "tiny-ref"):
         model = load_model(arg)
-        assert model.weights_info["name"] == "tiny-ref" and model.weights_info["sha256"] == sha
+        assert model.weights_info.name == "tiny-ref" and model.weights_info.sha256 == sha
         assert _check_reference(model)
     assert "unknown weights 'nope'" in _error("nope")
 

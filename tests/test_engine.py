@@ -47,14 +47,14 @@ def test_any_size_is_reflect_padded_and_cropped(tiny):
     ref = np.clip(ref[:37, :53], 0, 1)
     assert np.abs(res.rgb - ref).max() < 1e-5
     assert np.array_equal(np.asarray(res.image), np.round(ref * 255).astype(np.uint8))
-    assert res.stats["input_size"] == (53, 37) and res.stats["output_size"] == (53, 37)
+    assert res.stats.input_size == (53, 37) and res.stats.output_size == (53, 37)
     assert pad_to_multiple(np.zeros((3, 1, 3), np.float32), 16).shape == (16, 16, 3)
 
 
 def test_upscale_then_restore(tiny):
     img = _img(20, 30, seed=1)
     res = restore(img, tiny, upscale=3, precision="fp32", tile=0)
-    assert res.image.size == (90, 60) and res.stats["upscale"] == 3
+    assert res.image.size == (90, 60) and res.stats.upscale == 3
     x = torch.from_numpy(np.asarray(img, np.float32) / 255).permute(2, 0, 1)[None]
     ref = F.interpolate(x, scale_factor=3, mode="bicubic", antialias=True).clamp(0, 1)[0].permute(1, 2, 0).numpy()
     big = upscale_bicubic(np.asarray(img, np.float32) / 255, 3)
@@ -91,8 +91,8 @@ def test_tiles_progress_and_determinism(tiny):
     img = _img(144, 200, seed=4)
     calls = []
     a = restore(img, tiny, tile=64, progress=lambda d, t: calls.append((d, t)))
-    n = a.stats["n_tiles"]
-    assert n > 4 and a.stats["tile"] == 64
+    n = a.stats.n_tiles
+    assert n > 4 and a.stats.tile == 64
     assert calls[0] == (0, n) and calls[-1] == (n, n) and len(calls) == n + 1
     b = restore(img, tiny, tile=64)
     assert np.array_equal(a.rgb, b.rgb)  # deterministic
@@ -142,7 +142,7 @@ def test_out_of_memory_retries_with_smaller_tiles(tiny):
     model.load_state_dict(tiny.state_dict())
     img = _img(160, 176, seed=6)
     res = restore(img, model, tile=0, precision="fp32")
-    assert res.stats["oom_retries"] >= 1 and res.stats["tile"] <= 96 and res.stats["n_tiles"] > 1
+    assert res.stats.oom_retries >= 1 and res.stats.tile <= 96 and res.stats.n_tiles > 1
     assert res.image.size == (176, 160)
     model.cap = 10
     with pytest.raises(ModelError, match="out of memory even with 64px tiles"):
@@ -158,7 +158,7 @@ def test_device_precision_and_limits(tiny, tmp_path, monkeypatch):
         with pytest.raises(ModelError, match="no CUDA GPU"):
             restore(_img(16, 16), tiny, device="cuda")
     res = restore(_img(16, 16), tiny)
-    assert res.stats["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert res.stats.device == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(ModelError, match="the x2 output is 40x40 = 1,600 pixels, more than the limit of 1,000 pixels"):
         restore(_img(20, 20), tiny, upscale=2, max_pixels=1000)
     monkeypatch.setenv("MSSNET_WEIGHTS_DIR", str(tmp_path))
@@ -180,7 +180,7 @@ def test_reduced_precision_costs_under_0_05_db_on_a_real_photo():
     img = Image.fromarray(np.round(blurred * 255).astype(np.uint8))
     fp32 = restore(img, model, precision="fp32", tile=0)
     bf16 = restore(img, model, precision="bf16", tile=0)
-    assert bf16.stats["precision"] == "bf16"
+    assert bf16.stats.precision == "bf16"
     cost = _psnr(fp32.rgb, sharp) - _psnr(bf16.rgb, sharp)
     assert abs(cost) < 0.05
     assert _psnr(bf16.rgb, fp32.rgb) > 40
@@ -206,7 +206,7 @@ def test_tiled_matches_whole_image_on_a_1024_photo(tiny):
     img = Image.fromarray(np.round(np.clip(photo, 0, 1) * 255).astype(np.uint8))
     whole = restore(img, tiny, precision="fp32", tile=0)
     tiled = restore(img, tiny, precision="fp32", tile=512)
-    assert whole.stats["n_tiles"] == 1 and tiled.stats["n_tiles"] == 9
+    assert whole.stats.n_tiles == 1 and tiled.stats.n_tiles == 9
     assert _psnr(tiled.rgb, whole.rgb) >= 45
 
 
@@ -217,5 +217,5 @@ def test_tiles_match_the_whole_image_with_the_bundled_weights_in_auto_precision(
     model = load_model(None)
     whole = restore(img, model, tile=0)
     tiled = restore(img, model, tile=384)
-    assert tiled.stats["n_tiles"] > 1 and tiled.stats["precision"] == whole.stats["precision"]
+    assert tiled.stats.n_tiles > 1 and tiled.stats.precision == whole.stats.precision
     assert _psnr(tiled.rgb, whole.rgb) >= 45   # measured: 59 dB in bf16 (256px tiles)

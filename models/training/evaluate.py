@@ -22,6 +22,7 @@ import torch
 from models import metrics
 from models.training.degrade import eval_degradation, quantize_8bit
 from models.errors import ModelError
+from models.weights_info import WeightsInfo
 from models.training.unsharp import load_params, unsharp_mask
 
 KINDS = ("x2", "x4", "motion")
@@ -98,7 +99,7 @@ def run_stages(model, x: torch.Tensor, bf16: bool = False) -> dict[int, torch.Te
 class Report:
     rows: list[dict] = field(default_factory=list)   # one per (photo, kind)
     fur: dict | None = None
-    weights: dict | None = None
+    weights: WeightsInfo | None = None
     size: int = DEFAULT_SIZE
     seconds: float = 0.0
 
@@ -118,7 +119,7 @@ def evaluate(model=None, photos: list[str] | None = None, size: int = DEFAULT_SI
     start = time.perf_counter()
     photos = photos or available_photos()
     unsharp = unsharp or load_params()
-    report = Report(size=size, weights=getattr(model, "weights_info", None) if model is not None else None)
+    report = Report(size=size, weights=model.weights_info if model is not None else None)
     if model is not None:
         model.eval().to(memory_format=torch.channels_last)
     for i, name in enumerate(photos):
@@ -205,7 +206,7 @@ def format_table(report: Report) -> str:
                 lines.append(f"| {radius} | {f['input_energy']:.3e} | {f['original_energy']:.3e} |")
     if report.weights:
         w = report.weights
-        lines += ["", f"weights: {w.get('name')} ({w.get('sha256', '')[:12]}), config {w.get('config')}"]
+        lines += ["", f"weights: {w.name} ({(w.sha256 or 'no file')[:12]}), config {w.config}"]
     lines.append(f"evaluation time: {report.seconds:.0f} s")
     return "\n".join(lines)
 
@@ -237,7 +238,7 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": report.rows, "means": report.means(),
                                                "fur": report.fur, "size": report.size,
-                                               "weights": report.weights}, indent=2, default=str) + "\n")
+                                               "weights": report.weights.as_dict() if report.weights else None}, indent=2, default=str) + "\n")
     return 0
 
 
