@@ -31,6 +31,10 @@ def add_parser(subparsers) -> None:
     p_import.add_argument("--cards-dir", metavar="DIR",
                           help="where to write the cards (default: ./cards-<SEED name>)")
     p_import.add_argument("--force", action="store_true", help="overwrite existing card files")
+    p_import.add_argument("--dry-run", action="store_true",
+                          help="print what would be written and every warning; write nothing")
+    p_import.add_argument("--with-packaged", action="store_true",
+                          help="add the packaged cards to the directory too (a mixed set)")
     p_import.set_defaults(run=run_import)
 
 
@@ -46,20 +50,32 @@ def _when(source) -> str:
     return ", ".join(parts)
 
 
+def _role(source) -> str:
+    """The prompt's word for the source: recommended model or related paper (kind when unknown)."""
+    return {"recommended": "recommended", "related": "related"}.get(source.role or "", source.kind)
+
+
+def _confidence(cap) -> str:
+    return "" if cap.confidence is None else f", confidence {cap.confidence:.2f}"
+
+
 def run_list(args: argparse.Namespace) -> int:
     from knowledge.store import load_knowledge
     kb = load_knowledge(args.cards_dir)
     print(f"Sources ({kb.cards_dir}):")
+    if kb.question:
+        print(f"Question: {kb.question}")
     for sid, source in kb.sources.items():
         facts = kb.facts_for(sid)
         when = _when(source)
-        print(f"  {sid:<12} {source.kind:<6} {len(facts):>3} facts  {source.title}" + (f" ({when})" if when else ""))
+        print(f"  {sid:<12} {_role(source):<11} {len(facts):>3} facts  {source.title}" + (f" ({when})" if when else ""))
         for url in source.urls():
             print(f"  {'':<12} {url}")
     if kb.tasks:
         print("Tasks:")
         for tid, task in kb.tasks.items():
-            doers = ", ".join(f"{c.source} ({c.role})" for c in kb.capabilities_for(task_id=tid)) or "-"
+            doers = ", ".join(f"{c.source} ({c.role}{_confidence(c)})"
+                              for c in kb.capabilities_for(task_id=tid)) or "-"
             print(f"  {tid:<19} {task.label}: {doers}")
     return 0
 
@@ -82,7 +98,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 def _show_source(kb, sid: str) -> None:
     s = kb.sources[sid]
-    print(f"{s.title}  [{s.id}, {s.kind}]")
+    role = {"recommended": "recommended model", "related": "related paper"}.get(s.role or "", s.kind)
+    print(f"{s.title}  [{s.id}, {role}]")
     if s.authors:
         print(_wrap("Authors: " + ", ".join(s.authors), ""))
     if s.venue or s.year:
@@ -97,7 +114,9 @@ def _show_source(kb, sid: str) -> None:
     if caps:
         print("\nTasks:")
         for c in caps:
-            print(f"  {c.task} ({c.role}): {c.input} -> {c.output}")
+            print(f"  {c.task} ({c.role}{_confidence(c)}): {c.input} -> {c.output}")
+            if c.evidence:
+                print(_wrap("linked by the words: " + ", ".join(c.evidence), "      "))
             if c.note:
                 print(_wrap(c.note, "      "))
     steps = kb.workflow(sid)
@@ -119,8 +138,10 @@ def _show_task(kb, tid: str) -> None:
     print(f"{t.label}  [{t.id}]")
     print(_wrap(t.description, ""))
     print(_wrap("Aliases: " + ", ".join(t.aliases), ""))
+    if t.imported_from:
+        print(f"Made by the import ({t.imported_from}) from the summary's own words.")
     for c in kb.capabilities_for(task_id=tid):
-        print(f"  {c.source} ({c.role}): {c.input} -> {c.output}")
+        print(f"  {c.source} ({c.role}{_confidence(c)}): {c.input} -> {c.output}")
 
 
 def _show_fact(f) -> None:
@@ -134,19 +155,54 @@ def _show_fact(f) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from knowledge.seed_import import import_seed
+    import sys
+    from knowledge.seed_import import plan_import, write_plan
     from knowledge.store import load_knowledge_uncached
     seed = Path(args.seed)
     target = Path(args.cards_dir) if args.cards_dir else Path.cwd() / f"cards-{seed.stem}"
-    written = import_seed(seed, target, force=args.force)
+    plan = plan_import(seed, target, force=args.force, with_packaged=args.with_packaged)
+    for warning in plan.prompt.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.dry_run:
+        _print_plan(plan)
+        return 0
+    write_plan(plan)
     kb = load_knowledge_uncached(target)  # prove the result loads before reporting success
-    print(f"Imported {len(written)} sources into {target}:")
-    for path in written:
-        sid = path.stem
-        print(f"  {sid:<12} {len(kb.facts_for(sid)):>2} facts  {kb.sources[sid].title}")
-    print(f"Use them with: EXPLAINER_CARDS={target} explainer ask \"...\"  "
-          f"(or: explainer kb list --cards-dir {target})")
+    print(f"Imported {len(plan.prompt.sources)} sources into {target}:")
+    for source in plan.prompt.sources:
+        sid = source.id
+        tasks = ", ".join(f"{c.task} {c.confidence:.2f}" for c in kb.capabilities_for(source_id=sid)
+                          if c.confidence is not None)
+        print(f"  {sid:<12} {_role(kb.sources[sid]):<11} {len(kb.facts_for(sid)):>2} facts  {source.title}"
+              + (f"  [tasks: {tasks}]" if tasks else ""))
+    if plan.prompt.warnings:
+        print(f"{len(plan.prompt.warnings)} warning(s), on stderr.")
+    print(f"Ask the prompt's own question with: explainer ask --cards-dir {target}")
+    print(f"or any question: explainer ask \"...\" --cards-dir {target}  (or EXPLAINER_CARDS={target})")
     return 0
+
+
+def _print_plan(plan) -> None:
+    """--dry-run: the files, sources, task links and facts the import would write."""
+    prompt = plan.prompt
+    print(f"Dry run: nothing written. Would write into {plan.cards_dir}:")
+    for path in plan.files:
+        print(f"  {path.name}" + ("  (replaces the existing file)" if path.exists() else ""))
+    print(f"Question: {prompt.question}")
+    for source in prompt.sources:
+        role = {"recommended": "recommended model", "related": "related paper"}[source.role]
+        print(f"\n{source.id}  [{role}]  {source.title}")
+        for url in source.urls():
+            print(f"  link: {url}")
+        for cap in (c for c in prompt.capabilities if c.source == source.id):
+            made = " (new task)" if any(t.id == cap.task for t in prompt.tasks) else ""
+            print(f"  task: {cap.task}{made} ({cap.role}, confidence {cap.confidence:.2f}; "
+                  f"words: {', '.join(cap.evidence) or '-'})")
+        for fact in (f for f in prompt.facts if f.source == source.id):
+            print(_wrap(f"{fact.id}: {fact.text}", "  "))
+    print(f"\n{len(prompt.warnings)} warning(s)" + (":" if prompt.warnings else "."))
+    for warning in prompt.warnings:
+        print(f"  {warning}")
 
 
 def main(argv: list[str] | None = None) -> int:

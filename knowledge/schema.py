@@ -55,6 +55,8 @@ class Source(_Strict):
     short_name: str | None = None  # e.g. "MSSNet"; the title's first words otherwise
     also_known_as: list[str] = Field(default_factory=list)  # other names the source itself uses
     kind: Literal["model", "paper"]
+    # The prompt's section: "Recommended AI Models" (recommended) or "Related Papers" (related).
+    role: Literal["recommended", "related"] | None = None
     authors: list[str] = Field(default_factory=list)
     venue: str | None = None
     year: int | None = Field(default=None, ge=1950, le=2100)
@@ -116,6 +118,11 @@ class Task(_Strict):
     # Aliases with common meanings outside this task ("compress" a video, a "classifier"-free
     # sampler): they pick the task but do not, alone, show that the sources cover the question.
     ambiguous_aliases: list[str] = Field(default_factory=list)
+    # What the task starts from and gives back, in general words (a source's capability is specific).
+    input: str = ""
+    output: str = ""
+    # Set by `kb import` ("seed:FILE") for a task it made from a summary's own words.
+    imported_from: str | None = None
 
     @field_validator("ambiguous_aliases")
     @classmethod
@@ -133,6 +140,18 @@ class Capability(_Strict):
     input: str
     output: str
     note: str = ""
+    # How sure `kb import` is that the source serves the task (hand-written links: None, i.e. certain)
+    # and the words of the source that made the link.
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    evidence: list[str] = Field(default_factory=list)
+    # The live demo can run this source's network for this task (models/ has it: MSSNet today).
+    runnable: bool = False
+
+
+class Prompt(_Strict):
+    """prompt.json: the question of the prompt the cards were imported from (or the founding one)."""
+    question: str = Field(min_length=3)
+    imported_from: str | None = None
 
 
 class SourceCard(_Strict):

@@ -3,25 +3,47 @@
 The format (see shared/seed-prompt.txt): the user's question in double quotes after
 "asked the following question:", then a "Recommended AI Models" section and a "Related Papers"
 section whose entries are `Model:` lines followed by `Paper:`, `GitHub:` and `Summary:` lines.
-Summaries become facts, one per sentence. Any line that breaks the format is named in the error.
+A line that breaks the format is named in the error. The import keeps the question
+(prompt.json), each entry's role (recommended model / related paper), turns summaries into facts
+that name their subject, drops what reads as instructions or links elsewhere (a warning with the
+line and the reason) and links every source to tasks, with a confidence (`knowledge.task_links`).
 """
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from knowledge.errors import KnowledgeError
-from knowledge.schema import Fact, Links, Source
-from knowledge.store import urls_in
+from knowledge.schema import Capability, Fact, Links, Prompt, Source, Task
+from knowledge.seed_text import foreign_link, instruction_reason, name_subject, split_sentences
+from knowledge.store import PACKAGE_CARDS, SPECIAL_FILES, urls_in
+from knowledge.task_links import TaskLink, known_task_links, new_task_link
+from knowledge.text import phrase_in
 
 _SECTION = re.compile(r"^#{1,6}\s*(recommended (?:ai )?models?|related papers?)\s*:?\s*$", re.I)
 _FIELD = re.compile(r"^(model|paper|github|summary)\s*:\s*(.*)$", re.I)
 _URL = re.compile(r"^https?://\S+$")
-_ABBREVIATIONS = {"e.g.": "e\u2024g\u2024", "i.e.": "i\u2024e\u2024", "et al.": "et al\u2024", "vs.": "vs\u2024"}
+# Sentences that say what the method does, best first: the workflow's model step quotes one.
+_METHOD_WORDS = (re.compile(r"\b(introduces?|proposes?|presents?|named)\b"),
+                 re.compile(r"\b(develops?|extends?|builds?|designs?|consists?|uses|employs|relies)\b"))
+MIN_FACT_CHARS = 10
+
+
+@dataclass(frozen=True)
+class ImportWarning:
+    line: int
+    reason: str
+    text: str = ""
+
+    def __str__(self) -> str:
+        shown = f": {self.text.strip()[:70]!r}" if self.text.strip() else ""
+        return f"line {self.line}: {self.reason}{shown}"
 
 
 @dataclass
@@ -29,6 +51,9 @@ class SeedPrompt:
     question: str
     sources: list[Source] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)            # tasks the import made
+    capabilities: list[Capability] = field(default_factory=list)
+    warnings: list[ImportWarning] = field(default_factory=list)
 
 
 @dataclass
@@ -40,6 +65,7 @@ class _Entry:
     github: str | None = None
     summary: str | None = None
     summary_line: int = 0
+    field_lines: dict[str, int] = field(default_factory=dict)
 
 
 def _plain(line: str) -> str:
@@ -100,125 +126,354 @@ def _entries(lines: list[str]) -> list[_Entry]:
         if key in ("paper", "github") and not _URL.match(value):
             raise _fail(no, f"'{match.group(1)}:' must be an http(s) URL", raw)
         setattr(current, key, value)
+        current.field_lines[key] = no
         if key == "summary":
             current.summary_line = no
     if not entries:
         raise KnowledgeError("seed prompt: no 'Model:' entries under 'Recommended AI Models' or 'Related Papers'")
-    for entry in entries:
-        if not entry.paper and not entry.github:
-            raise _fail(entry.line, "model has neither a 'Paper:' nor a 'GitHub:' link", entry.model)
     return entries
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def _merge_duplicates(entries: list[_Entry], warnings: list[ImportWarning]) -> list[_Entry]:
+    """An entry listed twice under the same name merges into the first (links must agree)."""
+    kept: list[_Entry] = []
+    for entry in entries:
+        first = next((e for e in kept if _same_name(e.model, entry.model)), None)
+        if first is None:
+            kept.append(entry)
+            continue
+        for key in ("paper", "github"):
+            mine, theirs = getattr(entry, key), getattr(first, key)
+            if mine and theirs and mine.rstrip("/").lower() != theirs.rstrip("/").lower():
+                raise _fail(entry.field_lines[key], f"'{entry.model}' is already listed at line {first.line} "
+                                                    f"with a different {key.capitalize()} link", mine)
+            if mine and not theirs:
+                setattr(first, key, mine)
+        if entry.summary:
+            first.summary = f"{first.summary} {entry.summary}" if first.summary else entry.summary
+            first.summary_line = first.summary_line or entry.summary_line
+        if entry.kind == "model":
+            first.kind = "model"  # listed as recommended anywhere: it is recommended
+        warnings.append(ImportWarning(entry.line, f"'{entry.model}' is listed twice (first at line "
+                                                  f"{first.line}): merged into one source"))
+    return kept
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def _repo_name(github: str | None) -> str | None:
+    if not github:
+        return None
+    name = github.rstrip("/").split("/")[-1].removesuffix(".git")
+    return name if name and "github.com" not in name else None
+
+
 def source_id_for(model: str, github: str | None) -> str:
     """Repository name when there is one (kky7/MSSNet -> mssnet), else the title's lead word
     ("FeatSharp: Your Vision..." -> featsharp), else the first words of the title."""
-    if github:
-        name = github.rstrip("/").split("/")[-1]
-        if name and "github.com" not in name:
-            return _slug(name.removesuffix(".git"))
+    repo = _repo_name(github)
+    if repo:
+        return _slug(repo)
     head = model.split(":")[0].strip()
     if ":" in model and len(head.split()) <= 2:
         return _slug(head)
     return _slug(" ".join(model.split()[:4]))[:40].strip("-")
 
 
-def _sentences(summary: str) -> list[str]:
-    protected = summary
-    for abbr, safe in _ABBREVIATIONS.items():
-        protected = protected.replace(abbr, safe)
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z\"(])", protected)
-    restore = {safe: abbr for abbr, safe in _ABBREVIATIONS.items()}
-    out = []
-    for part in parts:
-        for safe, abbr in restore.items():
-            part = part.replace(safe, abbr)
-        if part.strip():
-            out.append(part.strip())
-    return out
+def short_name_for(model: str, github: str | None, summary: str) -> str | None:
+    """The name a person would use: 'Real-ESRGAN' for 'Real-ESRGAN: Training ...', 'MSSNet' for
+    'Deblur-MSSNet-GoPro' with the repository kky7/MSSNet, 'EASIER' when the summary writes the
+    repository's name so; None when only the title names the source."""
+    head = model.split(":")[0].strip()
+    repo = _repo_name(github)
+    if repo:
+        for text in (model, summary):
+            m = re.search(rf"(?<![A-Za-z0-9]){re.escape(repo)}(?![A-Za-z0-9])", text, re.I)
+            if m:
+                return m.group(0)
+    if ":" in model and len(head.split()) <= 3:
+        return head
+    if len(model.split()) <= 2:
+        return model
+    return None
 
 
 def _links(entry: _Entry) -> Links:
     arxiv = entry.paper if entry.paper and "arxiv.org/abs/" in entry.paper else None
     paper = entry.paper if entry.paper and not arxiv else None
-    named = {u for u in (entry.paper, entry.github) if u}
-    extra = []
-    for url in urls_in(entry.summary or ""):
-        if url not in named and url not in extra:
-            extra.append(url)
-    return Links(paper=paper, arxiv=arxiv, code=entry.github, extra=extra)
+    return Links(paper=paper, arxiv=arxiv, code=entry.github)
 
 
-def parse_seed(text: str) -> SeedPrompt:
+def _screened_sentences(entry: _Entry, warnings: list[ImportWarning]) -> list[str]:
+    """The summary's sentences that are findings: instructions and foreign links are dropped."""
+    own = [u for u in (entry.paper, entry.github) if u]
+    kept = []
+    for sentence in split_sentences(entry.summary or ""):
+        reason = instruction_reason(sentence)
+        link = foreign_link(sentence, own)
+        if reason:
+            warnings.append(ImportWarning(entry.summary_line, f"dropped a sentence that {reason}", sentence))
+        elif link:
+            warnings.append(ImportWarning(entry.summary_line, f"dropped a sentence linking {link}, which is not "
+                                                              f"this entry's Paper or GitHub link", sentence))
+        elif len(sentence) >= MIN_FACT_CHARS:
+            kept.append(sentence)
+    return kept
+
+
+def _task_links(entry: _Entry, name: str, sentences: list[str], tasks: dict[str, Task],
+                taken: set[str], origin: str) -> list[TaskLink]:
+    links = known_task_links(tasks, entry.model, " ".join(sentences))
+    return links or [new_task_link(name, entry.model, sentences, taken, origin)]
+
+
+def _capabilities(sid: str, role: str, links: list[TaskLink], tasks: dict[str, Task]) -> list[Capability]:
+    caps = []
+    for i, link in enumerate(links):
+        task = tasks[link.task_id]
+        caps.append(Capability(
+            source=sid, task=link.task_id,
+            # the best-matching task is what the source is for; the others it touches
+            role="primary" if i == 0 else "related",
+            input=task.input or f"what {task.label.lower()} starts from",
+            output=task.output or f"the {task.label.lower()} result",
+            confidence=link.confidence, evidence=link.evidence))
+    return caps
+
+
+def _facts(sid: str, source: Source, entry: _Entry, sentences: list[str], links: list[TaskLink],
+           tasks: dict[str, Task]) -> list[Fact]:
+    name = source.name if len(source.name.split()) <= 3 else None
+    called = name or source.title
+    facts = []
+
+    def add(suffix: str, text: str, origin: str, tags: list[str], **extra) -> None:
+        facts.append(Fact(id=f"{sid}.{suffix}", source=sid, text=text, origin=origin, tags=tags, **extra))
+
+    if source.role == "recommended":
+        add("recommended", f"{source.title} is the model recommended by the prompt for the user's question.",
+            "SEED: recommended models", ["relevance"])
+    else:
+        add("related", f"Relevance to the question: the prompt lists {called} among the related papers.",
+            "SEED: related papers", ["relevance"])
+    where = [f"paper at {u}" for u in (entry.paper,) if u] + [f"code at {u}" for u in (entry.github,) if u]
+    if where:
+        add("links", f"{called}: {' and '.join(where)}.", "SEED: links", ["bibliography"])
+    task_tags = {link.task_id: [p for p in link.evidence] for link in links}
+    for i, text in enumerate(sentences, start=1):
+        sentence = text
+        tags = ["summary"] + [f"task:{tid}" for tid, words in task_tags.items()
+                              if any(phrase_in(w, sentence) for w in words)]
+        add(f"summary-{i}", text, "SEED: summary", tags)
+    # input -> model -> output: the primary task's ends around the sentence that says what it does
+    primary = tasks[links[0].task_id] if links else None
+    method = next((s for pattern in _METHOD_WORDS for s in sentences if pattern.search(s)),
+                  sentences[0] if sentences else None)
+    if primary is not None and primary.input:
+        add("wf-input", f"Input: {primary.input}.", "IMPORT: the linked task's input", ["workflow", "input"],
+            workflow="input", order=1)
+    if method:
+        add("wf-model", f"Model ({called}): {method}" if name else f"Model: {method}", "SEED: summary",
+            ["workflow"], workflow="model", order=1)
+    elif primary is not None:
+        add("wf-model", f"Model: {called} takes {primary.input or 'the input'} and returns "
+                        f"{primary.output or 'the result'}.", "IMPORT: the linked task", ["workflow"],
+            workflow="model", order=1)
+    if primary is not None and primary.output:
+        add("wf-output", f"Output: {primary.output}.", "IMPORT: the linked task's output", ["workflow", "output"],
+            workflow="output", order=1)
+    return facts
+
+
+def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "seed:prompt") -> SeedPrompt:
+    """Read a prompt in the seed format. `tasks`: the vocabulary to link to (default: packaged)."""
+    if tasks is None:
+        from knowledge.store import load_knowledge
+        tasks = dict(load_knowledge(PACKAGE_CARDS).tasks)
+    tasks = dict(tasks)
     lines = text.splitlines()
-    question = _question(lines)
-    prompt = SeedPrompt(question=question)
+    prompt = SeedPrompt(question=_question(lines))
+    entries = _merge_duplicates(_entries(lines), prompt.warnings)
     used: set[str] = set()
-    for entry in _entries(lines):
+    for entry in entries:
+        if not entry.paper:
+            prompt.warnings.append(ImportWarning(entry.line, "no 'Paper:' line: the source is cited without "
+                                                             "a paper link", entry.model))
+        if not entry.github:
+            prompt.warnings.append(ImportWarning(entry.line, "no 'GitHub:' line: the source is cited without "
+                                                             "a code link", entry.model))
         sid = source_id_for(entry.model, entry.github) or "source"
         base, n = sid, 2
         while sid in used:
             sid, n = f"{base}-{n}", n + 1
         used.add(sid)
+        screened = _screened_sentences(entry, prompt.warnings)
         try:
-            source = Source(id=sid, title=entry.model, kind=entry.kind, links=_links(entry))
-            facts = []
-            if entry.kind == "model":
-                facts.append(Fact(id=f"{sid}.recommended", source=sid, kind="fact",
-                                  origin="SEED: recommended models", tags=["relevance"],
-                                  text=f"{entry.model} is the model recommended by the prompt for the "
-                                       f"user's question."))
-            for i, sentence in enumerate(_sentences(entry.summary or ""), start=1):
-                if len(sentence) < 10:
-                    continue
-                facts.append(Fact(id=f"{sid}.summary-{i}", source=sid, text=sentence,
-                                  origin="SEED: summary", tags=["summary"], kind="fact"))
+            short = short_name_for(entry.model, entry.github, entry.summary or "")
+            name = short or entry.model.split(":")[0].strip()
+            sentences = [name_subject(s, name) for s in screened]
+            own = {u.rstrip("/").lower() for u in (entry.paper, entry.github) if u}
+            # the summary's own spelling of an entry link ("VGCQ/EASIER") is kept so quoting it stays grounded
+            extra = list(dict.fromkeys(u for s in sentences for u in urls_in(s)
+                                       if u.rstrip("/").lower() in own and u not in (entry.paper, entry.github)))
+            links = _links(entry).model_copy(update={"extra": extra})
+            source = Source(id=sid, title=entry.model, kind=entry.kind, links=links,
+                            role="recommended" if entry.kind == "model" else "related",
+                            short_name=short if short and short != entry.model.split(":")[0].strip() else None,
+                            also_known_as=[entry.model] if short and short.lower() not in entry.model.lower()
+                            .split(":")[0].lower().split() and short != entry.model else [])
+            task_links = _task_links(entry, source.name, sentences, tasks, set(tasks), origin)
+            for link in task_links:
+                if link.new_task is not None:
+                    tasks[link.task_id] = link.new_task
+                    prompt.tasks.append(link.new_task)
+            facts = _facts(sid, source, entry, sentences, task_links, tasks)
+            caps = _capabilities(sid, source.role, task_links, tasks)
         except ValidationError as exc:
             err = exc.errors()[0]
             raise _fail(entry.summary_line or entry.line, f"cannot make a card: {err['msg']}", entry.model) from None
         prompt.sources.append(source)
         prompt.facts.extend(facts)
+        prompt.capabilities.extend(caps)
     return prompt
 
 
 def card_json(source: Source, facts: list[Fact], origin: str, position: int = 0) -> dict:
     return {
         "position": position,
-        "source": source.model_dump(exclude_none=True),
+        "source": source.model_dump(exclude_none=True, exclude_defaults=True) | {"kind": source.kind,
+                                                                                 "links": source.links.model_dump(exclude_none=True)},
         "imported_from": origin,
-        "facts": [f.model_dump(exclude={"source"}, exclude_none=True) for f in facts],
+        "facts": [f.model_dump(exclude={"source"}, exclude_none=True, exclude_defaults=True) | {"kind": f.kind}
+                  for f in facts],
     }
 
 
-def import_seed(path: str | Path, cards_dir: str | Path, force: bool = False) -> list[Path]:
-    """Write one card file per source of the seed prompt at `path` into `cards_dir`.
+@dataclass
+class ImportPlan:
+    """What `kb import` writes (or, with --dry-run, would write) and every warning."""
+    prompt: SeedPrompt
+    cards_dir: Path
+    files: dict[Path, str]          # path -> the JSON text to write
+    replaced: list[Path]            # existing card files the import replaces (--force)
 
-    Refuses to overwrite existing card files unless `force`. Returns the written paths.
-    """
-    path = Path(path)
+
+def _read_seed(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise KnowledgeError(f"cannot read seed prompt {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise KnowledgeError(f"seed prompt {path} is not UTF-8 text") from None
-    prompt = parse_seed(text)
-    directory = Path(cards_dir)
-    targets = {s.id: directory / f"{s.id}.json" for s in prompt.sources}
-    existing = [p for p in targets.values() if p.exists()]
-    if existing and not force:
-        raise KnowledgeError(f"{existing[0]} already exists (use --force to overwrite)")
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for position, source in enumerate(prompt.sources, start=1):
+
+
+def _json_text(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _existing(directory: Path, name: str) -> dict | None:
+    path = directory / name
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise KnowledgeError(f"{path}: cannot read it to add the imported cards ({exc})") from None
+
+
+def plan_import(path: str | Path, cards_dir: str | Path, force: bool = False,
+                with_packaged: bool = False) -> ImportPlan:
+    """Everything the import of `path` into `cards_dir` writes, computed without writing.
+
+    A directory that already holds cards keeps them: the new sources are added and tasks.json /
+    capabilities.json are merged. An existing card with an imported source's id is refused unless
+    `force`. `with_packaged`: start the directory from the packaged cards (a mixed set).
+    """
+    path, directory = Path(path), Path(cards_dir)
+    text = _read_seed(path)
+    origin = f"seed:{path.name}"
+    files: dict[Path, str] = {}
+    if with_packaged:
+        for card in sorted(PACKAGE_CARDS.glob("*.json")):
+            if card.name != "prompt.json" and not (directory / card.name).exists():
+                files[directory / card.name] = card.read_text(encoding="utf-8")
+
+    def current(name: str) -> dict | None:
+        target = directory / name
+        if target in files:
+            return json.loads(files[target])
+        return _existing(directory, name)
+
+    known_tasks = current("tasks.json") or json.loads((PACKAGE_CARDS / "tasks.json").read_text(encoding="utf-8"))
+    try:
+        vocabulary = {t["id"]: Task.model_validate(t) for t in known_tasks.get("tasks", [])}
+    except (ValidationError, TypeError, KeyError) as exc:
+        raise KnowledgeError(f"{directory / 'tasks.json'}: malformed tasks, cannot link to them ({exc})") from None
+    prompt = parse_seed(text, vocabulary, origin)
+
+    ids = {s.id for s in prompt.sources}
+    replaced = [directory / f"{sid}.json" for sid in ids if (directory / f"{sid}.json").exists()]
+    clash = [p for p in replaced if p not in files]
+    if clash and not force:
+        raise KnowledgeError(f"{sorted(clash)[0]} already exists (use --force to overwrite)")
+    existing_cards = [p for p in directory.glob("*.json") if p.name not in SPECIAL_FILES] if directory.is_dir() else []
+    start = 1 + max([0] + [_position(p) for p in existing_cards if p.stem not in ids] +
+                    [json.loads(t).get("position", 0) for p, t in files.items() if p.name not in SPECIAL_FILES])
+    for position, source in enumerate(prompt.sources, start=start):
         facts = [f for f in prompt.facts if f.source == source.id]
-        target = targets[source.id]
-        card = card_json(source, facts, f"seed:{path.name}", position)
-        target.write_text(json.dumps(card, indent=2,
-                                     ensure_ascii=False) + "\n", encoding="utf-8")
-        written.append(target)
-    return written
+        files[directory / f"{source.id}.json"] = _json_text(card_json(source, facts, origin, position))
+
+    if prompt.tasks:
+        tasks = known_tasks.get("tasks", []) + [t.model_dump(exclude_defaults=True) | {"id": t.id}
+                                                for t in prompt.tasks]
+        files[directory / "tasks.json"] = _json_text({"tasks": tasks})
+    old_caps = (current("capabilities.json") or {}).get("capabilities", [])
+    caps = [c for c in old_caps if c.get("source") not in ids]
+    caps += [c.model_dump(exclude_defaults=True) | {"source": c.source, "task": c.task, "role": c.role,
+                                                    "input": c.input, "output": c.output}
+             for c in prompt.capabilities]
+    files[directory / "capabilities.json"] = _json_text({"capabilities": caps})
+    files[directory / "prompt.json"] = _json_text(Prompt(question=prompt.question, imported_from=origin)
+                                                  .model_dump(exclude_none=True))
+    return ImportPlan(prompt=prompt, cards_dir=directory, files=files, replaced=sorted(replaced))
+
+
+def _position(path: Path) -> int:
+    try:
+        return int(json.loads(path.read_text(encoding="utf-8")).get("position", 0))
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def write_plan(plan: ImportPlan) -> list[Path]:
+    """Write the plan's files: each to a temporary file first, then moved into place."""
+    try:
+        plan.cards_dir.mkdir(parents=True, exist_ok=True)
+        staged = []
+        for target, text in plan.files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=plan.cards_dir)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            staged.append((tmp, target))
+    except OSError as exc:
+        for tmp, _ in locals().get("staged", []):
+            Path(tmp).unlink(missing_ok=True)
+        raise KnowledgeError(f"cannot write cards into {plan.cards_dir}: {exc.strerror or exc}") from None
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    return [target for _, target in staged]
+
+
+def import_seed(path: str | Path, cards_dir: str | Path, force: bool = False,
+                with_packaged: bool = False) -> list[Path]:
+    """Write one card file per source of the seed prompt at `path` into `cards_dir` (plus
+    tasks.json, capabilities.json and prompt.json). Returns the written source-card paths."""
+    plan = plan_import(path, cards_dir, force=force, with_packaged=with_packaged)
+    write_plan(plan)
+    return [plan.cards_dir / f"{s.id}.json" for s in plan.prompt.sources]

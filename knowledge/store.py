@@ -17,11 +17,11 @@ from pydantic import ValidationError
 
 from knowledge.errors import KnowledgeError
 from knowledge.schema import (TASK_IDS, WORKFLOW_STAGES, CapabilitiesFile, Capability, Fact,
-                              Source, SourceCard, Task, TasksFile)
+                              Prompt, Source, SourceCard, Task, TasksFile)
 
 PACKAGE_CARDS = Path(__file__).resolve().parent / "cards"
 CANONICAL_LINKS = Path(__file__).resolve().parent / "canonical_links.json"
-SPECIAL_FILES = ("tasks.json", "capabilities.json")
+SPECIAL_FILES = ("tasks.json", "capabilities.json", "prompt.json")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -40,8 +40,10 @@ class KnowledgeBase:
     """Validated cards with the look-ups the agent needs."""
 
     def __init__(self, sources: dict[str, Source], facts: list[Fact], tasks: dict[str, Task],
-                 capabilities: list[Capability], cards_dir: Path, digest: str):
+                 capabilities: list[Capability], cards_dir: Path, digest: str,
+                 prompt: Prompt | None = None):
         self.sources = sources
+        self.prompt = prompt  # the question the cards were made for (prompt.json), if known
         self.facts = facts
         self.tasks = tasks
         self.capabilities = capabilities
@@ -76,6 +78,23 @@ class KnowledgeBase:
     def capabilities_for(self, source_id: str | None = None, task_id: str | None = None) -> list[Capability]:
         return [c for c in self.capabilities
                 if (source_id is None or c.source == source_id) and (task_id is None or c.task == task_id)]
+
+    @property
+    def question(self) -> str | None:
+        return self.prompt.question if self.prompt else None
+
+    def recommended(self) -> list[str]:
+        """Sources the prompt recommends (role), in the prompt's order; models if no role is set."""
+        marked = [sid for sid, s in self.sources.items() if s.role == "recommended"]
+        return marked or [sid for sid, s in self.sources.items() if s.role is None and s.kind == "model"]
+
+    def runnable(self, source_id: str) -> bool:
+        """Whether the live demo can run this source (a capability marked runnable)."""
+        return any(c.runnable for c in self.capabilities_for(source_id=source_id))
+
+    def names(self) -> list[str]:
+        """The loaded sources' names, in order: what an abstention says it may use."""
+        return [s.name for s in self.sources.values()]
 
     def allowed_urls(self) -> set[str]:
         return {u for s in self.sources.values() for u in s.urls()}
@@ -169,8 +188,10 @@ def _load_tasks(path: Path) -> dict[str, Task]:
         raise KnowledgeError(f"{path.name}: malformed tasks: {_first_error(exc)}") from None
     tasks: dict[str, Task] = {}
     for task in parsed.tasks:
-        if task.id not in TASK_IDS:
-            raise KnowledgeError(f"{path.name}: unknown task id {task.id!r} (allowed: {', '.join(TASK_IDS)})")
+        # New tasks come only from an import, which says so; a hand-written task id is a typo.
+        if task.id not in TASK_IDS and task.imported_from is None:
+            raise KnowledgeError(f"{path.name}: unknown task id {task.id!r} (allowed: {', '.join(TASK_IDS)}, "
+                                 f"or a task made by 'kb import')")
         if task.id in tasks:
             raise KnowledgeError(f"{path.name}: duplicate task id {task.id!r}")
         tasks[task.id] = task
@@ -182,6 +203,15 @@ def _load_capabilities(path: Path) -> list[Capability]:
         return list(CapabilitiesFile.model_validate(_read_json(path)).capabilities)
     except ValidationError as exc:
         raise KnowledgeError(f"{path.name}: malformed capabilities: {_first_error(exc)}") from None
+
+
+def _load_prompt(path: Path) -> Prompt | None:
+    if not path.exists():
+        return None
+    try:
+        return Prompt.model_validate(_read_json(path))
+    except ValidationError as exc:
+        raise KnowledgeError(f"{path.name}: malformed prompt: {_first_error(exc)}") from None
 
 
 def _check_references(facts: list[Fact], sources: dict[str, Source], tasks: dict[str, Task],
@@ -234,9 +264,11 @@ def load_knowledge_uncached(cards_dir: str | Path | None = None) -> KnowledgeBas
     cap_path = directory / "capabilities.json"
     capabilities = _load_capabilities(cap_path) if cap_path.exists() else []
     _check_references(facts, sources, tasks, capabilities, cap_path.name)
+    prompt_path = directory / "prompt.json"
+    prompt = _load_prompt(prompt_path)
 
-    used = card_paths + [p for p in (tasks_path, cap_path) if p.exists()]
-    return KnowledgeBase(sources, facts, tasks, capabilities, directory, _digest(used))
+    used = card_paths + [p for p in (tasks_path, cap_path, prompt_path) if p.exists()]
+    return KnowledgeBase(sources, facts, tasks, capabilities, directory, _digest(used), prompt)
 
 
 @lru_cache(maxsize=8)

@@ -55,8 +55,8 @@ def test_import_then_list_and_refuse_overwrite(capsys, tmp_path):
     target = tmp_path / "imported"
     code, out, _ = run(capsys, "import", str(SEED), "--cards-dir", str(target))
     assert code == 0 and "Imported 4 sources" in out
-    assert sorted(p.name for p in target.iterdir()) == ["datacrafter.json", "easier.json",
-                                                         "featsharp.json", "mssnet.json"]
+    assert sorted(p.name for p in target.iterdir()) == ["capabilities.json", "datacrafter.json", "easier.json",
+                                                         "featsharp.json", "mssnet.json", "prompt.json"]
     code, out, _ = run(capsys, "list", "--cards-dir", str(target))
     assert code == 0 and "Deblur-MSSNet-GoPro" in out
     code, _, err = run(capsys, "import", str(SEED), "--cards-dir", str(target))

@@ -63,7 +63,7 @@ def test_seed_yields_exactly_four_sources_with_their_links(seed):
 
 
 def test_summaries_become_facts(seed):
-    featsharp = [f for f in seed.facts if f.source == "featsharp"]
+    featsharp = [f for f in seed.facts if f.source == "featsharp" and "summary" in f.tags]
     assert len(featsharp) == 6
     assert all(f.origin == "SEED: summary" for f in featsharp)
     assert any("224x224px" in f.text for f in featsharp)
@@ -72,7 +72,9 @@ def test_summaries_become_facts(seed):
                for f in featsharp)
     datacrafter = [f for f in seed.facts if f.source == "datacrafter"]
     assert any("rare wildlife observation" in f.text for f in datacrafter)
-    assert [f.id for f in seed.facts if f.source == "mssnet"] == ["mssnet.recommended"]
+    # no summary: the recommendation, the links and a workflow from the linked task
+    assert [f.id for f in seed.facts if f.source == "mssnet"] == [
+        "mssnet.recommended", "mssnet.links", "mssnet.wf-input", "mssnet.wf-model", "mssnet.wf-output"]
 
 
 def test_source_ids():
@@ -87,10 +89,11 @@ def test_other_prompt_of_the_same_form():
     assert [s.id for s in prompt.sources] == ["deblurnet", "tiny"]
     tiny = prompt.sources[1]
     assert tiny.links.arxiv == "https://arxiv.org/abs/1234.5678" and tiny.links.paper is None
-    assert tiny.links.extra == ["https://github.com/example/tiny"]
-    assert [f.text for f in prompt.facts if f.source == "tiny"] == [
-        "First sentence here (e.g. a CLIP model).",
-        "Second sentence with code at https://github.com/example/tiny."]
+    # a link that is not the entry's own Paper/GitHub is dropped with its sentence, and said so
+    assert tiny.links.extra == []
+    assert [f.text for f in prompt.facts if f.source == "tiny" and "summary" in f.tags] == [
+        "First sentence here (e.g. a CLIP model)."]
+    assert any(w.line == 14 and "https://github.com/example/tiny" in w.reason for w in prompt.warnings)
 
 
 @pytest.mark.parametrize("broken, line, needle", [
@@ -117,15 +120,19 @@ def test_missing_question_and_models():
         parse_seed('A user has asked the following question:\n"What is this?"\n')
 
 
-def test_model_without_links_names_its_line():
+def test_model_without_links_is_a_warning_with_its_line():
     text = MINI.replace("Paper: https://example.org/deblur.pdf\nGitHub: https://github.com/example/DeblurNet\n", "")
-    with pytest.raises(KnowledgeError, match=r"line 7: model has neither"):
-        parse_seed(text)
+    prompt = parse_seed(text)
+    assert prompt.sources[0].urls() == []
+    reasons = [str(w) for w in prompt.warnings if w.line == 7]
+    assert any("no 'Paper:' line" in r for r in reasons) and any("no 'GitHub:' line" in r for r in reasons)
 
 
 def test_import_writes_loadable_cards_and_never_overwrites(tmp_path):
     written = import_seed(SEED, tmp_path)
     assert sorted(p.name for p in written) == ["datacrafter.json", "easier.json", "featsharp.json", "mssnet.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "capabilities.json", "datacrafter.json", "easier.json", "featsharp.json", "mssnet.json", "prompt.json"]
     kb = load_knowledge_uncached(tmp_path)
     assert list(kb.sources) == ["mssnet", "featsharp", "datacrafter", "easier"]
     assert "https://github.com/VGCQ/EASIER" in kb.allowed_urls()

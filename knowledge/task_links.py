@@ -1,0 +1,151 @@
+"""Link an imported source to tasks: the known tasks' vocabulary first, else a task in its own words.
+
+A known task is linked when its label or a firm alias occurs in the source's title or summary
+(title words count double; an ambiguous alias a quarter). The confidence grows with the matched
+weight and is shown by `kb show`. When no known task fits, a new one is made from the noun phrase
+that names what the source does ("Robust Speech Recognition via ..." -> "Speech recognition"),
+described by the summary's own sentence that uses it.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from knowledge.schema import Task
+from knowledge.text import STOPWORDS, phrase_in, stemmed_text
+
+TITLE_WEIGHT = 2.0
+AMBIGUOUS_WEIGHT = 0.25
+MIN_WEIGHT = 1.0            # one firm alias in the summary links a task
+KEEP_SHARE = 0.5            # further tasks are kept when they match at least half the best weight
+NEW_TASK_CONFIDENCE = {"title": 0.5, "summary": 0.35, "name": 0.2}
+
+# Nouns that name a task ("speech recognition", "image denoising", "machine translation").
+_TASK_HEAD = re.compile(
+    r"^(?:[a-z]+(?:tion|sion|sis|ment)|[a-z]+(?:ising|izing|ing)|detection|recognition|segmentation|"
+    r"classification|translation|generation|synthesis|retrieval|compression|estimation|prediction|"
+    r"forecasting|tracking|captioning|answering|summarization|summarisation|inpainting|denoising|"
+    r"deblurring|restoration|reconstruction|enhancement|separation|transcription|learning|modeling|"
+    r"modelling|parsing|editing|matching|alignment|localization|localisation|completion|planning)$")
+# -tion/-ing words that are not tasks.
+_NOT_TASKS = frozenset("""
+information attention application applications evaluation function functions question questions section
+solution solutions contribution contributions motivation limitation limitations operation operations
+condition conditions position positions resolution computation implementation implementations
+distribution distributions combination configuration representation representations performance
+improvement improvements experiment experiments environment environments development movement
+assessment something nothing thing things training using being during existing including setting
+settings according following bring string ring king morning anything everything interaction
+interactions variation variations iteration iterations direction directions description descriptions
+version versions dimension dimensions regression notion mention fashion million billion emotion
+option options portion proportion relation relations situation station selection intention
+foundation population caption captions extension extensions addition additional
+""".split())
+# Adjectives that praise a method rather than name its task.
+_PRAISE = frozenset("""
+robust novel efficient effective simple fast faster scalable general better improved new large-scale
+real-world practical accurate traditional standard classic classical modern existing common typical high-quality high-fidelity unified universal powerful strong lightweight
+towards toward via using with for and of on the a an in to from by through beyond
+""".split())
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+
+
+@dataclass
+class TaskLink:
+    task_id: str
+    confidence: float
+    evidence: list[str] = field(default_factory=list)
+    new_task: Task | None = None     # set when the link made a task of its own
+
+
+def _weight(task: Task, title: str, summary: str) -> tuple[float, list[str]]:
+    label = re.sub(r"\s*\(.*?\)", "", task.label)
+    phrases = dict.fromkeys([task.id.replace("-", " "), label, *task.aliases])
+    weight, found = 0.0, []
+    for phrase in phrases:
+        if not stemmed_text(phrase).strip():
+            continue
+        in_title, in_summary = phrase_in(phrase, title), phrase_in(phrase, summary)
+        if not (in_title or in_summary):
+            continue
+        w = TITLE_WEIGHT if in_title else 1.0
+        weight += w * (AMBIGUOUS_WEIGHT if phrase in task.ambiguous_aliases else 1.0)
+        found.append(phrase)
+    return weight, found
+
+
+def confidence_of(weight: float) -> float:
+    """1 - e^(-w/2): one summary alias 0.39, one title alias 0.63, three aliases 0.78."""
+    return round(1.0 - math.exp(-weight / 2.0), 2)
+
+
+def known_task_links(tasks: dict[str, Task], title: str, summary: str) -> list[TaskLink]:
+    weighted = []
+    for task in tasks.values():
+        weight, found = _weight(task, title, summary)
+        firm = [p for p in found if p not in task.ambiguous_aliases]
+        if weight >= MIN_WEIGHT and firm:
+            weighted.append((weight, task.id, found))
+    if not weighted:
+        return []
+    weighted.sort(key=lambda w: -w[0])
+    best = weighted[0][0]
+    return [TaskLink(tid, confidence_of(w), found) for w, tid, found in weighted if w >= KEEP_SHARE * best]
+
+
+def _task_phrases(text: str) -> list[str]:
+    """Noun phrases ending in a task noun, with up to two words before it ("speech recognition")."""
+    words = _WORD.findall(text)
+    out = []
+    for i, word in enumerate(words):
+        lower = word.lower()
+        if lower in _NOT_TASKS or not _TASK_HEAD.match(lower) or len(lower) < 6:
+            continue
+        before = []
+        for prev in reversed(words[max(0, i - 2):i]):
+            p = prev.lower()
+            if p in STOPWORDS or p in _PRAISE or p.endswith("ly") or p in _NOT_TASKS:
+                break
+            before.insert(0, p)
+        if before or lower in ("recognition", "segmentation", "translation", "summarization", "forecasting"):
+            out.append(" ".join([*before, lower]))
+    return out
+
+
+def _title_core(title: str) -> str:
+    """The descriptive part of a title: after 'Name:' when there is one."""
+    return title.split(":", 1)[1] if ":" in title else title
+
+
+def new_task_link(source_name: str, title: str, sentences: list[str], taken: set[str],
+                  origin: str) -> TaskLink:
+    """A task made from the source's own words, for a source no known task fits."""
+    found, where = None, "name"
+    for phrase in _task_phrases(_title_core(title)):
+        found, where = phrase, "title"
+        break
+    if found is None:
+        counts: dict[str, int] = {}
+        for sentence in sentences:
+            for phrase in _task_phrases(sentence):
+                counts[phrase] = counts.get(phrase, 0) + 1
+        if counts:
+            found, where = max(counts, key=lambda p: (counts[p], len(p))), "summary"
+    phrase = found or f"what {source_name} does"
+    task_id = _unique_id(re.sub(r"[^a-z0-9]+", "-", phrase.lower()).strip("-") or "task", taken)
+    described = next((s for s in sentences if phrase_in(phrase, s)), None) if found else None
+    description = described or (sentences[0] if sentences else title)
+    label = phrase[:1].upper() + phrase[1:]
+    task = Task(id=task_id, label=label, description=description, aliases=[phrase] if found else [],
+                input=f"what {phrase} starts from, as the source describes it" if found else "",
+                output=f"the {phrase} result" if found else "",
+                imported_from=origin)
+    return TaskLink(task_id, NEW_TASK_CONFIDENCE[where], [phrase] if found else [], new_task=task)
+
+
+def _unique_id(base: str, taken: set[str]) -> str:
+    tid, n = base[:48].strip("-"), 2
+    while tid in taken:
+        tid, n = f"{base[:44]}-{n}", n + 1
+    return tid
