@@ -37,7 +37,7 @@ def _history_file() -> Path | None:
 
 class Chat:
     def __init__(self, image: str | None = None, out_dir: Path = Path("out"), demo_options: dict | None = None,
-                 stdin=None, stdout=None, dense="auto"):
+                 stdin=None, stdout=None, dense="auto", cards_dir: str | None = None):
         from agent.render import make_console
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -48,6 +48,7 @@ class Chat:
         self.demo = None              # the last demo run on the staged picture
         self.turns: list = []         # answers, in order
         self.kb = None
+        self.cards_dir = cards_dir    # None: $EXPLAINER_CARDS or the packaged cards
         self.retriever = None
         self.dense = dense            # "auto": embeddings join in the background once loaded
         if image:
@@ -105,7 +106,7 @@ class Chat:
 
     def _load_knowledge(self) -> None:
         from agent.compose import default_retriever, load_default_kb
-        self.kb = load_default_kb()
+        self.kb = load_default_kb(self.cards_dir)
         # BM25 answers at once; embeddings load in the background and join when ready
         self.retriever = default_retriever(self.kb, dense=self.dense)
         warm = getattr(self.retriever, "warm_up", None)

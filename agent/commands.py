@@ -25,18 +25,32 @@ def _add_demo_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tile", type=int, default=None, metavar="N", help="tile size for large pictures")
 
 
+def _add_cards_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cards-dir", metavar="DIR", help="answer from the cards in DIR (e.g. made by 'explainer kb "
+                   "import'); default: $EXPLAINER_CARDS or the packaged cards")
+
+
+def _cards(args):
+    """The knowledge base the command answers from (a one-line error when DIR is not a card folder)."""
+    from agent.compose import load_default_kb
+    return load_default_kb(getattr(args, "cards_dir", None))
+
+
 def add_parsers(sub) -> None:
     ask = sub.add_parser("ask", help="answer one question from the sources",
                          description="Answer a question about image-restoration AI using only the provided sources.")
-    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("question", nargs="?", help="the question, in quotes (none: the question of the prompt "
+                     "the cards were imported from)")
     ask.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
     ask.add_argument("--out", metavar="DIR", default="out",
                      help="where demo files go when --image is given (a new folder each run; default out/)")
     _add_demo_options(ask)
+    _add_cards_option(ask)
     ask.set_defaults(run=run_ask)
 
     chat = sub.add_parser("chat", help="interactive chat (/help for commands)")
     _add_demo_options(chat)
+    _add_cards_option(chat)
     chat.add_argument("--out", metavar="DIR", default="out", help="where demo files go (default out/)")
     chat.set_defaults(run=run_chat)
 
@@ -45,6 +59,7 @@ def add_parsers(sub) -> None:
     report.add_argument("-o", "--output", required=True, metavar="DIR/report.md")
     report.add_argument("--force", action="store_true", help="replace an existing report")
     _add_demo_options(report)
+    _add_cards_option(report)
     report.set_defaults(run=run_report)
 
 
@@ -57,26 +72,57 @@ def run_ask(args) -> int:
     from agent.compose import answer_question
     from common.textsafe import clean_line
 
-    if not clean_line(args.question or ""):
-        raise AgentError("the question is empty: explainer ask \"How does MSSNet keep fine detail?\"")
-    demo = None
-    if args.image:
-        from agent.demo import run_demo_in_new_dir
-        from agent.render import make_console
-        image = Path(args.image)
-        if not image.is_file():
-            raise AgentError(f"no such image file: {clean_line(args.image)}")
-        progress_console = make_console(sys.stderr) if sys.stderr.isatty() else None
-        demo = run_demo_in_new_dir(image, Path(args.out), console=progress_console, **demo_options(args))
-    answer = answer_question(args.question, demo=demo)
+    kb = _cards(args)
+    question = args.question
+    if question is None:
+        question = kb.question
+        if not question:
+            raise AgentError(f"no question given, and the cards in {kb.cards_dir} hold no prompt question: "
+                             f"explainer ask \"QUESTION\"")
+    if not clean_line(question):
+        raise AgentError("the question is empty: explainer ask \"QUESTION\" (e.g. \"What can these sources "
+                         "do?\")")
+    image = Path(args.image) if args.image else None
+    if image is not None and not image.is_file():
+        raise AgentError(f"no such image file: {clean_line(args.image)}")
+    answer = answer_question(question, kb=kb)
+    if image is not None:
+        refusal = demo_refusal(answer, kb)
+        if refusal:
+            print(f"note: {refusal}", file=sys.stderr)
+        else:
+            from agent.compose import attach_demo
+            from agent.demo import run_demo_in_new_dir
+            from agent.render import make_console
+            progress_console = make_console(sys.stderr) if sys.stderr.isatty() else None
+            attach_demo(answer, run_demo_in_new_dir(image, Path(args.out), console=progress_console,
+                                                    **demo_options(args)))
     from agent.render import render
     render(answer, args.format)
     return 0
 
 
+def demo_refusal(answer, kb) -> str | None:
+    """Why the live demo does not run for this answer, or None when it does: the demo runs only a
+    network the cards mark runnable (MSSNet today), and only when the answer recommends it."""
+    runnable = [sid for sid in kb.sources if kb.runnable(sid)]
+    if not runnable:
+        return ("no live demo: none of the loaded sources has a network this program can run "
+                f"({', '.join(kb.names())})")
+    if answer.recommended and not kb.runnable(answer.recommended):
+        name = kb.sources[answer.recommended].name if answer.recommended in kb.sources else answer.recommended
+        return (f"no live demo: the answer recommends {name}, which this program cannot run "
+                f"(it runs {', '.join(kb.sources[s].name for s in runnable)} only)")
+    return None
+
+
 def run_chat(args) -> int:
     from agent.chat import Chat
-    return Chat(image=args.image, out_dir=Path(args.out), demo_options=demo_options(args)).run()
+    cards_dir = args.cards_dir
+    if cards_dir:
+        _cards(args)  # a bad DIR is a one-line error before the chat starts
+    return Chat(image=args.image, out_dir=Path(args.out), demo_options=demo_options(args),
+                cards_dir=cards_dir).run()
 
 
 def run_report(args) -> int:
@@ -84,6 +130,6 @@ def run_report(args) -> int:
     from agent.report import write_report
     progress_console = make_console(sys.stderr) if args.image and sys.stderr.isatty() else None
     path = write_report(args.question, Path(args.output), image=args.image, force=args.force,
-                        console=progress_console, **demo_options(args))
+                        kb=_cards(args), console=progress_console, **demo_options(args))
     print(f"wrote {path}")
     return 0

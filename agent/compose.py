@@ -25,9 +25,10 @@ _ROLE_PHRASE = {
 }
 
 
-def load_default_kb():
+def load_default_kb(cards_dir=None):
+    """The cards in `cards_dir` (--cards-dir), else $EXPLAINER_CARDS, else the packaged ones."""
     from knowledge import load_knowledge
-    return load_knowledge()
+    return load_knowledge(cards_dir)
 
 
 def default_retriever(kb, dense=False):
@@ -238,7 +239,8 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         task=TaskRef(id=task.id, label=task.label) if task else None,
         workflow=workflow, claims=claims, caveats=caveats,
         sources=_source_refs(kb, cited), task_claim_count=task_claim_count,
-        demo_hint="run-it" in analysis.intents and recommended == "mssnet", why=why,
+        demo_hint="run-it" in analysis.intents and bool(recommended) and kb.runnable(recommended), why=why,
+        recommended=recommended,
     )
 
 
@@ -361,12 +363,12 @@ MAX_CLAIMS_PER_ARTEFACT = 2
 
 
 def _illustrations(answer: Answer) -> dict[int, list[str]]:
-    """Which demo artefact shows each claim on the person's own picture (MSSNet claims only)."""
+    """Which demo artefact shows each claim on the person's own picture (the demo model's claims only)."""
     out: dict[int, list[str]] = {}
     for name, words in _ARTEFACT_WORDS.items():
         scored = []
         for i, claim in enumerate(answer.claims):
-            if "mssnet" not in claim.sources:
+            if answer.recommended not in claim.sources:  # the demo ran the recommended model
                 continue
             text = claim.text.lower()
             hits = sum(text.count(w) for w in words)

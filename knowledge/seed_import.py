@@ -11,14 +11,13 @@ line and the reason) and links every source to tasks, with a confidence (`knowle
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from common.files import atomic_write_text, check_writable, make_folder
 from knowledge.errors import KnowledgeError
 from knowledge.schema import Capability, Fact, Links, Prompt, Source, Task
 from knowledge.seed_text import foreign_link, instruction_reason, name_subject, split_sentences
@@ -452,22 +451,10 @@ def _position(path: Path) -> int:
 
 
 def write_plan(plan: ImportPlan) -> list[Path]:
-    """Write the plan's files: each to a temporary file first, then moved into place."""
-    try:
-        plan.cards_dir.mkdir(parents=True, exist_ok=True)
-        staged = []
-        for target, text in plan.files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=plan.cards_dir)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            staged.append((tmp, target))
-    except OSError as exc:
-        for tmp, _ in locals().get("staged", []):
-            Path(tmp).unlink(missing_ok=True)
-        raise KnowledgeError(f"cannot write cards into {plan.cards_dir}: {exc.strerror or exc}") from None
-    for tmp, target in staged:
-        os.replace(tmp, target)
-    return [target for _, target in staged]
+    """Write the plan's files, each atomically, after checking the folder can be written."""
+    check_writable(plan.cards_dir, folder=True)
+    make_folder(plan.cards_dir)
+    return [atomic_write_text(target, text) for target, text in plan.files.items()]
 
 
 def import_seed(path: str | Path, cards_dir: str | Path, force: bool = False,

@@ -18,7 +18,7 @@ def _explainer():
     (["restore"], "required: IN"),
     (["restore", "a.png", "--upscale", "7"], "invalid choice: 7"),
     (["restore", "a.png", "--bogus"], "unrecognized arguments: --bogus"),
-    (["ask"], "required: question"),
+    (["ask", "--cards-dir"], "expected one argument"),
     (["kb", "frob"], "invalid choice: 'frob'"),
 ])
 def test_bad_command_line_is_one_line_exit_2(argv, says):

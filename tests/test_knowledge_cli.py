@@ -103,3 +103,36 @@ def test_through_the_explainer_command(tmp_path):
                          timeout=60)
     assert bad.returncode == 2
     assert bad.stderr.startswith("explainer: error: cannot read seed prompt") and bad.stderr.count("\n") == 1
+
+
+def test_dry_run_prints_the_plan_and_every_warning_and_writes_nothing(capsys, tmp_path):
+    target = tmp_path / "never"
+    code, out, err = run(capsys, "import", str(SEED), "--cards-dir", str(target), "--dry-run")
+    assert code == 0 and not target.exists()
+    assert "Dry run: nothing written" in out and "mssnet.json" in out and "prompt.json" in out
+    assert "task: feature-upsampling" in out and "confidence" in out and "featsharp.summary-1:" in out
+    assert "warning: line 20: no 'GitHub:' line" in err and "line 20: no 'GitHub:' line" in out
+
+
+def test_show_names_role_and_task_confidence(capsys, tmp_path):
+    target = tmp_path / "cards"
+    assert run(capsys, "import", str(SEED), "--cards-dir", str(target))[0] == 0
+    code, out, _ = run(capsys, "show", "featsharp", "--cards-dir", str(target))
+    assert code == 0 and "[featsharp, related paper]" in out
+    assert "feature-upsampling (primary, confidence 0." in out and "linked by the words:" in out
+    code, out, _ = run(capsys, "list", "--cards-dir", str(target))
+    assert "Question: I upscaled a low-res animal picture" in out and "mssnet       recommended" in out
+
+
+def test_with_packaged_makes_a_mixed_set(capsys, tmp_path):
+    seed = tmp_path / "x4.txt"
+    seed.write_text('A user has asked the following question:\n"Which model makes photos four times bigger?"\n\n'
+                    "### Recommended AI Models:\nModel: Real-ESRGAN: Practical Restoration\n"
+                    "Paper: https://arxiv.org/abs/2107.10833\nGitHub: https://github.com/xinntao/Real-ESRGAN\n"
+                    "Summary: It restores 4x enlarged images of real scenes.\n")
+    target = tmp_path / "mixed"
+    code, out, _ = run(capsys, "import", str(seed), "--cards-dir", str(target), "--with-packaged")
+    assert code == 0, out
+    code, out, _ = run(capsys, "list", "--cards-dir", str(target))
+    assert code == 0 and "real-esrgan" in out and "mssnet" in out and "Question: Which model makes" in out
+    assert "Super-resolution (upscaling): mssnet (with-preprocessing)" in out and "real-esrgan (primary" in out
