@@ -151,8 +151,10 @@ class Chat:
 
     def _attach(self, raw: str) -> None:
         path = Path(clean_line(raw)).expanduser()
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise AgentError(f"no such image file: {clean_line(raw)}")
+        from models.imageio import probe_image
+        probe_image(path)   # a text file, a folder or a symlink loop is refused now, not at the demo
         self.staged, self.demo = path, None
         self.console.print(f"attached {clean_line(path.name)}: ask your question (it will use the picture) "
                            "or type /demo to run MSSNet on it now", markup=False)
@@ -206,15 +208,27 @@ class Chat:
     # -- saving -----------------------------------------------------------------------------------
     def save(self, path: Path, force: bool = False) -> Path:
         """The conversation as Markdown; demo images are copied next to it and linked relatively."""
-        from agent.render import illustration_links, render_markdown
         if path.suffix.lower() != ".md":
             path = path.with_suffix(".md")
         if path.exists() and not force:
             raise AgentError(f"{clean_line(str(path))} already exists (/save {clean_line(str(path))} --force)")
         if not self.turns:
             raise AgentError("nothing to save yet: ask a question first")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from common.files import atomic_write_text, check_writable, make_folder
+        make_folder(check_writable(path).parent)
         assets = path.parent / f"{path.stem}_assets"
+        had_assets = assets.exists()
+        try:
+            text = self._conversation_markdown(path, assets)
+            atomic_write_text(path, text)
+        except BaseException:
+            if not had_assets:   # no half-copied images left beside a conversation that was not saved
+                shutil.rmtree(assets, ignore_errors=True)
+            raise
+        return path
+
+    def _conversation_markdown(self, path: Path, assets: Path) -> str:
+        from agent.render import illustration_links, render_markdown
         parts = ["# Conversation with the MSSNet explainer\n"]
         for n, answer in enumerate(self.turns, 1):
             links = {}
@@ -231,8 +245,7 @@ class Chat:
             if links:
                 parts.append("### Live demo images\n\n" + "\n".join(
                     f"- ![{name}]({link})" for name, link in links.items()) + "\n")
-        path.write_text("\n".join(parts), encoding="utf-8")
-        return path
+        return "\n".join(parts)
 
 
 def _message(exc: Exception) -> str:

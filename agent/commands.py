@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from agent.errors import AgentError
+from common.errors import EXIT_ABSTAINED
 
 
 def _add_demo_options(p: argparse.ArgumentParser) -> None:
@@ -17,12 +18,16 @@ def _add_demo_options(p: argparse.ArgumentParser) -> None:
                    "or our .safetensors (default: the bundled default weights)")
     p.add_argument("--upscale", type=int, choices=(1, 2, 3, 4), default=1,
                    help="enlarge with bicubic first (MSSNet keeps the size), default 1")
-    p.add_argument("--reference", metavar="PATH", help="sharp reference picture for PSNR/SSIM")
+    p.add_argument("--reference", metavar="PATH",
+                   help="sharp picture of the result's size to score PSNR/SSIM against")
     p.add_argument("--self-test", action="store_true",
                    help="degrade the picture (x2 down, bicubic up) first and score against the original")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
-    p.add_argument("--tile", type=int, default=None, metavar="N", help="tile size for large pictures")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where MSSNet runs (default auto: the GPU if there is one)")
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
+                   help="number format of the network (default auto: the fastest that keeps quality)")
+    p.add_argument("--tile", type=int, default=None, metavar="N",
+                   help="tile size in pixels for large pictures (default: from free memory)")
 
 
 def _add_cards_option(p: argparse.ArgumentParser) -> None:
@@ -39,28 +44,49 @@ def _cards(args):
 def add_parsers(sub) -> None:
     ask = sub.add_parser("ask", help="answer one question from the sources",
                          description="Answer a question about image-restoration AI using only the provided sources.")
-    ask.add_argument("question", nargs="?", help="the question, in quotes (none: the question of the prompt "
-                     "the cards were imported from)")
-    ask.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
-    ask.add_argument("--out", metavar="DIR", default="out",
-                     help="where demo files go when --image is given (a new folder each run; default out/)")
+    ask.add_argument("question", nargs="?", help="the question, in quotes ('-' reads it from standard input; "
+                     "none: the question of the prompt the cards were imported from)")
+    ask.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal",
+                     help="terminal (default), markdown or json (the design's JSON contract)")
+    _add_out_option(ask, "where demo files go when --image is given (a new folder each run; default out/)")
+    ask.add_argument("--fail-on-abstain", action="store_true",
+                     help=f"exit with code {EXIT_ABSTAINED} when no source covers the question (for scripts)")
     _add_demo_options(ask)
     _add_cards_option(ask)
     ask.set_defaults(run=run_ask)
 
-    chat = sub.add_parser("chat", help="interactive chat (/help for commands)")
+    chat = sub.add_parser("chat", help="interactive chat (/help for commands)",
+                          description="Ask questions one after another; /attach a picture for the live "
+                                      "demo, /save the conversation, /help for the commands.")
     _add_demo_options(chat)
     _add_cards_option(chat)
-    chat.add_argument("--out", metavar="DIR", default="out", help="where demo files go (default out/)")
+    _add_out_option(chat, "where demo folders go (a new folder each run; default out/)")
     chat.set_defaults(run=run_chat)
 
-    report = sub.add_parser("report", help="write a Markdown report with the demo's images")
-    report.add_argument("question")
-    report.add_argument("-o", "--output", required=True, metavar="DIR/report.md")
+    report = sub.add_parser("report", help="write a Markdown report with the demo's images",
+                            description="Write the answer as a Markdown report; with --image, the live demo's "
+                                        "images go in assets/ beside it, linked relatively.")
+    report.add_argument("question", help="the question, in quotes ('-' reads it from standard input)")
+    report.add_argument("-o", "--output", "--out", dest="output", required=True, metavar="DIR/report.md",
+                        help="the report file, or a folder (DIR/ writes DIR/report.md)")
     report.add_argument("--force", action="store_true", help="replace an existing report")
     _add_demo_options(report)
     _add_cards_option(report)
     report.set_defaults(run=run_report)
+
+
+def _add_out_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    # -o/--output as in report and restore; --out kept for existing scripts
+    p.add_argument("-o", "--output", "--out", dest="out", metavar="DIR", default="out", help=help_text)
+
+
+def question_text(raw: str) -> str:
+    """The question as typed, or read from standard input for '-' (echo ... | explainer ask -)."""
+    if raw != "-":
+        return raw
+    if sys.stdin is None or sys.stdin.isatty():
+        raise AgentError("'-' reads the question from standard input, but nothing is piped in")
+    return sys.stdin.read()
 
 
 def demo_options(args) -> dict:
@@ -69,7 +95,7 @@ def demo_options(args) -> dict:
 
 
 def run_ask(args) -> int:
-    from agent.compose import answer_question
+    from agent.compose import answer_question, attach_demo
     from common.textsafe import clean_line
 
     kb = _cards(args)
@@ -79,27 +105,30 @@ def run_ask(args) -> int:
         if not question:
             raise AgentError(f"no question given, and the cards in {kb.cards_dir} hold no prompt question: "
                              f"explainer ask \"QUESTION\"")
+    question = question_text(question)
     if not clean_line(question):
         raise AgentError("the question is empty: explainer ask \"QUESTION\" (e.g. \"What can these sources "
                          "do?\")")
-    image = Path(args.image) if args.image else None
-    if image is not None and not image.is_file():
-        raise AgentError(f"no such image file: {clean_line(args.image)}")
+    if args.image:   # everything the demo needs is checked before any work
+        from agent.demo import check_demo_inputs
+        from common.files import check_writable
+        check_demo_inputs(Path(args.image), args.reference, args.upscale)
+        check_writable(Path(args.out), folder=True)
     answer = answer_question(question, kb=kb)
-    if image is not None:
-        refusal = demo_refusal(answer, kb)
+    if args.image:
+        refusal = ("no demo: the sources do not cover this question" if answer.abstained
+                   else demo_refusal(answer, kb))
         if refusal:
             print(f"note: {refusal}", file=sys.stderr)
         else:
-            from agent.compose import attach_demo
             from agent.demo import run_demo_in_new_dir
             from agent.render import make_console
             progress_console = make_console(sys.stderr) if sys.stderr.isatty() else None
-            attach_demo(answer, run_demo_in_new_dir(image, Path(args.out), console=progress_console,
+            attach_demo(answer, run_demo_in_new_dir(Path(args.image), Path(args.out), console=progress_console,
                                                     **demo_options(args)))
     from agent.render import render
     render(answer, args.format)
-    return 0
+    return EXIT_ABSTAINED if answer.abstained and args.fail_on_abstain else 0
 
 
 def demo_refusal(answer, kb) -> str | None:
@@ -127,9 +156,9 @@ def run_chat(args) -> int:
 
 def run_report(args) -> int:
     from agent.render import make_console
-    from agent.report import write_report
+    from agent.report import report_path, write_report
     progress_console = make_console(sys.stderr) if args.image and sys.stderr.isatty() else None
-    path = write_report(args.question, Path(args.output), image=args.image, force=args.force,
-                        kb=_cards(args), console=progress_console, **demo_options(args))
+    path = write_report(question_text(args.question), report_path(args.output), image=args.image,
+                        force=args.force, kb=_cards(args), console=progress_console, **demo_options(args))
     print(f"wrote {path}")
     return 0

@@ -120,8 +120,35 @@ def fresh_dir(base: Path, stem: str):
         raise
 
 
+def check_demo_inputs(image, reference=None, upscale: int = 1) -> None:
+    """Before any work: the picture (and the reference) can be read as images, and the reference has
+    the size of the result (the picture's size times --upscale)."""
+    import os
+
+    from models.imageio import probe_image
+    for path in (image, reference):
+        if isinstance(path, (str, Path)) and not os.path.lexists(path):
+            raise AgentError(f"no such image file: {clean_line(str(path))}")
+    size = probe_image(image) if isinstance(image, (str, Path)) else None
+    if reference is None:
+        return
+    ref_size = probe_image(reference)
+    if size is None:
+        import numpy as np
+        h, w = np.shape(image)[:2]
+        size = (w, h)
+    result = (size[0] * upscale, size[1] * upscale)
+    if ref_size != result:
+        times = f" x{upscale}" if upscale != 1 else ""
+        raise AgentError(f"the reference {clean_line(Path(reference).name)} is {ref_size[0]}x{ref_size[1]} but the "
+                         f"result will be {result[0]}x{result[1]} (the picture{times}): PSNR/SSIM need the same size")
+
+
 def run_demo_in_new_dir(image: Path, base: Path, **options) -> DemoReport:
     """run_demo into a fresh base/demo-<name>[-n] folder, removed again if the demo fails or is stopped."""
+    from common.files import check_writable
+    check_demo_inputs(image, options.get("reference"), options.get("upscale", 1))
+    check_writable(base, folder=True)
     with fresh_dir(base, f"demo-{safe_stem(image)}") as out:
         return run_demo(image, out, **options)
 
@@ -258,6 +285,9 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
     import numpy as np
     from PIL import Image
 
+    from common.files import check_writable
+    check_demo_inputs(image, reference, upscale)
+    check_writable(out_dir, folder=True)
     models = load_engine()
     from models import metrics
     from models.imageio import load_image
@@ -266,8 +296,6 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
     out_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(image, (str, Path)):
         path = Path(image)
-        if not path.is_file():
-            raise AgentError(f"no such image file: {clean_line(str(path))}")
         rgb = load_image(path).rgb
         name = image_name or path.name
     else:

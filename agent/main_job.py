@@ -19,14 +19,19 @@ def _parse(argv):
     from agent.cli import OneLineErrorParser
     p = OneLineErrorParser(prog="python -m agent.main_job", description=__doc__.splitlines()[0])
     p.add_argument("--weights", metavar="NAME|PATH", help="weights for the demo (default: bundled default)")
-    p.add_argument("--out", metavar="DIR", default="out", help="where the report folder goes (default out/)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    p.add_argument("-o", "--output", "--out", dest="out", metavar="DIR", default="out",
+                   help="where the report folder goes (default out/)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where MSSNet runs (default auto: the GPU if there is one)")
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
+                   help="number format of the network (default auto: the fastest that keeps quality)")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    from common.files import check_writable
+    check_writable(Path(args.out), folder=True)   # before the answer and the model, not after
     from agent.compose import answer_question, load_default_kb
     from agent.render import demo_renderable, make_console, render_terminal
 

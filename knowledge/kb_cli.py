@@ -22,7 +22,8 @@ def add_parser(subparsers) -> None:
 
     p_show = verbs.add_parser("show", help="show one source, fact or task card")
     p_show.add_argument("id", metavar="ID", help="a source id (mssnet), fact id (mssnet.fft-loss) or task id")
-    p_show.add_argument("--cards-dir", metavar="DIR")
+    p_show.add_argument("--cards-dir", metavar="DIR", help="cards directory (default: $EXPLAINER_CARDS "
+                                                            "or the packaged cards)")
     p_show.set_defaults(run=run_show)
 
     p_import = verbs.add_parser("import", help="turn a seed-format prompt into source cards")

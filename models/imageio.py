@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from common.files import atomic_write
+from common.errors import os_reason
+from common.files import atomic_write, check_writable
 from models.errors import ModelError
 
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -47,9 +48,7 @@ class LoadedImage:
 
 # ---------------------------------------------------------------------------- loading
 def load_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> LoadedImage:
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"image not found: {path}")
+    path = require_file(path)
     limit = max_pixels or 0
     saved_limit = Image.MAX_IMAGE_PIXELS
     try:
@@ -71,6 +70,39 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIX
         Image.MAX_IMAGE_PIXELS = saved_limit
     loaded.path = str(path)
     return loaded
+
+
+def require_file(path: str | os.PathLike) -> Path:
+    """`path` if it is a file; else one line saying why not (missing, a folder, a symlink loop)."""
+    path = Path(path)
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise ModelError(f"image not found: {path}") from None
+    except OSError as exc:
+        raise ModelError(f"cannot read {path}: {os_reason(exc)}") from None
+    if not path.is_file():
+        raise ModelError(f"{path} is a folder, not an image" if path.is_dir() else f"{path} is not a file")
+    return path
+
+
+def probe_image(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) of a readable image file, checked without decoding all of it into memory,
+    or a one-line error (missing, not an image, a symlink loop, truncated)."""
+    path = require_file(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                size = im.size
+                im.verify()   # reads the data (for PNG: every chunk's checksum) without decoding pixels
+    except UnidentifiedImageError:
+        raise ModelError(f"{path.name}: not an image format that can be read") from None
+    except Image.DecompressionBombError:
+        return size
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ModelError(f"{path.name}: cannot decode image ({str(exc).splitlines()[0][:120]})") from None
+    return size
 
 
 def check_pixels(what: str, size: tuple[int, int], limit: int | None, why: str = "") -> None:
@@ -229,6 +261,7 @@ def check_output_path(path: Path, force: bool = False, folder_will_exist: bool =
         raise ModelError(f"{path} already exists; pass --force to overwrite it")
     if not folder_will_exist and not path.parent.is_dir():
         raise ModelError(f"output folder does not exist: {path.parent}")
+    check_writable(path)
     return fmt
 
 

@@ -21,7 +21,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "single feed-forward pass through the six coarse-to-fine stages.")
     p.add_argument("inputs", metavar="IN", nargs="+",
                    help="photo(s) to restore (PNG, JPEG, WebP, TIFF, BMP, ...), or folders of them")
-    p.add_argument("-o", "--output", metavar="OUT",
+    p.add_argument("-o", "--output", "--out", dest="output", metavar="OUT",
                    help="the result's file, or a folder for NAME_restored.png files (with several "
                         "photos OUT is a folder, created if missing; default: next to each photo)")
     p.add_argument("--upscale", type=int, choices=(1, 2, 3, 4), default=1,
@@ -30,8 +30,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="bundled weights name, our .safetensors, or an official .pt/.pth checkpoint")
     p.add_argument("--stages", type=int, choices=range(1, 7), default=6, metavar="1..6",
                    help="stop after this many of the six stages (default 6, the full network)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="where MSSNet runs (default auto: the GPU if there is one)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
+                   help="number format of the network (default auto: the fastest that keeps quality)")
     p.add_argument("--tile", type=_non_negative, metavar="N",
                    help="tile size in pixels (default: from free memory; 0 = whole image)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
@@ -80,13 +82,12 @@ def plan_outputs(inputs: list[Path], output: Path | None, force: bool,
     share a name, no result replaces its photo, each can be written (known extension, folder) and
     none exists unless `force`."""
     from models.errors import ModelError
-    from models.imageio import check_output_path
+    from models.imageio import check_output_path, require_file
 
     from_folder = any(src.is_dir() for src in inputs)
     inputs = expand_folders(inputs)
     for src in inputs:
-        if not src.is_file():
-            raise ModelError(f"image not found: {src}")
+        require_file(src)
     into_folder = output is not None and (len(inputs) > 1 or from_folder or output_is_folder or output.is_dir())
     if into_folder and output.exists() and not output.is_dir():
         raise ModelError(f"{output} is a file, not a folder: with several photos -o names a folder")
@@ -109,6 +110,7 @@ def plan_outputs(inputs: list[Path], output: Path | None, force: bool,
 
 
 def run(args) -> int:
+    from common.files import make_folder
     from models.errors import ModelError
 
     inputs = [Path(p) for p in args.inputs]
@@ -120,7 +122,7 @@ def run(args) -> int:
     if not folder.exists():  # only a folder -o names can be missing here: plan_outputs checked the rest
         if not folder.parent.is_dir():
             raise ModelError(f"output folder does not exist: {folder.parent}")
-        folder.mkdir()
+        make_folder(folder)
 
     from models.checkpoints import load_model
 

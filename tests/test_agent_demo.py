@@ -135,6 +135,8 @@ def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatc
         return made
 
     monkeypatch.setattr(demo, "unique_dir", unique_dir_then_ctrl_c)
+    from PIL import Image
+    Image.new("RGB", (32, 32), "grey").save(tmp_path / "p.png")   # inputs are checked before the folder
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):

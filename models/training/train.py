@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from common.files import atomic_write
+from common.files import atomic_write, check_writable, make_folder
 from models.training.data import (ImagePool, PairSampler, dead_leaves_pool, default_photo_dir, find_photos,
                    load_photo_pool, sample_colours, validation_pairs)
 from models.training.degrade import DegradeSettings
@@ -256,7 +256,7 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
         cfg = replace(cfg, steps=steps)
     if cfg.crop % 16 or cfg.val_crop % 16:
         raise ModelError("crop sizes must be multiples of 16 (MSSNet's size rule)")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(check_writable(run_dir, folder=True))
     dev = _device(device)
     torch.manual_seed(cfg.seed)
 
