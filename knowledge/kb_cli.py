@@ -161,6 +161,9 @@ def run_import(args: argparse.Namespace) -> int:
     from knowledge.store import load_knowledge_uncached
     seed = Path(args.seed)
     target = Path(args.cards_dir) if args.cards_dir else Path.cwd() / f"cards-{seed.stem}"
+    if not args.dry_run:
+        from common.files import check_writable
+        check_writable(target, folder=True)   # before the prompt is read and its warnings shown
     plan = plan_import(seed, target, force=args.force, with_packaged=args.with_packaged)
     for warning in plan.prompt.warnings:
         print(f"warning: {warning}", file=sys.stderr)
