@@ -76,6 +76,9 @@ def normalise(text: str) -> str:
 def _alias_hits(question: str, kb) -> dict[str, list[str]]:
     """Task id -> the aliases (and label words) of that task found in the question."""
     q = normalise(question)
+    for names in _source_names(kb).values():   # "Restormer" is a name, not the alias "restore"
+        for name in names:
+            q = q.replace(normalise(name), " ")
     hits: dict[str, list[str]] = {}
     for task_id, task in kb.tasks.items():
         phrases = list(task.aliases) + [task.label, task_id.replace("-", " ")]

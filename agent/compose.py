@@ -57,7 +57,10 @@ def answer_question(question: str, kb=None, retriever=None, demo=None) -> Answer
     analysis = analyse(text, kb, assessment)
     echo = redact_urls(text, kb)
 
-    if _out_of_scope(analysis, assessment):
+    own_question = _is_prompt_question(text, kb)
+    if own_question:
+        _task_of_the_prompt(analysis, kb)
+    if not own_question and _out_of_scope(analysis, assessment):
         answer = _abstain(echo, analysis, assessment, kb)
     else:
         answer = _compose(echo, analysis, assessment, kb)
@@ -76,6 +79,23 @@ def attach_demo(answer: Answer, demo) -> Answer:
 
 
 # -- scope -----------------------------------------------------------------------------------------
+
+def _is_prompt_question(text: str, kb) -> bool:
+    """The question of the prompt the cards were made for: the sources answer it by construction."""
+    question = getattr(kb, "question", None)
+    return bool(question) and normalise(text) == normalise(question)
+
+
+def _task_of_the_prompt(analysis: QuestionAnalysis, kb) -> None:
+    """The prompt's own question with no task words: the task its recommended model is for."""
+    if analysis.task_id:
+        return
+    for sid in kb.recommended():
+        cap = _best_capability(kb, sid)
+        if cap is not None:
+            analysis.task_id, analysis.task_reason = cap.task, "prompt"
+            return
+
 
 def _out_of_scope(analysis: QuestionAnalysis, assessment) -> bool:
     if analysis.named_sources:
@@ -184,6 +204,15 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
                 if f"task:{other.task}" in fact.tags and fact.kind == "fact" and "bibliography" not in fact.tags:
                     add(fact)
                     break
+    # other sources that serve the task, less directly: what they do not do explains the choice
+    # (packaged MSSNet keeps the size when an imported model enlarges x4)
+    for other in caps[1:] if task is not None else []:
+        if other.role == "related" or other.source == recommended:
+            continue
+        contrast = next((f for f in kb.facts_for(other.source)
+                         if f.kind == "does-not" and f"task:{task.id}" in f.tags), None)
+        if contrast is not None and contrast.id not in used_facts:
+            add(contrast)
     task_claim_count = len(claims)
 
     # Misconceptions come early: correct the premise before explaining on top of it.
@@ -249,7 +278,10 @@ def _capabilities_for(kb, analysis: QuestionAnalysis):
     if not analysis.task_id:
         return [c for c in kb.capabilities if c.source in analysis.named_sources and c.role == "primary"]
     caps = [c for c in kb.capabilities if c.task == analysis.task_id]
-    return sorted(caps, key=lambda c: (c.source not in analysis.named_sources, _ROLE_ORDER[c.role]))
+    recommended = kb.recommended() if hasattr(kb, "recommended") else []
+    # the prompt's recommended model leads among sources that serve the task equally
+    return sorted(caps, key=lambda c: (c.source not in analysis.named_sources, _ROLE_ORDER[c.role],
+                                       c.source not in recommended))
 
 
 def _best_capability(kb, source_id):

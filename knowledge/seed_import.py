@@ -174,14 +174,14 @@ def _repo_name(github: str | None) -> str | None:
 
 
 def source_id_for(model: str, github: str | None) -> str:
-    """Repository name when there is one (kky7/MSSNet -> mssnet), else the title's lead word
-    ("FeatSharp: Your Vision..." -> featsharp), else the first words of the title."""
+    """The title's lead word ("FeatSharp: Your Vision..." -> featsharp), else the repository's name
+    (kky7/MSSNet -> mssnet), else the first words of the title."""
+    head = model.split(":")[0].strip()
+    if ":" in model and len(head.split()) <= 2:
+        return _slug(head)   # the name the paper gives itself, even when its code lives in a toolkit
     repo = _repo_name(github)
     if repo:
         return _slug(repo)
-    head = model.split(":")[0].strip()
-    if ":" in model and len(head.split()) <= 2:
-        return _slug(head)
     return _slug(" ".join(model.split()[:4]))[:40].strip("-")
 
 
@@ -255,11 +255,12 @@ def _facts(sid: str, source: Source, entry: _Entry, sentences: list[str], links:
     def add(suffix: str, text: str, origin: str, tags: list[str], **extra) -> None:
         facts.append(Fact(id=f"{sid}.{suffix}", source=sid, text=text, origin=origin, tags=tags, **extra))
 
+    about = f"; it is about {tasks[links[0].task_id].label.lower()}" if links else ""
     if source.role == "recommended":
-        add("recommended", f"{source.title} is the model recommended by the prompt for the user's question.",
+        add("recommended", f"{called} is the model recommended by the prompt for the user's question{about}.",
             "SEED: recommended models", ["relevance"])
     else:
-        add("related", f"Relevance to the question: the prompt lists {called} among the related papers.",
+        add("related", f"Relevance to the question: the prompt lists {called} among the related papers{about}.",
             "SEED: related papers", ["relevance"])
     where = [f"paper at {u}" for u in (entry.paper,) if u] + [f"code at {u}" for u in (entry.github,) if u]
     if where:

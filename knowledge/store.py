@@ -264,6 +264,10 @@ def load_knowledge_uncached(cards_dir: str | Path | None = None) -> KnowledgeBas
     cap_path = directory / "capabilities.json"
     capabilities = _load_capabilities(cap_path) if cap_path.exists() else []
     _check_references(facts, sources, tasks, capabilities, cap_path.name)
+    # A task no loaded source serves (the packaged vocabulary under imported cards) is no topic of
+    # these cards: "deblur a photo" must not look covered by a set of speech papers.
+    served = {c.task for c in capabilities} | {t for f in facts for t in f.task_ids()}
+    tasks = {tid: task for tid, task in tasks.items() if tid in served}
     prompt_path = directory / "prompt.json"
     prompt = _load_prompt(prompt_path)
 

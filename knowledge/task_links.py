@@ -46,7 +46,7 @@ foundation population caption captions extension extensions addition additional
 _PRAISE = frozenset("""
 robust novel efficient effective simple fast faster scalable general better improved new large-scale
 real-world practical accurate traditional standard classic classical modern existing common typical high-quality high-fidelity unified universal powerful strong lightweight
-towards toward via using with for and of on the a an in to from by through beyond
+fidelity high quality low-cost cheap towards toward via using with for and of on the a an in to from by through beyond
 """.split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
@@ -114,8 +114,11 @@ def _task_phrases(text: str) -> list[str]:
 
 
 def _title_core(title: str) -> str:
-    """The descriptive part of a title: after 'Name:' when there is one."""
-    return title.split(":", 1)[1] if ":" in title else title
+    """The part of a title that names the task: after 'Name:', and after 'X for' ("Deep Curve
+    Estimation for Low-Light Image Enhancement": the estimation serves the enhancement)."""
+    core = title.split(":", 1)[1] if ":" in title else title
+    parts = re.split(r"\s+for\s+", core, flags=re.I)
+    return parts[-1] if len(parts) > 1 and _task_phrases(parts[-1]) else core
 
 
 def new_task_link(source_name: str, title: str, sentences: list[str], taken: set[str],
@@ -135,13 +138,30 @@ def new_task_link(source_name: str, title: str, sentences: list[str], taken: set
     phrase = found or f"what {source_name} does"
     task_id = _unique_id(re.sub(r"[^a-z0-9]+", "-", phrase.lower()).strip("-") or "task", taken)
     described = next((s for s in sentences if phrase_in(phrase, s)), None) if found else None
-    description = described or (sentences[0] if sentences else title)
+    description = described or (title if where == "title" or not sentences else sentences[0])
     label = phrase[:1].upper() + phrase[1:]
-    task = Task(id=task_id, label=label, description=description, aliases=[phrase] if found else [],
-                input=f"what {phrase} starts from, as the source describes it" if found else "",
+    task = Task(id=task_id, label=label, description=description, aliases=task_aliases(phrase) if found else [],
+                input=f"the data to use for {phrase}" if found else "",
                 output=f"the {phrase} result" if found else "",
                 imported_from=origin)
     return TaskLink(task_id, NEW_TASK_CONFIDENCE[where], [phrase] if found else [], new_task=task)
+
+
+_VERB_OF = {"enhancement": "enhance", "recognition": "recognize", "synthesis": "synthesize",
+            "translation": "translate", "estimation": "estimate", "detection": "detect",
+            "segmentation": "segment", "generation": "generate", "classification": "classify",
+            "transcription": "transcribe", "separation": "separate", "restoration": "restore",
+            "reconstruction": "reconstruct", "compression": "compress", "prediction": "predict",
+            "retrieval": "retrieve", "denoising": "denoise", "summarization": "summarize",
+            "captioning": "caption", "forecasting": "forecast", "tracking": "track", "editing": "edit",
+            "inpainting": "inpaint", "completion": "complete", "localization": "localize"}
+
+
+def task_aliases(phrase: str) -> list[str]:
+    """The phrase and its verb form: "low-light image enhancement" -> "enhance low-light image"."""
+    *mods, head = phrase.split()
+    verb = _VERB_OF.get(head)
+    return [phrase] + ([f"{verb} {' '.join(mods)}"] if verb and mods else [])
 
 
 def _unique_id(base: str, taken: set[str]) -> str:
