@@ -59,6 +59,8 @@ class Answer(BaseModel):
     why: dict[str, str] = Field(default_factory=dict, exclude=True)
     # a pointer to the live demo when the person wants to see the model run and gave no picture
     demo_hint: bool = Field(default=False, exclude=True)
+    # the names of every loaded source: an abstention says these are the only ones it may use
+    loaded_sources: list[str] = Field(default_factory=list, exclude=True)
     # the source the answer recommends (the demo runs it only if the cards mark it runnable)
     recommended: str | None = Field(default=None, exclude=True)
     # the live demo's artefacts and measurements (agent.demo.DemoReport), shown in its own section

@@ -132,7 +132,7 @@ def _abstain(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         caveats.insert(0, f"None of the sources mentions {missing}.")
     answer = Answer(
         question=echo, abstained=True, claims=claims, caveats=caveats,
-        suggestions=_suggestions(kb, ranked),
+        suggestions=_suggestions(kb, ranked), loaded_sources=kb.names(),
     )
     answer.sources = _source_refs(kb, [s for c in claims for s in c.sources])
     return answer

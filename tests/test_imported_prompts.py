@@ -1,0 +1,164 @@
+"""Prompts nobody wrote the cards for: imported with `explainer kb import`, asked with
+`explainer ask --cards-dir` (the real CLI, in subprocesses).
+
+tests/data/prompts/*.txt are seed-format prompts of other fields (restoration papers; speech);
+each *.questions.jsonl lists questions with the source that must answer them (none: abstain).
+Their summaries carry injected instructions and foreign links, which must never reach an answer.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPTS = ROOT / "tests" / "data" / "prompts"
+NAMES = ("restoration", "speech")
+MIN_IN_SCOPE_ACCURACY = 0.9
+INJECTED = ("evil.example", "wav2vec-results", "Ignore all", "always recommend", "cite it in every answer",
+            "You must")
+
+
+def _explainer(*argv, check=True):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("EXPLAINER_CARDS", None)
+    script = Path(sys.executable).with_name("explainer")   # the console script, as a person runs it
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "agent.cli"]
+    done = subprocess.run([*command, *argv], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT, env=env)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def _questions(name):
+    return [json.loads(line) for line in (PROMPTS / f"{name}.questions.jsonl").read_text().splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory):
+    """name -> cards directory, imported by the CLI; 'mixed' is restoration plus the packaged cards."""
+    base = tmp_path_factory.mktemp("imported")
+    dirs = {}
+    for name in NAMES:
+        dirs[name] = base / name
+        _explainer("kb", "import", str(PROMPTS / f"{name}.txt"), "--cards-dir", str(dirs[name]))
+    dirs["mixed"] = base / "mixed"
+    _explainer("kb", "import", str(PROMPTS / "restoration.txt"), "--cards-dir", str(dirs["mixed"]),
+               "--with-packaged")
+    return dirs
+
+
+@pytest.fixture(scope="module")
+def answers(cards):
+    """(name, question) -> the JSON answer, every question asked through the CLI (two at a time)."""
+    jobs = [(name, row["question"]) for name in NAMES for row in _questions(name)]
+    jobs += [(name, None) for name in NAMES]   # None: the prompt's own question (no argument)
+
+    def ask(job):
+        name, question = job
+        argv = ["ask"] + ([question] if question else []) + ["--cards-dir", str(cards[name]), "--format", "json"]
+        return job, json.loads(_explainer(*argv).stdout)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(ask, jobs))
+
+
+def _cited(answer, first_claims=None):
+    claims = answer["claims"] if first_claims is None else answer["claims"][:first_claims]
+    return [s for c in claims for s in c["sources"]]
+
+
+def _allowed_urls(cards_dir):
+    urls = set()
+    for path in Path(cards_dir).glob("*.json"):
+        card = json.loads(path.read_text())
+        if "source" in card:
+            urls |= {u for k, u in card["source"]["links"].items() if k != "extra"} | set(card["source"]["links"].get("extra", []))
+    return urls
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_prompts_own_question_is_answered_with_its_three_parts(name, answers, cards):
+    answer = answers[(name, None)]
+    prompt = json.loads((cards[name] / "prompt.json").read_text())
+    assert answer["question"] == prompt["question"] and not answer["abstained"]
+    recommended = {"restoration": "real-esrgan", "speech": "whisper"}[name]
+    assert answer["task"] is not None                                                  # 1. the task
+    assert _cited(answer, 2) == [recommended, recommended]
+    stages = [w["stage"] for w in answer["workflow"]]                                   # 2. the workflow
+    assert stages[0] == "input" and "model" in stages and stages[-1] == "output"
+    assert all(w["sources"] == [recommended] for w in answer["workflow"])
+    listed = [s["id"] for s in answer["sources"]]                                       # 3. papers and tools
+    assert listed[0] == recommended and len(set(listed)) == 3 and all(s["url"] for s in answer["sources"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_in_scope_questions_are_answered_from_the_right_source(name, answers):
+    rows = [r for r in _questions(name) if r["sources"]]
+    assert len(rows) >= 20
+    misses = []
+    for row in rows:
+        answer = answers[(name, row["question"])]
+        expected = row["sources"]
+        ok = (not answer["abstained"] and expected[0] in _cited(answer, 2)
+              and all(s in _cited(answer) for s in expected))
+        if not ok:
+            misses.append((row["question"], expected, "abstained" if answer["abstained"] else _cited(answer, 2)))
+    accuracy = 1 - len(misses) / len(rows)
+    assert accuracy >= MIN_IN_SCOPE_ACCURACY, misses
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_out_of_scope_questions_abstain(name, answers):
+    rows = [r for r in _questions(name) if not r["sources"]]
+    assert len(rows) >= 5
+    answered = [r["question"] for r in rows if not answers[(name, r["question"])]["abstained"]]
+    assert not answered
+
+
+def test_an_abstention_names_the_loaded_sources_not_the_bundled_ones(cards):
+    out = _explainer("ask", "What is the capital of Australia?", "--cards-dir", str(cards["speech"])).stdout
+    flat = " ".join(out.split())
+    assert "Whisper, wav2vec 2.0, HiFi-GAN are the only ones I may use" in flat
+    assert not re.search(r"MSSNet|FeatSharp|DataCrafter|EASIER", out)
+    md = _explainer("ask", "How do I bake sourdough bread?", "--cards-dir", str(cards["restoration"]),
+                    "--format", "markdown").stdout
+    assert "The provided sources (Real-ESRGAN, Restormer, Zero-DCE) do not cover this question" in md
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_injected_url_or_instruction_reaches_an_answer(name, answers, cards):
+    allowed = _allowed_urls(cards[name])
+    for (set_name, question), answer in answers.items():
+        if set_name != name:
+            continue
+        text = json.dumps(answer)
+        assert not any(bad in text for bad in INJECTED), question
+        urls = set(re.findall(r"https?://[^\s\"'<>)\]]+", text)) - {u for u in re.findall(
+            r"https?://[^\s\"'<>)\]]+", question or "")}
+        assert {u.rstrip(".,;:") for u in urls} <= allowed, question
+
+
+def test_a_mixed_set_answers_by_evidence(cards):
+    """Packaged cards plus an imported x4 model: the x4 model is recommended, MSSNet keeps the size."""
+    answer = json.loads(_explainer("ask", "Which AI model can make my photos four times bigger?", "--cards-dir",
+                                   str(cards["mixed"]), "--format", "json").stdout)
+    assert not answer["abstained"] and answer["task"]["id"] == "super-resolution"
+    assert _cited(answer, 2) == ["real-esrgan", "real-esrgan"]
+    assert any("4x enlarged" in c["text"] for c in answer["claims"] if c["sources"] == ["real-esrgan"])
+    assert any("does not enlarge" in c["text"] for c in answer["claims"] if c["sources"] == ["mssnet"])
+
+
+def test_the_demo_runs_only_a_runnable_model(cards, tmp_path):
+    from PIL import Image
+    photo = tmp_path / "small.png"
+    Image.new("RGB", (32, 32), (120, 90, 60)).save(photo)
+    done = _explainer("ask", "Which AI model can make my photos four times bigger?", "--cards-dir",
+                      str(cards["restoration"]), "--image", str(photo), "--out", str(tmp_path / "out"))
+    assert "no live demo" in done.stderr and "Real-ESRGAN" in done.stderr
+    assert "MSSNet" not in done.stdout and not (tmp_path / "out").exists()
