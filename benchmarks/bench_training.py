@@ -3,8 +3,10 @@
 1. Data pipeline (detail-filtered crops + augmentation + degradations, models.training.data.PairSampler),
    and the degradations alone, batched as in training vs. one sample at a time (a per-sample
    Python loop), measured in the same run so the ratio is meaningful on a busy machine.
-2. One training step (forward_stages + L1/FFT loss + backward + Adam) of MSSNet-small, fp32 vs
-   bf16 autocast, contiguous vs channels_last.
+2. One training step (forward_stages + L1/FFT loss + backward + Adam) of MSSNet-small, one row
+   per precision the trainer can run (fp32, bf16 autocast; fp16 needs loss scaling, which it does
+   not do), contiguous vs channels_last, marking the one `--precision auto` picks on this machine.
+3. The same step for the narrower widths of the sweep (models/weights/*.md), in the auto precision.
 Uses the training photos if fetched, else dead-leaves images only (said in the output).
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ from models.training.data import (ImagePool, PairSampler, dead_leaves_pool, defa
 from models.training.degrade import degrade
 from models.errors import ModelError
 from models.mssnet import CONFIGS, MSSNet
+from models.precision import precision_reason, resolve_precision
 from models.training.train import mssnet_loss
 
 
@@ -88,14 +91,24 @@ def main(argv=None) -> int:
         r = bench_data(photos, leaves, crop, batch, args.repeats)
         print(f"| {crop}² × {batch} | {r['pipeline']:.1f} | {r['batched']:.1f} | {r['per_sample']:.1f} | "
               f"{r['batched'] / r['per_sample']:.1f}× |")
-    print("\n| train step, MSSNet-small (20/40/40), 64² × 8 | samples/s | vs fp32 contiguous |")
-    print("|---|---|---|")
+    cpu = torch.device("cpu")
+    auto = resolve_precision("auto", cpu, training=True)
+    print(f"\n--precision auto picks {auto} here: {precision_reason(auto, cpu)}")
+    print("\n| train step, MSSNet-small (20/40/40), 64² × 8 | samples/s | vs fp32 contiguous | auto |")
+    print("|---|---|---|---|")
     base = None
     for bf16, cl in ((False, False), (False, True), (True, False), (True, True)):
         sps = bench_step(CONFIGS["small"], 64, 8, bf16, cl, args.repeats)
         base = base or sps
         name = f"{'bf16' if bf16 else 'fp32'}, {'channels_last' if cl else 'contiguous'}"
-        print(f"| {name} | {sps:.2f} | {sps / base:.2f}× |")
+        picked = "←" if cl and (auto == "bf16") == bf16 else ""
+        print(f"| {name} | {sps:.2f} | {sps / base:.2f}× | {picked} |")
+    print(f"\n| train step, {auto}, channels_last, 64² × 8 | parameters | samples/s |")
+    print("|---|---|---|")
+    for width in ((16, 16, 16), (12, 12, 12), (8, 8, 8)):
+        params = sum(p.numel() for p in MSSNet(*width).parameters())
+        sps = bench_step(width, 64, 8, auto == "bf16", True, args.repeats)
+        print(f"| {width} | {params / 1e6:.2f} M | {sps:.2f} |")
     return 0
 
 

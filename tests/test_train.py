@@ -119,3 +119,34 @@ def test_zero_tails_make_the_untrained_network_the_identity():
     # the half-resolution first output is the ×0.5 input, untouched
     assert outs[0].shape[-2:] == (16, 24)
     assert PRESETS["cpu"].zero_tails
+
+
+def test_the_trainer_picks_its_precision_from_the_hardware(tmp_path, photos):
+    """Native bf16 units (AVX-512 BF16 / AMX in /proc/cpuinfo) -> bf16, else fp32: bf16 is
+    emulated on an AVX2-only CPU and trained 18x slower there."""
+    from models.precision import cpu_flags, has_native_bf16
+
+    result = train(SMOKE, tmp_path / "run", photos=photos, progress=False, device="cpu", steps=1)
+    expected = "bf16" if has_native_bf16(cpu_flags()) else "fp32"
+    assert result.precision == expected
+    start = result.history[0]
+    assert start["precision"] == expected and f"on cpu, {expected} (CPU with" in start["start"]
+    assert start["threads"] == torch.get_num_threads()
+
+
+def test_an_avx2_cpu_gets_fp32():
+    from models.precision import has_native_bf16
+
+    avx2 = {"sse4_2", "avx", "avx2", "fma", "f16c"}           # the issue's AMD EPYC without AVX-512
+    assert has_native_bf16(avx2) is False
+    assert has_native_bf16(avx2 | {"avx512f", "avx512bw", "avx512vl"}) is False  # oneDNN would still say yes
+    assert has_native_bf16(avx2 | {"avx512f", "avx512_bf16"}) and has_native_bf16({"amx_bf16"})
+    assert has_native_bf16(None) is None
+
+
+def test_training_refuses_fp16_and_chooses_bf16_on_cuda_only_where_supported():
+    from models.precision import resolve_precision
+
+    with pytest.raises(ModelError, match="loss scaling"):
+        resolve_precision("fp16", torch.device("cpu"), training=True)
+    assert resolve_precision("fp32", torch.device("cpu"), training=True) == "fp32"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -21,11 +22,12 @@ import torch
 import torch.nn.functional as F
 
 from common.files import atomic_write, check_writable, make_folder
-from models.training.data import (ImagePool, PairSampler, dead_leaves_pool, default_photo_dir, find_photos,
+from models.training.data import (EVAL_KINDS, ImagePool, PairSampler, dead_leaves_pool, default_photo_dir, find_photos,
                    load_photo_pool, sample_colours, validation_pairs)
 from models.training.degrade import DegradeSettings
 from models.errors import ModelError
 from models.mssnet import CONFIGS, MSSNet
+from models.precision import autocast
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LOG_NAME = "log.jsonl"
@@ -50,7 +52,7 @@ class TrainConfig:
     val_every: int = 1000
     save_every: int = 1000
     log_every: int = 50
-    bf16: bool = True
+    precision: str = "auto"       # auto: bf16 on CUDA and on CPUs with native bf16, else fp32
     channels_last: bool = True
     compile: bool = False         # torch.compile, CUDA only
     seed: int = 1234
@@ -109,15 +111,19 @@ def learning_rate(step: int, cfg: TrainConfig) -> float:
 # ---------------------------------------------------------------- checkpoints
 
 def save_checkpoint(path: Path, model, optimizer, step: int, generator: torch.Generator,
-                    cfg: TrainConfig, elapsed_s: float) -> None:
-    """Write fp32 weights + optimizer + step + RNG states; atomic (temp file then rename)."""
+                    cfg: TrainConfig, elapsed_s: float, cpu_s: float = 0.0,
+                    rank_states: list[torch.Tensor] | None = None) -> None:
+    """Write fp32 weights + optimizer + step + RNG states (every rank's data stream) + time
+    used; atomic (temp file then rename)."""
     state = {
         "model_state_dict": {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()},
         "optimizer_state_dict": optimizer.state_dict(),
         "all_step": step,
-        "rng": {"data": generator.get_state(), "torch": torch.get_rng_state()},
+        "rng": {"data": generator.get_state().cpu(), "torch": torch.get_rng_state(),
+                "ranks": rank_states or [generator.get_state().cpu()]},
         "config": asdict(cfg),
         "elapsed_s": elapsed_s,
+        "cpu_s": cpu_s,
     }
     atomic_write(path, lambda fh: torch.save(state, fh))
 
@@ -134,6 +140,8 @@ def load_checkpoint(path: Path) -> dict:
 def config_from_checkpoint(state: dict) -> TrainConfig:
     raw = dict(state["config"])
     raw["width"] = tuple(raw["width"])
+    if "bf16" in raw:  # runs from before precision was chosen by the hardware
+        raw["precision"] = "auto" if raw.pop("bf16") else "fp32"
     raw["degrade"] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.get("degrade", {}).items()}
     return TrainConfig(**raw)
 
@@ -201,14 +209,8 @@ class TrainResult:
     elapsed_s: float
     run_dir: Path
     history: list[dict] = field(default_factory=list)
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelError("--device cuda was asked for but no CUDA GPU is available")
-    return torch.device(name)
+    precision: str = "fp32"
+    cpu_s: float = 0.0            # process CPU time of the whole run (all ranks, all sessions)
 
 
 def _sync(device: torch.device) -> None:
@@ -218,54 +220,155 @@ def _sync(device: torch.device) -> None:
 
 @torch.no_grad()
 def validate(model, degraded: torch.Tensor, sharp: torch.Tensor, cfg: TrainConfig,
-             batch: int = 8) -> tuple[float, float]:
-    """Mean PSNR over the validation crops: (restored, degraded input)."""
+             batch: int = 8, precision: str = "fp32") -> dict:
+    """PSNR of restored and degraded validation crops, overall and per degradation (crop i has
+    EVAL_KINDS[i % 3], as validation_pairs makes them), and the x2 crops' high-frequency energy
+    (above 0.25 of Nyquist) against the sharp crops: recovered share and overshoot."""
+    from models import metrics
+    from models.precision import autocast
+
     model.eval()
-    out_psnr, in_psnr = [], []
+    outs = []
     for i in range(0, degraded.shape[0], batch):
-        x, y = degraded[i:i + batch], sharp[i:i + batch]
+        x = degraded[i:i + batch]
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            out = model(x)
-        out = out.float().clamp(0, 1)
-        out_psnr.append(-10 * ((out - y) ** 2).mean((1, 2, 3)).log10())
-        in_psnr.append(-10 * ((x.float() - y) ** 2).mean((1, 2, 3)).clamp_min(1e-10).log10())
+        with autocast(x.device, precision):
+            outs.append(model(x).float().clamp(0, 1))
     model.train()
-    return float(torch.cat(out_psnr).mean()), float(torch.cat(in_psnr).mean())
+    out = torch.cat(outs)
 
+    def psnr(a):
+        return -10 * ((a.float() - sharp) ** 2).mean((1, 2, 3)).clamp_min(1e-10).log10()
+
+    out_psnr, in_psnr = psnr(out), psnr(degraded)
+    result = {"val_psnr": float(out_psnr.mean()), "val_psnr_input": float(in_psnr.mean())}
+    for k, kind in enumerate(EVAL_KINDS):
+        if out_psnr[k::3].numel():
+            result[f"val_{kind}_gain"] = float((out_psnr[k::3] - in_psnr[k::3]).mean())
+    e_in = e_out = e_ref = 0.0
+    for i in range(0, degraded.shape[0], 3):   # the x2 crops
+        def image(t):
+            return t[i].float().permute(1, 2, 0).cpu().numpy()
+        check = metrics.fur_check(image(degraded), image(out), image(sharp), 0.25)
+        e_in, e_out, e_ref = e_in + check.input_energy, e_out + check.output_energy, e_ref + check.original_energy
+    if e_ref > e_in:
+        result["val_x2_hf_recovered"] = (e_out - e_in) / (e_ref - e_in)
+        result["val_x2_hf_overshoot"] = e_out / e_ref - 1
+    return {k: round(v, 4) for k, v in result.items()}
+
+
+# ---------------------------------------------------------------- processes (torchrun)
+
+@dataclass(frozen=True)
+class Processes:
+    """This process's place in a torchrun job (rank 0 of 1 without torchrun)."""
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    local_world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def reduce(self, values: list[float], op: str = "sum") -> list[float]:
+        """The element-wise sum (or max) of `values` over all processes."""
+        if self.world == 1:
+            return values
+        import torch.distributed as dist
+        t = torch.tensor(values, dtype=torch.float64)
+        if dist.get_backend() == "nccl":
+            t = t.cuda()
+        dist.all_reduce(t, op=dist.ReduceOp.MAX if op == "max" else dist.ReduceOp.SUM)
+        return t.cpu().tolist()
+
+    def gather(self, obj) -> list:
+        if self.world == 1:
+            return [obj]
+        import torch.distributed as dist
+        out = [None] * self.world
+        dist.all_gather_object(out, obj)
+        return out
+
+
+def join_processes(device: torch.device) -> Processes:
+    """Join torchrun's process group (gloo on CPU, nccl on CUDA) when WORLD_SIZE > 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Processes()
+    import torch.distributed as dist
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device.type == "cuda":
+        torch.cuda.set_device(local_rank)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Processes(dist.get_rank(), dist.get_world_size(), local_rank,
+                     int(os.environ.get("LOCAL_WORLD_SIZE", world)))
+
+
+def rank_seed(seed: int, rank: int, step: int = 0) -> int:
+    """Each rank's data seed (rank 0 keeps the run's seed, so one process is unchanged); `step`
+    re-seeds a resumed run whose process count changed."""
+    return seed + 7919 * rank + 104729 * step
+
+
+class _Stages(torch.nn.Module):
+    """forward = MSSNet.forward_stages, so DistributedDataParallel hooks the training call."""
+
+    def __init__(self, net: MSSNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net.forward_stages(x)
+
+
+# ---------------------------------------------------------------- training
 
 def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = None,
           resume: bool = False, device: str = "auto", photos: ImagePool | None = None,
           fixed_batch: bool = False, progress: bool = True, max_minutes: float | None = None,
-          force: bool = False, steps: int | None = None) -> TrainResult:
-    """Train (or resume) into run_dir. On resume the recipe is the checkpoint's (cfg is ignored)
-    and only `steps` (the total, which also sets the cosine schedule's end) may change it.
-    `fixed_batch` reuses one batch (overfit check, tests); `max_minutes` stops early (with a
-    checkpoint) after that much wall time in this session."""
+          force: bool = False, steps: int | None = None, max_cpu_minutes: float | None = None,
+          announce=None) -> TrainResult:
+    """Train (or resume) into run_dir, as one process or as each of torchrun's processes
+    (DistributedDataParallel: cfg.batch is the global batch, split over the ranks; each rank
+    draws its own data; rank 0 logs, validates and checkpoints). On resume the recipe is the
+    checkpoint's (cfg is ignored) and only `steps` (the total, which also sets the cosine
+    schedule's end) may change it. `fixed_batch` reuses one global batch (overfit check, tests);
+    `max_minutes` stops early (with a checkpoint) after that much wall time in this session,
+    `max_cpu_minutes` once the run's process CPU time (all ranks, all sessions) reaches it.
+    `announce(line)` gets the start-up line (device, precision, threads, processes)."""
+    from models.precision import precision_reason, resolve_device, resolve_precision
+
     run_dir = Path(run_dir)
     ckpt_path = run_dir / CHECKPOINT_NAME
     state = None
     if resume:
         state = load_checkpoint(ckpt_path)
-        saved = config_from_checkpoint(state)
-        cfg = saved
+        cfg = config_from_checkpoint(state)
     elif ckpt_path.exists() and not force:
         raise ModelError(f"{ckpt_path} exists: pass --resume to continue it or --force to start over")
     if steps is not None:
         cfg = replace(cfg, steps=steps)
     if cfg.crop % 16 or cfg.val_crop % 16:
         raise ModelError("crop sizes must be multiples of 16 (MSSNet's size rule)")
-    make_folder(check_writable(run_dir, folder=True))
-    dev = _device(device)
+    dev = resolve_device(device)
+    precision = resolve_precision(cfg.precision, dev, training=True)
+    procs = join_processes(dev)
+    if dev.type == "cuda" and procs.world > 1:
+        dev = torch.device("cuda", procs.local_rank)
+    if cfg.batch % procs.world:
+        raise ModelError(f"the batch ({cfg.batch}) must split evenly over {procs.world} processes")
+    if procs.main:
+        make_folder(check_writable(run_dir, folder=True))
     torch.manual_seed(cfg.seed)
 
     train_pool, val_pool, leaves = build_pools(cfg, photo_dir, dev, photos)
-    val_degraded, val_sharp = validation_pairs(val_pool, cfg.val_count, cfg.val_crop, cfg.seed + 1)
-    generator = torch.Generator(device=dev).manual_seed(cfg.seed)
-    sampler = PairSampler(train_pool, leaves, cfg.crop, cfg.batch, generator,
-                          leaves_fraction=cfg.leaves_fraction,
-                          settings=DegradeSettings(**cfg.degrade))
+    generator = torch.Generator(device=dev).manual_seed(rank_seed(cfg.seed, procs.rank))
+    settings = DegradeSettings(**cfg.degrade)
+    sampler = PairSampler(train_pool, leaves, cfg.crop, cfg.batch // procs.world, generator,
+                          leaves_fraction=cfg.leaves_fraction, settings=settings)
 
     model = MSSNet(*cfg.width).to(dev)
     if cfg.init_weights and state is None:
@@ -275,33 +378,61 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8)
-    step, elapsed = 0, 0.0
+    step, elapsed, cpu_before = 0, 0.0, 0.0
     if state is not None:
         model.load_state_dict(state["model_state_dict"])
         optimizer.load_state_dict(state["optimizer_state_dict"])
         step = int(state["all_step"])
         elapsed = float(state.get("elapsed_s", 0.0))
-        generator.set_state(state["rng"]["data"])
+        cpu_before = float(state.get("cpu_s", 0.0))
+        rank_states = state["rng"].get("ranks") or [state["rng"]["data"]]
+        if len(rank_states) == procs.world:
+            generator.set_state(rank_states[procs.rank])
+        else:  # another process count: fresh, distinct streams from here on
+            generator.manual_seed(rank_seed(cfg.seed, procs.rank, step))
         torch.set_rng_state(state["rng"]["torch"])
-    forward = model.forward_stages
+    forward = _Stages(model)
+    if procs.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        forward = DistributedDataParallel(forward, device_ids=[dev.index] if dev.type == "cuda" else None)
     if cfg.compile and dev.type == "cuda":
-        forward = torch.compile(model.forward_stages)
+        forward = torch.compile(forward)
 
-    log = open(run_dir / LOG_NAME, "a")
+    threads = torch.get_num_threads() if dev.type == "cpu" else None
+    line = (f"training MSSNet {tuple(cfg.width)} on {dev}, {precision} "
+            + (f"({precision_reason(precision, dev)})" if cfg.precision == "auto" else "(as asked)")
+            + (f", {threads} thread(s)" if threads else "")
+            + f", batch {cfg.batch} over {procs.world} process(es)" + (", gloo" if procs.world > 1 and
+                                                                    dev.type == "cpu" else
+                                                                    ", nccl" if procs.world > 1 else ""))
     history: list[dict] = []
+    log = open(run_dir / LOG_NAME, "a") if procs.main else None
 
     def record(entry: dict) -> None:
         history.append(entry)
-        log.write(json.dumps(entry) + "\n")
-        log.flush()
+        if log:
+            log.write(json.dumps(entry) + "\n")
+            log.flush()
 
-    fixed = sampler.sample() if fixed_batch else None
-    bar = _progress(progress)
+    if procs.main:
+        (announce or print)(line)
+        record({"step": step, "start": line, "device": str(dev), "precision": precision,
+                "threads": threads, "processes": procs.world})
+        val_degraded, val_sharp = validation_pairs(val_pool, cfg.val_count, cfg.val_crop, cfg.seed + 1)
+
+    fixed = None
+    if fixed_batch:  # one global batch from the run's seed; each rank trains on its share
+        g = torch.Generator(device=dev).manual_seed(cfg.seed)
+        whole = PairSampler(train_pool, leaves, cfg.crop, cfg.batch, g, leaves_fraction=cfg.leaves_fraction,
+                            settings=settings).sample()
+        share = cfg.batch // procs.world
+        fixed = tuple(t[procs.rank * share:(procs.rank + 1) * share] for t in whole)
+    bar = _progress(progress and procs.main)
     task = bar.add_task("training", total=cfg.steps, completed=step) if bar else None
-    session_start = time.perf_counter()
+    session_start, cpu_start = time.perf_counter(), time.process_time()
     window_t, window_n = time.perf_counter(), 0
-    loss_value, val = float("nan"), (None, None)
-    samples_per_s = 0.0
+    loss_value, val = float("nan"), {}
+    samples_per_s, cpu_total = 0.0, cpu_before
     model.train()
     try:
         if bar:
@@ -312,7 +443,7 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
                 degraded = degraded.contiguous(memory_format=torch.channels_last)
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, cfg)
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            with autocast(dev, precision):
                 outputs = forward(degraded)
             loss = mssnet_loss(outputs, sharp, cfg.fft_weight)
             optimizer.zero_grad(set_to_none=True)
@@ -320,23 +451,30 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
             optimizer.step()
             step += 1
             window_n += cfg.batch
+            # every process stops at the same step: the budgets are summed / maxed over ranks
+            out_of_wall = max_minutes is not None and time.perf_counter() - session_start > 60 * max_minutes
+            cpu_used, wall_flag = procs.reduce([time.process_time() - cpu_start, float(out_of_wall)])
+            cpu_total = cpu_before + cpu_used
+            out_of_time = wall_flag > 0 or (max_cpu_minutes is not None and cpu_total >= 60 * max_cpu_minutes)
             if step % cfg.log_every == 0 or step == cfg.steps:
-                loss_value = float(loss.detach())
+                loss_value = procs.reduce([float(loss.detach())])[0] / procs.world
                 _sync(dev)
                 now = time.perf_counter()
                 samples_per_s = window_n / (now - window_t)
                 window_t, window_n = now, 0
                 record({"step": step, "loss": round(loss_value, 6), "lr": learning_rate(step - 1, cfg),
                         "samples_per_s": round(samples_per_s, 3),
-                        "elapsed_s": round(elapsed + now - session_start, 1)})
-            if step % cfg.val_every == 0 or step == cfg.steps:
-                val = validate(model, val_degraded, val_sharp, cfg)
-                record({"step": step, "val_psnr": round(val[0], 4), "val_psnr_input": round(val[1], 4)})
+                        "elapsed_s": round(elapsed + now - session_start, 1), "cpu_s": round(cpu_total, 1)})
+            if procs.main and (step % cfg.val_every == 0 or step == cfg.steps or out_of_time):
+                val = validate(model, val_degraded, val_sharp, cfg, precision=precision)
+                record({"step": step, **val})
                 window_t = time.perf_counter()  # validation time is not training throughput
-            out_of_time = max_minutes is not None and time.perf_counter() - session_start > 60 * max_minutes
             if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
-                save_checkpoint(ckpt_path, model, optimizer, step, generator, cfg,
-                                elapsed + time.perf_counter() - session_start)
+                rank_states = procs.gather(generator.get_state().cpu())
+                if procs.main:
+                    save_checkpoint(ckpt_path, model, optimizer, step, generator, cfg,
+                                    elapsed + time.perf_counter() - session_start, cpu_s=cpu_total,
+                                    rank_states=rank_states)
             if bar:
                 bar.update(task, completed=step, description=f"loss {loss_value:.4f} · {samples_per_s:.1f} samples/s")
             if out_of_time:
@@ -344,9 +482,10 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
     finally:
         if bar:
             bar.stop()
-        log.close()
-    return TrainResult(step, loss_value, val[0], val[1], samples_per_s,
-                       elapsed + time.perf_counter() - session_start, run_dir, history)
+        if log:
+            log.close()
+    return TrainResult(step, loss_value, val.get("val_psnr"), val.get("val_psnr_input"), samples_per_s,
+                       elapsed + time.perf_counter() - session_start, run_dir, history, precision, cpu_total)
 
 
 def _progress(enabled: bool):
@@ -389,49 +528,64 @@ def _width(text: str) -> tuple[int, int, int]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m models.training.train", description=__doc__.split("\n")[0])
     ap.add_argument("--preset", choices=sorted(PRESETS), default="small")
-    ap.add_argument("--run", default="runs/mssnet-small", help="run folder (checkpoint, log)")
+    ap.add_argument("--run-dir", "--run", dest="run", default="runs/mssnet-small",
+                    help="run folder (checkpoint, log); under torchrun spell it --run-dir")
     ap.add_argument("--photos", default=None, help="training photo folder (default: $EXPLAINER_PHOTOS, else "
                     "~/.local/share/restoration-explainer/training_photos)")
     ap.add_argument("--resume", action="store_true", help="continue RUN/checkpoint.pt")
     ap.add_argument("--force", action="store_true", help="start over even if RUN has a checkpoint")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--threads", type=int, help="torch CPU threads")
+    ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="default auto: bf16 on CUDA "
+                    "and on CPUs with native bf16 (AVX-512 BF16 / AMX), else fp32")
+    ap.add_argument("--threads", type=int, help="torch CPU threads (default: this process's share of "
+                    "the cores it may run on)")
     ap.add_argument("--width", type=_width, help="small|base|large or WF,SCALE,VSCALE")
     for name, kind in (("steps", int), ("batch", int), ("crop", int), ("lr", float),
-                       ("warmup", int), ("val_every", int), ("save_every", int), ("seed", int)):
+                       ("warmup", int), ("val_every", int), ("val_count", int), ("save_every", int),
+                       ("seed", int)):
         ap.add_argument("--" + name.replace("_", "-"), type=kind, dest=name)
     ap.add_argument("--init", metavar="NAME|PATH", help="fine-tune: start from these weights "
                     "(fresh optimizer and schedule)")
     ap.add_argument("--fft-weight", type=float, help="weight of the FFT-L1 term (default 0.1)")
-    ap.add_argument("--no-bf16", action="store_true")
+    ap.add_argument("--no-bf16", action="store_true", help="same as --precision fp32")
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA only)")
-    ap.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this long")
+    ap.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this much wall "
+                    "time in this session")
+    ap.add_argument("--max-cpu-minutes", type=float, help="stop (with a checkpoint) once the run has used "
+                    "this much process CPU time (all processes, resumed sessions included): equal budgets "
+                    "on a busy machine")
+    ap.add_argument("--fixed-batch", action="store_true", help="overfit check: train on one batch")
     ap.add_argument("--no-progress", action="store_true")
     ap.add_argument("--export", metavar="OUT.safetensors",
                     help="instead of training: write RUN/checkpoint.pt as fp16 .safetensors")
     args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    from models.precision import default_threads
+    torch.set_num_threads(args.threads or default_threads(int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
     if args.export:
         sha = export_weights(Path(args.run) / CHECKPOINT_NAME, args.export, args.force)
         print(f"{args.export}  sha256 {sha}")
         return 0
     cfg = PRESETS[args.preset]
-    overrides = {k: getattr(args, k) for k in ("width", "batch", "crop", "lr", "warmup",
-                                               "val_every", "save_every", "seed")
+    overrides = {k: getattr(args, k) for k in ("width", "batch", "crop", "lr", "warmup", "precision",
+                                               "val_every", "val_count", "save_every", "seed")
                  if getattr(args, k) is not None}
     if args.init:
         overrides["init_weights"] = args.init
     if args.fft_weight is not None:
         overrides["fft_weight"] = args.fft_weight
     if args.no_bf16:
-        overrides["bf16"] = False
+        overrides["precision"] = "fp32"
     if args.compile:
         overrides["compile"] = True
     cfg = replace(cfg, **overrides)
     result = train(cfg, args.run, args.photos, resume=args.resume, device=args.device,
                    progress=not args.no_progress, max_minutes=args.max_minutes, force=args.force,
-                   steps=args.steps)
+                   steps=args.steps, max_cpu_minutes=args.max_cpu_minutes, fixed_batch=args.fixed_batch)
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0
     val = (f", validation PSNR {result.val_psnr:.2f} dB (input {result.val_psnr_input:.2f} dB)"
            if result.val_psnr is not None else "")
     print(f"step {result.step}: loss {result.last_loss:.4f}, {result.samples_per_s:.1f} samples/s{val}; "
