@@ -87,10 +87,12 @@ def _is_prompt_question(text: str, kb) -> bool:
 
 
 def _task_of_the_prompt(analysis: QuestionAnalysis, kb) -> None:
-    """The prompt's own question with no task words: the task its recommended model is for."""
-    if analysis.task_id:
-        return
+    """The prompt's own question: the task its recommended model is for, unless the question's
+    words name another task that model serves."""
     for sid in kb.recommended():
+        serves = {c.task for c in kb.capabilities if c.source == sid}
+        if analysis.task_id in serves and analysis.task_reason == "alias":
+            return
         cap = _best_capability(kb, sid)
         if cap is not None:
             analysis.task_id, analysis.task_reason = cap.task, "prompt"

@@ -22,7 +22,8 @@ from knowledge.errors import KnowledgeError
 from knowledge.schema import Capability, Fact, Links, Prompt, Source, Task
 from knowledge.seed_text import foreign_link, instruction_reason, name_subject, split_sentences
 from knowledge.store import PACKAGE_CARDS, SPECIAL_FILES, urls_in
-from knowledge.task_links import TaskLink, known_task_links, new_task_link
+from knowledge.task_links import (KEEP_BESIDE_TITLE_TASK, STRONG_LINK, TaskLink, names_the_task, known_task_links, new_task_link,
+                                  title_task_phrase)
 from knowledge.text import phrase_in
 
 _SECTION = re.compile(r"^#{1,6}\s*(recommended (?:ai )?models?|related papers?)\s*:?\s*$", re.I)
@@ -96,19 +97,24 @@ def _entries(lines: list[str]) -> list[_Entry]:
     entries: list[_Entry] = []
     section: str | None = None
     current: _Entry | None = None
+    last_key: str | None = None
     for no, raw in enumerate(lines, start=1):
         line = raw.strip()
         if _SECTION.match(line):
             section = "model" if "recommended" in line.lower() else "paper"
-            current = None
+            current, last_key = None, None
             continue
         if section is None or not line:
+            last_key = None
             continue  # preamble, or a blank line between entries
         if line.rstrip(":").lower() == "answer":
             break  # the prompt ends where the model's answer would begin
         if line.startswith("#"):
             raise _fail(no, "unknown section (expected 'Recommended AI Models' or 'Related Papers')", raw)
         match = _FIELD.match(_plain(line))
+        if not match and last_key == "summary" and current is not None:
+            current.summary += " " + line   # a summary wrapped onto the next line
+            continue
         if not match:
             raise _fail(no, "expected 'Model:', 'Paper:', 'GitHub:' or 'Summary:'", raw)
         key, value = match.group(1).lower(), match.group(2).strip()
@@ -117,6 +123,7 @@ def _entries(lines: list[str]) -> list[_Entry]:
         if key == "model":
             current = _Entry(kind=section, line=no, model=value)
             entries.append(current)
+            last_key = key
             continue
         if current is None:
             raise _fail(no, f"'{match.group(1)}:' comes before any 'Model:' line", raw)
@@ -126,6 +133,7 @@ def _entries(lines: list[str]) -> list[_Entry]:
             raise _fail(no, f"'{match.group(1)}:' must be an http(s) URL", raw)
         setattr(current, key, value)
         current.field_lines[key] = no
+        last_key = key
         if key == "summary":
             current.summary_line = no
     if not entries:
@@ -229,7 +237,16 @@ def _screened_sentences(entry: _Entry, warnings: list[ImportWarning]) -> list[st
 def _task_links(entry: _Entry, name: str, sentences: list[str], tasks: dict[str, Task],
                 taken: set[str], origin: str) -> list[TaskLink]:
     links = known_task_links(tasks, entry.model, " ".join(sentences))
-    return links or [new_task_link(name, entry.model, sentences, taken, origin)]
+    if not links:
+        return [new_task_link(name, entry.model, sentences, taken, origin)]
+    # A title that names its own task ("... for Biomedical Image Segmentation") is believed over
+    # loose alias matches ("segmentation" is only an alias of feature upsampling), unless they are strong.
+    named = title_task_phrase(entry.model)
+    if named and links[0].confidence < STRONG_LINK and not any(
+            names_the_task(tasks[link.task_id], named) for link in links):
+        return [new_task_link(name, entry.model, sentences, taken, origin),
+                *(link for link in links if link.confidence >= KEEP_BESIDE_TITLE_TASK)]
+    return links
 
 
 def _capabilities(sid: str, role: str, links: list[TaskLink], tasks: dict[str, Task]) -> list[Capability]:

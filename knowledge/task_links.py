@@ -18,6 +18,8 @@ from knowledge.text import STOPWORDS, phrase_in, stemmed_text
 TITLE_WEIGHT = 2.0
 AMBIGUOUS_WEIGHT = 0.25
 MIN_WEIGHT = 1.0            # one firm alias in the summary links a task
+STRONG_LINK = 0.9          # a known-task link this sure stands even when the title names another task
+KEEP_BESIDE_TITLE_TASK = 0.75  # ... and a weaker one is kept beside the title's task only from here
 KEEP_SHARE = 0.5            # further tasks are kept when they match at least half the best weight
 NEW_TASK_CONFIDENCE = {"title": 0.5, "summary": 0.35, "name": 0.2}
 
@@ -80,6 +82,17 @@ def confidence_of(weight: float) -> float:
     return round(1.0 - math.exp(-weight / 2.0), 2)
 
 
+def names_the_task(task: Task, phrase: str) -> bool:
+    """Whether a task's own name (its id or label, not a loose alias) occurs in a phrase."""
+    label = re.sub(r"\s*\(.*?\)", "", task.label)
+    return any(phrase_in(name, phrase) for name in (task.id.replace("-", " "), label))
+
+
+def title_task_phrase(title: str) -> str | None:
+    """The task the title names, if it names one ("... for Biomedical Image Segmentation")."""
+    return next(iter(_task_phrases(_title_core(title))), None)
+
+
 def known_task_links(tasks: dict[str, Task], title: str, summary: str) -> list[TaskLink]:
     weighted = []
     for task in tasks.values():
@@ -135,14 +148,15 @@ def new_task_link(source_name: str, title: str, sentences: list[str], taken: set
                 counts[phrase] = counts.get(phrase, 0) + 1
         if counts:
             found, where = max(counts, key=lambda p: (counts[p], len(p))), "summary"
-    phrase = found or f"what {source_name} does"
+    phrase = found or f"what {source_name} does"   # a summary that names no task at all
     task_id = _unique_id(re.sub(r"[^a-z0-9]+", "-", phrase.lower()).strip("-") or "task", taken)
     described = next((s for s in sentences if phrase_in(phrase, s)), None) if found else None
-    description = described or (title if where == "title" or not sentences else sentences[0])
+    description = described or (f"{title.rstrip('.')}." if where == "title" or not sentences else sentences[0])
     label = phrase[:1].upper() + phrase[1:]
+    taken, given = (input_output(phrase, sentences) if found
+                    else ("the input its summary describes", "the result its summary describes"))
     task = Task(id=task_id, label=label, description=description, aliases=task_aliases(phrase) if found else [],
-                input=f"the data to use for {phrase}" if found else "",
-                output=f"the {phrase} result" if found else "",
+                input=taken, output=given,
                 imported_from=origin)
     return TaskLink(task_id, NEW_TASK_CONFIDENCE[where], [phrase] if found else [], new_task=task)
 
@@ -162,6 +176,33 @@ def task_aliases(phrase: str) -> list[str]:
     *mods, head = phrase.split()
     verb = _VERB_OF.get(head)
     return [phrase] + ([f"{verb} {' '.join(mods)}"] if verb and mods else [])
+
+
+_ENDS = r"(?=[,.;:]|\s+(?:by|with|while|using|via|in|on|at|so|which|that|for)\b|$)"
+_NOUNS = r"((?:an?\s+|the\s+)?[\w-]+(?:\s+(?:of\s+)?[\w-]+){0,5}?)"
+_READS = re.compile(rf"\b(?:reads|takes|accepts|consumes|receives|maps|converts|turns)\s+{_NOUNS}\s+"
+                    rf"(?:and\s+(?:writes|outputs|returns|produces|generates|predicts)|into|to)\s+{_NOUNS}{_ENDS}", re.I)
+_FROM = re.compile(rf"\bfrom\s+{_NOUNS}{_ENDS}", re.I)
+_MAKES = re.compile(rf"\b(?:to produce|produces|to generate|generates|outputs|returns|writes)\s+{_NOUNS}{_ENDS}", re.I)
+
+
+def input_output(phrase: str, sentences: list[str]) -> tuple[str, str]:
+    """What a new task takes and gives, in the summary's own words when it says ("reads a log-Mel
+    spectrogram ... and writes the transcript as text tokens"); plain words for the task otherwise."""
+    taken = given = None
+    for sentence in sentences:
+        m = _READS.search(sentence)
+        if m:
+            taken, given = taken or m.group(1), given or m.group(2)
+    for sentence in sentences:
+        if taken is None and phrase_in(phrase, sentence):
+            m = _FROM.search(sentence[sentence.lower().find(phrase.split()[-1]):] if phrase.split()[-1]
+                             in sentence.lower() else sentence)
+            taken = m.group(1) if m else None
+        if given is None:
+            m = _MAKES.search(sentence)
+            given = m.group(1) if m else None
+    return (taken or f"the data to use for {phrase}", given or f"the {phrase} result")
 
 
 def _unique_id(base: str, taken: set[str]) -> str:

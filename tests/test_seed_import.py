@@ -233,3 +233,30 @@ def test_import_keeps_question_role_and_links_for_the_answers(tmp_path):
     assert kb.recommended() == ["deblurnet"]
     assert not any(kb.runnable(s) for s in kb.sources)   # nothing imported is a network this program runs
     assert not any("evil" in u for u in kb.allowed_urls())
+
+
+def test_a_title_that_names_its_task_beats_a_loose_alias():
+    """'segmentation' is only an alias of feature upsampling: U-Net's title names its own task."""
+    text = MINI.replace("Model: Tiny: A Small Paper", "Model: U-Net: Convolutional Networks for Biomedical Image "
+                        "Segmentation").replace("First sentence here (e.g. a CLIP model).",
+                                                "It outlines neuronal structures for segmentation.")
+    prompt = parse_seed(text)
+    caps = [c for c in prompt.capabilities if c.source == "u-net"]
+    assert [c.task for c in caps] == ["biomedical-image-segmentation"] and caps[0].role == "primary"
+    assert prompt.tasks[0].aliases == ["biomedical image segmentation", "segment biomedical image"]
+
+
+def test_a_new_task_takes_its_input_and_output_from_the_summary():
+    text = MINI.replace("Model: Tiny: A Small Paper", "Model: Whisper: Robust Speech Recognition via Weak Supervision") \
+        .replace("First sentence here (e.g. a CLIP model).",
+                 "The model reads a log-Mel spectrogram of audio chunks and writes the transcript as text tokens.")
+    task = parse_seed(text).tasks[0]
+    assert (task.input, task.output) == ("a log-Mel spectrogram of audio chunks", "the transcript as text tokens")
+
+
+def test_a_summary_wrapped_onto_more_lines_is_one_summary():
+    text = MINI.replace(" Second sentence with code", "\nSecond sentence, wrapped, with code")
+    prompt = parse_seed(text)
+    assert [f.text for f in prompt.facts if f.source == "tiny" and "summary" in f.tags] == [
+        "First sentence here (e.g. a CLIP model)."]          # the wrapped line's foreign link still drops it
+    assert any("https://github.com/example/tiny" in w.reason for w in prompt.warnings)
