@@ -8,15 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-
-class OneLineErrorParser(argparse.ArgumentParser):
-    """argparse that reports a bad command line in one line (no usage block), pointing at --help.
-
-    Sub-commands inherit it: add_subparsers makes parsers of the parent's class.
-    """
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+from common.cli import OneLineErrorParser  # noqa: F401 - re-exported: agent.cli.OneLineErrorParser
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -24,21 +16,43 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="explainer",
         description="Grounded answers about image-restoration AI, with a live MSSNet demo.",
     )
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="say more on stderr: -v warnings and progress notes, -vv debugging detail")
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    from agent import commands
+    from agent import commands, tool_commands
     from knowledge import kb_cli
     from models import restore_cli  # argument definitions only: no torch import at module level
 
     commands.add_parsers(sub)        # ask, chat, report
     restore_cli.add_parser(sub)      # restore
     kb_cli.add_parser(sub)           # kb list | show | import
+    tool_commands.add_parsers(sub)   # train, evaluate, main, bench
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     from common.errors import exit_code
+    from agent import tool_commands
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # a tool verb hands everything after it, --help included, to the tool's own parser
+    verbosity = next((i for i, a in enumerate(argv) if a not in ("-v", "-vv", "--verbose")), len(argv))
+    if verbosity < len(argv) and argv[verbosity] in tool_commands.FORWARDED:
+        configure_logging(sum(a.count("v") if a != "--verbose" else 1 for a in argv[:verbosity]))
+        verb, rest = argv[verbosity], argv[verbosity + 1:]
+        return exit_code(lambda: tool_commands.run(verb, rest))
     args = _build_parser().parse_args(argv)
+    configure_logging(args.verbose)
     return exit_code(lambda: args.run(args))
+
+
+def configure_logging(verbosity: int) -> None:
+    """Library modules log through logging.getLogger(__name__); by default only errors reach the
+    terminal (a chat is not interleaved with notes), -v adds warnings and info, -vv debug."""
+    import logging
+
+    level = {0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
 if __name__ == "__main__":

@@ -10,22 +10,19 @@ from pathlib import Path
 
 from agent.errors import AgentError
 from common.errors import EXIT_ABSTAINED
+from common.cli import add_device_options, add_weights_option
 
 
 def _add_demo_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image", metavar="PATH", help="run the live MSSNet demo on this picture")
-    p.add_argument("--weights", metavar="NAME|PATH", help="bundled weights name or an official .pt/.pth "
-                   "or our .safetensors (default: the bundled default weights)")
+    add_weights_option(p)
     p.add_argument("--upscale", type=int, choices=(1, 2, 3, 4), default=1,
                    help="enlarge with bicubic first (MSSNet keeps the size), default 1")
     p.add_argument("--reference", metavar="PATH",
                    help="sharp picture of the result's size to score PSNR/SSIM against")
     p.add_argument("--self-test", action="store_true",
                    help="degrade the picture (x2 down, bicubic up) first and score against the original")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                   help="where MSSNet runs (default auto: the GPU if there is one)")
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
-                   help="number format of the network (default auto: the fastest that keeps quality)")
+    add_device_options(p)
     p.add_argument("--tile", type=int, default=None, metavar="N",
                    help="tile size in pixels for large pictures (default: from free memory)")
 

@@ -6,11 +6,14 @@ written here. The grounding validator then checks the result against the cards.
 """
 from __future__ import annotations
 
+import logging
 from agent.analysis import QuestionAnalysis, analyse, normalise, phrase_in
 from agent.answer import WORKFLOW_STAGES, Answer, Claim, SourceRef, TaskRef, WorkflowStep
 from agent.errors import AgentError
 from agent.grounding import check_grounded, redact_urls
 from common.textsafe import clean_line
+
+log = logging.getLogger(__name__)
 
 MAX_EVIDENCE_CLAIMS = 5
 MAX_TOPIC_CLAIMS = 4
@@ -321,7 +324,8 @@ def _tagged(kb, tag, prefer=None, source=None):
 def _fact(kb, fact_id):
     try:
         return kb.fact(fact_id)
-    except Exception:  # noqa: BLE001 - evidence for a fact the kb no longer has: skip it
+    except Exception as exc:  # noqa: BLE001 - evidence for a fact the kb no longer has: skip it
+        log.debug("fact %s is not in the cards (%s): skipped", fact_id, exc)
         return None
 
 

@@ -15,21 +15,19 @@ FOUNDING_QUESTION = ("I upscaled a low-res animal picture and the fur returned n
                      "streamline its steps to keep high-frequency detail with so few sampling rounds?")
 
 
-def _parse(argv):
-    from agent.cli import OneLineErrorParser
-    p = OneLineErrorParser(prog="python -m agent.main_job", description=__doc__.splitlines()[0])
-    p.add_argument("--weights", metavar="NAME|PATH", help="weights for the demo (default: bundled default)")
+def _parse(argv, prog: str):
+    from common.cli import OneLineErrorParser, add_device_options, add_weights_option
+
+    p = OneLineErrorParser(prog=prog, description=__doc__.splitlines()[0])
+    add_weights_option(p)
     p.add_argument("-o", "--output", "--out", dest="out", metavar="DIR", default="out",
                    help="where the report folder goes (default out/)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                   help="where MSSNet runs (default auto: the GPU if there is one)")
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
-                   help="number format of the network (default auto: the fastest that keeps quality)")
+    add_device_options(p)
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parse(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") -> int:
+    args = _parse(argv, prog)
     from common.files import check_writable
     check_writable(Path(args.out), folder=True)   # before the answer and the model, not after
     from agent.compose import answer_question, load_default_kb

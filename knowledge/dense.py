@@ -5,6 +5,7 @@ retriever runs in a background thread, so importing this module stays cheap.
 """
 from __future__ import annotations
 
+import logging
 import hashlib
 import os
 from pathlib import Path
@@ -12,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.store import KnowledgeBase
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -99,7 +102,8 @@ def _read_cache(path: Path, ids: list[str]) -> np.ndarray | None:
             if list(data["ids"]) != ids:
                 return None
             return data["vectors"].astype(np.float32)
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError) as exc:
+        log.info("embedding cache %s unreadable (%s): recomputing", path, exc)
         return None
 
 

@@ -10,6 +10,7 @@ loaded, the embedding similarity); below the threshold calibrated for the curren
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ import numpy as np
 from knowledge.lexical import LexicalIndex, compact
 from knowledge.store import KnowledgeBase, load_knowledge
 from knowledge.text import tokens
+
+log = logging.getLogger(__name__)
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very top ranks
 # MiniLM ranks these short technical facts less reliably than BM25 with expansions: on the dev
@@ -97,6 +100,7 @@ class EvidenceSearch:
             self._dense = DenseIndex.load(self.kb)
         except Exception as exc:  # noqa: BLE001 - keep answering with BM25; report via dense_error
             self._dense_error = exc
+            log.warning("paraphrase retrieval is off, answering with BM25 alone: %s", exc)
 
     def wait_until_ready(self, timeout: float | None = None) -> bool:
         thread = self.warm_up()

@@ -23,7 +23,7 @@ from models.weights_info import WeightsInfo
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 MANIFEST_NAME = "manifest.json"
-HOW_TO_ADD = ("train some with `python -m models.training.train`, or pass `--weights PATH` to an official "
+HOW_TO_ADD = ("train some with `explainer train`, or pass `--weights PATH` to an official "
               "MSSNet checkpoint (.pt/.pth) or to our .safetensors")
 _STATE_DICT_KEYS = ("model_state_dict", "state_dict", "model", "params", "net")
 

@@ -7,6 +7,7 @@ profile kept (pixels are converted to sRGB for the network and back on save), 16
 """
 from __future__ import annotations
 
+import logging
 import io
 import os
 import struct
@@ -21,6 +22,8 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from common.errors import os_reason
 from common.files import atomic_write, check_writable
 from models.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PIXELS = 100_000_000
 _ORIENTATION_TAG = 0x0112
@@ -232,8 +235,8 @@ def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
         try:
             return ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(io.BytesIO(icc)),
                                              _srgb_profile(), outputMode="RGB")
-        except (OSError, ImageCms.PyCMSError):
-            pass
+        except (OSError, ImageCms.PyCMSError) as exc:
+            log.warning("the CMYK picture's ICC profile could not be applied (%s): plain conversion", exc)
     return im.convert("RGB")
 
 

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from common.cli import add_device_options, add_weights_option
 from common.textsafe import clean_line   # file names are shown without terminal escapes
 
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -26,14 +27,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "photos OUT is a folder, created if missing; default: next to each photo)")
     p.add_argument("--upscale", type=int, choices=(1, 2, 3, 4), default=1,
                    help="enlarge by this factor (bicubic) before restoring detail (default 1)")
-    p.add_argument("--weights", metavar="NAME|PATH",
-                   help="bundled weights name, our .safetensors, or an official .pt/.pth checkpoint")
+    add_weights_option(p)
     p.add_argument("--stages", type=int, choices=range(1, 7), default=6, metavar="1..6",
                    help="stop after this many of the six stages (default 6, the full network)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="where MSSNet runs (default auto: the GPU if there is one)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
-                   help="number format of the network (default auto: the fastest that keeps quality)")
+    add_device_options(p)
     p.add_argument("--tile", type=_non_negative, metavar="N",
                    help="tile size in pixels (default: from free memory; 0 = whole image)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")

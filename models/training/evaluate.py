@@ -21,6 +21,7 @@ import torch
 
 from models import metrics
 from models.training.degrade import eval_degradation, quantize_8bit
+from common.cli import OneLineErrorParser
 from models.errors import ModelError
 from models.weights_info import WeightsInfo
 from models.training.unsharp import load_params, unsharp_mask
@@ -211,8 +212,8 @@ def format_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m models.training.evaluate", description=__doc__.split("\n")[0])
+def main(argv=None, prog: str = "python -m models.training.evaluate") -> int:
+    ap = OneLineErrorParser(prog=prog, description=__doc__.split("\n")[0])
     ap.add_argument("--weights", help="bundled name or path (.safetensors, official .pt, or a "
                     "training checkpoint RUN/checkpoint.pt); default: the bundled default")
     ap.add_argument("--no-model", action="store_true", help="only the input and unsharp masking")

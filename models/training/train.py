@@ -25,6 +25,7 @@ from common.files import atomic_write, check_writable, make_folder
 from models.training.data import (EVAL_KINDS, ImagePool, PairSampler, dead_leaves_pool, default_photo_dir, find_photos,
                    load_photo_pool, sample_colours, validation_pairs)
 from models.training.degrade import DegradeSettings
+from common.cli import OneLineErrorParser
 from models.errors import ModelError
 from models.mssnet import CONFIGS, MSSNet
 from models.precision import autocast
@@ -525,8 +526,8 @@ def _width(text: str) -> tuple[int, int, int]:
     return wf, scale, vscale
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m models.training.train", description=__doc__.split("\n")[0])
+def main(argv=None, prog: str = "python -m models.training.train") -> int:
+    ap = OneLineErrorParser(prog=prog, description=__doc__.split("\n")[0])
     ap.add_argument("--preset", choices=sorted(PRESETS), default="small")
     ap.add_argument("--run-dir", "--run", dest="run", default="runs/mssnet-small",
                     help="run folder (checkpoint, log); under torchrun spell it --run-dir")
