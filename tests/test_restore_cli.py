@@ -166,7 +166,7 @@ def test_console_script_end_to_end(photo, tmp_path):
     proc = _explainer([str(photo)], {"MSSNET_WEIGHTS_DIR": str(empty)})
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("explainer: error: no MSSNet weights are installed")
-    assert "python -m models.training.train" in proc.stderr and "--weights PATH" in proc.stderr
+    assert "explainer train" in proc.stderr and "--weights PATH" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     proc = _explainer([str(photo), "--weights", TINY, "-o", str(tmp_path / "o.png")], {})
     assert proc.returncode == 0, proc.stderr
