@@ -75,11 +75,12 @@ class Chat:
         return plain
 
     def run(self) -> int:
-        self.console.print("MSSNet explainer chat. Ask a question, or /help. Answers use only the provided sources.")
+        self._load_knowledge()
+        self.console.print(f"Explainer chat. Ask a question, or /help. Answers use only the provided sources "
+                           f"({', '.join(self.kb.names())}).", markup=False)
         if self.staged:
             self.console.print(f"Staged picture: {self.staged.name} (the next question or /demo uses it)")
         read = self._reader()
-        self._load_knowledge()
         while True:
             try:
                 line = read()
@@ -156,12 +157,18 @@ class Chat:
         from models.imageio import probe_image
         probe_image(path)   # a text file, a folder or a symlink loop is refused now, not at the demo
         self.staged, self.demo = path, None
-        self.console.print(f"attached {clean_line(path.name)}: ask your question (it will use the picture) "
-                           "or type /demo to run MSSNet on it now", markup=False)
+        runnable = [self.kb.sources[s].name for s in self.kb.sources if self.kb.runnable(s)] if self.kb else []
+        demo = f" or type /demo to run {', '.join(runnable)} on it now" if runnable else \
+            " (no loaded source can be run on it: the answers will say so)"
+        self.console.print(f"attached {clean_line(path.name)}: ask your question (it will use the picture)"
+                           f"{demo}", markup=False)
 
     def _run_demo(self) -> None:
         if self.staged is None:
             raise AgentError("no picture attached: /attach PATH first")
+        if not any(self.kb.runnable(sid) for sid in self.kb.sources):
+            raise AgentError(f"no live demo: none of the loaded sources has a network this program can run "
+                             f"({', '.join(self.kb.names())})")
         from agent.demo import load_engine, run_demo_in_new_dir
         with self.console.status("loading MSSNet…"):
             # Let a background embeddings load (which imports torch too) finish first: two threads
@@ -181,12 +188,18 @@ class Chat:
     def _ask(self, question: str) -> None:
         from agent.compose import answer_question
         from agent.render import render_terminal
+        from agent.compose import attach_demo, demo_refusal
+        answer = answer_question(question, kb=self.kb, retriever=self.retriever)
         if self.staged is not None and self.demo is None:
+            refusal = demo_refusal(answer, self.kb)
             try:
+                if refusal:
+                    raise AgentError(refusal)
                 self._run_demo()
             except Exception as exc:  # noqa: BLE001 - no weights etc.: answer anyway, say why
                 self.console.print(f"(demo skipped: {_message(exc)})", markup=False)
-        answer = answer_question(question, kb=self.kb, retriever=self.retriever, demo=self.demo)
+        if self.demo is not None:
+            attach_demo(answer, self.demo)
         self.turns.append(answer)
         render_terminal(answer, self.console, self.kb)
 

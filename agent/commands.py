@@ -92,7 +92,7 @@ def demo_options(args) -> dict:
 
 
 def run_ask(args) -> int:
-    from agent.compose import answer_question, attach_demo
+    from agent.compose import answer_question, attach_demo, demo_refusal
     from common.textsafe import clean_line
 
     kb = _cards(args)
@@ -126,20 +126,6 @@ def run_ask(args) -> int:
     from agent.render import render
     render(answer, args.format)
     return EXIT_ABSTAINED if answer.abstained and args.fail_on_abstain else 0
-
-
-def demo_refusal(answer, kb) -> str | None:
-    """Why the live demo does not run for this answer, or None when it does: the demo runs only a
-    network the cards mark runnable (MSSNet today), and only when the answer recommends it."""
-    runnable = [sid for sid in kb.sources if kb.runnable(sid)]
-    if not runnable:
-        return ("no live demo: none of the loaded sources has a network this program can run "
-                f"({', '.join(kb.names())})")
-    if answer.recommended and not kb.runnable(answer.recommended):
-        name = kb.sources[answer.recommended].name if answer.recommended in kb.sources else answer.recommended
-        return (f"no live demo: the answer recommends {name}, which this program cannot run "
-                f"(it runs {', '.join(kb.sources[s].name for s in runnable)} only)")
-    return None
 
 
 def run_chat(args) -> int:

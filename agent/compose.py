@@ -74,6 +74,20 @@ def answer_question(question: str, kb=None, retriever=None, demo=None) -> Answer
     return answer
 
 
+def demo_refusal(answer, kb) -> str | None:
+    """Why the live demo does not run for this answer, or None when it does: the demo runs only a
+    network the cards mark runnable (MSSNet today), and only when the answer recommends it."""
+    runnable = [sid for sid in kb.sources if kb.runnable(sid)]
+    if not runnable:
+        return ("no live demo: none of the loaded sources has a network this program can run "
+                f"({', '.join(kb.names())})")
+    if answer.recommended and not kb.runnable(answer.recommended):
+        name = kb.sources[answer.recommended].name if answer.recommended in kb.sources else answer.recommended
+        return (f"no live demo: the answer recommends {name}, which this program cannot run "
+                f"(it runs {', '.join(kb.sources[s].name for s in runnable)} only)")
+    return None
+
+
 def attach_demo(answer: Answer, demo) -> Answer:
     """Put a demo's artefacts beside the claims they illustrate (measurements stay in the demo section)."""
     answer.demo = demo

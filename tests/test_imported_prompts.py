@@ -162,3 +162,21 @@ def test_the_demo_runs_only_a_runnable_model(cards, tmp_path):
                       str(cards["restoration"]), "--image", str(photo), "--out", str(tmp_path / "out"))
     assert "no live demo" in done.stderr and "Real-ESRGAN" in done.stderr
     assert "MSSNet" not in done.stdout and not (tmp_path / "out").exists()
+
+
+def test_the_chat_refuses_the_demo_when_no_loaded_source_is_runnable(cards, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from agent.chat import Chat
+    photo = tmp_path / "small.png"
+    Image.new("RGB", (32, 32), (120, 90, 60)).save(photo)
+    out = io.StringIO()
+    chat = Chat(cards_dir=str(cards["speech"]), out_dir=tmp_path / "out", dense=False, stdout=out,
+                stdin=io.StringIO(f"/attach {photo}\n/demo\nHow much audio was Whisper trained on?\n"))
+    assert chat.run() == 0
+    text = " ".join(out.getvalue().split())
+    assert "no live demo: none of the loaded sources has a network this program can run" in text
+    assert "(Whisper, wav2vec 2.0, HiFi-GAN)" in text and "MSSNet" not in text
+    assert "https://github.com/openai/whisper" in text and not (tmp_path / "out").exists()
