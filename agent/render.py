@@ -15,7 +15,6 @@ from agent.answer import Answer
 from common.textsafe import strip_terminal_codes
 from agent.workflow_graph import build_graph, mermaid
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 ARTEFACT_TITLES = {"crops": "before/after crops", "stages": "the six stage outputs",
                    "spectrum": "the high-frequency spectrum"}
 STAGE_NAMES = ["res1_1: coarsest scale, stage 1", "res2_1: scale 1/2, stage 1",
@@ -28,7 +27,7 @@ def _env():
     import jinja2
     from rich.markup import escape
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("templates", ""),  # works from a wheel too
                              autoescape=False, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined)
     env.filters["m"] = lambda s: escape(strip_terminal_codes(str(s)))

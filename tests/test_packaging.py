@@ -3,6 +3,7 @@ third-party import declared in pyproject.toml."""
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -60,9 +61,13 @@ def test_constraints_pin_every_declared_dependency_exactly():
 
 @pytest.mark.slow
 def test_the_wheel_installs_and_answers_outside_the_checkout(tmp_path):
-    wheels = tmp_path / "wheels"
+    wheels, source = tmp_path / "wheels", tmp_path / "source"
+    # build from a copy: setuptools writes build/ into the tree, and a stale build/lib would leak
+    # files the checkout no longer has into the wheel
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "out", "runs",
+                                                                 "__pycache__", "*.egg-info", "tests"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "--disable-pip-version-check", "-w", str(wheels), str(ROOT)], check=True, timeout=300)
+                    "--disable-pip-version-check", "-w", str(wheels), str(source)], check=True, timeout=300)
     wheel = next(wheels.glob("restoration_explainer-*.whl"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
