@@ -26,8 +26,14 @@ from knowledge.task_links import (KEEP_BESIDE_TITLE_TASK, STRONG_LINK, TaskLink,
                                   title_task_phrase)
 from knowledge.text import phrase_in
 
-_SECTION = re.compile(r"^#{1,6}\s*(recommended (?:ai )?models?|related papers?)\s*:?\s*$", re.I)
-_FIELD = re.compile(r"^(model|paper|github|summary)\s*:\s*(.*)$", re.I)
+# "### Recommended AI Models:", "**Related Papers**", "Related papers:" all open a section.
+_SECTION = re.compile(r"^(?:#{1,6}\s*)?(?:\*\*|__)?\s*(recommended (?:ai )?models?|related (?:papers?|work))"
+                      r"\s*:?\s*(?:\*\*|__)?\s*:?\s*$", re.I)
+_FIELD = re.compile(r"^(model|title|name|paper|arxiv|pdf|github|code|repository|repo|summary|abstract|description)"
+                    r"(?:\s*\d+)?\s*:\s*(.*)$", re.I)
+# Other words prompts use for the four fields.
+_FIELD_OF = {"title": "model", "name": "model", "arxiv": "paper", "pdf": "paper", "code": "github",
+             "repository": "github", "repo": "github", "abstract": "summary", "description": "summary"}
 _URL = re.compile(r"^https?://\S+$")
 # Sentences that say what the method does, best first: the workflow's model step quotes one.
 _METHOD_WORDS = (re.compile(r"\b(introduces?|proposes?|presents?|named)\b"),
@@ -70,7 +76,7 @@ class _Entry:
 
 def _plain(line: str) -> str:
     """Tolerate Markdown dressing around a field: '- **Model:** X' reads as 'Model: X'."""
-    line = re.sub(r"^[-*+]\s+", "", line.strip())
+    line = re.sub(r"^(?:[-*+]|\d+[.)])\s+", "", line.strip())
     return re.sub(r"^\*\*([A-Za-z]+)\s*:\s*\*\*", r"\1:", re.sub(r"^\*\*([A-Za-z]+)\*\*\s*:", r"\1:", line))
 
 
@@ -86,8 +92,14 @@ def _question(lines: list[str]) -> str:
                 text = lines[j].strip()
                 if not text:
                     continue
-                if len(text) >= 2 and text[0] == '"' and text[-1] == '"' and len(text.strip('"').strip()) > 3:
-                    return text[1:-1].strip()
+                if text[0] in '"\u201c':   # straight or curly quotes, on one line or wrapped over several
+                    for k in range(j, min(j + 8, len(lines))):
+                        end = lines[k].strip()
+                        if end and end[-1] in '"\u201d' and (k > j or len(end) >= 2):
+                            quoted = " ".join(ln.strip() for ln in lines[j:k + 1])[1:-1].strip()
+                            if len(quoted) > 3:
+                                return quoted
+                            break
                 raise _fail(j + 1, "expected the user's question in double quotes", lines[j])
             raise _fail(i + 1, "the question announced here is missing", line)
     raise KnowledgeError("seed prompt: no line says 'A user has asked the following question:'")
@@ -118,6 +130,10 @@ def _entries(lines: list[str]) -> list[_Entry]:
         if not match:
             raise _fail(no, "expected 'Model:', 'Paper:', 'GitHub:' or 'Summary:'", raw)
         key, value = match.group(1).lower(), match.group(2).strip()
+        key = _FIELD_OF.get(key, key)
+        if key == "paper" and value.lower().startswith(("https://github.com/", "http://github.com/")) \
+                and current is not None and current.github is None:
+            key = "github"   # a code link written on the paper line
         if not value:
             raise _fail(no, f"'{match.group(1)}:' has no value", raw)
         if key == "model":
@@ -129,6 +145,9 @@ def _entries(lines: list[str]) -> list[_Entry]:
             raise _fail(no, f"'{match.group(1)}:' comes before any 'Model:' line", raw)
         if getattr(current, key) is not None:
             raise _fail(no, f"second '{match.group(1)}:' for the same model", raw)
+        arxiv_id = re.fullmatch(r"arxiv:\s*(\d{4}\.\d{4,5}(?:v\d+)?)", value, re.I)
+        if key == "paper" and arxiv_id:
+            value = f"https://arxiv.org/abs/{arxiv_id.group(1)}"   # "arXiv:2107.10833"
         if key in ("paper", "github") and not _URL.match(value):
             raise _fail(no, f"'{match.group(1)}:' must be an http(s) URL", raw)
         setattr(current, key, value)

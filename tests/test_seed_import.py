@@ -260,3 +260,18 @@ def test_a_summary_wrapped_onto_more_lines_is_one_summary():
     assert [f.text for f in prompt.facts if f.source == "tiny" and "summary" in f.tags] == [
         "First sentence here (e.g. a CLIP model)."]          # the wrapped line's foreign link still drops it
     assert any("https://github.com/example/tiny" in w.reason for w in prompt.warnings)
+
+
+def test_other_spellings_of_the_format_are_read():
+    dressed = (MINI.replace("### Recommended AI Models:", "**Recommended AI Models**")
+               .replace("### Related Papers:", "Related Papers:")
+               .replace("GitHub: https://github.com/example/DeblurNet", "Code: https://github.com/example/DeblurNet")
+               .replace("Paper: https://arxiv.org/abs/1234.5678", "1. Paper: arXiv:1234.5678")
+               .replace("Summary: First", "Abstract: First")
+               .replace('"How do I sharpen a shaky photo?"', "\u201cHow do I sharpen\na shaky photo?\u201d"))
+    prompt = parse_seed(dressed)
+    assert prompt.question == "How do I sharpen a shaky photo?"
+    assert [s.id for s in prompt.sources] == ["deblurnet", "tiny"]
+    assert prompt.sources[0].links.code == "https://github.com/example/DeblurNet"
+    assert prompt.sources[1].links.arxiv == "https://arxiv.org/abs/1234.5678"
+    assert any("First sentence here" in f.text for f in prompt.facts)
