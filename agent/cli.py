@@ -9,15 +9,20 @@ import argparse
 import sys
 
 from common.cli import OneLineErrorParser  # noqa: F401 - re-exported: agent.cli.OneLineErrorParser
+from common.errors import EXIT_ABSTAINED, EXIT_INTERRUPTED
 
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(
         prog="explainer",
         description="Grounded answers about image-restoration AI, with a live MSSNet demo.",
+        epilog=f"Exit codes: 0 done, 2 a problem with the input or an output (one line on stderr), "
+               f"{EXIT_ABSTAINED} the sources do not cover the question (ask --fail-on-abstain), "
+               f"{EXIT_INTERRUPTED} interrupted (Ctrl-C). 'explainer VERB --help' for each verb.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="say more on stderr: -v warnings and progress notes, -vv debugging detail")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     from agent import commands, tool_commands
     from knowledge import kb_cli
@@ -30,11 +35,22 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib import metadata
+    try:
+        return metadata.version("restoration-explainer")
+    except metadata.PackageNotFoundError:   # run from a checkout that is not installed
+        return "(not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     from common.errors import exit_code
     from agent import tool_commands
 
     argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:   # bare `explainer`: the help, not an error
+        _build_parser().print_help()
+        return 0
     # a tool verb hands everything after it, --help included, to the tool's own parser
     verbosity = next((i for i, a in enumerate(argv) if a not in ("-v", "-vv", "--verbose")), len(argv))
     if verbosity < len(argv) and argv[verbosity] in tool_commands.FORWARDED:
@@ -43,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         return exit_code(lambda: tool_commands.run(verb, rest))
     args = _build_parser().parse_args(argv)
     configure_logging(args.verbose)
+    if not args.verbose and not sys.warnoptions:   # our messages only, unless -v or python -W asks for more
+        import warnings
+        warnings.simplefilter("ignore")
     return exit_code(lambda: args.run(args))
 
 

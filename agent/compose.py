@@ -7,6 +7,7 @@ written here. The grounding validator then checks the result against the cards.
 from __future__ import annotations
 
 import logging
+import re
 from agent.analysis import QuestionAnalysis, analyse, normalise, phrase_in
 from agent.answer import WORKFLOW_STAGES, Answer, Claim, SourceRef, TaskRef, WorkflowStep
 from agent.errors import AgentError
@@ -195,7 +196,8 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         name = kb.sources[fact.source].name
         # a fact about a side source must say whose it is, or it reads as one about the main model
         if fact.source != recommended and name.lower() not in text.lower():
-            text = f"{name}: {text}"
+            label = re.match(r"([A-Z][a-z]+(?: [a-z]+)?): ", text)   # "Cost: ..." -> "FeatSharp's cost: ..."
+            text = (f"{name}'s {label.group(1).lower()}: {text[label.end():]}" if label else f"{name}: {text}")
         claims.append(Claim(text=text, sources=[fact.source]))
         used_facts.add(fact.id)
 

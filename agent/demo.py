@@ -8,11 +8,11 @@ and the time of each stage. `models` is imported only when a demo runs.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.errors import AgentError
 from common.textsafe import clean_line
@@ -32,13 +32,22 @@ class MetricRow:
     note: str = ""
     digits: int = 4
 
+    def __post_init__(self):   # metrics give NaN for pictures too small to measure: no NaN shown or stored
+        self.before, self.after = (None if v is not None and math.isnan(v) else v for v in (self.before, self.after))
+        self.too_small = self.before is None and self.after is None
+
+    def _text(self, value) -> str:
+        if value is None:
+            return "too small to measure" if self.too_small else "—"
+        return f"{value:.{self.digits}f}"
+
     @property
     def before_text(self) -> str:
-        return "—" if self.before is None else f"{self.before:.{self.digits}f}"
+        return self._text(self.before)
 
     @property
     def after_text(self) -> str:
-        return "—" if self.after is None else f"{self.after:.{self.digits}f}"
+        return self._text(self.after)
 
 
 @dataclass

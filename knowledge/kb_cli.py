@@ -15,18 +15,24 @@ def add_parser(subparsers) -> None:
                                            "or import a prompt in the seed's format.")
     verbs = kb.add_subparsers(dest="kb_verb", required=True, metavar="ACTION")
 
-    p_list = verbs.add_parser("list", help="list sources, tasks and fact counts")
+    p_list = verbs.add_parser("list", help="list sources, tasks and fact counts",
+                              description="List the sources (with their links), tasks and fact counts.")
     p_list.add_argument("--cards-dir", metavar="DIR", help="cards directory (default: $EXPLAINER_CARDS "
                                                             "or the packaged cards)")
     p_list.set_defaults(run=run_list)
 
-    p_show = verbs.add_parser("show", help="show one source, fact or task card")
-    p_show.add_argument("id", metavar="ID", help="a source id (mssnet), fact id (mssnet.fft-loss) or task id")
+    p_show = verbs.add_parser("show", help="show one source, fact or task card",
+                              description="Show one source, fact or task card (ids in any case; a source's "
+                                          "name works too).")
+    p_show.add_argument("id", metavar="ID", help="a source id or name (mssnet, MSSNet), fact id "
+                                                 "(mssnet.fft-loss) or task id")
     p_show.add_argument("--cards-dir", metavar="DIR", help="cards directory (default: $EXPLAINER_CARDS "
                                                             "or the packaged cards)")
     p_show.set_defaults(run=run_show)
 
-    p_import = verbs.add_parser("import", help="turn a seed-format prompt into source cards")
+    p_import = verbs.add_parser("import", help="turn a seed-format prompt into source cards",
+                                description="Turn a prompt in the seed's format into source cards in a "
+                                            "folder of their own.")
     p_import.add_argument("seed", metavar="SEED.txt", help="prompt with the question, "
                                                           "'Recommended AI Models' and 'Related Papers'")
     p_import.add_argument("--cards-dir", metavar="DIR",
@@ -85,16 +91,29 @@ def run_show(args: argparse.Namespace) -> int:
     from knowledge.errors import KnowledgeError
     from knowledge.store import load_knowledge
     kb = load_knowledge(args.cards_dir)
-    if args.id in kb.sources:
-        _show_source(kb, args.id)
-    elif args.id in kb.tasks:
-        _show_task(kb, args.id)
-    elif any(f.id == args.id for f in kb.facts):
-        _show_fact(kb.fact(args.id))
+    wanted = _card_id(kb, args.id)
+    if wanted in kb.sources:
+        _show_source(kb, wanted)
+    elif wanted in kb.tasks:
+        _show_task(kb, wanted)
+    elif any(f.id == wanted for f in kb.facts):
+        _show_fact(kb.fact(wanted))
     else:
         raise KnowledgeError(f"no source, fact or task with id {args.id!r} "
                              f"(sources: {', '.join(kb.sources)}; see 'explainer kb list')")
     return 0
+
+
+def _card_id(kb, typed: str) -> str:
+    """The id a person meant: exact, else the same letters in any case, or a source's name (MSSNet)."""
+    ids = [*kb.sources, *kb.tasks, *(f.id for f in kb.facts)]
+    if typed in ids:
+        return typed
+    folded = typed.casefold()
+    for sid, source in kb.sources.items():
+        if folded == source.name.casefold():
+            return sid
+    return next((i for i in ids if i.casefold() == folded), typed)
 
 
 def _show_source(kb, sid: str) -> None:

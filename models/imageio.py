@@ -1,9 +1,10 @@
 """Read any common photo into RGB float [0, 1] for the network, and write the result back faithfully.
 
 Handles PNG, JPEG, WebP, TIFF, BMP (and anything else Pillow reads): EXIF orientation applied,
-grey / palette / CMYK / 16-bit converted to RGB, alpha kept aside and re-attached, the ICC
-profile kept (pixels are converted to sRGB for the network and back on save), 16-bit in ->
-16-bit PNG/TIFF out, decompression bombs refused, existing outputs never overwritten silently.
+grey / palette / CMYK / 16-bit converted to RGB (a grey photo is written grey again), alpha kept
+aside and re-attached, the ICC profile kept (pixels are converted to sRGB for the network and back
+on save), 16-bit in -> 16-bit PNG/TIFF out, decompression bombs refused, existing outputs never
+overwritten silently.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class LoadedImage:
     exif: bytes | None = None            # with orientation reset to 1 (already applied)
     icc_converted: bool = field(default=False)  # pixels were converted from icc_profile to sRGB
     n_frames: int = 1                    # frames in the file (animations); only the first is loaded
+    grey: bool = False                   # a grey file (three equal channels here): saved grey again
 
     @property
     def size(self) -> tuple[int, int]:
@@ -169,6 +171,7 @@ def from_pil(im: Image.Image, sixteen: np.ndarray | None = None) -> LoadedImage:
     bit_depth = 8
     alpha = None
     icc_converted = False
+    grey_file = mode in _GREY_MODES
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         grey = np.asarray(im).astype(np.float32)
         bit_depth = 16 if mode.startswith("I;16") or grey.max(initial=0) > 255 else 8
@@ -188,11 +191,14 @@ def from_pil(im: Image.Image, sixteen: np.ndarray | None = None) -> LoadedImage:
         if im.mode == "RGBA":
             alpha = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
             im = im.convert("RGB")
-        if icc and not _is_srgb(icc):
+        if icc and not _is_srgb(icc) and not grey_file:   # a grey profile stays with grey pixels
             im, icc_converted = _profile_convert(im, icc, to_srgb=True), True
         rgb = np.asarray(im, dtype=np.float32) / 255.0
     return LoadedImage(np.ascontiguousarray(rgb, dtype=np.float32), alpha, icc, bit_depth, fmt, mode,
-                       exif=exif_bytes, icc_converted=icc_converted)
+                       exif=exif_bytes, icc_converted=icc_converted, grey=grey_file)
+
+
+_GREY_MODES = ("1", "L", "LA", "La", "I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 
 
 def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
@@ -282,7 +288,8 @@ def what_is_not_kept(src: LoadedImage, fmt: str) -> list[str]:
 
 def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, force: bool = False) -> Path:
     """Write `rgb` (H x W x 3 float [0,1] array or PIL image) like the source: same bit depth where
-    the format allows, its alpha (resized if needed) and its ICC profile. Returns the path."""
+    the format allows, grey for a grey source, its alpha (resized if needed) and its ICC profile.
+    Returns the path."""
     path = Path(path)
     fmt = check_output_path(path, force)
     src = loaded_like or LoadedImage(np.zeros((1, 1, 3), np.float32))
@@ -292,6 +299,8 @@ def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, fo
     if fmt in ("JPEG", "BMP"):
         alpha = None  # these formats have no alpha channel
     sixteen = src.bit_depth == 16 and fmt in ("PNG", "TIFF")
+    if src.grey:   # the network sees three equal channels and returns three near-equal ones: one again
+        arr = arr.mean(axis=2, keepdims=True)
 
     if sixteen:
         data = arr if alpha is None else np.concatenate([arr, alpha[..., None]], axis=2)
@@ -302,10 +311,16 @@ def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, fo
         else:
             import tifffile
             extratags = [(34675, "B", len(src.icc_profile), src.icc_profile, True)] if src.icc_profile else []
-            atomic_write(path, lambda fh: tifffile.imwrite(fh, data, photometric="rgb", extratags=extratags))
+            photometric = "minisblack" if src.grey else "rgb"
+            extra = {"extrasamples": ["unassalpha"]} if alpha is not None else {}
+            if src.grey and alpha is None:
+                data = data[..., 0]
+            atomic_write(path, lambda fh: tifffile.imwrite(fh, data, photometric=photometric, extratags=extratags,
+                                                           **extra))
         return path
 
-    im = Image.fromarray(np.round(np.clip(arr, 0, 1) * 255).astype(np.uint8))
+    pixels = np.round(np.clip(arr, 0, 1) * 255).astype(np.uint8)
+    im = Image.fromarray(pixels[..., 0], "L") if src.grey else Image.fromarray(pixels)
     if src.icc_converted and src.icc_profile:
         im = _profile_convert(im, src.icc_profile, to_srgb=False)
     if alpha is not None:
@@ -340,9 +355,11 @@ def _resize_alpha(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def encode_png16(data: np.ndarray, icc_profile: bytes | None = None, level: int = 6) -> bytes:
-    """A 16-bit RGB/RGBA PNG (Pillow cannot write one); rows use the Up filter."""
+    """A 16-bit grey, grey+alpha, RGB or RGBA PNG (Pillow cannot write one); rows use the Up filter."""
+    if data.ndim == 2:
+        data = data[..., None]
     h, w, c = data.shape
-    color_type = {3: 2, 4: 6}[c]
+    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[c]   # grey, grey + alpha, RGB, RGBA
     rows = np.ascontiguousarray(data, dtype=">u2").view(np.uint8).reshape(h, w * c * 2)
     up = rows.copy()
     up[1:] = rows[1:] - rows[:-1]  # uint8 wrap-around is the PNG Up filter

@@ -15,6 +15,15 @@ from typing import NamedTuple
 import numpy as np
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722])
+# Below these sizes (pixels, each side) a number would be NaN or noise: the functions return NaN,
+# without numpy warnings, and callers show "too small to measure".
+SSIM_MIN_SIDE = 11        # the 11-tap Gaussian window must fit once the border is averaged away
+SPECTRUM_MIN_SIDE = 4     # a Hann window of 2 or 3 samples is (almost) all zero
+LAPLACIAN_MIN_SIDE = 3
+
+
+def _smallest_side(img) -> int:
+    return min(np.shape(img)[:2])
 
 
 def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -58,6 +67,8 @@ def _ssim_channel(a: np.ndarray, b: np.ndarray) -> float:
 def ssim(a, b) -> float:
     """Structural similarity (see the module docstring for the exact convention)."""
     a, b = _pair(a, b)
+    if _smallest_side(a) < SSIM_MIN_SIDE:
+        return float("nan")
     if a.ndim == 2:
         return _ssim_channel(a, b)
     return float(np.mean([_ssim_channel(a[..., c], b[..., c]) for c in range(a.shape[-1])]))
@@ -88,6 +99,8 @@ class HighFrequencyEnergy(NamedTuple):
 
 def high_frequency_energy(img, radius_fraction: float = 0.25) -> HighFrequencyEnergy:
     """Energy of the 2-D spectrum above a normalised radius (1 = Nyquist) and its share."""
+    if _smallest_side(img) < SPECTRUM_MIN_SIDE:
+        return HighFrequencyEnergy(float("nan"), float("nan"))
     power, radius = _power_spectrum(img)
     power = power.copy()
     power[0, 0] = 0.0
@@ -99,13 +112,18 @@ def high_frequency_energy(img, radius_fraction: float = 0.25) -> HighFrequencyEn
 
 def laplacian_sharpness(img) -> float:
     """Variance of the 4-neighbour Laplacian of the luminance (higher = crisper edges)."""
+    if _smallest_side(img) < LAPLACIAN_MIN_SIDE:
+        return float("nan")
     y = luminance(img)
     lap = -4 * y[1:-1, 1:-1] + y[:-2, 1:-1] + y[2:, 1:-1] + y[1:-1, :-2] + y[1:-1, 2:]
     return float(lap.var())
 
 
 def radial_spectrum(img, bins: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Radially averaged power spectrum: (frequencies in cycles/pixel up to 0.5, mean power)."""
+    """Radially averaged power spectrum: (frequencies in cycles/pixel up to 0.5, mean power); empty
+    for images too small to have one."""
+    if _smallest_side(img) < SPECTRUM_MIN_SIDE:
+        return np.zeros(0), np.zeros(0)
     power, radius = _power_spectrum(img)
     edges = np.linspace(0, 1, bins + 1)
     index = np.clip(np.digitize(radius.ravel(), edges) - 1, 0, bins)

@@ -56,3 +56,26 @@ def test_fur_check_shares():
     assert M.fur_check(blurred, a, a).overshoot == pytest.approx(0.0)
     assert M.fur_check(blurred, blurred, a).recovered_share == pytest.approx(0.0)
     assert M.fur_check(blurred, 2 * a - blurred, a).overshoot > 0.1   # over-sharpened
+
+
+@pytest.mark.parametrize("h, w", [(1, 1), (5, 17), (2, 40)])
+def test_too_small_images_give_nan_without_numpy_warnings(h, w):
+    import warnings
+
+    img = np.random.default_rng(0).random((h, w, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # any RuntimeWarning fails the test
+        assert np.isnan(M.ssim(img, img))   # an 11-pixel window does not fit
+        if min(h, w) < M.SPECTRUM_MIN_SIDE:
+            assert np.isnan(M.high_frequency_energy(img).share)
+            assert M.radial_spectrum(img)[0].size == 0
+        if min(h, w) < M.LAPLACIAN_MIN_SIDE:
+            assert np.isnan(M.laplacian_sharpness(img))
+
+
+def test_demo_rows_say_too_small_to_measure():
+    from agent.demo import MetricRow
+
+    row = MetricRow("SSIM", float("nan"), float("nan"))
+    assert row.before is None and row.before_text == row.after_text == "too small to measure"
+    assert MetricRow("PSNR", None, 30.0).before_text == "—"

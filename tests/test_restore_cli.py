@@ -214,3 +214,22 @@ def test_file_names_cannot_send_terminal_escapes(photo, tmp_path):
     assert "red.jpg" in proc.stdout and "bad.png: cannot decode" in proc.stderr   # whole sequences go
     proc = _explainer([str(broken), "--weights", TINY, "-o", str(tmp_path / "one.png")], {})
     assert proc.returncode == 2 and "\x1b" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("mode, name", [("L", "g.png"), ("LA", "ga.png"), ("L", "g.jpg"), ("I;16", "g16.png"),
+                                        ("L", "g.tif")])
+def test_a_grey_photo_comes_back_grey_in_its_mode(tmp_path, mode, name):
+    rng = np.random.default_rng(4)
+    if mode == "I;16":
+        src = Image.fromarray((rng.random((40, 56)) * 65535).astype(np.uint16))
+    else:
+        src = Image.fromarray(rng.integers(0, 256, (40, 56), dtype=np.uint8), "L")
+        if mode == "LA":
+            src.putalpha(Image.fromarray(rng.integers(0, 256, (40, 56), dtype=np.uint8)))
+    path = tmp_path / name
+    src.save(path)
+    assert _cli([str(path), "--weights", TINY]) == 0
+    out = Image.open(restore_cli.default_output(path))
+    assert out.mode == ("I;16" if mode == "I;16" else mode), out.mode     # one channel (+ alpha), not RGB
+    if mode == "LA":
+        assert np.array_equal(np.asarray(out.getchannel("A")), np.asarray(src.getchannel("A")))
