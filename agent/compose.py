@@ -196,8 +196,8 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         name = kb.sources[fact.source].name
         # a fact about a side source must say whose it is, or it reads as one about the main model
         if fact.source != recommended and name.lower() not in text.lower():
-            label = re.match(r"([A-Z][a-z]+(?: [a-z]+)?): ", text)   # "Cost: ..." -> "FeatSharp's cost: ..."
-            text = (f"{name}'s {label.group(1).lower()}: {text[label.end():]}" if label else f"{name}: {text}")
+            labelled = re.match(r"[A-Z][a-z]+(?: [a-z]+)?: ", text)   # "Cost: ..." must not read "FeatSharp: Cost:"
+            text = f"{name} — {text}" if labelled else f"{name}: {text}"
         claims.append(Claim(text=text, sources=[fact.source]))
         used_facts.add(fact.id)
 

@@ -88,7 +88,10 @@ def test_kb_show_takes_any_case_and_names():
 def test_task_heading_and_side_source_labels_read_once():
     out = _explainer("ask", "I want to upscale an image").stdout
     assert "(super-resolution)" not in out.splitlines()[3]
-    assert "FeatSharp: Cost:" not in _explainer("ask", COVERED).stdout
+    founding = ("I upscaled a low-res animal picture and the fur returned naturally. How does AI streamline its "
+                "steps to keep high-frequency detail with so few sampling rounds?")
+    shown = _explainer("ask", founding, "--format", "json").stdout
+    assert "FeatSharp — Cost:" in shown and "FeatSharp: Cost:" not in shown
 
 
 def test_report_into_a_folder_and_no_stale_or_half_made_images(tmp_path):
