@@ -41,7 +41,7 @@ def provenance(demo, kb=None) -> list[tuple[str, str]]:
                  ("weights SHA-256", w.sha256 or "—"),
                  ("weights config (wf, scale, vscale)", str(w.config)),
                  ("device", s.device), ("precision", s.precision),
-                 ("tile", f"{s.tile} px" if s.tile else "whole image"), ("tiles", str(s.n_tiles)),
+                 ("tile", f"{s.tile[0]}x{s.tile[1]} px" if s.tile else "whole image"), ("tiles", str(s.n_tiles)),
                  ("input size", "x".join(map(str, s.input_size))), ("output size", "x".join(map(str, s.output_size)))]
         rows += [(f"time: {k}", f"{v:.3f} s") for k, v in demo.timings.items()]
     return rows

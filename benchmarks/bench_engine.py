@@ -2,8 +2,10 @@
 
     python -m benchmarks.bench_engine [--configs small base] [--sizes 512x512 720x1280]
                                       [--threads N] [--repeats 2] [--skip-rss] [--skip-plain]
+    python -m benchmarks.bench_engine --activation-memory [--configs ...]
 
-For each config and size: seconds for the whole `restore()` call on a photo of that size, then
+For each config and size: seconds for the whole `restore()` call on a photo of that size (and
+its ratio to the model forward: what tiling, padding and conversion add; goal <= 1.1), then
 for the model forward on the engine path (channels_last + autocast in the precision `auto`
 picks + heap reuse + the inference shortcuts) and on a plain eager fp32 NCHW forward in the
 official code's operation order (`official_operation_order()`), the
@@ -27,6 +29,7 @@ import torch
 from PIL import Image
 from skimage import data
 
+from models import tiling
 from models.cpu_memory import reuse_freed_memory
 from models.engine import restore
 from models.mssnet import CONFIGS, official_operation_order, seeded_model
@@ -94,17 +97,18 @@ def time_forward(model, x, device, precision: str, channels_last: bool, repeats:
     return best
 
 
-def time_restore(model, h: int, w: int, repeats: int) -> float:
-    """The whole user-facing call on a real photo of that size: conversion, padding, forward,
-    clipping, PIL output."""
+def time_restore(model, h: int, w: int, repeats: int) -> tuple[float, str]:
+    """The whole user-facing call on a real photo of that size: conversion, padding, tiles,
+    forward, clipping, PIL output; and how it was tiled."""
     photo = Image.fromarray(data.chelsea()).resize((w, h), Image.Resampling.BICUBIC)
     restore(photo.crop((0, 0, 64, 64)), model)
-    best = float("inf")
+    best, tiles = float("inf"), ""
     for _ in range(repeats):
         t = time.perf_counter()
-        restore(photo, model)
+        result = restore(photo, model)
         best = min(best, time.perf_counter() - t)
-    return best
+        tiles = result.stats.tile_text
+    return best, tiles
 
 
 def peak_rss_4000x3000(threads: int) -> dict:
@@ -127,11 +131,56 @@ before = hwm()
 t = time.perf_counter()
 res = restore(photo, model)
 print(json.dumps(dict(seconds=time.perf_counter() - t, before=before,
-    peak=hwm(), tile=res.stats.tile,
+    peak=hwm(), tiles=res.stats.tile_text,
     n_tiles=res.stats.n_tiles, precision=res.stats.precision, size=res.image.size)))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def activation_bytes_per_pixel(config, precision: str, threads: int) -> float:
+    """Growth of the peak RSS (VmHWM) of one CPU forward per input pixel, between a 256x512 and a
+    512x768 input, each in a fresh process: what tiling.bytes_per_pixel must cover."""
+    code = f"""
+import json, sys, torch
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+torch.set_num_threads({threads})
+from models import tiling
+from models.cpu_memory import reuse_freed_memory
+from models.mssnet import MSSNet
+from models.precision import autocast
+h, w = int(sys.argv[1]), int(sys.argv[2])
+model = MSSNet(*{tuple(config)}).eval().to(memory_format=torch.channels_last)
+x = torch.rand(1, 3, h, w).contiguous(memory_format=torch.channels_last)
+with torch.inference_mode(), autocast(torch.device("cpu"), "{precision}"):
+    with reuse_freed_memory():
+        model(x[..., :64, :64])
+    before = hwm()
+    with reuse_freed_memory():
+        model(x)
+print(json.dumps(hwm() - before))
+"""
+    peaks = []
+    for h, w in ((256, 512), (512, 768)):
+        out = subprocess.run([sys.executable, "-c", code, str(h), str(w)], capture_output=True, text=True, check=True)
+        peaks.append((h * w, json.loads(out.stdout.strip().splitlines()[-1])))
+    (p1, m1), (p2, m2) = peaks
+    return (m2 - m1) / (p2 - p1)
+
+
+def print_activation_memory(configs, threads: int) -> None:
+    print("| config | precision | measured bytes/px | tiling.bytes_per_pixel | margin |")
+    print("|---|---|---|---|---|")
+    for name in configs:
+        config = CONFIGS[name]
+        for precision in ("fp32", "bf16"):
+            measured = activation_bytes_per_pixel(config, precision, threads)
+            model = tiling.bytes_per_pixel(config, precision)
+            print(f"| {name} {config} | {precision} | {measured:.0f} | {model:.0f} | {model / measured - 1:+.0%} |",
+                  flush=True)
 
 
 def main(argv=None) -> int:
@@ -143,8 +192,13 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-rss", action="store_true")
     ap.add_argument("--skip-plain", action="store_true", help="skip the (slow) plain fp32 baseline")
     ap.add_argument("--skip-table", action="store_true", help="only the peak-RSS (and GPU) part")
+    ap.add_argument("--activation-memory", action="store_true",
+                    help="only the measured activation bytes per pixel against the tiling's memory model")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.activation_memory:
+        print_activation_memory(args.configs, args.threads)
+        return 0
     cpu = torch.device("cpu")
     prec = resolve_precision("auto", cpu)
 
@@ -153,7 +207,7 @@ def main(argv=None) -> int:
     print(f"# bench_engine  torch {torch.__version__}  threads {args.threads}  engine precision {prec}")
     print(f"# matmul peaks this run: fp32 {peak32:.0f} GFLOP/s, bf16 {peak16:.0f} GFLOP/s")
     print(f"# {TARGETS}")
-    header = ("| config | size | GMACs | restore() s | engine s | engine GFLOP/s | % of bf16 peak | plain fp32 s | "
+    header = ("| config | size | GMACs | restore() s | engine s | restore()/forward | tiles | engine GFLOP/s | % of bf16 peak | plain fp32 s | "
               "plain GFLOP/s | % of fp32 peak | speed-up |")
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
@@ -165,9 +219,10 @@ def main(argv=None) -> int:
             macs = conv_macs(model, h, w)
             gflop = 2 * macs / 1e9
             fast = time_forward(model, x, cpu, prec, True, args.repeats)
-            whole = time_restore(model, h, w, args.repeats)
+            whole, tiles = time_restore(model, h, w, args.repeats)
             ref_peak = peak16 if prec == "bf16" else peak32
-            row = (f"| {name} | {h}x{w} | {macs / 1e9:.1f} | {whole:.2f} | {fast:.2f} | {gflop / fast:.0f} | "
+            row = (f"| {name} | {h}x{w} | {macs / 1e9:.1f} | {whole:.2f} | {fast:.2f} | {whole / fast:.2f} | "
+                   f"{tiles} | {gflop / fast:.0f} | "
                    f"{100 * gflop / fast / ref_peak:.0f}% |")
             if args.skip_plain:
                 row += " - | - | - | - |"
@@ -182,7 +237,7 @@ def main(argv=None) -> int:
     if not args.skip_rss:
         r = peak_rss_4000x3000(args.threads)
         print(f"\npeak RSS, restore() of a 4000x3000 photo with small ({r['precision']}, "
-              f"{r['n_tiles']} tiles of {r['tile']}px): {r['peak'] / 2**30:.2f} GiB "
+              f"{r['tiles']}): {r['peak'] / 2**30:.2f} GiB "
               f"(process before restore: {r['before'] / 2**30:.2f} GiB), {r['seconds']:.0f} s")
 
     if torch.cuda.is_available():

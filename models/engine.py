@@ -31,7 +31,7 @@ class RestoreStats:
     """How a restore ran: what the report's provenance block and the benchmarks print."""
     device: str
     precision: str                   # fp32 | bf16 | fp16
-    tile: int | None                 # tile side in px; None = the whole image at once
+    tile: tuple[int, int] | None     # tile (height, width) in px; None = the whole image at once
     n_tiles: int
     overlap: int                     # px shared by neighbouring tiles
     oom_retries: int                 # how often an out-of-memory error halved the tile
@@ -41,6 +41,13 @@ class RestoreStats:
     input_size: tuple[int, int]      # (width, height)
     output_size: tuple[int, int]
     threads: int
+
+    @property
+    def tile_text(self) -> str:
+        """'2 tiles of 720x688 px' or 'whole image'."""
+        if not self.tile:
+            return "whole image"
+        return f"{self.n_tiles} tile{'s' if self.n_tiles != 1 else ''} of {self.tile[0]}x{self.tile[1]} px"
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -91,7 +98,8 @@ def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 
     if tile is None:
         tile = tiling.auto_tile(model.config, prec, ph, pw, tiling.available_memory(dev))
     elif tile:
-        tile = max(tiling.MIN_TILE, tiling.round_up(int(tile)))
+        side = max(tiling.MIN_TILE, tiling.round_up(int(tile)))
+        tile = (side, side)
     tile = tile or None
 
     timings: dict = {"upscale": t_upscale}
@@ -106,12 +114,12 @@ def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 
                 raise
             if dev.type == "cuda":
                 torch.cuda.empty_cache()
-            current = tile or max(ph, pw)
-            smaller = max(tiling.MIN_TILE, tiling.round_up(current // 2))
-            if current <= tiling.MIN_TILE:
+            current = tile or (ph, pw)
+            if max(current) <= tiling.MIN_TILE:
                 raise ModelError(f"out of memory even with {tiling.MIN_TILE}px tiles on {dev}; "
                                  f"try --device cpu or a smaller image") from None
-            tile, retries = smaller, retries + 1
+            tile = tuple(max(tiling.MIN_TILE, tiling.round_up(side // 2)) for side in current)
+            retries += 1
     timings["forward"] = time.perf_counter() - t0
 
     final = outputs[-1][:out_h, :out_w]
@@ -125,7 +133,7 @@ def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 
     timings["total"] = time.perf_counter() - t_start
     stats = RestoreStats(
         device=str(dev), precision=prec, tile=tile, n_tiles=n_tiles,
-        overlap=tiling.overlap_for(tile) if tile else 0, oom_retries=retries, weights=model.weights_info,
+        overlap=tiling.overlap_for(min(tile)) if tile else 0, oom_retries=retries, weights=model.weights_info,
         stages=int(stages), upscale=upscale, input_size=(w0, h0), output_size=(out_w, out_h),
         threads=torch.get_num_threads())
     return RestoreResult(_to_pil(final, alpha), stage_images, timings, stats, final, source)

@@ -158,7 +158,7 @@ def _summary(src: Path, out: Path, result) -> str:
     s, t, info = result.stats, result.timings, result.stats.weights
     w, h = s.output_size
     sha = (info.sha256 or "")[:12]
-    tiles = (f"{s.n_tiles} tile{'s' if s.n_tiles != 1 else ''} of {s.tile}px" if s.tile else "whole image")
+    tiles = s.tile_text
     return (f"restored {clean_line(str(src))} -> {clean_line(str(out))} "
             f"({w}x{h}, x{s.upscale}, {s.stages} stages; weights "
             f"{info.name}{' ' + sha if sha else ''} {info.config_name or info.config}; {s.device} "

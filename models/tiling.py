@@ -14,10 +14,11 @@ DEFAULT_OVERLAP = 64
 CPU_BUDGET_CAP = 1.5 * 2**30     # keeps a 4000x3000 photo well under 3 GB peak RSS
 CPU_BUDGET_SHARE = 0.5           # of the memory the OS reports available
 GPU_BUDGET_SHARE = 0.7           # of the free device memory
-# Peak activation bytes per input pixel per "effective channel" (see bytes_per_pixel), for a
-# forward in inference mode. Measured here with ru_maxrss: fp32 ~27-35, bf16 ~18-22 (small and
-# base at 512x512 and 720x1280); the constants add ~40% for allocator slack.
-_BYTES_PER_PIXEL_CHANNEL = {"fp32": 48.0, "bf16": 32.0, "fp16": 32.0}
+# Peak activation bytes per input pixel per "effective channel" (see bytes_per_pixel) of a CPU
+# forward in inference mode, channels_last, heap reuse: the growth of VmHWM between a 256x512 and
+# a 512x768 input, measured for small, base, (12,12,12) and (8,8,8) (benchmarks/bench_engine.py
+# --activation-memory): fp32 26-34, bf16 18-20. The constants are the largest plus 10%.
+_BYTES_PER_PIXEL_CHANNEL = {"fp32": 37.5, "bf16": 22.0, "fp16": 22.0}
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,13 @@ def _actual_overlap(starts: list[int], size: int) -> int:
     return min((size - (b - a) for a, b in zip(starts, starts[1:])), default=0)
 
 
-def plan_tiles(height: int, width: int, tile: int, overlap: int | None = None) -> list[Tile]:
-    """Tiles of at most tile x tile covering a (padded) height x width image, evenly spaced so
-    neighbours overlap by at least `overlap` pixels; each tile cross-fades over the whole overlap
-    it really has (wider fades hide seams better)."""
-    overlap = overlap_for(tile) if overlap is None else min(overlap, tile // 2)
-    th, tw = min(tile, height), min(tile, width)
+def plan_tiles(height: int, width: int, tile: int | tuple[int, int], overlap: int | None = None) -> list[Tile]:
+    """Tiles of at most tile x tile (or tile = (h, w)) covering a (padded) height x width image,
+    evenly spaced so neighbours overlap by at least `overlap` pixels; each tile cross-fades over
+    the whole overlap it really has (wider fades hide seams better)."""
+    tile_h, tile_w = (tile, tile) if isinstance(tile, int) else tile
+    overlap = overlap_for(min(tile_h, tile_w)) if overlap is None else min(overlap, min(tile_h, tile_w) // 2)
+    th, tw = min(tile_h, height), min(tile_w, width)
     ys, xs = _starts(height, th, overlap), _starts(width, tw, overlap)
     ry, rx = _actual_overlap(ys, th), _actual_overlap(xs, tw)
     return [Tile(y, x, th, tw, ry, rx) for y in ys for x in xs]
@@ -134,10 +136,41 @@ def _mem_available() -> int:
 
 
 def auto_tile(config: tuple[int, int, int], precision: str, height: int, width: int,
-              budget: int) -> int | None:
-    """None when the whole (padded) image fits the budget, else the largest square tile that does."""
-    per_pixel = bytes_per_pixel(config, precision)
-    if height * width * per_pixel <= budget:
+              budget: int) -> tuple[int, int] | None:
+    """None when the whole (padded) image fits the budget, else the tile (h, w) that does."""
+    max_pixels = int(budget / bytes_per_pixel(config, precision))
+    return fit_tiles(height, width, max_pixels)
+
+
+def _tile_length(length: int, count: int, overlap: int) -> int:
+    """The shortest side (a multiple of 16) that `count` evenly spaced tiles need to cover
+    `length` with at least `overlap` shared pixels (plus 16 for the grid rounding of _starts)."""
+    if count == 1:
+        return length
+    return round_up(math.ceil((length + (count - 1) * (overlap + SIZE_MULTIPLE)) / count))
+
+
+def fit_tiles(height: int, width: int, max_pixels: int) -> tuple[int, int] | None:
+    """The tile (h, w) of at most max_pixels that covers height x width in the fewest tiles, and
+    among those with the least computed area (overlap); None when the whole image fits. Not
+    square: a 720x1280 photo that needs two tiles gets two 720x704 halves, not two 720x896
+    squares that compute 40% of the image twice."""
+    if height * width <= max_pixels:
         return None
-    side = int(math.sqrt(budget / per_pixel)) // SIZE_MULTIPLE * SIZE_MULTIPLE
-    return max(MIN_TILE, side)
+    overlap = DEFAULT_OVERLAP
+    best = None
+    for rows in range(1, max(1, height // MIN_TILE) + 1):
+        th = _tile_length(height, rows, overlap)
+        if th * MIN_TILE > max_pixels and th > MIN_TILE:
+            continue
+        for cols in range(1, max(1, width // MIN_TILE) + 1):
+            tw = _tile_length(width, cols, overlap)
+            if th * tw <= max_pixels or tw <= MIN_TILE:
+                n = len(plan_tiles(height, width, (th, tw), overlap))
+                key = (n, n * th * tw)
+                if best is None or key < best[0]:
+                    best = (key, (max(MIN_TILE, th), max(MIN_TILE, tw)))
+                break
+        if best and rows > best[0][0]:   # more rows than the best count cannot do better
+            break
+    return best[1] if best else (MIN_TILE, MIN_TILE)

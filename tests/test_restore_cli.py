@@ -56,7 +56,7 @@ def test_options_upscale_tile_precision_output(photo, tmp_path, capsys):
                  "--precision", "fp32", "--device", "cpu"]) == 0
     assert Image.open(out).size == (120, 80)
     text = capsys.readouterr().out
-    assert "x2" in text and "tiles of 64px" in text and "cpu fp32" in text
+    assert "x2" in text and "tiles of 64x64 px" in text and "cpu fp32" in text
     with pytest.raises(SystemExit):
         _cli([str(photo), "--upscale", "5"])
     with pytest.raises(SystemExit):
