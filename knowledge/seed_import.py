@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from common.files import atomic_write_text, check_writable, make_folder
+from common.textsafe import clean_line
 from knowledge.errors import KnowledgeError
 from knowledge.schema import Capability, Fact, Links, Prompt, Source, Task
 from knowledge.seed_text import foreign_link, instruction_reason, name_subject, split_sentences
@@ -125,11 +126,11 @@ def _entries(lines: list[str]) -> list[_Entry]:
             raise _fail(no, "unknown section (expected 'Recommended AI Models' or 'Related Papers')", raw)
         match = _FIELD.match(_plain(line))
         if not match and last_key == "summary" and current is not None:
-            current.summary += " " + line   # a summary wrapped onto the next line
+            current.summary += " " + clean_line(line)   # a summary wrapped onto the next line
             continue
         if not match:
             raise _fail(no, "expected 'Model:', 'Paper:', 'GitHub:' or 'Summary:'", raw)
-        key, value = match.group(1).lower(), match.group(2).strip()
+        key, value = match.group(1).lower(), clean_line(match.group(2))   # no terminal escapes in cards
         key = _FIELD_OF.get(key, key)
         if key == "paper" and value.lower().startswith(("https://github.com/", "http://github.com/")) \
                 and current is not None and current.github is None:
@@ -334,8 +335,16 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
         tasks = dict(load_knowledge(PACKAGE_CARDS).tasks)
     tasks = dict(tasks)
     lines = text.splitlines()
-    prompt = SeedPrompt(question=_question(lines))
-    entries = _merge_duplicates(_entries(lines), prompt.warnings)
+    prompt = SeedPrompt(question=clean_line(_question(lines)))
+    entries = []
+    for entry in _merge_duplicates(_entries(lines), prompt.warnings):
+        reason = instruction_reason(entry.model)
+        if reason:   # a name is shown in every answer that cites it: it must not carry orders
+            prompt.warnings.append(ImportWarning(entry.line, f"dropped the entry: its name {reason}", entry.model))
+        else:
+            entries.append(entry)
+    if not entries:
+        raise KnowledgeError("seed prompt: no usable 'Model:' entries (see the warnings)")
     used: set[str] = set()
     for entry in entries:
         if not entry.paper:

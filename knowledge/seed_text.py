@@ -25,6 +25,9 @@ _INSTRUCTION = re.compile(
     r"output|print|refer|tell|use|quote|add|list|claim|state)\b"
     r"|\byou\s+(must|should|shall|need to|have to|are required|will now|are now|are an?)\b"
     r"|\b(system prompt|the assistant|as an ai|jailbreak|developer mode|new instructions?)\b"
+    r"|\b(tell|inform|remind|convince) the (user|reader)s?\b|\bnote to (the )?(ai|assistant|model|reader)\b"
+    r"|\b(respond|reply|answer) (only )?(with|in)\b|\bdo not (mention|cite|say|tell|refer|reveal)\b"
+    r"|^\s*(system|assistant|user)\s*:|<\|[a-z_]+\|>|\[/?inst\]"
     r"|^(please\s+)?(ignore|disregard|forget|cite|recommend|answer|respond|reply|say|tell|print|output|"
     r"pretend|act as|do not|don't|never|always|remember|obey)\b",
     re.I)
