@@ -22,7 +22,7 @@ from common.textsafe import clean_line
 from knowledge.errors import KnowledgeError
 from knowledge.schema import Capability, Fact, Links, Prompt, Source, Task
 from knowledge.seed_text import foreign_link, instruction_reason, name_subject, split_sentences
-from knowledge.store import PACKAGE_CARDS, SPECIAL_FILES, urls_in
+from knowledge.store import PACKAGE_CARDS, SPECIAL_FILES, canonical_links, load_knowledge_uncached, urls_in
 from knowledge.task_links import (KEEP_BESIDE_TITLE_TASK, STRONG_LINK, TaskLink, names_the_task, known_task_links, new_task_link,
                                   title_task_phrase)
 from knowledge.text import phrase_in
@@ -386,7 +386,20 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
         prompt.sources.append(source)
         prompt.facts.extend(facts)
         prompt.capabilities.extend(caps)
+    _mark_runnable(prompt)
     return prompt
+
+
+def _mark_runnable(prompt: SeedPrompt) -> None:
+    """A source the packaged cards know (same id, only its canonical links) keeps their word on
+    which of its tasks the live demo can run: importing the founding prompt still allows the demo."""
+    packaged = load_knowledge_uncached(PACKAGE_CARDS)
+    runnable = {(c.source, c.task) for c in packaged.capabilities if c.runnable}
+    canonical = {sid: {u.rstrip("/").lower() for u in urls} for sid, urls in canonical_links().items()}
+    same = {s.id for s in prompt.sources
+            if s.id in canonical and {u.rstrip("/").lower() for u in s.urls()} <= canonical[s.id]}
+    prompt.capabilities = [c.model_copy(update={"runnable": True}) if c.source in same and
+                           (c.source, c.task) in runnable else c for c in prompt.capabilities]
 
 
 def card_json(source: Source, facts: list[Fact], origin: str, position: int = 0) -> dict:

@@ -135,6 +135,11 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}"
 
 
+def canonical_links() -> dict[str, set[str]]:
+    """Source id -> the links a hand-written card of that source may carry."""
+    return _canonical_links()
+
+
 def _canonical_links() -> dict[str, set[str]]:
     table = json.loads(CANONICAL_LINKS.read_text(encoding="utf-8"))
     return {sid: set(urls) for sid, urls in table.items()}

@@ -302,3 +302,11 @@ def test_an_entry_whose_name_gives_orders_is_dropped():
 def test_terminal_escapes_never_reach_a_card():
     prompt = parse_seed(MINI.replace("Model: Deblur-Example", "Model: Deblur-\x1b[31mExample\x07"))
     assert prompt.sources[0].title == "Deblur-Example"
+
+
+def test_the_founding_prompt_imported_still_runs_the_demo(seed):
+    """MSSNet imported with its own links keeps the packaged cards' word that the demo can run it."""
+    runnable = {(c.source, c.task) for c in seed.capabilities if c.runnable}
+    assert runnable == {("mssnet", "image-deblurring")}
+    other = parse_seed(SEED.read_text().replace("https://github.com/kky7/MSSNet", "https://github.com/someone/MSSNet"))
+    assert not any(c.runnable for c in other.capabilities)   # another repository is not our network
