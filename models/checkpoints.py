@@ -19,6 +19,7 @@ import torch
 from common.files import atomic_path, make_folder
 from models.errors import ModelError
 from models.mssnet import MSSNet, config_name, count_parameters
+from models.precision import resolve_device
 from models.weights_info import WeightsInfo
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -231,19 +232,11 @@ def load_model(name_or_path: str | os.PathLike | None = None, device: str = "cpu
         config=tuple(model.config), config_name=config_name(model.config), params=count_parameters(model),
         provisional=bool(entry and entry.get("provisional")), card=str(card) if card else None,
         summary=entry.get("summary") if entry else None)
-    return model.eval().to(_resolve_device(device))
+    return model.eval().to(resolve_device(device))
 
 
 def _looks_like_path(text: str) -> bool:
     return os.sep in text or "/" in text or Path(text).suffix in (".pt", ".pth", ".safetensors", ".ckpt")
-
-
-def _resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ModelError("--device cuda was asked for but no CUDA GPU is available")
-    return torch.device(device)
 
 
 # ---------------------------------------------------------------------------- saving

@@ -23,10 +23,10 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from common.errors import os_reason
 from common.files import atomic_write, check_writable
 from models.errors import ModelError
+from models.formats import DEFAULT_MAX_PIXELS, PHOTO_SUFFIXES  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_PIXELS = 100_000_000
 _ORIENTATION_TAG = 0x0112
 _SIXTEEN_BIT_RAW = {"RGB;16B": "RGB;16L", "RGBA;16B": "RGBA;16L"}
 
@@ -248,7 +248,6 @@ def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
 
 # ---------------------------------------------------------------------------- saving
 # Photo files a folder is searched for (anything Pillow opens is read when named directly).
-PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF",
             ".tiff": "TIFF", ".bmp": "BMP"}
 

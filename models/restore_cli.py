@@ -11,8 +11,7 @@ from pathlib import Path
 
 from common.cli import add_device_options, add_weights_option
 from common.textsafe import clean_line   # file names are shown without terminal escapes
-
-DEFAULT_MAX_PIXELS = 100_000_000
+from models.formats import DEFAULT_MAX_PIXELS
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -58,7 +57,7 @@ def expand_folders(inputs: list[Path]) -> list[Path]:
     """A folder stands for the photos directly inside it, by name (not its subfolders, nor its
     earlier results, *_restored.png)."""
     from models.errors import ModelError
-    from models.imageio import PHOTO_SUFFIXES
+    from models.formats import PHOTO_SUFFIXES
 
     out: list[Path] = []
     for src in inputs:

@@ -17,8 +17,8 @@ import torch
 
 from models.training.degrade import DegradeSettings, degrade, eval_degradation
 from models.errors import ModelError
+from models.formats import PHOTO_SUFFIXES
 
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 def default_photo_dir() -> Path:

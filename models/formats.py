@@ -1,0 +1,8 @@
+"""What the engine reads and how large: one home for these constants, importable without numpy,
+PIL or torch (the CLI's argument definitions use them while `explainer ask` must start fast)."""
+
+# suffixes treated as photos when a folder is given (restore) or scanned (training photos)
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
+
+# decompression-bomb guard: larger images are refused unless --max-pixels raises it
+DEFAULT_MAX_PIXELS = 100_000_000
