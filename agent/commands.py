@@ -15,7 +15,10 @@ from common.cli import add_device_options, add_weights_option
 
 def _add_demo_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image", metavar="PATH", help="run the live MSSNet demo on this picture")
-    add_weights_option(p)
+    add_weights_option(p, "the bundled weights for the task")
+    p.add_argument("--task", choices=("enlarge", "deblur"),
+                   help="which bundled weights the demo runs: enlarge or deblur (default: from the "
+                        "question's task; --weights overrides it)")
     p.add_argument("--upscale", type=int, choices=(1, 2, 3, 4), default=1,
                    help="enlarge with bicubic first (MSSNet keeps the size), default 1")
     p.add_argument("--reference", metavar="PATH",
@@ -86,8 +89,11 @@ def question_text(raw: str) -> str:
     return sys.stdin.read()
 
 
-def demo_options(args) -> dict:
-    return dict(weights=args.weights, upscale=args.upscale, reference=args.reference,
+def demo_options(args, answer=None) -> dict:
+    """The demo's options; the weights' task is --task, else the answered question's task."""
+    from agent.demo import weights_task
+    task = args.task or weights_task(answer.task.id if answer is not None and answer.task else None)
+    return dict(weights=args.weights, task=task, upscale=args.upscale, reference=args.reference,
                 self_test=args.self_test, device=args.device, precision=args.precision, tile=args.tile)
 
 
@@ -122,7 +128,7 @@ def run_ask(args) -> int:
             from agent.render import make_console
             progress_console = make_console(sys.stderr) if sys.stderr.isatty() else None
             attach_demo(answer, run_demo_in_new_dir(Path(args.image), Path(args.out), console=progress_console,
-                                                    **demo_options(args)))
+                                                    **demo_options(args, answer)))
     from agent.render import render
     render(answer, args.format)
     return EXIT_ABSTAINED if answer.abstained and args.fail_on_abstain else 0

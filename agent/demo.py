@@ -283,9 +283,19 @@ def _progress_callback(progress):
     return update, task
 
 
+# the card task a question is about -> the task bundled weights are trained for
+_WEIGHTS_TASKS = {"super-resolution": "enlarge", "image-deblurring": "deblur"}
+
+
+def weights_task(card_task: str | None) -> str | None:
+    """'enlarge' / 'deblur' for a question about super-resolution / deblurring, else None (the
+    bundled default)."""
+    return _WEIGHTS_TASKS.get(card_task or "")
+
+
 def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=None, self_test: bool = False,
              device: str = "auto", precision: str = "auto", tile: int | None = None,
-             console=None, image_name: str | None = None) -> DemoReport:
+             console=None, image_name: str | None = None, task: str | None = None) -> DemoReport:
     """Restore `image` (a path, or an RGB float array in [0,1]) and write the artefacts into `out_dir`.
 
     `reference`: a sharp image path to score PSNR/SSIM against; `self_test`: degrade the picture
@@ -324,6 +334,12 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
     if ref_rgb is not None and upscale != 1:
         raise AgentError("a reference (or self-test) needs --upscale 1: the sizes must match")
 
+    weights_note = None
+    if weights is None and task:
+        from models.checkpoints import weights_for_task
+        weights, weights_note = weights_for_task(task)
+    if weights_note:
+        report.note = " ".join(filter(None, [report.note, f"Note: {weights_note}."]))
     model = models.load_model(weights)
     input_img = Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
     report.files["input"] = _save_png(input_img, out_dir / "input.png")

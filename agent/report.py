@@ -70,7 +70,7 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
     earlier report and its images as they were. No demo runs when the question abstains.
     """
     from agent.compose import answer_question, attach_demo, load_default_kb
-    from agent.demo import check_demo_inputs, fresh_dir, run_demo
+    from agent.demo import check_demo_inputs, fresh_dir, run_demo, weights_task
     from agent.render import STAGE_NAMES, _env, illustration_links, render_markdown
     from common.textsafe import clean_line
 
@@ -93,6 +93,8 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
     make_folder(output.parent)
     with fresh_dir(output.parent, ".assets-new") as staging:
         if demo is None and image is not None and not answer.abstained:
+            if demo_options.get("task") is None:   # the weights for the question's task
+                demo_options["task"] = weights_task(answer.task.id if answer.task else None)
             demo = run_demo(image, staging, image_name=image_name, **demo_options)
             demo.files = {name: assets / path.name for name, path in demo.files.items()}
             demo.out_dir = assets

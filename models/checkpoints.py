@@ -63,6 +63,32 @@ def bundled_weights() -> list[dict]:
     return list(_read_manifest(weights_dir())["weights"])
 
 
+TASKS = ("enlarge", "deblur")   # what bundled weights are trained for (the manifest's "tasks")
+
+
+def weights_for_task(task: str) -> tuple[str | None, str | None]:
+    """(bundled weights name, note) for `task`: the default if it serves the task, else the first
+    entry that lists it; when none does, the default with a note saying so (None when nothing is
+    installed: load_model then explains)."""
+    if task not in TASKS:
+        raise ModelError(f"unknown task {task!r}: use {' or '.join(TASKS)}")
+    manifest = _read_manifest(weights_dir())
+    entries = manifest["weights"]
+    serving = [e["name"] for e in entries if task in e.get("tasks", ())]
+    if manifest["default"] in serving:
+        return manifest["default"], None
+    if serving:
+        return serving[0], None
+    fallback = manifest["default"] or (entries[0]["name"] if entries else None)
+    if fallback is None:
+        return None, None
+    entry = next((e for e in entries if e["name"] == fallback), {})
+    trained = ", ".join(entry.get("tasks") or ["another task"])
+    measured = f"; {entry['summary']}" if entry.get("summary") else ""
+    return fallback, (f"no bundled weights are trained for {task} yet: using {fallback}, trained for "
+                      f"{trained}{measured}")
+
+
 def _manifest_entry(name: str | None) -> dict:
     folder = weights_dir()
     manifest = _read_manifest(folder)

@@ -26,7 +26,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "photos OUT is a folder, created if missing; default: next to each photo)")
     p.add_argument("--upscale", type=int, choices=(1, 2, 3, 4), default=1,
                    help="enlarge by this factor (bicubic) before restoring detail (default 1)")
-    add_weights_option(p)
+    add_weights_option(p, "the bundled weights for --task")
+    p.add_argument("--task", choices=("enlarge", "deblur"),
+                   help="what the photo suffers from: enlarge (softness of an enlarged photo) or deblur "
+                        "(motion blur and noise); picks the bundled weights trained for it (default: the "
+                        "bundled default); --weights overrides it")
     p.add_argument("--stages", type=int, choices=range(1, 7), default=6, metavar="1..6",
                    help="stop after this many of the six stages (default 6, the full network)")
     add_device_options(p)
@@ -120,9 +124,14 @@ def run(args) -> int:
             raise ModelError(f"output folder does not exist: {folder.parent}")
         make_folder(folder)
 
-    from models.checkpoints import load_model
+    from models.checkpoints import load_model, weights_for_task
 
-    model = load_model(args.weights)
+    weights = args.weights
+    if weights is None and args.task:
+        weights, note = weights_for_task(args.task)
+        if note:
+            print(f"explainer: note: {note}", file=sys.stderr)
+    model = load_model(weights)
     if len(plan) == 1:
         _restore_one(model, *plan[0], args)
         return 0

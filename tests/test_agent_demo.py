@@ -146,3 +146,11 @@ def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatc
         signal.signal(signal.SIGINT, previous)
         idle.set()
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_the_demo_weights_follow_the_question_task():
+    from agent.demo import weights_task
+
+    assert weights_task("super-resolution") == "enlarge"
+    assert weights_task("image-deblurring") == "deblur"
+    assert weights_task("dataset-expansion") is None and weights_task(None) is None

@@ -155,3 +155,19 @@ def test_manifest_names_default_and_sha_check(tmp_path, monkeypatch):
 
     (tmp_path / "manifest.json").write_text("{not json")
     assert "malformed" in _error(None)
+
+
+def test_the_weights_registry_says_which_file_serves_which_task():
+    from models.checkpoints import TASKS, bundled_weights, weights_for_task
+
+    entries = {e["name"]: e for e in bundled_weights()}
+    assert all(set(e["tasks"]) <= set(TASKS) for e in entries.values())
+    name, note = weights_for_task("enlarge")
+    assert "enlarge" in entries[name]["tasks"] and note is None
+    name, note = weights_for_task("deblur")
+    if "deblur" in entries[name]["tasks"]:
+        assert note is None
+    else:   # no deblur file shipped yet: the default, and a note that says so
+        assert "no bundled weights are trained for deblur" in note and name in note
+    with pytest.raises(ModelError, match="unknown task"):
+        weights_for_task("denoise")

@@ -233,3 +233,20 @@ def test_a_grey_photo_comes_back_grey_in_its_mode(tmp_path, mode, name):
     assert out.mode == ("I;16" if mode == "I;16" else mode), out.mode     # one channel (+ alpha), not RGB
     if mode == "LA":
         assert np.array_equal(np.asarray(out.getchannel("A")), np.asarray(src.getchannel("A")))
+
+
+def test_task_picks_the_bundled_weights_and_weights_override_it(photo, tmp_path, capsys):
+    from models.checkpoints import weights_for_task
+
+    enlarge, _ = weights_for_task("enlarge")
+    deblur, deblur_note = weights_for_task("deblur")
+    assert _cli([str(photo), "-o", str(tmp_path / "e.png"), "--task", "enlarge", "--stages", "1"]) == 0
+    captured = capsys.readouterr()
+    assert f"weights {enlarge} " in captured.out and "note:" not in captured.err
+    assert _cli([str(photo), "-o", str(tmp_path / "d.png"), "--task", "deblur", "--stages", "1"]) == 0
+    captured = capsys.readouterr()
+    assert f"weights {deblur} " in captured.out
+    assert (deblur_note is None) == ("no bundled weights are trained for deblur" not in captured.err)
+    assert _cli([str(photo), "-o", str(tmp_path / "w.png"), "--task", "deblur", "--weights", TINY]) == 0
+    captured = capsys.readouterr()
+    assert "weights tiny_official_checkpoint " in captured.out and "note:" not in captured.err
