@@ -45,9 +45,13 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from common.errors import exit_code
+    # the whole run, start-up imports included: a Ctrl-C while the parsers load is "interrupted" too
+    return exit_code(lambda: _run(sys.argv[1:] if argv is None else list(argv)))
+
+
+def _run(argv: list[str]) -> int:
     from agent import tool_commands
 
-    argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:   # bare `explainer`: the help, not an error
         _build_parser().print_help()
         return 0
@@ -55,14 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     verbosity = next((i for i, a in enumerate(argv) if a not in ("-v", "-vv", "--verbose")), len(argv))
     if verbosity < len(argv) and argv[verbosity] in tool_commands.FORWARDED:
         configure_logging(sum(a.count("v") if a != "--verbose" else 1 for a in argv[:verbosity]))
-        verb, rest = argv[verbosity], argv[verbosity + 1:]
-        return exit_code(lambda: tool_commands.run(verb, rest))
+        return tool_commands.run(argv[verbosity], argv[verbosity + 1:])
     args = _build_parser().parse_args(argv)
     configure_logging(args.verbose)
     if not args.verbose and not sys.warnoptions:   # our messages only, unless -v or python -W asks for more
         import warnings
         warnings.simplefilter("ignore")
-    return exit_code(lambda: args.run(args))
+    return args.run(args)
 
 
 def configure_logging(verbosity: int) -> None:

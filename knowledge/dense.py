@@ -5,9 +5,10 @@ retriever runs in a background thread, so importing this module stays cheap.
 """
 from __future__ import annotations
 
-import logging
 import hashlib
+import logging
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -99,10 +100,11 @@ class DenseIndex:
 def _read_cache(path: Path, ids: list[str]) -> np.ndarray | None:
     try:
         with np.load(path, allow_pickle=False) as data:
-            if list(data["ids"]) != ids:
+            vectors = data["vectors"]
+            if list(data["ids"]) != ids or vectors.ndim != 2 or len(vectors) != len(ids):
                 return None
-            return data["vectors"].astype(np.float32)
-    except (OSError, KeyError, ValueError) as exc:
+            return vectors.astype(np.float32)
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:   # truncated, foreign, garbage
         log.info("embedding cache %s unreadable (%s): recomputing", path, exc)
         return None
 

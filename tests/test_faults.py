@@ -247,3 +247,142 @@ def test_an_unwritable_home_does_not_stop_answers(tmp_path):
     assert proc.returncode == 0 and "Traceback" not in proc.stderr and "MSSNet" in proc.stdout
     chat = run_cli(["chat"], input=f"{QUESTION}\n/quit\n", HOME=home, XDG_STATE_HOME="")
     assert chat.returncode == 0 and "Traceback" not in chat.stdout + chat.stderr and "bye" in chat.stdout
+
+
+# ---------------------------------------------------------------------------- broken inputs
+def test_truncated_safetensors_is_one_line_and_writes_nothing(tmp_path, one_torch_thread):
+    from models.checkpoints import load_model, save_weights
+
+    weights = tmp_path / "w.safetensors"
+    save_weights(load_model(TINY), weights)
+    data = weights.read_bytes()
+    for cut in (len(data) // 2, 40, 7):
+        weights.write_bytes(data[:cut])
+        out = tmp_path / f"x{cut}.png"
+        proc = run_cli(["restore", photo(tmp_path / "p.png"), "--weights", weights, "-o", out])
+        assert_one_line_error(proc, 2, "w.safetensors")
+        assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_a_corrupted_embeddings_cache_is_recomputed(tmp_path, monkeypatch):
+    """Garbage, a truncated zip, or vectors of the wrong shape: read as 'no cache', then replaced."""
+    from knowledge import dense
+
+    ids = ["a", "b"]
+    good = tmp_path / "embeddings-good.npz"
+    assert dense._write_cache(good, ids, np.ones((2, 4), np.float32))
+    assert dense._read_cache(good, ids) is not None
+    wrong_shape = tmp_path / "embeddings-shape.npz"
+    np.savez(wrong_shape, ids=np.array(ids), vectors=np.ones(3, np.float32))
+    for name, data in (("garbage", b"\x00garbage" * 10), ("truncated", good.read_bytes()[:60]),
+                       ("pickle", b"\x80\x04K\x01.")):
+        bad = tmp_path / f"embeddings-{name}.npz"
+        bad.write_bytes(data)
+        assert dense._read_cache(bad, ids) is None, name
+    assert dense._read_cache(wrong_shape, ids) is None
+
+    pytest.importorskip("sentence_transformers")
+    from knowledge.store import load_knowledge
+    kb = load_knowledge()
+    try:
+        dense._load_model()
+    except Exception:  # noqa: BLE001 - no local copy of the embedding model: the rest was checked
+        pytest.skip("the embedding model is not available offline")
+    path = tmp_path / f"embeddings-{dense.cards_key(kb)}.npz"
+    path.write_bytes(good.read_bytes()[:60])
+    index = dense.DenseIndex.load(kb, tmp_path)
+    assert not index.from_cache and dense._read_cache(path, [f.id for f in kb.facts]) is not None
+
+
+# ---------------------------------------------------------------------------- out of memory
+def test_out_of_memory_on_the_first_tile_retries_smaller(tmp_path, monkeypatch, capsys, one_torch_thread):
+    import torch
+
+    from agent.cli import main
+    from models.mssnet import MSSNet
+
+    real_forward = MSSNet.forward
+    calls = {"n": 0}
+
+    def forward_that_runs_out_once(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(MSSNet, "forward", forward_that_runs_out_once)
+    out = tmp_path / "x.png"
+    assert main(["restore", str(photo(tmp_path / "p.png", size=(96, 80))), "--weights", TINY, "-o", str(out)]) == 0
+    assert Image.open(out).size == (96, 80) and "Traceback" not in capsys.readouterr().err
+
+    def forward_always_out(self, *args, **kwargs):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 99 GB")
+
+    monkeypatch.setattr(MSSNet, "forward", forward_always_out)
+    out2 = tmp_path / "y.png"
+    assert main(["restore", str(photo(tmp_path / "p.png")), "--weights", TINY, "-o", str(out2)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory even with" in err and not out2.exists()
+
+
+# ---------------------------------------------------------------------------- Ctrl-C
+def _interrupt_at(cmd, delay: float, cwd: Path) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen(_explainer() + [str(a) for a in cmd], cwd=cwd, env=_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _valid_png(path: Path) -> bool:
+    try:
+        with Image.open(path) as im:
+            im.load()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def test_ctrl_c_at_random_points_of_a_batch_restore(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for n in range(4):
+        photo(photos / f"p{n}.png", size=(160, 128), seed=n)
+    rng = random.Random(13)
+    for trial in range(3):
+        out = tmp_path / f"out{trial}"
+        out.mkdir()
+        (out / "earlier.png").write_bytes(EARLIER)
+        done = _interrupt_at(["restore", photos, "--weights", TINY, "-o", out, "--tile", "64"],
+                             rng.uniform(0.3, 6.0), tmp_path)
+        shown = done.stdout + done.stderr
+        assert "Traceback" not in shown, shown
+        assert done.returncode in (0, 130), shown
+        if done.returncode == 130:
+            assert done.stderr.strip().splitlines()[-1] == "interrupted"
+        assert (out / "earlier.png").read_bytes() == EARLIER
+        assert not leftovers(out)
+        assert all(_valid_png(p) for p in out.glob("*_restored.png"))   # whole files or none
+
+
+def test_ctrl_c_at_random_points_of_a_report(tmp_path):
+    folder = tmp_path / "rep"
+    first = run_cli(["report", QUESTION, "-o", folder / "report.md", "--image", photo(tmp_path / "p.png"),
+                     "--weights", TINY])
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    rng = random.Random(7)
+    for _ in range(3):
+        done = _interrupt_at(["report", QUESTION, "-o", folder / "report.md", "--force", "--image",
+                              photo(tmp_path / "q.png", size=(64, 48), seed=5), "--weights", TINY],
+                             rng.uniform(0.3, 5.0), tmp_path)
+        shown = done.stdout + done.stderr
+        assert "Traceback" not in shown and done.returncode in (0, 130), shown
+        assert not leftovers(folder) and not list(folder.glob(".assets-new*"))
+        now = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        if done.returncode == 130:   # the earlier report and its images exactly as they were
+            assert now == before
+        else:
+            assert set(now) == set(before) and all(_valid_png(folder / "assets" / n) for n in now if n.endswith(".png"))
+            before = now
