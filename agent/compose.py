@@ -214,17 +214,21 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
     # a comparison: what each other named source is for, from its own card
     if "comparison" in analysis.intents:
         for sid in analysis.named_sources:
-            other = _best_capability(kb, sid) if sid != recommended else None
+            if sid == recommended:   # its own side of the comparison, not only the task lines
+                lead = _lead_fact(kb, sid, analysis.task_id)
+                if lead is not None and lead.id not in used_facts:
+                    add(lead)
+                continue
+            other = _best_capability(kb, sid)
             if other is None:
                 continue
             other_task = kb.tasks.get(other.task)
             label = other_task.label.lower() if other_task else other.task
             claims.append(Claim(text=f"{kb.sources[sid].name}, by contrast, is for {label}: it takes "
                                      f"{other.input} and returns {other.output}.", sources=[sid]))
-            for fact in kb.facts_for(sid):
-                if f"task:{other.task}" in fact.tags and fact.kind == "fact" and "bibliography" not in fact.tags:
-                    add(fact)
-                    break
+            lead = _lead_fact(kb, sid, other.task)
+            if lead is not None and lead.id not in used_facts:
+                add(lead)
     # other sources that serve the task, less directly: what they do not do explains the choice
     # (packaged MSSNet keeps the size when an imported model enlarges x4)
     for other in caps[1:] if task is not None else []:
@@ -260,6 +264,8 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
             continue
         if fact.source not in relevant_sources or fact.id in workflow_ids:
             continue
+        if fact.workflow and fact.source != recommended:
+            continue   # another source's workflow step reads wrongly outside its workflow
         add(fact)
         n_evidence += 1
     # how the other sources stand on the same misconception, after the main explanation
@@ -308,6 +314,14 @@ def _capabilities_for(kb, analysis: QuestionAnalysis):
 def _best_capability(kb, source_id):
     caps = [c for c in kb.capabilities if c.source == source_id]
     return min(caps, key=lambda c: _ROLE_ORDER[c.role], default=None)
+
+
+def _lead_fact(kb, source_id, task_id):
+    """What a source says first about a task: a fact tagged with it, else its first summary fact."""
+    facts = [f for f in kb.facts_for(source_id)
+             if f.kind == "fact" and not f.workflow and "bibliography" not in f.tags]
+    return next((f for f in facts if f"task:{task_id}" in f.tags),
+                next((f for f in facts if "summary" in f.tags), None))
 
 
 def _task_facts(kb, task_id, source_id):

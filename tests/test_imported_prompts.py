@@ -180,3 +180,13 @@ def test_the_chat_refuses_the_demo_when_no_loaded_source_is_runnable(cards, tmp_
     assert "no live demo: none of the loaded sources has a network this program can run" in text
     assert "(Whisper, wav2vec 2.0, HiFi-GAN)" in text and "MSSNet" not in text
     assert "https://github.com/openai/whisper" in text and not (tmp_path / "out").exists()
+
+
+def test_a_comparison_gives_each_side_its_own_facts(cards):
+    answer = json.loads(_explainer("ask", "Compare Whisper and wav2vec 2.0.", "--cards-dir", str(cards["speech"]),
+                                   "--format", "json").stdout)
+    summary_claims = [c["sources"][0] for c in answer["claims"] if not c["text"].startswith(
+        ("Your task", "Relevance", "wav2vec 2.0: paper")) and " is made for this task" not in c["text"]
+        and "by contrast" not in c["text"]]
+    assert "whisper" in summary_claims and "wav2vec-2-0" in summary_claims
+    assert not any(re.match(r"(wav2vec 2\.0 — )?(Input|Output):", c["text"]) for c in answer["claims"])
