@@ -204,19 +204,14 @@ class Chat:
         render_terminal(answer, self.console, self.kb)
 
     def _sources(self) -> None:
-        from rich.table import Table
+        """Each source with its links, one whole URL a line (never folded, so it copies whole)."""
         from rich.style import Style
         from rich.text import Text
-        table = Table(title="Sources I may cite", title_justify="left")
-        table.add_column("id")
-        table.add_column("title")
-        table.add_column("links", overflow="fold")
+        self.console.print(Text("Sources I may cite", style="bold"))
         for sid, src in self.kb.sources.items():
-            links = Text()
-            for k, url in enumerate(src.urls()):
-                links.append(("\n" if k else "") + url, style=Style(link=url))
-            table.add_row(sid, src.title, links)
-        self.console.print(table)
+            self.console.print(Text(f"{sid}: {src.title}"))
+            for url in src.urls():
+                self.console.print(Text("    " + url, style=Style(link=url), no_wrap=True, overflow="ignore"))
 
     # -- saving -----------------------------------------------------------------------------------
     def save(self, path: Path, force: bool = False) -> Path:

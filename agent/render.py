@@ -50,15 +50,56 @@ def plain_wanted(stream=None) -> bool:
     return not (hasattr(stream, "isatty") and stream.isatty())
 
 
+PIPED_WIDTH = 100   # boxes and rules when piped without COLUMNS; prose is never wrapped there
+
+
 def make_console(file=None, plain: bool | None = None, width: int | None = None):
+    """A rich console that fits where it writes: a terminal's real width (or COLUMNS), colour unless
+    NO_COLOR/TERM=dumb; piped, plain text whose paragraphs are single lines (no hard wrap, so
+    nothing is split, URLs included) and no trailing spaces."""
     from rich.console import Console
 
     file = file or sys.stdout
     plain = plain_wanted(file) if plain is None else plain
-    if plain:
+    tty = hasattr(file, "isatty") and file.isatty()
+    if plain and tty:   # NO_COLOR on a terminal: its own width, just no colour
         return Console(file=file, color_system=None, force_terminal=False, highlight=False,
-                       emoji=False, markup=True, width=width or 100, soft_wrap=False)
+                       emoji=False, markup=True, width=width)
+    if plain:
+        columns = os.environ.get("COLUMNS", "")
+        console = Console(file=TrimmedLines(file), color_system=None, force_terminal=False, highlight=False,
+                          emoji=False, markup=True,
+                          width=width or (int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH))
+        console.unwrapped_prose = True   # render_terminal prints paragraphs as single lines
+        return console
     return Console(file=file, highlight=False, emoji=False, width=width)
+
+
+class TrimmedLines:
+    """A text stream that drops the spaces rich pads lines with (a pipe keeps them otherwise)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.encoding = getattr(stream, "encoding", None) or "utf-8"
+        self._spaces = ""   # trailing spaces of an unfinished line: written only if text follows
+
+    def write(self, text: str) -> int:
+        lines = (self._spaces + text).split("\n")
+        head = [line.rstrip(" ") for line in lines[:-1]]
+        last = lines[-1]
+        kept = last.rstrip(" ")
+        self._spaces = last[len(kept):]
+        self.stream.write("\n".join(head + [kept]))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
 
 
 def _split_claims(answer: Answer):
@@ -106,7 +147,7 @@ def render_terminal(answer: Answer, console=None, kb=None) -> None:
     def flush():
         chunk = "\n".join(buffer).strip("\n")
         if chunk:
-            console.print(Text.from_markup(chunk))
+            console.print(Text.from_markup(chunk), soft_wrap=getattr(console, "unwrapped_prose", False))
         buffer.clear()
 
     for line in text.splitlines():
@@ -121,8 +162,9 @@ def render_terminal(answer: Answer, console=None, kb=None) -> None:
         elif directive == "workflow":
             console.print(workflow_renderable(answer, kb))
         elif directive == "sources":
-            # plain output keeps each URL whole on its own line, so it can be copied from a pipe
-            console.print(sources_list(answer) if console.color_system is None else sources_table(answer, kb))
+            # a URL is never split: a list (one whole URL a line) where the table's column is too narrow
+            console.print(sources_table(answer, kb) if _table_fits(answer, console)
+                          else sources_list(answer, links=console.color_system is not None))
         elif directive == "demo":
             console.print(demo_renderable(demo, console))
     flush()
@@ -163,7 +205,8 @@ def sources_table(answer: Answer, kb=None):
     table.add_column("Source", ratio=3)
     if answer.why:
         table.add_column("Why it matters here", ratio=4)
-    table.add_column("Links (clickable)", overflow="fold", ratio=3)
+    longest = max((len(u) for _, _, urls in _grouped_refs(answer) for u in urls), default=10)
+    table.add_column("Links (clickable)", no_wrap=True, overflow="ignore", ratio=3, min_width=longest)
     for n, (sid, title, urls) in enumerate(_grouped_refs(answer), 1):
         links = Text()
         for k, url in enumerate(urls):
@@ -177,17 +220,28 @@ def sources_table(answer: Answer, kb=None):
     return table
 
 
-def sources_list(answer: Answer):
+def sources_list(answer: Answer, links: bool = False):
+    """Each source, why it matters, and each URL whole on a line of its own (never folded: a narrow
+    terminal wraps it on screen, and copying gives the whole link back)."""
+    from rich.console import Group
+    from rich.style import Style
     from rich.text import Text
 
-    text = Text()
+    parts = []
     for n, (sid, title, urls) in enumerate(_grouped_refs(answer), 1):
-        text.append(f"[{n}] {title} ({sid})\n")
+        parts.append(Text(f"[{n}] {title} ({sid})"))
         if answer.why.get(sid):
-            text.append(f"    Why it matters here: {strip_terminal_codes(why_line(answer, sid))}\n")
+            parts.append(Text(f"    Why it matters here: {strip_terminal_codes(why_line(answer, sid))}"))
         for url in urls:
-            text.append(f"    {url}\n")
-    return text
+            parts.append(Text("    " + url, no_wrap=True, overflow="ignore",
+                              style=Style(link=url, underline=True) if links else ""))
+    return Group(*parts)
+
+
+def _table_fits(answer: Answer, console) -> bool:
+    """The sources table only where its links column holds the longest URL whole."""
+    longest = max((len(u) for _, _, urls in _grouped_refs(answer) for u in urls), default=0)
+    return console.color_system is not None and console.width >= 3 * longest
 
 
 def _grouped_refs(answer: Answer) -> list[tuple[str, str, list[str]]]:
