@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from agent.main_job import FOUNDING_QUESTION as FOUNDING
+
 BUDGET_S = 1.5
-FOUNDING = ("I upscaled a low-res animal picture and the fur returned naturally. How does AI streamline "
-            "its steps to keep high-frequency detail with so few sampling rounds?")
 
 
 def explainer_command() -> list[str]:

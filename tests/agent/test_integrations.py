@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
 
 

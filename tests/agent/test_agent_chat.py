@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from agent.chat import Chat
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
 
 

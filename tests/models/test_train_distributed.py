@@ -13,8 +13,8 @@ from PIL import Image
 
 from models.training.data import dead_leaves
 from models.training.train import CHECKPOINT_NAME, LOG_NAME, PRESETS, rank_seed, train
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 # the smoke recipe with a global batch of 4 (2 per process) in fp32, so the sums compare tightly
 ARGS = ["--preset", "smoke", "--batch", "4", "--precision", "fp32", "--lr", "2e-3", "--fixed-batch",
         "--no-progress", "--threads", "1"]

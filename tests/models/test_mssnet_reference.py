@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from models.mssnet import CONFIGS, MSSNet, config_name, count_parameters, official_operation_order
+from tests.constants import DATA
 
-DATA = Path(__file__).parent / "data"
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

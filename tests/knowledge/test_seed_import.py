@@ -7,9 +7,10 @@ import pytest
 from knowledge.errors import KnowledgeError
 from knowledge.seed_import import import_seed, parse_seed, source_id_for
 from knowledge.store import load_knowledge_uncached
+from tests.constants import ROOT, SHARED
 
-PACKAGED_SEED = Path(__file__).resolve().parents[1] / "knowledge" / "seed-prompt.txt"
-SHARED_SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-prompt.txt"
+PACKAGED_SEED = ROOT / "knowledge" / "seed-prompt.txt"
+SHARED_SEED = SHARED / "seed-prompt.txt"
 SEED = SHARED_SEED if SHARED_SEED.exists() else PACKAGED_SEED  # a clone outside the workspace
 
 MINI = '''You are an AI scientist.

@@ -4,8 +4,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _explainer():

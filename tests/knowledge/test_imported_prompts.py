@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ROOT / "tests" / "data" / "prompts"
 NAMES = ("restoration", "speech")
 MIN_IN_SCOPE_ACCURACY = 0.9

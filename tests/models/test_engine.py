@@ -14,8 +14,8 @@ from models.engine import pad_to_multiple, restore, upscale_bicubic
 from models.errors import ModelError
 from models.mssnet import MSSNet
 from models.precision import cpu_supports_bf16, resolve_precision
+from tests.constants import DATA
 
-DATA = Path(__file__).parent / "data"
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -10,8 +10,8 @@ from PIL import Image
 
 from agent.errors import AgentError
 from agent.report import write_report
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
 QUESTION = "How does MSSNet bring back fine fur detail?"
 

@@ -8,8 +8,8 @@ import numpy as np
 import pexpect
 import pytest
 from PIL import Image
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
 PROMPT = "explainer>"  # prompt_toolkit draws the trailing space as a cursor move
 

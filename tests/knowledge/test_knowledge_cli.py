@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from knowledge import kb_cli
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "knowledge" / "seed-prompt.txt"
 
 

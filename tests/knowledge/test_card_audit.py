@@ -9,8 +9,8 @@ import pytest
 from agent.answer import Answer, WorkflowStep
 from agent.workflow_graph import build_graph
 from knowledge.store import PACKAGE_CARDS, load_knowledge_uncached
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 FACT_SHEET = Path(os.environ.get("EXPLAINER_SHARED", ROOT.parent / "shared")) / "sources-facts.md"
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 

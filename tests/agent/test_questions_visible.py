@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.constants import ROOT, SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("EXPLAINER_SHARED", ROOT.parent / "shared"))
 QUESTIONS_FILE = SHARED / "questions-visible.jsonl"
 # The same expectations, kept here so a clone without ../shared still checks them.

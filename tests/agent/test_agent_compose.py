@@ -10,8 +10,7 @@ from agent.compose import answer_question, default_retriever
 from agent.errors import AgentError
 from knowledge import load_knowledge
 
-FOUNDING = ("I upscaled a low-res animal picture and the fur returned naturally. How does AI streamline "
-            "its steps to keep high-frequency detail with so few sampling rounds?")
+from tests.constants import FOUNDING_QUESTION as FOUNDING
 
 
 @pytest.fixture(scope="module")

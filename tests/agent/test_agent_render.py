@@ -11,8 +11,8 @@ from common.textsafe import strip_terminal_codes
 from agent.workflow_graph import build_graph
 from knowledge import load_knowledge
 
-FOUNDING = ("I upscaled a low-res animal picture and the fur returned naturally. How does AI streamline "
-            "its steps to keep high-frequency detail with so few sampling rounds?")
+from tests.constants import FOUNDING_QUESTION as FOUNDING
+
 ANSI = re.compile(r"\x1b[\[\]]")
 
 

@@ -11,8 +11,8 @@ import torch
 
 from models.checkpoints import bundled_weights, file_sha256, load_model, save_weights
 from models.errors import ModelError
+from tests.constants import DATA
 
-DATA = Path(__file__).parent / "data"
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

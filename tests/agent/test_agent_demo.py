@@ -7,8 +7,8 @@ from PIL import Image
 
 from agent.demo import degrade_for_self_test, most_detailed_box, run_demo, unique_dir
 from agent.errors import AgentError
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
 
 

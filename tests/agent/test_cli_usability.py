@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from agent.cli import _build_parser
+from tests.constants import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "tests" / "data" / "tiny_official_checkpoint.pt")
 COVERED = "How does MSSNet keep fine detail?"
 OUTSIDE = "What is the capital of Australia?"

@@ -8,11 +8,10 @@ import pytest
 
 from knowledge.search import EvidenceSearch
 from knowledge.store import PACKAGE_CARDS, load_knowledge
+from tests.constants import FOUNDING_QUESTION as FOUNDING
+from tests.constants import ROOT, SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
-VISIBLE = ROOT.parent / "shared" / "questions-visible.jsonl"
-FOUNDING = ("I upscaled a low-res animal picture and the fur returned naturally. How does AI streamline its "
-            "steps to keep high-frequency detail with so few sampling rounds?")
+VISIBLE = SHARED / "questions-visible.jsonl"
 VISIBLE_QUESTIONS = [
     {"question": FOUNDING, "abstain": False, "must_cite": ["mssnet"]},
     {"question": "How many stages does MSSNet run at each scale, and why?", "abstain": False, "must_cite": ["mssnet"]},

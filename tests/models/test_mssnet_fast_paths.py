@@ -12,8 +12,8 @@ from models import cpu_memory
 from models.checkpoints import load_model
 from models.engine import restore
 from models.mssnet import Resize, official_operation_order, upsample2x
+from tests.constants import DATA
 
-DATA = Path(__file__).parent / "data"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

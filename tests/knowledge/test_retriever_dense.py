@@ -5,7 +5,7 @@ import pytest
 from knowledge.search import EvidenceSearch
 from knowledge.store import load_knowledge
 
-from tests.test_retriever import OUT_OF_SCOPE, VISIBLE_QUESTIONS
+from tests.knowledge.test_retriever import OUT_OF_SCOPE, VISIBLE_QUESTIONS
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,9 @@ from PIL import Image
 from models import restore_cli
 from models.errors import ModelError
 from models.imageio import encode_png16, load_image
+from tests.constants import ROOT, DATA
 
-DATA = Path(__file__).parent / "data"
 TINY = str(DATA / "tiny_official_checkpoint.pt")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cli(argv):

@@ -4,6 +4,7 @@ import torch
 
 from models.training import data as D
 from models.errors import ModelError
+from tests.constants import ROOT
 
 
 def _pool():
@@ -98,7 +99,7 @@ def test_validation_pairs_are_fixed_and_use_the_evaluation_degradations():
 def test_fetch_script_is_valid_bash_and_keeps_copyright_files():
     import subprocess
     from pathlib import Path
-    script = Path(__file__).resolve().parents[1] / "scripts" / "fetch_training_photos.sh"
+    script = ROOT / "scripts" / "fetch_training_photos.sh"
     subprocess.run(["bash", "-n", str(script)], check=True)
     text = script.read_text()
     for package in ("lomiri-wallpapers-16.04", "mate-backgrounds", "plasma-workspace-wallpapers"):
