@@ -78,6 +78,14 @@ PRESETS: dict[str, TrainConfig] = {
                                val_every=250, save_every=100, log_every=10, zero_tails=True,
                                degrade={"p_resize": 1.0, "p_blur": 0.15, "p_shake": 0.05,
                                         "p_noise": 0.15, "noise_sigma": (0.002, 0.01), "p_jpeg": 0.0}),
+    # fine-tune of enlargement weights (--init): shrink factors from 1.5, not 2, so mild inputs
+    # (x2) are seen often and not over-sharpened; validation per degradation on 24 crops
+    "cpu-enlarge-tune": TrainConfig(crop=64, batch=8, steps=1600, warmup=50, lr=5e-5, leaves_count=48,
+                                    leaves_size=256, photo_max_side=1024, val_count=24, val_crop=128,
+                                    val_every=400, save_every=100, log_every=10,
+                                    degrade={"p_resize": 1.0, "scale_range": (1.5, 4.0), "p_blur": 0.15,
+                                             "p_shake": 0.05, "p_noise": 0.15, "noise_sigma": (0.002, 0.01),
+                                             "p_jpeg": 0.0}),
     # tests: tiny widths and crops, a few steps
     "smoke": TrainConfig(width=(8, 4, 4), crop=32, batch=2, steps=4, warmup=2, leaves_count=2,
                          leaves_size=64, photo_max_side=256, val_count=2, val_crop=32,
