@@ -459,8 +459,15 @@ def plan_import(path: str | Path, cards_dir: str | Path, force: bool = False,
     files: dict[Path, str] = {}
     if with_packaged:
         for card in sorted(PACKAGE_CARDS.glob("*.json")):
-            if card.name != "prompt.json" and not (directory / card.name).exists():
-                files[directory / card.name] = card.read_text(encoding="utf-8")
+            if card.name == "prompt.json" or (directory / card.name).exists():
+                continue
+            card_text = card.read_text(encoding="utf-8")
+            if card.name not in SPECIAL_FILES:
+                # "recommended" means recommended by the prompt of these cards, now the imported one
+                data = json.loads(card_text)
+                data["source"]["role"] = "related"
+                card_text = _json_text(data)
+            files[directory / card.name] = card_text
 
     def current(name: str) -> dict | None:
         target = directory / name

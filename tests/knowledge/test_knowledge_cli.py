@@ -136,3 +136,4 @@ def test_with_packaged_makes_a_mixed_set(capsys, tmp_path):
     code, out, _ = run(capsys, "list", "--cards-dir", str(target))
     assert code == 0 and "real-esrgan" in out and "mssnet" in out and "Question: Which model makes" in out
     assert "Super-resolution (upscaling): mssnet (with-preprocessing)" in out and "real-esrgan (primary" in out
+    assert "mssnet       related" in out and "real-esrgan  recommended" in out   # the imported prompt's choice
