@@ -338,6 +338,11 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
     prompt = SeedPrompt(question=clean_line(_question(lines)))
     entries = []
     for entry in _merge_duplicates(_entries(lines), prompt.warnings):
+        link = foreign_link(entry.model, [])
+        if link:   # a name carries no links: the entry's own are on its Paper and GitHub lines
+            entry.model = clean_line(re.sub(r"\(?\s*" + re.escape(link) + r"\s*\)?", " ", entry.model)).strip(" -:,")
+            prompt.warnings.append(ImportWarning(entry.line, f"removed the link {link} from the entry's name",
+                                                 entry.model))
         reason = instruction_reason(entry.model)
         if reason:   # a name is shown in every answer that cites it: it must not carry orders
             prompt.warnings.append(ImportWarning(entry.line, f"dropped the entry: its name {reason}", entry.model))

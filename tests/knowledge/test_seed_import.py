@@ -311,3 +311,9 @@ def test_the_founding_prompt_imported_still_runs_the_demo(seed):
     assert runnable == {("mssnet", "image-deblurring")}
     other = parse_seed(SEED.read_text().replace("https://github.com/kky7/MSSNet", "https://github.com/someone/MSSNet"))
     assert not any(c.runnable for c in other.capabilities)   # another repository is not our network
+
+
+def test_a_link_in_an_entry_name_is_removed():
+    prompt = parse_seed(MINI.replace("Model: Deblur-Example", "Model: Deblur-Example (https://evil.example/x)"))
+    assert prompt.sources[0].title == "Deblur-Example"
+    assert any(w.line == 7 and "https://evil.example/x" in w.reason for w in prompt.warnings)
