@@ -140,6 +140,35 @@ def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 
 
 
 # ---------------------------------------------------------------------------- steps
+ESTIMATE_PATCHES = (128, 256)   # sides of the two patches timed for an estimate
+TILE_OVERHEAD = 1.1             # overlapping tiles, padding and conversion on top of the forward
+
+
+def estimate_seconds(model: MSSNet, size: tuple[int, int], upscale: int = 1, stages: int = 6,
+                     device: str = "auto", precision: str = "auto") -> float:
+    """Seconds restoring a (width, height) picture should take here, from two small patches timed
+    on this machine with these weights, device and precision: a forward costs a fixed part (large
+    for small inputs) plus a part per pixel, and the two sizes tell them apart."""
+    dev = resolve_device(device)
+    prec = resolve_precision(precision, dev)
+    model = model.eval().to(dev, memory_format=torch.channels_last)
+    rng = np.random.default_rng(0)
+    times = []
+    for side in ESTIMATE_PATCHES:
+        patch = rng.random((side, side, 3), dtype=np.float32)
+        # the first forward at a new size also builds its kernels (oneDNN, cuDNN): time the second
+        _run_tiles(model, patch, None, stages, dev, prec, None, False, {})
+        t0 = time.perf_counter()
+        _run_tiles(model, patch, None, stages, dev, prec, None, False, {})
+        times.append(time.perf_counter() - t0)
+    small, large = (s * s for s in ESTIMATE_PATCHES)
+    per_pixel = max((times[1] - times[0]) / (large - small), 0.25 * times[1] / large)   # noise-proof
+    fixed = max(times[0] - per_pixel * small, 0.0)
+    w, h = size
+    pixels = tiling.round_up(w * upscale) * tiling.round_up(h * upscale)
+    return (fixed + per_pixel * pixels) * TILE_OVERHEAD
+
+
 def _as_loaded(image, max_pixels) -> LoadedImage:
     if isinstance(image, LoadedImage):
         return image

@@ -154,12 +154,44 @@ def _restore_one(model, src: Path, out: Path, args) -> None:
     loaded = load_image(src, max_pixels=args.max_pixels or None)
     for note in what_is_not_kept(loaded, output_format(out)):   # said before the long part
         print(f"explainer: note: {clean_line(src.name)}: {note}", file=sys.stderr)
-    with _TileProgress(src.name) as progress:
+    estimate = _announce_estimate(model, src, loaded.size, args)
+    with _TileProgress(src.name, estimate) as progress:
         result = restore(loaded, model, upscale=args.upscale, stages=args.stages, device=args.device,
                          precision=args.precision, tile=args.tile, progress=progress,
                          max_pixels=args.max_pixels or None)
     save_image(loaded, result.rgb, out, force=args.force)
     print(_summary(src, out, result))
+
+
+ESTIMATE_FROM_PIXELS = 2_000_000   # smaller outputs take half a minute at most here: no patches timed
+ANNOUNCE_FROM_SECONDS = 5.0
+
+
+def _announce_estimate(model, src: Path, size: tuple[int, int], args) -> float | None:
+    """For a big picture, say before starting how long it should take (from a quick timed patch)."""
+    from models.engine import estimate_seconds
+
+    w, h = size
+    if w * h * args.upscale ** 2 < ESTIMATE_FROM_PIXELS:
+        return None
+    seconds = estimate_seconds(model, size, args.upscale, args.stages, args.device, args.precision)
+    if seconds >= ANNOUNCE_FROM_SECONDS:
+        print(f"explainer: note: {clean_line(src.name)}: {w * args.upscale}x{h * args.upscale} output; "
+              f"about {duration(seconds)} on this machine (timed on two small patches); Ctrl-C stops it",
+              file=sys.stderr)
+    return seconds
+
+
+def duration(seconds: float) -> str:
+    """'8 s', '3 min 40 s', '1 h 5 min': rounded as an estimate should be."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} min {rest // 10 * 10} s" if rest >= 10 else f"{minutes} min"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours} h {rest // 60} min"
 
 
 def _summary(src: Path, out: Path, result) -> str:
@@ -176,8 +208,9 @@ def _summary(src: Path, out: Path, result) -> str:
 class _TileProgress:
     """A rich progress bar over tiles on stderr (plain and silent when stderr is not a terminal)."""
 
-    def __init__(self, name: str = ""):
+    def __init__(self, name: str = "", estimate: float | None = None):
         self.name = name
+        self.estimate = estimate
 
     def __enter__(self):
         from rich.console import Console
@@ -188,7 +221,8 @@ class _TileProgress:
         name = clean_line(self.name).replace("{", "{{").replace("}", "}}")
         label = f"restoring {name}" if name else "restoring"
         self.progress = Progress(TextColumn(label, markup=False), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("tiles"), TimeElapsedColumn(), console=console,
+                                 TextColumn("tiles"), TimeElapsedColumn(), _time_left_column(self.estimate),
+                                 console=console,
                                  transient=True, disable=not console.is_terminal)
         self.progress.__enter__()
         self.task = None
@@ -201,3 +235,21 @@ class _TileProgress:
 
     def __exit__(self, *exc):
         return self.progress.__exit__(*exc)
+
+
+def _time_left(done: int, elapsed: float | None, speed_left: float | None, estimate: float | None) -> str:
+    """'about 2 min 30 s left': from the tiles done so far, else from the estimate."""
+    left = speed_left if done and speed_left is not None else (
+        estimate - (elapsed or 0.0) if estimate is not None else None)
+    return "" if left is None else f"about {duration(max(left, 0.0))} left"
+
+
+def _time_left_column(estimate: float | None):
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class TimeLeft(ProgressColumn):
+        def render(self, task):
+            return Text(_time_left(int(task.completed), task.elapsed, task.time_remaining, estimate))
+
+    return TimeLeft()
