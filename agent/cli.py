@@ -46,7 +46,11 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     from common.errors import exit_code
     # the whole run, start-up imports included: a Ctrl-C while the parsers load is "interrupted" too
-    return exit_code(lambda: _run(sys.argv[1:] if argv is None else list(argv)))
+    code = exit_code(lambda: _run(sys.argv[1:] if argv is None else list(argv)))
+    if argv is None:   # the process ends now: a late Ctrl-C cannot undo finished work's exit code
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
 
 
 def _run(argv: list[str]) -> int:
