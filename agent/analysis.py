@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from knowledge.text import is_number, tokens
+from knowledge.text import STOPWORDS, is_number, tokens
 
 INTENTS = ("task", "workflow", "papers", "how-it-works", "comparison", "run-it")
 
@@ -54,6 +55,96 @@ _URL = re.compile(r"https?://\S+", re.I)
 _WORD = re.compile(r"[A-Za-z][\w.+-]*[A-Za-z0-9]|[A-Za-z]")
 
 
+# What a part of a question asks for. Order matters: the first pattern that matches decides.
+KINDS = ("published", "licence", "compare", "choice", "number", "why", "how-do-i", "how-does-it-work",
+         "yes-no", "what-is")
+_KIND_PATTERNS: dict[str, re.Pattern[str]] = {
+    "published": re.compile(
+        r"\bwho (wrote|made|created|built|developed|authored|is behind|are (the )?authors)|"
+        r"\b(the |its |their )?authors? (of|are|is)\b|\bwritten by\b|"
+        r"\b(where|when|which year|what year) (was|were|is|did)\b.*\b(publish|appear|present|release)|"
+        r"\bpublished\b|\bwhich (conference|venue|journal|university|lab|company)|\bat which (conference|venue)|"
+        r"\bwhere (is|are|can i find) (its|their|the)? ?(code|repo|repository|github)|\b(code|repository) (link|url)", re.I),
+    "licence": re.compile(
+        r"\blicen[cs]e[ds]?\b|\blicensing\b|\bopen[- ]source\b|\b(weights|checkpoints?|code) (available|released|public)|"
+        r"\b(download|released?)\b.*\b(weights|checkpoints?|models?)\b|\bis (the |its )?code public", re.I),
+    "compare": re.compile(r"\bcompare|\bcomparison|\bversus\b|\bvs\.?\s|\bdifferen(ce|t|ces)\b|\bdiffer\b|"
+                          r"\bin common\b|\bboth\b", re.I),
+    "choice": re.compile(r"\bwhich (\w+ )?(one|model|source|tool|method|network|paper|system)s?\b|\bwhich of (the|these|your)|"
+                         r"\bshould i use|\bwhat (should|can) i use|\bwhat (\w+ )?(model|tool)s?\b|\bwhich is (better|more|the right)|\bright choice|\b\w+ or \w+\s*[:?,]|"
+                         r"\bcan any of", re.I),
+    "number": re.compile(r"\bhow (many|much|long|fast|big|large|quickly)\b|\bwhat (number|size|learning rate|batch size|crop size|accuracy|resolution)|"
+                         r"\bwhich (learning rate|optimi[sz]er|resolution)|\bat what resolution", re.I),
+    "why": re.compile(r"^\s*why\b|\bwhy (does|do|is|are|must|did|would)\b", re.I),
+    "how-do-i": re.compile(r"\bhow (do|can|could|should|would) (i|we|one)\b|\bhow to\b|\bwhat can i do\b", re.I),
+    "how-does-it-work": re.compile(r"\bhow (does|do|is|would|did|are)\b|\bexplain\b|\bstep by step\b|\bworks?\b|"
+                                   r"\bprocess(es)?\b|\bpipeline\b|\bworkflow\b", re.I),
+    "yes-no": re.compile(r"^\s*(is|are|does|do|did|can|could|will|would|should|has|have|was|were)\b", re.I),
+}
+# Asking for a kind of fact the cards may not hold: the attribute, and how a card fact shows it.
+ATTRIBUTES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "licence": (re.compile(r"\blicen[cs]e[ds]?\b|\blicensing\b", re.I), re.compile(r"licen[cs]e", re.I)),
+    "runtime": (re.compile(r"\bhow (long|fast|quick(ly)?)\b|\brun[- ]?time|\binference[- ]time|\blatency|\bseconds?\b|"
+                           r"\bfaster\b|\bspeed\b", re.I),
+                re.compile(r"runtime|inference-time|speed|throughput", re.I)),
+    "scores": (re.compile(r"\bpsnr\b|\bssim\b|\bmiou\b|\bscores?\b|\baccuracy\b|\bbenchmarks?\b|\bbeats?\b|"
+                          r"\boutperform|\b(accuracy|map) gains?\b|\bresults\b", re.I),
+               re.compile(r"PSNR|SSIM|accurac|scores?|results|mAP|fidelity", re.I)),
+    "FLOPs": (re.compile(r"\bflops\b|\bmacs\b|\bcompute cost|\bcomputation cost", re.I),
+              re.compile(r"FLOPs|GMACs", re.I)),
+    "memory use": (re.compile(r"\b(gpu |video )?memory\b|\bvram\b|\bram\b|\bgigabytes?\b|\bgb\b", re.I),
+                   re.compile(r"memory|\bGB\b", re.I)),
+    "file size": (re.compile(r"\bmegabytes?\b|\bmb\b|\bfile size\b|\bhow (big|large) is (the|its) .*(file|checkpoint)", re.I),
+                  re.compile(r"\bMB\b|file size", re.I)),
+    "version": (re.compile(r"\b(which|what) version\b", re.I), re.compile(r"\bversion\b", re.I)),
+    "dataset size": (re.compile(r"\bhow many (images|photos|pictures)\b", re.I),
+                     re.compile(r"datasets?\b|\bimages\b", re.I)),
+}
+# Kinds of question that can ask for an attribute ("How do I ... without losing accuracy?" does not).
+_ATTRIBUTE_KINDS = ("number", "yes-no", "what-is", "licence", "compare", "why")
+# "it", "its", "this model": the part is about a subject named earlier (or earlier in the chat).
+PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this (model|method|paper|network|one|tool)|"
+                     r"that (model|method|paper|network|one|tool)|the (model|paper|method|network|authors))\b", re.I)
+# Words that ask rather than name a topic: what is left after them says what the part is about.
+_ASKING_WORDS = frozenset("""
+what which who whom whose where when why how is are was were do does did can could will would should shall
+tell me about explain describe give show list it its this that these those the a an of for to in on and or
+work works working model models method paper network tool source sources do doing please main idea overall
+summary summarise summarize arxiv
+""".split())
+_SENTENCE = re.compile(r"(?<=[?!.])\s+(?=[A-Z\"'(])|(?<=[?!])\s+")
+# ", and what ...", "; how ...", " and are its ...": a second question joined to the first
+_JOIN = re.compile(r"(?:,\s*(?:and\s+)?|;\s*|\s+and\s+|:\s*)(?=(?:what|who|where|when|which|why|how|is|are|does|do|"
+                   r"did|can|could|will|would|has|have)\b)", re.I)
+
+
+@dataclass
+class QuestionPart:
+    """One question inside the person's message, with what it asks and about what."""
+    text: str                       # the part as asked (statements before it are in `context`)
+    kind: str                       # one of KINDS
+    sources: list[str] = field(default_factory=list)    # sources it is about (named, or inherited)
+    inherited: bool = False         # the sources came from an earlier part or the conversation
+    task_id: str | None = None      # the task its wording names, if any
+    outside: list[str] = field(default_factory=list)    # names in it that no card mentions
+    attribute: str | None = None    # a kind of fact it asks for ("licence", "runtime", ...)
+    topic: list[str] = field(default_factory=list)      # its content words beyond names and asking
+    context: str = ""               # statements that came before it ("My photo came out smeared.")
+
+    @property
+    def query(self) -> str:
+        """What to search the cards with: the part, its context and the names of its sources."""
+        return " ".join(t for t in (self.context, self.text) if t)
+
+    @property
+    def subjects(self) -> list[tuple[str, str]]:
+        """(kind, id) pairs: ("source", "mssnet"), ("task", "super-resolution"), ("outside", "SwinIR")."""
+        out = [("source", s) for s in self.sources] + [("outside", n) for n in self.outside]
+        if self.task_id:
+            out.append(("task", self.task_id))
+        return out
+
+
 @dataclass
 class QuestionAnalysis:
     question: str
@@ -66,6 +157,12 @@ class QuestionAnalysis:
     misconceptions: list[str] = field(default_factory=list)
     unknown_names: list[str] = field(default_factory=list)
     unknown_subject: str | None = None         # an outside thing the question is about
+    parts: list[QuestionPart] = field(default_factory=list)   # one per question asked, in order
+    broad: bool = False                        # the founding kind: task, workflow, papers in full
+
+    @property
+    def kinds(self) -> list[str]:
+        return [p.kind for p in self.parts]
 
 
 def normalise(text: str) -> str:
@@ -76,7 +173,7 @@ def normalise(text: str) -> str:
 def _alias_hits(question: str, kb) -> dict[str, list[str]]:
     """Task id -> the aliases (and label words) of that task found in the question."""
     q = normalise(question)
-    for names in _source_names(kb).values():   # "Restormer" is a name, not the alias "restore"
+    for names in kb.source_names.values():   # "Restormer" is a name, not the alias "restore"
         for name in names:
             q = q.replace(normalise(name), " ")
     hits: dict[str, list[str]] = {}
@@ -115,50 +212,19 @@ def _stem(word: str) -> str:
     return word
 
 
-def _source_names(kb) -> dict[str, list[str]]:
-    names: dict[str, list[str]] = {}
-    for sid, src in kb.sources.items():
-        short = (getattr(src, "short_name", None) or src.title.split(":")[0]).strip()
-        candidates = {sid, short} if len(short.split()) <= 3 else {sid}
-        names[sid] = sorted(c for c in candidates if c)
-    return names
-
-
-def _cached_on(kb, attribute: str, compute):
-    """compute() once per knowledge base, kept on it (a kb that refuses attributes recomputes)."""
-    cached = getattr(kb, attribute, None)
-    if cached is None:
-        cached = compute()
-        try:
-            object.__setattr__(kb, attribute, cached)
-        except Exception:  # noqa: BLE001 - a frozen kb just recomputes next time
-            pass
-    return cached
-
-
-def _vocabulary(kb) -> set[str]:
-    def compute() -> set[str]:
-        texts: list[str] = []
-        for src in kb.sources.values():
-            texts += [src.id, src.title, " ".join(src.authors), src.venue or ""]
-        texts += [f.text for f in kb.facts]
-        for task in kb.tasks.values():
-            texts += [task.id, task.label, task.description, *task.aliases]
-        for cap in kb.capabilities:
-            texts += [cap.input, cap.output, cap.note or ""]
-        return {w.lower() for t in texts for w in re.findall(r"[A-Za-z][\w-]*", t)}
-    return _cached_on(kb, "_agent_vocabulary", compute)
-
-
-def _stemmed_vocabulary(kb) -> set[str]:
+def _stemmed_vocabulary(kb) -> frozenset[str]:
     """The card vocabulary as the retriever tokenises it (stems; "classifier-free" is two words)."""
-    return _cached_on(kb, "_agent_stemmed_vocabulary",
-                      lambda: {t for word in _vocabulary(kb) for t in tokens(word, keep_stopwords=True)})
+    return _stemmed_vocabulary_of(kb.vocabulary)
+
+
+@lru_cache(maxsize=8)
+def _stemmed_vocabulary_of(vocabulary: frozenset[str]) -> frozenset[str]:
+    return frozenset(t for word in vocabulary for t in tokens(word, keep_stopwords=True))
 
 
 def _unknown_names(question: str, kb) -> list[str]:
     """Capitalised or acronym words that no card mentions: things outside the sources."""
-    vocab = _vocabulary(kb)
+    vocab = kb.vocabulary
     text = _URL.sub(" ", question)
     unknown: list[str] = []
     for sentence in re.split(r"(?<=[.!?;])\s+", text):
@@ -175,11 +241,11 @@ def _unknown_names(question: str, kb) -> list[str]:
     return unknown
 
 
-def _unknown_subject(question: str, unknown: list[str], kb) -> str | None:
+def _unknown_subject(question: str, unknown: list[str], kb, task_words: bool = False) -> str | None:
     """The outside thing the question is *about*, if any: an unknown name it leads with ("How does
     SDXL Turbo ..."), or a term it asks to define that uses a word no card uses ("What is
     classifier-free guidance?": the cards never say "guidance", so they cannot say what it is)."""
-    definition = _DEFINITION.match(_URL.sub(" ", question))
+    definition = None if task_words else _DEFINITION.match(_URL.sub(" ", question))
     if definition:
         term = definition.group(1)
         words = [w for w in tokens(term) if not is_number(w)]
@@ -195,27 +261,137 @@ def _unknown_subject(question: str, unknown: list[str], kb) -> str | None:
     return None
 
 
-def analyse(question: str, kb, assessment=None) -> QuestionAnalysis:
+def analyse(question: str, kb, assessment=None, context: list[str] | None = None) -> QuestionAnalysis:
     """Analyse a (sanitised) question against the knowledge base and the retriever's assessment.
 
     `assessment`: knowledge's Assessment (evidence best first: fact_id, source_id, score, text).
+    `context`: the sources the conversation is about, for "Who wrote it?".
     """
     evidence = list(getattr(assessment, "evidence", None) or [])
     qa = QuestionAnalysis(question=question)
     qa.alias_hits = _alias_hits(question, kb)
     qa.firm_alias_hits = _firm(qa.alias_hits, kb)
-    q = normalise(question)
-    for sid, names in _source_names(kb).items():
-        if any(normalise(n) in q for n in names):
-            qa.named_sources.append(sid)
+    qa.named_sources = _in_order_of_mention(question, kb.sources_named_in(question), kb)
     qa.intents = [name for name, pat in _INTENT_PATTERNS.items() if pat.search(question)]
     qa.misconceptions = [name for name, pat in _MISCONCEPTIONS.items() if pat.search(question)]
     # the retriever's judgement of names the cards never mention, when it gives one
     known = getattr(assessment, "unknown_names", None) if assessment is not None else None
     qa.unknown_names = list(known) if known is not None else _unknown_names(question, kb)
-    qa.unknown_subject = _unknown_subject(question, qa.unknown_names, kb)
+    qa.unknown_subject = _unknown_subject(question, qa.unknown_names, kb, bool(qa.firm_alias_hits))
     qa.task_id, qa.task_reason = _choose_task(qa, kb, evidence)
+    qa.parts = split_parts(question, kb, qa, context)
+    qa.broad = _is_broad(qa)
     return qa
+
+
+def kind_of(text: str) -> str:
+    for kind in KINDS[:-1]:
+        if _KIND_PATTERNS[kind].search(text):
+            return kind
+    return "what-is"
+
+
+def _attribute_of(text: str, kind: str) -> str | None:
+    if kind not in _ATTRIBUTE_KINDS:
+        return None
+    return next((name for name, (asked, _) in ATTRIBUTES.items() if asked.search(text)), None)
+
+
+def fact_shows_attribute(attribute: str, fact_text: str) -> bool:
+    return bool(ATTRIBUTES[attribute][1].search(fact_text))
+
+
+def split_parts(question: str, kb, qa: QuestionAnalysis, context: list[str] | None = None) -> list[QuestionPart]:
+    """Split the message into the questions it asks; statements become the next question's context.
+
+    A part that names no source but says "it"/"its" is about the sources of the part before it, or
+    (the first part) about `context`, the conversation's current subjects."""
+    text = _URL.sub(" ", question).strip()
+    pieces: list[str] = []
+    for sentence in (s.strip() for s in _SENTENCE.split(text) if s.strip()):
+        pieces += [p.strip(" ,;:") for p in _JOIN.split(sentence) if p and p.strip(" ,;:")]
+    parts: list[QuestionPart] = []
+    pending_context: list[str] = []
+    for piece in pieces:
+        asks = piece.endswith("?") or _KIND_PATTERNS["yes-no"].search(piece) or re.match(
+            r"\s*(?:\w+\s+){0,2}?(what|who|where|when|which|why|how)\b|\s*(tell me|explain|describe|compare|list|"
+            r"give|show|say)\b", piece, re.I)
+        if not asks:
+            pending_context.append(piece)
+            continue
+        part = _part(piece, " ".join(pending_context), kb, qa)
+        pending_context = []
+        if len(part.topic) == 0 and not part.sources and not part.outside and parts and part.kind in ("why", "what-is"):
+            parts[-1].text += f", and {piece}"       # ", and why?": more of the same part
+            continue
+        parts.append(part)
+    if pending_context:                               # no question mark anywhere: one part
+        piece = " ".join(pending_context)
+        parts.append(_part(piece, "", kb, qa))
+    previous: list[str] = list(context or [])
+    for n, part in enumerate(parts):
+        pronoun = PRONOUN.search(part.text)
+        if part.kind == "compare" and pronoun and previous and part.sources:
+            # "compare it with EASIER": it and the named one
+            part.sources, part.inherited = list(dict.fromkeys([*previous[:1], *part.sources])), True
+        elif not part.sources and not part.outside and previous and (
+                pronoun or not part.topic
+                # a chat follow-up in the cards' own words ("And how many scales?") stays on the subject
+                or (n == 0 and context and not part.task_id and _in_vocabulary(part.topic, kb))):
+            part.sources, part.inherited = list(previous), True
+        if part.sources:
+            previous = part.sources
+        elif pronoun and not part.task_id and not part.outside and n > 0 and parts[n - 1].task_id:
+            part.task_id, part.inherited = parts[n - 1].task_id, True   # "Which model ...? How does it work?"
+    return parts or [_part(question, "", kb, qa)]
+
+
+def _in_vocabulary(words: list[str], kb) -> bool:
+    stems = _stemmed_vocabulary(kb)
+    return bool(words) and all(t in stems for w in words for t in tokens(w, keep_stopwords=True))
+
+
+def _part(text: str, context: str, kb, qa: QuestionAnalysis) -> QuestionPart:
+    kind = kind_of(text)
+    sources = _in_order_of_mention(text, kb.sources_named_in(text), kb)
+    if not sources and context:                       # "MSSNet or DataCrafter: which one ...?"
+        sources = _in_order_of_mention(context, kb.sources_named_in(context), kb)
+    outside = [n for n in qa.unknown_names if n in text or n in context]
+    hits = _firm(_alias_hits(f"{context} {text}", kb), kb)
+    task_id = max(hits, key=lambda t: sum(len(a) for a in hits[t])) if hits else None
+    names = {w.lower() for sid in sources for n in kb.source_names[sid] for w in re.findall(r"[\w-]+", n)}
+    topic = [w for w in re.findall(r"[a-z0-9][a-z0-9-]*", text.lower())
+             if w not in _ASKING_WORDS and w not in STOPWORDS and w not in names and w not in {n.lower() for n in outside}
+             and not is_number(w) and len(w) > 1]
+    return QuestionPart(text=text, kind=kind, sources=sources, task_id=task_id, outside=outside,
+                        attribute=_attribute_of(text, kind), topic=topic, context=context)
+
+
+def _in_order_of_mention(text: str, source_ids: list[str], kb) -> list[str]:
+    """Sources in the order the text mentions them ("Is DataCrafter ... like MSSNet?": DataCrafter first)."""
+    low = text.lower()
+
+    def first(sid: str) -> int:
+        spots = [low.find(n.lower()) for n in kb.source_names[sid] if n and low.find(n.lower()) >= 0]
+        return min(spots, default=len(low))
+    return sorted(source_ids, key=first)
+
+
+# "How does X work?" with nothing more specific: an overview, answered in the full three-part form.
+_OVERVIEW_TOPIC = frozenset("keep detail detailed fine high-frequency streamline steps input output end".split())
+
+
+def _is_broad(qa: QuestionAnalysis) -> bool:
+    """The founding kind of question: a misconception to correct, or "how does it work" about a
+    whole task or model, or the whole input-to-output workflow."""
+    if qa.misconceptions:
+        return True
+    for part in qa.parts:
+        if part.kind == "how-does-it-work" and not part.attribute and not part.outside and (
+                not part.topic or re.search(r"step by step|input to output|from input|end to end|workflow|pipeline",
+                                            part.text, re.I)):
+            return True
+    return False
 
 
 def _choose_task(qa: QuestionAnalysis, kb, evidence) -> tuple[str | None, str]:

@@ -31,6 +31,9 @@ class WorkflowStep(BaseModel):
 class Claim(BaseModel):
     text: str
     sources: list[str]
+    facts: list[str] = Field(default_factory=list)   # ids of the card facts the text comes from
+    # which part of the answer it belongs to ("task", "comparison", "support", ...); for rendering
+    section: str = Field(default="support", exclude=True)
 
 
 class SourceRef(BaseModel):
@@ -42,17 +45,23 @@ class SourceRef(BaseModel):
 class Answer(BaseModel):
     question: str
     abstained: bool
+    # the short, cited answer to what was asked (one entry per part of the question), shown first
+    direct_answer: list[Claim] = Field(default_factory=list)
     task: TaskRef | None = None
     workflow: list[WorkflowStep] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     caveats: list[str] = Field(default_factory=list)
+    # parts of the question the sources do not cover ("Real-ESRGAN is not among the sources")
+    not_covered: list[str] = Field(default_factory=list)
 
     # Rendering extras, not part of the JSON contract.
     # claim index -> names of demo artefacts ("crops", "stages", "spectrum") that illustrate it
     illustrations: dict[int, list[str]] = Field(default_factory=dict, exclude=True)
-    # how many leading claims describe the task (shown under "the task you are performing")
-    task_claim_count: int = Field(default=0, exclude=True)
+    # the full three-part form (task, workflow, papers and tools) rather than the narrow one
+    long_form: bool = Field(default=False, exclude=True)
+    # a chat follow-up as it was understood ("Who wrote FeatSharp?" for "Who wrote it?")
+    resolved_question: str | None = Field(default=None, exclude=True)
     # questions the sources can answer (offered when abstaining)
     suggestions: list[str] = Field(default_factory=list, exclude=True)
     # source id -> the claim text saying why that source matters (shown with its links)
@@ -69,7 +78,12 @@ class Answer(BaseModel):
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=indent, ensure_ascii=False)
 
+    @property
+    def task_claims(self) -> list[Claim]:
+        """The claims that describe the task (shown under "the task you are performing")."""
+        return [c for c in self.claims if c.section in ("task", "comparison")]
+
     def cited_source_ids(self) -> set[str]:
-        ids = {s for c in self.claims for s in c.sources}
+        ids = {s for c in [*self.direct_answer, *self.claims] for s in c.sources}
         ids.update(s for w in self.workflow for s in w.sources)
         return ids

@@ -20,6 +20,9 @@ HELP = """Commands:
   /demo            run MSSNet on the staged picture now (Ctrl-C stops it)
   /save PATH       save the conversation as Markdown, with its images beside it
   /sources         the sources I may cite, with links
+  /context         what follow-ups refer to ("it", "what about ...?"): subjects, task, picture
+  /clear           forget the conversation's subjects (a fresh start)
+  /long            the last answer again in full: task, input-to-output workflow, papers and tools
   /quit            leave (Ctrl-D also works)
 Anything else is a question, e.g. "How does MSSNet keep fine detail?\""""
 
@@ -110,6 +113,9 @@ class Chat:
         self.kb = load_default_kb(self.cards_dir)
         # BM25 answers at once; embeddings load in the background and join when ready
         self.retriever = default_retriever(self.kb, dense=self.dense)
+        from agent.conversation import Conversation
+        self.conversation = Conversation(self.kb, self.retriever)
+        self.conversation.state.image = self.staged
         warm = getattr(self.retriever, "warm_up", None)
         if callable(warm):
             warm()
@@ -146,6 +152,15 @@ class Chat:
             self.console.print(f"saved {path}", markup=False)
         elif name == "/sources":
             self._sources()
+        elif name == "/context":
+            for line in self.conversation.state.describe(self.kb):
+                self.console.print(line, markup=False)
+        elif name == "/clear":
+            self.conversation.clear()
+            self.conversation.state.image = self.staged
+            self.console.print("context cleared: the next question starts afresh", markup=False)
+        elif name == "/long":
+            self._ask_long()
         else:
             raise AgentError(f"unknown command {clean_line(name)} (type /help)")
         return None
@@ -157,6 +172,8 @@ class Chat:
         from models.imageio import probe_image
         probe_image(path)   # a text file, a folder or a symlink loop is refused now, not at the demo
         self.staged, self.demo = path, None
+        if getattr(self, "conversation", None) is not None:
+            self.conversation.state.image = path
         runnable = [self.kb.sources[s].name for s in self.kb.sources if self.kb.runnable(s)] if self.kb else []
         demo = f" or type /demo to run {', '.join(runnable)} on it now" if runnable else \
             " (no loaded source can be run on it: the answers will say so)"
@@ -186,10 +203,9 @@ class Chat:
             self.demo = None
 
     def _ask(self, question: str) -> None:
-        from agent.compose import answer_question
-        from agent.render import render_terminal
         from agent.compose import attach_demo, demo_refusal
-        answer = answer_question(question, kb=self.kb, retriever=self.retriever)
+        from agent.render import render_terminal
+        answer = self.conversation.ask(question)
         if self.staged is not None and self.demo is None:
             refusal = demo_refusal(answer, self.kb)
             try:
@@ -200,6 +216,20 @@ class Chat:
                 self.console.print(f"(demo skipped: {_message(exc)})", markup=False)
         if self.demo is not None:
             attach_demo(answer, self.demo)
+        self.turns.append(answer)
+        if answer.resolved_question:
+            self.console.print(f"(understood as: {answer.resolved_question})", markup=False, style="dim")
+        render_terminal(answer, self.console, self.kb)
+
+    def _ask_long(self) -> None:
+        """The last question again, answered in the full form."""
+        from agent.compose import answer_question
+        from agent.render import render_terminal
+        question = self.conversation.state.last_question
+        if not question:
+            raise AgentError("nothing to expand yet: ask a question first, then /long")
+        answer = answer_question(question, kb=self.kb, retriever=self.retriever, demo=self.demo, long=True,
+                                 context=self.conversation.state.subjects)
         self.turns.append(answer)
         render_terminal(answer, self.console, self.kb)
 

@@ -48,6 +48,8 @@ def add_parsers(sub) -> None:
                      "none: the question of the prompt the cards were imported from)")
     ask.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal",
                      help="terminal (default), markdown or json (the design's JSON contract)")
+    ask.add_argument("--long", action="store_true",
+                     help="the full answer (task, input-to-output workflow, papers and tools) even for a narrow question")
     _add_out_option(ask, "where demo files go when --image is given (a new folder each run; default out/)")
     ask.add_argument("--fail-on-abstain", action="store_true",
                      help=f"exit with code {EXIT_ABSTAINED} when no source covers the question (for scripts)")
@@ -117,7 +119,7 @@ def run_ask(args) -> int:
         from common.files import check_writable
         check_demo_inputs(Path(args.image), args.reference, args.upscale)
         check_writable(Path(args.out), folder=True)
-    answer = answer_question(question, kb=kb)
+    answer = answer_question(question, kb=kb, long=args.long)
     if args.image:
         refusal = ("no demo: the sources do not cover this question" if answer.abstained
                    else demo_refusal(answer, kb))

@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 import re
 from agent.analysis import QuestionAnalysis, analyse, normalise, phrase_in
+from agent.direct import ROLE_ORDER as _ROLE_ORDER
+from agent.direct import ROLE_PHRASE as _ROLE_PHRASE
+from agent.direct import answer_parts
 from agent.answer import WORKFLOW_STAGES, Answer, Claim, SourceRef, TaskRef, WorkflowStep
 from agent.errors import AgentError
 from agent.grounding import check_grounded, redact_urls
@@ -21,12 +24,6 @@ MAX_TOPIC_CLAIMS = 4
 # Tags that organise the cards rather than name a topic a person would mention.
 _STRUCTURAL_TAGS = ("task:", "misconception:", "relevance", "workflow", "bibliography")
 MAX_CAVEATS = 4
-_ROLE_ORDER = {"primary": 0, "with-preprocessing": 1, "related": 2}
-_ROLE_PHRASE = {
-    "primary": "is made for this task",
-    "with-preprocessing": "serves this task after a preprocessing step",
-    "related": "is related to this task",
-}
 
 
 def load_default_kb(cards_dir=None):
@@ -49,25 +46,52 @@ def default_retriever(kb, dense=False):
         return EvidenceRetriever(kb=kb, dense=dense)
 
 
-def answer_question(question: str, kb=None, retriever=None, demo=None) -> Answer:
-    """Answer `question` from the knowledge cards; attach `demo` (an agent.demo.DemoReport) if given."""
+def answer_question(question: str, kb=None, retriever=None, demo=None, long: bool = False,
+                    context: list[str] | None = None) -> Answer:
+    """Answer `question` from the knowledge cards; attach `demo` (an agent.demo.DemoReport) if given.
+
+    The answer opens with a short direct answer per part of the question; a narrow question gets
+    only what supports it, the founding kind (and `long`) the full task / workflow / papers form.
+    `context`: the sources a conversation is about, so "Who wrote it?" has a subject.
+    """
     text = clean_line(question or "")
     if not text:
         raise AgentError("the question is empty: type a question, e.g. "
-                         "explainer ask \"How does MSSNet keep fine detail?\"")
+                         "explainer ask \"What does the recommended model do?\"")
     kb = kb if kb is not None else load_default_kb()
     retriever = retriever if retriever is not None else default_retriever(kb)
     assessment = retriever.assess(text)
-    analysis = analyse(text, kb, assessment)
-    echo = redact_urls(text, kb)
+    analysis = analyse(text, kb, assessment, context=context)
+    return compose_answer(text, analysis, assessment, kb, retriever, demo=demo, long=long)
 
-    own_question = _is_prompt_question(text, kb)
+
+def compose_answer(text: str, analysis: QuestionAnalysis, assessment, kb, retriever, demo=None,
+                   long: bool = False) -> Answer:
+    echo = redact_urls(text, kb)
+    parts = answer_parts(analysis, kb, retriever) if analysis.parts else []
+    not_covered = list(dict.fromkeys(line for p in parts for line in p.not_covered))
+    in_context = any(p.inherited for p in analysis.parts)
+    own_question = _is_prompt_question(text, kb)     # the imported prompt's own question: its full answer
     if own_question:
         _task_of_the_prompt(analysis, kb)
-    if not own_question and _out_of_scope(analysis, assessment):
+        analysis.broad = True
+    if not own_question and ((_out_of_scope(analysis, assessment) and not in_context)
+                             or not any(p.answered for p in parts) and not analysis.broad):
         answer = _abstain(echo, analysis, assessment, kb)
-    else:
+        answer.not_covered = not_covered or answer.not_covered
+    elif long or analysis.broad:
         answer = _compose(echo, analysis, assessment, kb)
+        answer.long_form = True
+        _put_direct_first(answer, parts, kb)
+        answer.not_covered = not_covered
+    else:
+        answer = _narrow(echo, analysis, parts, kb)
+        answer.not_covered = not_covered
+    answer.loaded_sources = kb.names()
+    if answer.recommended is None and not answer.abstained:
+        answer.recommended = next((s for c in answer.direct_answer + answer.claims for s in c.sources), None)
+    answer.demo_hint = ("run-it" in analysis.intents and bool(answer.recommended)
+                        and kb.runnable(answer.recommended))
     _list_shown_urls(answer, kb)
     _drop_ungrounded(answer, kb)
     if demo is not None:
@@ -87,6 +111,44 @@ def demo_refusal(answer, kb) -> str | None:
         return (f"no live demo: the answer recommends {name}, which this program cannot run "
                 f"(it runs {', '.join(kb.sources[s].name for s in runnable)} only)")
     return None
+
+
+def _narrow(echo: str, analysis: QuestionAnalysis, parts, kb) -> Answer:
+    """Answer first, then only what supports it: the parts' direct answers, their supporting facts,
+    the caveats in play and the sources cited."""
+    direct = [c for p in parts for c in p.direct]
+    claims = []
+    for fact in (f for p in parts for f in p.support):
+        claims.append(Claim(text=_whose(fact, kb), sources=[fact.source], facts=[fact.id]))
+    caveats = [f.text for p in parts for f in p.caveats]
+    task = kb.tasks.get(analysis.task_id) if analysis.task_id else None
+    cited = [s for c in direct + claims for s in c.sources]
+    return Answer(question=echo, abstained=False, direct_answer=direct,
+                  task=TaskRef(id=task.id, label=task.label) if task else None,
+                  claims=claims, caveats=list(dict.fromkeys(caveats))[:MAX_CAVEATS],
+                  sources=_source_refs(kb, cited))
+
+
+def _whose(fact, kb) -> str:
+    from agent.direct import whose
+    return whose(fact, kb)
+
+
+def _put_direct_first(answer: Answer, parts, kb) -> None:
+    """The full form opens with the direct answer too: the parts' answers, or (for the founding
+    kind) the task line and the claims that correct the question's premise."""
+    direct = [c for p in parts for c in p.direct]
+    if not direct or all(p.part.kind == "how-does-it-work" and not p.part.sources for p in parts):
+        lead = [c for c in answer.claims if c.section == "task"][:2]
+        lead += [c for c in answer.claims if c.section == "correction"][:1]
+        direct = [c.model_copy(update={"section": "direct"}) for c in lead]
+    answer.direct_answer = direct
+    sources = {r.id for r in answer.sources}
+    for c in direct:
+        for sid in c.sources:
+            if sid not in sources:
+                answer.sources += _source_refs(kb, [sid])
+                sources.add(sid)
 
 
 def attach_demo(answer: Answer, demo) -> Answer:
@@ -144,7 +206,7 @@ def _abstain(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
     for m in analysis.misconceptions:
         fact = next(iter(_tagged(kb, f"misconception:{m}", prefer=ranked[0] if ranked else None)), None)
         if fact is not None:
-            claims.append(Claim(text=fact.text, sources=[fact.source]))
+            claims.append(Claim(text=fact.text, sources=[fact.source], facts=[fact.id]))
     caveats = ["The question is outside what the provided sources cover, and I do not answer from outside "
                "knowledge."]
     missing = _missing_subject(analysis)
@@ -153,6 +215,7 @@ def _abstain(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
     answer = Answer(
         question=echo, abstained=True, claims=claims, caveats=caveats,
         suggestions=_suggestions(kb, ranked), loaded_sources=kb.names(),
+        not_covered=[f"None of the sources mentions {missing}."] if missing else [],
     )
     answer.sources = _source_refs(kb, [s for c in claims for s in c.sources])
     return answer
@@ -191,26 +254,27 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
     claims: list[Claim] = []
     used_facts: set[str] = set()
 
-    def add(fact) -> None:
+    def add(fact, section: str = "support") -> None:
         text = fact.text
         name = kb.sources[fact.source].name
         # a fact about a side source must say whose it is, or it reads as one about the main model
         if fact.source != recommended and name.lower() not in text.lower():
             labelled = re.match(r"[A-Z][a-z]+(?: [a-z]+)?: ", text)   # "Cost: ..." must not read "FeatSharp: Cost:"
             text = f"{name} — {text}" if labelled else f"{name}: {text}"
-        claims.append(Claim(text=text, sources=[fact.source]))
+        claims.append(Claim(text=text, sources=[fact.source], facts=[fact.id], section=section))
         used_facts.add(fact.id)
 
     if task is not None and caps:
         cap = caps[0]
-        claims.append(Claim(text=f"Your task: {task.label.lower()}. {task.description}", sources=[cap.source]))
+        claims.append(Claim(text=f"Your task: {task.label.lower()}. {task.description}", sources=[cap.source],
+                            section="task"))
         line = f"{kb.sources[cap.source].name} {_ROLE_PHRASE[cap.role]}: it takes {cap.input} and returns {cap.output}."
         if cap.note:
             line += f" {cap.note}"
-        claims.append(Claim(text=line, sources=[cap.source]))
+        claims.append(Claim(text=line, sources=[cap.source], section="task"))
     if analysis.task_reason == "alias":   # they described their task in their own words: say how it fits
         for fact in _task_facts(kb, analysis.task_id, recommended):
-            add(fact)
+            add(fact, "task")
     # a comparison: what each other named source is for, from its own card
     if "comparison" in analysis.intents:
         for sid in analysis.named_sources:
@@ -225,10 +289,11 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
             other_task = kb.tasks.get(other.task)
             label = other_task.label.lower() if other_task else other.task
             claims.append(Claim(text=f"{kb.sources[sid].name}, by contrast, is for {label}: it takes "
-                                     f"{other.input} and returns {other.output}.", sources=[sid]))
+                                     f"{other.input} and returns {other.output}.", sources=[sid],
+                                section="comparison"))
             lead = _lead_fact(kb, sid, other.task)
             if lead is not None and lead.id not in used_facts:
-                add(lead)
+                add(lead, "comparison")
     # other sources that serve the task, less directly: what they do not do explains the choice
     # (packaged MSSNet keeps the size when an imported model enlarges x4)
     for other in caps[1:] if task is not None else []:
@@ -237,14 +302,13 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         contrast = next((f for f in kb.facts_for(other.source)
                          if f.kind == "does-not" and f"task:{task.id}" in f.tags), None)
         if contrast is not None and contrast.id not in used_facts:
-            add(contrast)
-    task_claim_count = len(claims)
+            add(contrast, "task")
 
     # Misconceptions come early: correct the premise before explaining on top of it.
     corrections = [f for m in analysis.misconceptions for f in _tagged(kb, f"misconception:{m}", prefer=recommended)]
     for fact in corrections:
         if fact.source == recommended and fact.id not in used_facts:
-            add(fact)
+            add(fact, "correction")
 
     workflow_facts = list(kb.workflow(recommended)) if recommended else []
     workflow_ids = {f.id for f in workflow_facts}
@@ -281,10 +345,10 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
             continue
         why[sid] = fact.text
         if fact.id not in used_facts:
-            claims.append(Claim(text=fact.text, sources=[sid]))
+            claims.append(Claim(text=fact.text, sources=[sid], facts=[fact.id], section="relevance"))
             used_facts.add(fact.id)
 
-    workflow = [WorkflowStep(stage=f.workflow, text=f.text, sources=[f.source], passes=f.passes)
+    workflow = [WorkflowStep(stage=f.workflow, text=f.text, sources=[f.source], passes=f.passes or _passes(f, kb))
                 for f in workflow_facts
                 if f.workflow in WORKFLOW_STAGES]
     caveats = _caveats(kb, analysis, assessment, recommended, used_facts)
@@ -294,10 +358,17 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         question=echo, abstained=False,
         task=TaskRef(id=task.id, label=task.label) if task else None,
         workflow=workflow, claims=claims, caveats=caveats,
-        sources=_source_refs(kb, cited), task_claim_count=task_claim_count,
-        demo_hint="run-it" in analysis.intents and bool(recommended) and kb.runnable(recommended), why=why,
-        recommended=recommended,
+        sources=_source_refs(kb, cited), why=why, recommended=recommended,
     )
+
+
+def _passes(fact, kb) -> str | None:
+    """An edge label for a card that has none (an imported one): what its capability takes in, or
+    returns, for the input and model stages."""
+    cap = _best_capability(kb, fact.source)
+    if cap is None:
+        return None
+    return {"input": cap.input, "model": cap.output}.get(fact.workflow)
 
 
 def _capabilities_for(kb, analysis: QuestionAnalysis):
@@ -452,11 +523,9 @@ def _drop_ungrounded(answer: Answer, kb) -> None:
     bad = check_grounded(answer, kb)
     if not bad:
         return
-    drop = {v.where for v in bad}
-    answer.claims = [c for i, c in enumerate(answer.claims) if f"claims[{i}]" not in drop]
-    answer.workflow = [w for i, w in enumerate(answer.workflow) if f"workflow[{i}]" not in drop]
-    answer.caveats = [c for i, c in enumerate(answer.caveats) if f"caveats[{i}]" not in drop]
-    answer.suggestions = [s for i, s in enumerate(answer.suggestions) if f"suggestions[{i}]" not in drop]
-    answer.sources = [s for i, s in enumerate(answer.sources) if f"sources[{i}]" not in drop]
-    if answer.task is not None and "task" in drop:
+    drop = {(v.where.field, v.where.index) for v in bad}
+    for name in ("direct_answer", "claims", "workflow", "caveats", "not_covered", "suggestions", "sources"):
+        items = getattr(answer, name)
+        setattr(answer, name, [x for i, x in enumerate(items) if (name, i) not in drop])
+    if answer.task is not None and ("task", None) in drop:
         answer.task = None

@@ -22,8 +22,18 @@ class GroundingError(AgentError):
 
 
 @dataclass(frozen=True)
+class Ref:
+    """Which item of an answer: a list field and an index ("claims", 2), or a single field ("task")."""
+    field: str       # "claims" | "direct_answer" | "workflow" | "caveats" | "suggestions" | "sources" | "task" | "question"
+    index: int | None = None
+
+    def __str__(self) -> str:
+        return self.field if self.index is None else f"{self.field}[{self.index}]"
+
+
+@dataclass(frozen=True)
 class Violation:
-    where: str      # "claims[2]", "workflow[0]", "caveats[1]", "sources[3]", "task"
+    where: Ref
     kind: str       # "url" | "title" | "number" | "unlisted-url" | "unknown-source"
     value: str
 
@@ -60,35 +70,15 @@ def _same_number(value: float, allowed_token: str) -> bool:
         return False
 
 
-def _texts(answer) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+def _texts(answer) -> list[tuple[Ref, str]]:
+    out: list[tuple[Ref, str]] = []
     if answer.task is not None:
-        out.append(("task", answer.task.label))
-    out += [(f"workflow[{i}]", w.text) for i, w in enumerate(answer.workflow)]
-    out += [(f"claims[{i}]", c.text) for i, c in enumerate(answer.claims)]
-    out += [(f"caveats[{i}]", c) for i, c in enumerate(answer.caveats)]
-    out += [(f"suggestions[{i}]", s) for i, s in enumerate(answer.suggestions)]
+        out.append((Ref("task"), answer.task.label))
+    for name in ("direct_answer", "workflow", "claims"):
+        out += [(Ref(name, i), item.text) for i, item in enumerate(getattr(answer, name, []) or [])]
+    for name in ("caveats", "not_covered", "suggestions"):
+        out += [(Ref(name, i), text) for i, text in enumerate(getattr(answer, name, []) or [])]
     return out
-
-
-class _Allowed:
-    """The kb's allow-lists, computed once per kb (they are sets built from every card)."""
-
-    def __init__(self, kb) -> None:
-        self.urls = {u.rstrip("/") for u in kb.allowed_urls()}
-        self.titles = {t.strip().lower() for t in kb.allowed_titles()}
-        self.numbers = set(kb.allowed_numbers())
-        self.source_ids = set(kb.sources)
-
-
-_CACHE: dict[int, tuple[object, _Allowed]] = {}
-
-
-def _allowed(kb) -> _Allowed:
-    cached = _CACHE.get(id(kb))
-    if cached is None or cached[0] is not kb:   # the kb is kept alive, so its id is not reused
-        cached = _CACHE[id(kb)] = (kb, _Allowed(kb))
-    return cached[1]
 
 
 def check_grounded(answer, kb) -> list[Violation]:
@@ -97,37 +87,37 @@ def check_grounded(answer, kb) -> list[Violation]:
     Returns the violations (empty when grounded); the question echo is the person's own words
     and is checked only for URLs (compose redacts those).
     """
-    allowed = _allowed(kb)
     violations: list[Violation] = []
     listed_urls = {s.url.rstrip("/") for s in answer.sources}
 
-    for where, text in _texts(answer) + [("question", answer.question)]:
+    for where, text in _texts(answer) + [(Ref("question"), answer.question)]:
         for url in URL_RE.findall(text):
             url = _strip_url_punct(url).rstrip("/")
-            if url not in allowed.urls:
+            if url not in kb.url_set:
                 violations.append(Violation(where, "url", url))
             elif url not in listed_urls:
                 violations.append(Violation(where, "unlisted-url", url))
-        if where == "question":
+        if where.field == "question":
             continue
         for token in number_tokens(text):
-            if not _number_allowed(token, allowed.numbers):
+            if not _number_allowed(token, kb.number_set):
                 violations.append(Violation(where, "number", token))
         for title in QUOTED_TITLE_RE.findall(text):
-            if len(title.split()) >= 3 and title.strip().lower() not in allowed.titles:
+            if len(title.split()) >= 3 and title.strip().lower() not in kb.title_set:
                 violations.append(Violation(where, "title", title))
 
     for i, src in enumerate(answer.sources):
-        if src.url.rstrip("/") not in allowed.urls:
-            violations.append(Violation(f"sources[{i}]", "url", src.url))
-        if src.title.strip().lower() not in allowed.titles:
-            violations.append(Violation(f"sources[{i}]", "title", src.title))
-        if src.id not in allowed.source_ids:
-            violations.append(Violation(f"sources[{i}]", "unknown-source", src.id))
-    for where, ids in ([(f"claims[{i}]", c.sources) for i, c in enumerate(answer.claims)]
-                       + [(f"workflow[{i}]", w.sources) for i, w in enumerate(answer.workflow)]):
+        if src.url.rstrip("/") not in kb.url_set:
+            violations.append(Violation(Ref("sources", i), "url", src.url))
+        if src.title.strip().lower() not in kb.title_set:
+            violations.append(Violation(Ref("sources", i), "title", src.title))
+        if src.id not in kb.sources:
+            violations.append(Violation(Ref("sources", i), "unknown-source", src.id))
+    cited = [(Ref(name, i), item.sources) for name in ("direct_answer", "claims", "workflow")
+             for i, item in enumerate(getattr(answer, name, []) or [])]
+    for where, ids in cited:
         for sid in ids:
-            if sid not in allowed.source_ids:
+            if sid not in kb.sources:
                 violations.append(Violation(where, "unknown-source", sid))
     return violations
 
@@ -143,11 +133,9 @@ def ensure_grounded(answer, kb) -> None:
 
 def redact_urls(text: str, kb) -> str:
     """Replace URLs that are not in the cards (e.g. in a question) so they are never echoed."""
-    allowed = _allowed(kb)
-
     def repl(match: re.Match[str]) -> str:
         url = _strip_url_punct(match.group(0))
         tail = match.group(0)[len(url):]
-        return (url if url.rstrip("/") in allowed.urls else "[unverified link removed]") + tail
+        return (url if url.rstrip("/") in kb.url_set else "[unverified link removed]") + tail
 
     return URL_RE.sub(repl, text)

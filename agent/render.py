@@ -103,10 +103,14 @@ class TrimmedLines:
 
 
 def _split_claims(answer: Answer):
-    n_task = answer.task_claim_count if not answer.abstained else 0
-    task_claims = answer.claims[:n_task]
-    shown_with_sources = set(answer.why.values())
-    other = [(i, c) for i, c in enumerate(answer.claims) if i >= n_task and c.text not in shown_with_sources]
+    """The task section's claims, and the others with their index (illustrations are keyed by it);
+    a claim already shown as a direct answer or beside its source is not repeated."""
+    task_claims = answer.task_claims if not answer.abstained else []
+    shown = set(answer.why.values()) | {c.text for c in answer.direct_answer}
+    task_claims = [c for c in task_claims if c.text not in shown]
+    other = [(i, c) for i, c in enumerate(answer.claims)
+             if c.section not in ("task", "comparison") or answer.abstained]
+    other = [(i, c) for i, c in other if c.text not in shown]
     return task_claims, other
 
 

@@ -89,7 +89,7 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
     check_writable(output)
     kb = kb if kb is not None else load_default_kb()
 
-    answer = answer_question(question, kb=kb)
+    answer = answer_question(question, kb=kb, long=True)   # a report is the full explanation
     make_folder(output.parent)
     with fresh_dir(output.parent, ".assets-new") as staging:
         if demo is None and image is not None and not answer.abstained:

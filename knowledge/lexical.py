@@ -54,17 +54,13 @@ class LexicalIndex:
         texts = [self._document(f) for f in kb.facts]
         docs = [tokens(t) for t in texts]
         self.bm25 = BM25Okapi(docs)
+        # the facts' own words only (text and the questions they answer), without the task aliases
+        # and tag words above: ranks the facts of one source for a precise question
+        self.precise = BM25Okapi([tokens(" ".join([f.text, *f.answers])) or ["_"] for f in kb.facts])
         self.vocabulary = {t for doc in docs for t in doc}
         # names with digits as the cards write them, separators dropped: "DINOv2", "H.265" -> "h265"
         self.versioned_names = {compact(w) for text in texts for w in _VERSIONED.findall(text)}
         self.max_idf = max(self.bm25.idf.values())
-        # phrases stemmed once here; a query is stemmed once per call and matched as whole words
-        self._source_names = {sid: [stemmed_text(n).strip() for n in self._names(s)]
-                              for sid, s in kb.sources.items() if not s.name.isupper()}
-        # An all-capitals name that is also a word ("EASIER" vs "an easier way") counts only
-        # when written in capitals.
-        self._capital_names = {sid: re.compile(rf"\b{re.escape(s.name)}\b")
-                               for sid, s in kb.sources.items() if s.name.isupper()}
         self._task_phrases = {t.id: _phrases([t.id.replace("-", " "), *t.aliases]) for t in kb.tasks.values()}
         # without the ambiguous aliases ("compress" a zip archive): evidence of what the query is about
         self._firm_task_phrases = {t.id: _phrases([t.id.replace("-", " "),
@@ -82,11 +78,6 @@ class LexicalIndex:
                 parts.append(TAG_WORDS.get(tag, tag.replace("-", " ").replace(":", " ")))
         return " ".join(parts)
 
-    @staticmethod
-    def _names(source) -> list[str]:
-        names = {source.id, source.name.lower()}
-        return sorted(n for n in names if len(n) >= 3)
-
     def matched_tasks(self, query: str, firm_only: bool = False) -> list[str]:
         """Tasks whose id, label or an alias appears in the query, most matches first. `firm_only`:
         ambiguous aliases do not count (they steer the ranking, but are no evidence of coverage)."""
@@ -99,10 +90,7 @@ class LexicalIndex:
         return [tid for n, tid in sorted(hits, key=lambda h: -h[0])]
 
     def named_sources(self, query: str) -> list[str]:
-        hay = stemmed_text(query)
-        return [sid for sid in self.kb.sources
-                if any(f" {n} " in hay for n in self._source_names.get(sid, ()))
-                or (sid in self._capital_names and self._capital_names[sid].search(query))]
+        return self.kb.sources_named_in(query)
 
     def expand(self, query: str, firm_only: bool = False) -> list[str]:
         """Query tokens plus the labels of the tasks the query's wording points at."""
@@ -111,6 +99,12 @@ class LexicalIndex:
             task = self.kb.tasks[tid]
             extra.append(task.label + " " + task.id.replace("-", " "))
         return tokens(query) + tokens(" ".join(extra))
+
+    def precise_scores(self, query: str) -> np.ndarray:
+        toks = tokens(query)
+        if not toks:
+            return np.zeros(len(self.fact_ids))
+        return np.asarray(self.precise.get_scores(toks), dtype=float)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         if not query_tokens:

@@ -50,6 +50,9 @@ class EvidenceRetriever(BaseRetriever):
     def search(self, query: str, k: int | None = None) -> list[Evidence]:
         return self._search.search(query, k=k or self.k)
 
+    def rank_facts(self, query: str, sources: list[str] | None = None):
+        return self._search.rank_facts(query, sources)
+
     def assess(self, query: str, k: int | None = None) -> Assessment:
         return self._search.assess(query, k=k or self.k)
 

@@ -155,6 +155,26 @@ class EvidenceSearch:
             mode=self.mode, threshold=threshold, tasks=lex.matched_tasks(query),
             named_sources=named, unknown_names=unknown)
 
+    def rank_facts(self, query: str, sources: list[str] | None = None) -> list[tuple[float, object]]:
+        """Facts by relevance to `query` (best first, score in [0, 1]), only of `sources` if given:
+        BM25 with the task expansions (the facts' own words weigh most when the sources are known),
+        plus the embedding similarity once it is loaded."""
+        keep = np.array([sources is None or f.source in sources for f in self.kb.facts])
+
+        def normalised(values: np.ndarray) -> np.ndarray:
+            top = float(values[keep].max()) if keep.any() else 0.0
+            return values / top if top > 0 else values
+
+        score = normalised(self.lexical.scores(self.lexical.expand(query)))
+        if sources is not None:
+            score = 0.3 * score + 0.7 * normalised(self.lexical.precise_scores(query))
+        if self._dense is not None:
+            sims = self._dense.similarities(query)
+            score = (score + DENSE_WEIGHT * np.clip((sims - 0.1) / 0.5, 0.0, 1.0)) / (1 + DENSE_WEIGHT)
+        ranked = [(float(score[i]), f) for i, f in enumerate(self.kb.facts)
+                  if sources is None or f.source in sources]
+        return sorted((r for r in ranked if r[0] > 0), key=lambda r: -r[0])
+
     def _task_prior(self, query: str) -> np.ndarray:
         """Favour facts of sources that actually do a task the question's wording points at."""
         doers = {c.source for tid in self.lexical.matched_tasks(query)[:2]

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -95,6 +95,73 @@ class KnowledgeBase:
     def names(self) -> list[str]:
         """The loaded sources' names, in order: what an abstention says it may use."""
         return [s.name for s in self.sources.values()]
+
+    # -- what answers may show and the words the cards use: derived once from the cards ----------
+    @cached_property
+    def url_set(self) -> frozenset[str]:
+        """Every card URL without a trailing slash (how answers' URLs are compared)."""
+        return frozenset(u.rstrip("/") for u in self.allowed_urls())
+
+    @cached_property
+    def title_set(self) -> frozenset[str]:
+        return frozenset(t.strip().lower() for t in self.allowed_titles())
+
+    @cached_property
+    def number_set(self) -> frozenset[str]:
+        return frozenset(self.allowed_numbers())
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word (lower case) in any card text, name, author, task or capability."""
+        texts: list[str] = []
+        for src in self.sources.values():
+            texts += [src.id, src.title, src.name, *src.also_known_as, " ".join(src.authors), src.venue or ""]
+        texts += [f.text for f in self.facts] + [a for f in self.facts for a in f.answers]
+        for task in self.tasks.values():
+            texts += [task.id, task.label, task.description, *task.aliases]
+        for cap in self.capabilities:
+            texts += [cap.input, cap.output, cap.note or ""]
+        return frozenset(w.lower() for t in texts for w in re.findall(r"[A-Za-z][\w-]*", t))
+
+    @cached_property
+    def source_names(self) -> dict[str, list[str]]:
+        """Source id -> the names a question may use for it (id, short name, other short names)."""
+        names: dict[str, list[str]] = {}
+        for sid, src in self.sources.items():
+            candidates = {sid, src.name} | {n for n in src.also_known_as if len(n.split()) <= 3}
+            names[sid] = sorted(c for c in candidates if c and len(c.split()) <= 3)
+        return names
+
+    @cached_property
+    def _name_matchers(self) -> dict[str, tuple[list[str], list[re.Pattern[str]]]]:
+        from knowledge.text import stemmed_text
+        out = {}
+        for sid, names in self.source_names.items():
+            stemmed, exact = [], []
+            capitals = {n.lower() for n in names if n.isupper() and len(n) > 1}
+            for name in names:
+                if name.lower() in capitals and not name.isupper():
+                    continue        # "easier" is the id of EASIER, and an English word
+                if name.isupper() and len(name) > 1:
+                    # an all-capitals name that is also a word ("EASIER" vs "an easier way") counts
+                    # only when written in capitals
+                    exact.append(re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])"))
+                elif len(name) >= 3:
+                    stemmed.append(stemmed_text(name).strip())
+            # the paper's arXiv id names it too ("Tell me about arXiv 2202.09652")
+            for url in self.sources[sid].urls():
+                found = re.search(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})", url)
+                if found:
+                    exact.append(re.compile(rf"(?<![\d.]){re.escape(found.group(1))}(?![\d])"))
+            out[sid] = (stemmed, exact)
+        return out
+
+    def sources_named_in(self, text: str) -> list[str]:
+        """The sources a text names (by id, name, other names or arXiv id), in card order."""
+        from knowledge.text import stemmed_text
+        hay = stemmed_text(text)
+        return [sid for sid, (stemmed, exact) in self._name_matchers.items()
+                if any(f" {n} " in hay for n in stemmed) or any(p.search(text) for p in exact)]
 
     def allowed_urls(self) -> set[str]:
         return {u for s in self.sources.values() for u in s.urls()}

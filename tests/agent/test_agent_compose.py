@@ -33,7 +33,7 @@ def _card_texts(kb):
 def test_founding_task_is_super_resolution_served_by_mssnet_after_interpolation(founding, kb):
     assert founding.abstained is False
     assert founding.task.id == "super-resolution"
-    first = founding.claims[:founding.task_claim_count]
+    first = founding.task_claims
     assert any("MSSNet" in c.text and "bicubic" in c.text for c in first)
     assert kb.fact("mssnet.keeps-size").text in {c.text for c in first}
 
@@ -74,7 +74,11 @@ def test_claims_are_card_text_and_cite_sources(founding, kb):
 
 def test_json_has_exactly_the_contract_keys(founding):
     d = founding.model_dump(mode="json")
-    assert list(d) == ["question", "abstained", "task", "workflow", "claims", "sources", "caveats"]
+    assert list(d) == ["question", "abstained", "direct_answer", "task", "workflow", "claims", "sources",
+                       "caveats", "not_covered"]
+    assert d["direct_answer"] and all(set(c) == {"text", "sources", "facts"} for c in d["direct_answer"])
+    assert all(set(c) == {"text", "sources", "facts"} for c in d["claims"])
+    assert any(c["facts"] for c in d["claims"])
     assert set(d["task"]) == {"id", "label"}
     assert all(set(w) == {"stage", "text", "sources"} for w in d["workflow"])
     assert all(set(s) == {"id", "title", "url"} for s in d["sources"])
@@ -174,7 +178,7 @@ def test_text_answer_does_not_import_torch():
 
 def test_comparison_describes_each_named_source(kb):
     answer = answer_question("Compare MSSNet and FeatSharp: how do they differ?", kb=kb)
-    first = answer.claims[:answer.task_claim_count]
+    first = answer.direct_answer
     assert {"mssnet", "featsharp"} <= {s for c in first for s in c.sources}
     feat = next(c for c in kb.capabilities if c.source == "featsharp" and c.role == "primary")
     assert any(feat.input in c.text and feat.output in c.text for c in first)
@@ -183,9 +187,10 @@ def test_comparison_describes_each_named_source(kb):
 
 def test_named_source_question_stays_on_topic(kb):
     answer = answer_question("Why does MSSNet need the input to be a multiple of 16?", kb=kb)
-    texts = [c.text for c in answer.claims]
-    assert kb.fact("mssnet.multiple-of-16").text in texts
-    assert kb.fact("mssnet.identity").text not in texts     # no biography for a narrow question
+    assert answer.direct_answer[0].facts == ["mssnet.multiple-of-16"]   # the point asked comes first
+    shown = [f for c in answer.direct_answer + answer.claims for f in c.facts]
+    assert "mssnet.identity" not in shown     # no biography for a narrow question
+    assert not answer.workflow and not answer.long_form
 
 
 def test_claims_about_side_sources_name_them(founding, kb):

@@ -59,8 +59,14 @@ def test_commands_editing_history_and_attach(tmp_path):
         child.send("\x7f")
         child.send("n at each scale?\r")
         child.expect_exact("Question: How many stages does MSSNet run at each scale?")
-        child.expect_exact("2. How it works")
+        child.expect_exact("1, 2 and 3 stages")    # the direct answer, not the whole explanation
         child.expect_exact(PROMPT, timeout=120)   # the demo on cat.png may run first, or be skipped
+        assert "2. How it works" not in child.before
+
+        child.sendline("/long")                    # the same question in the full form
+        child.expect_exact("2. How it works")
+        child.expect_exact("3. Papers and tools")
+        child.expect_exact(PROMPT, timeout=60)
 
         # history: Up recalls the last question
         child.send("\x1b[A")
@@ -73,7 +79,7 @@ def test_commands_editing_history_and_attach(tmp_path):
         child.expect_exact("saved")
         child.expect_exact(PROMPT)
         text = out_md.read_text()
-        assert text.count("How many stages does MSSNet run at each scale?") >= 2 and "```mermaid" in text
+        assert text.count("How many stages does MSSNet run at each scale?") >= 3 and "```mermaid" in text
 
         child.sendline("/nonsense")
         child.expect_exact("unknown command /nonsense")
@@ -113,3 +119,46 @@ def test_ctrl_c_stops_a_running_demo_but_not_the_chat(tmp_path):
     assert child.exitstatus == 0
     # the stopped run left no half-written demo folder behind
     assert not list((tmp_path / "out").glob("demo-big*")) if (tmp_path / "out").exists() else True
+
+
+def test_follow_ups_resolve_against_the_conversation(tmp_path):
+    """'Who wrote it?' after a FeatSharp question is about FeatSharp; /context shows the subject,
+    'What about EASIER?' asks the last question about EASIER, /clear forgets."""
+    child = _spawn(tmp_path)
+    try:
+        child.sendline("What does FeatSharp do?")
+        child.expect_exact("feature maps")
+        child.expect_exact(PROMPT, timeout=60)
+
+        child.sendline("Who wrote it?")
+        child.expect_exact("understood as: Who wrote FeatSharp?")
+        child.expect_exact("Mike Ranzinger")
+        child.expect_exact(PROMPT, timeout=60)
+
+        child.sendline("/context")
+        child.expect_exact("talking about: FeatSharp")
+        child.expect_exact(PROMPT)
+
+        child.sendline("What about EASIER?")
+        child.expect_exact("Victor Qu")
+        child.expect_exact(PROMPT, timeout=60)
+
+        child.sendline("compare it with MSSNet")
+        child.expect_exact("classifier")
+        child.expect_exact(PROMPT, timeout=60)
+
+        child.sendline("/clear")
+        child.expect_exact("context cleared")
+        child.expect_exact(PROMPT)
+        child.sendline("/context")
+        child.expect_exact("talking about: (nothing yet)")
+        child.expect_exact(PROMPT)
+        child.sendline("Who wrote it?")            # no subject any more: it says so, names none
+        child.expect_exact("which source")
+        child.expect_exact(PROMPT, timeout=60)
+        assert "Ranzinger" not in child.before and "Kiyeon Kim" not in child.before
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0

@@ -56,12 +56,15 @@ def test_visible_question(expect):
     assert done.returncode == 0, done.stderr
     raw = done.stdout
     answer = json.loads(raw)
-    assert set(answer) == {"question", "abstained", "task", "workflow", "claims", "sources", "caveats"}
+    assert {"question", "abstained", "direct_answer", "task", "workflow", "claims", "sources", "caveats",
+            "not_covered"} <= set(answer)
+    if not answer["abstained"]:
+        assert answer["direct_answer"], "the answer opens with a direct answer"
     if "abstain" in expect:
         assert answer["abstained"] is expect["abstain"]
     if expect.get("task_any"):
         assert answer["task"] is not None and answer["task"]["id"] in expect["task_any"]
-    cited = {s for claim in answer["claims"] for s in claim["sources"]}
+    cited = {s for claim in answer["direct_answer"] + answer["claims"] for s in claim["sources"]}
     listed = {s["id"] for s in answer["sources"]}
     for sid in expect.get("must_cite", []):
         assert sid in cited and sid in listed, f"{sid} not cited"
@@ -70,8 +73,8 @@ def test_visible_question(expect):
     for url in expect.get("forbid_urls", []):
         assert url not in raw
     # every URL the answer shows is one of its listed sources' URLs
-    shown = " ".join([c["text"] for c in answer["claims"]] + [w["text"] for w in answer["workflow"]]
-                     + answer["caveats"])
+    shown = " ".join([c["text"] for c in answer["direct_answer"] + answer["claims"]]
+                     + [w["text"] for w in answer["workflow"]] + answer["caveats"] + answer["not_covered"])
     for source in answer["sources"]:
         assert source["url"].startswith("http")
     listed_urls = {s["url"] for s in answer["sources"]}

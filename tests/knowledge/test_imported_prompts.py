@@ -69,7 +69,9 @@ def answers(cards):
 
 
 def _cited(answer, first_claims=None):
-    claims = answer["claims"] if first_claims is None else answer["claims"][:first_claims]
+    """Sources cited by the answer's direct answer and claims, in order (the first few, if given)."""
+    claims = answer.get("direct_answer", []) + answer["claims"]
+    claims = claims if first_claims is None else claims[:first_claims]
     return [s for c in claims for s in c["sources"]]
 
 
