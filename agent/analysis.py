@@ -388,7 +388,7 @@ def _is_broad(qa: QuestionAnalysis) -> bool:
         return True
     for part in qa.parts:
         if part.kind == "how-does-it-work" and not part.attribute and not part.outside and (
-                not part.topic or re.search(r"step by step|input to output|from input|end to end|workflow|pipeline",
+                not part.topic or set(part.topic) <= _OVERVIEW_TOPIC or re.search(r"step by step|input to output|from input|end to end|workflow|pipeline",
                                             part.text, re.I)):
             return True
     return False

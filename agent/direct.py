@@ -206,7 +206,7 @@ def _reweigh(ranked, part: QuestionPart):
         if part.kind == "number" and re.search(r"\d", fact.text):
             w *= 1.3
         if fact.workflow and not _STEP_WORDS.search(part.text):
-            w *= 0.6 if part.kind == "why" else 0.8                     # a pipeline step answers "how", rarely "why" or "what"
+            w *= 0.6                     # a pipeline step answers "how", rarely "why" or "what"
         if part.kind == "yes-no" and (fact.kind == "does-not" or _says_no(fact, part)):
             w *= 1.3
         return w
@@ -231,7 +231,9 @@ def _task_fact(kb, source_id: str):
             if f"task:{task}" in fact.tags and "bibliography" not in fact.tags and fact.kind == "fact" \
                     and not fact.workflow:
                 return fact
-    return next((f for f in kb.facts_for(source_id) if "bibliography" in f.tags), None)
+    facts = kb.facts_for(source_id)
+    return next((f for f in facts if "summary" in f.tags and f.kind == "fact" and not f.workflow),
+                next((f for f in facts if "bibliography" in f.tags), None))
 
 
 def _published(out: PartAnswer, kb, retriever, used: set[str]) -> None:
@@ -319,9 +321,13 @@ def _compare(out: PartAnswer, analysis: QuestionAnalysis, kb, retriever, used: s
                 out.direct.append(Claim(text=f"{kb.sources[sid].name} is for {label}: it takes {cap.input} and "
                                              f"returns {cap.output}.", sources=[sid], section="direct"))
         out.sources = sources[:3]
-        for sid in sources[:3]:
-            ranked = _rank(retriever, kb, part.query, [sid])
-            _add_support_one(out, ranked, used)
+        for sid in sources[:3]:           # each side's own lead fact: what it is for
+            lead = _task_fact(kb, sid)
+            if lead is not None and lead.id not in used and "bibliography" not in lead.tags:
+                out.support.append(lead)
+                used.add(lead.id)
+            else:
+                _add_support_one(out, _rank(retriever, kb, part.query, [sid]), used)
         return
     tasks = list(dict.fromkeys(([part.task_id] if part.task_id else []) + list(analysis.firm_alias_hits)))
     if len(tasks) >= 2:

@@ -45,8 +45,10 @@ def test_piped_output_is_one_line_a_paragraph_without_trailing_spaces():
     out = _piped()
     lines = out.splitlines()
     assert not [ln for ln in lines if ln != ln.rstrip()], "trailing spaces"
-    claim = next(ln for ln in lines if ln.startswith("  • Your task:"))
-    assert claim.rstrip().endswith("[mssnet]")              # the whole claim on one line, not wrapped
+    direct = next(ln for ln in lines[1:] if ln.strip())    # the direct answer opens the answer
+    assert direct.rstrip().endswith("[mssnet]")             # the whole claim on one line, not wrapped
+    bullets = [ln for ln in lines if ln.startswith("  • ")]
+    assert bullets and all(ln.rstrip().endswith("]") for ln in bullets)
     for url in _urls():
         assert any(ln.strip() == url for ln in lines), url  # each URL whole, on its own line
 
