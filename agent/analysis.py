@@ -63,7 +63,8 @@ _KIND_PATTERNS: dict[str, re.Pattern[str]] = {
         r"\bwho (wrote|made|created|built|developed|authored|is behind|are (the )?authors)|"
         r"\b(the |its |their )?authors? (of|are|is)\b|\bwritten by\b|"
         r"\b(where|when|which year|what year) (was|were|is|did)\b.*\b(publish|appear|present|release)|"
-        r"\bpublished\b|\bwhich (conference|venue|journal|university|lab|company)|\bat which (conference|venue)|"
+        r"\bpublished\b|\bwhich (conference|venue|journal|university|lab|company|team|group|institution|institute|"
+        r"organi[sz]ation)|\bat which (conference|venue)|\baffiliation|"
         r"\bwhere (is|are|can i find) (its|their|the)? ?(code|repo|repository|github)|\b(code|repository) (link|url)", re.I),
     "licence": re.compile(
         r"\blicen[cs]e[ds]?\b|\blicensing\b|\bopen[- ]source\b|\b(weights|checkpoints?|code) (available|released|public)|"
@@ -395,19 +396,20 @@ def _is_broad(qa: QuestionAnalysis) -> bool:
 
 
 def _choose_task(qa: QuestionAnalysis, kb, evidence) -> tuple[str | None, str]:
-    """Aliases the person used win; then a source they named (its primary task); then evidence."""
-    if qa.alias_hits:
-        best = max(qa.alias_hits, key=lambda t: (sum(len(a) for a in qa.alias_hits[t]),
-                                                 _evidence_weight(t, kb, evidence)))
+    """Firm aliases the person used win; then a source they named (its primary task); then the
+    evidence, which an ambiguous alias ("classifier", "compress") may tip but never decides alone."""
+    if qa.firm_alias_hits:
+        best = max(qa.firm_alias_hits, key=lambda t: (sum(len(a) for a in qa.firm_alias_hits[t]),
+                                                      _evidence_weight(t, kb, evidence)))
         return best, "alias"
     for sid in qa.named_sources:
         primary = [c.task for c in kb.capabilities if c.source == sid and c.role == "primary"]
         if primary:
             return primary[0], "source"
-    weights = {t: _evidence_weight(t, kb, evidence) for t in kb.tasks}
+    weights = {t: _evidence_weight(t, kb, evidence) * (1.5 if t in qa.alias_hits else 1.0) for t in kb.tasks}
     best = max(weights, key=weights.get, default=None) if weights else None
     if best is not None and weights[best] > 0:
-        return best, "evidence"
+        return best, "alias" if best in qa.alias_hits else "evidence"
     return None, ""
 
 
