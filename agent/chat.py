@@ -23,6 +23,7 @@ HELP = """Commands:
   /context         what follow-ups refer to ("it", "what about ...?"): subjects, task, picture
   /clear           forget the conversation's subjects (a fresh start)
   /long            the last answer again in full: task, input-to-output workflow, papers and tools
+                   (in a pager when it is longer than the screen; q leaves it)
   /quit            leave (Ctrl-D also works)
 Anything else is a question, e.g. "How does MSSNet keep fine detail?\""""
 
@@ -231,7 +232,20 @@ class Chat:
         answer = answer_question(question, kb=self.kb, retriever=self.retriever, demo=self.demo, long=True,
                                  context=self.conversation.state.subjects)
         self.turns.append(answer)
-        render_terminal(answer, self.console, self.kb)
+        if self._taller_than_the_screen(lambda: render_terminal(answer, self.console, self.kb)):
+            os.environ.setdefault("LESS", "-RFX")   # colours kept, quits at the end, screen not cleared
+            with self.console.pager(styles=True):
+                render_terminal(answer, self.console, self.kb)
+        else:
+            render_terminal(answer, self.console, self.kb)
+
+    def _taller_than_the_screen(self, render) -> bool:
+        """On an interactive terminal, whether `render`'s output would scroll off the screen."""
+        if not (self.console.is_terminal and self.stdin.isatty()):
+            return False
+        with self.console.capture() as captured:
+            render()
+        return captured.get().count("\n") > self.console.height
 
     def _sources(self) -> None:
         """Each source with its links, one whole URL a line (never folded, so it copies whole)."""

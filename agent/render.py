@@ -62,9 +62,8 @@ def make_console(file=None, plain: bool | None = None, width: int | None = None)
     file = file or sys.stdout
     plain = plain_wanted(file) if plain is None else plain
     tty = hasattr(file, "isatty") and file.isatty()
-    if plain and tty:   # NO_COLOR on a terminal: its own width, just no colour
-        return Console(file=file, color_system=None, force_terminal=False, highlight=False,
-                       emoji=False, markup=True, width=width)
+    if plain and tty:   # NO_COLOR on a terminal: still a terminal (its width, a pager), just no colour
+        return Console(file=file, color_system=None, highlight=False, emoji=False, markup=True, width=width)
     if plain:
         columns = os.environ.get("COLUMNS", "")
         console = Console(file=TrimmedLines(file), color_system=None, force_terminal=False, highlight=False,

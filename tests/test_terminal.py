@@ -70,3 +70,24 @@ def test_a_terminal_gets_its_own_width_and_whole_urls(columns, no_color):
     too_wide = [ln for ln in lines if len(ln) > columns and not any(u in ln for u in urls)]
     assert not too_wide, too_wide[:3]
     assert max(len(ln) for ln in lines) >= columns - 2   # laid out at the terminal's width, not 100
+
+
+def test_chat_long_answer_goes_to_a_pager_when_taller_than_the_screen(tmp_path):
+    paged = tmp_path / "paged.txt"
+    env = dict(os.environ, TERM="xterm", NO_COLOR="1", PROMPT_TOOLKIT_NO_CPR="1", PAGER=f"cat > {paged}",
+               XDG_STATE_HOME=str(tmp_path / "state"))
+    env.pop("COLUMNS", None)
+    child = pexpect.spawn(_cmd()[0], _cmd()[1:] + ["chat"], cwd=str(tmp_path), env=env, encoding="utf-8",
+                          timeout=60, dimensions=(24, 80))
+    try:
+        child.expect_exact("explainer>")
+        child.sendline(QUESTION)
+        child.expect_exact("explainer>")
+        child.sendline("/long")
+        child.expect_exact("explainer>")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    text = paged.read_text()
+    assert text.count("\n") > 24 and "How it works" in text and "https://github.com/kky7/MSSNet" in text

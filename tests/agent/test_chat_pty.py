@@ -17,7 +17,8 @@ PROMPT = "explainer>"  # prompt_toolkit draws the trailing space as a cursor mov
 def _spawn(tmp_path, *args, timeout=40):
     script = Path(os.environ.get("EXPLAINER_BIN", Path(sys.executable).with_name("explainer")))
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "agent.cli"]
-    env = dict(os.environ, NO_COLOR="1", PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm",
+    # PAGER=cat: a /long answer taller than the screen goes through the pager, read here as output
+    env = dict(os.environ, NO_COLOR="1", PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", PAGER="cat",
                XDG_STATE_HOME=str(tmp_path / "state"), COLUMNS="100", LINES="40")
     child = pexpect.spawn(cmd[0], cmd[1:] + ["chat", "--out", str(tmp_path / "out"), *args],
                           cwd=str(tmp_path), env=env, encoding="utf-8", timeout=timeout,
