@@ -149,3 +149,25 @@ def fur_check(degraded, restored, original, radius_fraction: float = 0.25) -> Fu
     lost = e_ref - e_in
     recovered = (e_out - e_in) / lost if lost > 0 else float("nan")
     return FurCheck(e_in, e_out, e_ref, recovered, e_out / e_ref - 1 if e_ref > 0 else float("nan"))
+
+
+# Below this side length a Hann-windowed spectrum is mostly window and SSIM's 11-px Gaussian
+# window has no interior: the numbers would be noise or nan, so they are not reported.
+MIN_MEASURABLE_SIDE = 16
+
+
+def measurable(img) -> bool:
+    """Whether `img` is large enough for the spectral and SSIM numbers to mean something."""
+    shape = np.shape(img)
+    return len(shape) >= 2 and min(shape[0], shape[1]) >= MIN_MEASURABLE_SIDE
+
+
+def lost_detail_recovered(degraded, restored, original, radius_fraction: float = 0.25) -> FurCheck | None:
+    """fur_check, or None when there is nothing to measure: a picture too small for a spectrum, or
+    a degradation that lost no high-frequency energy (so no share of it can be brought back)."""
+    if not all(measurable(x) for x in (degraded, restored, original)):
+        return None
+    check = fur_check(degraded, restored, original, radius_fraction)
+    if not np.isfinite(check.recovered_share) or check.original_energy <= 0:
+        return None
+    return check

@@ -275,13 +275,18 @@ class MSSNet(nn.Module):
                                         config_name=config_name(self.config), params=count_parameters(self))
 
     @property
-    def act(self) -> SharedPReLU:
-        return self.shallow_feat1[1].body[1]
+    def act(self) -> SharedPReLU | None:
+        """The shared PReLU, wherever it is still used (None once every site is linearised,
+        see models.streamline)."""
+        return next((m for m in self.modules() if isinstance(m, SharedPReLU)), None)
 
     @contextlib.contextmanager
     def fixed_slope(self):
         """Read the PReLU slope once, so inference can apply it in place (see SharedPReLU)."""
         act = self.act
+        if act is None:
+            yield
+            return
         # meta weights: the benchmark's FLOP count
         inplace = not torch.is_grad_enabled() and not act.weight.is_meta and _shortcuts()
         act.slope = float(act.weight.reshape(())) if inplace else None

@@ -29,5 +29,5 @@ class WeightsInfo:
         """One line for every demo output: which weights ran, provisional or not, what they reach."""
         kind = "provisional " if self.provisional else ""
         sha = f", SHA-256 {self.sha256[:12]}…" if self.sha256 else ""
-        gain = f"; {self.summary}" if self.summary else ""
+        gain = f"; {self.summary}" if self.summary else "; no model card, so no measured gain to quote"
         return f"weights: {self.name} ({kind}MSSNet {self.config_name or self.config}{sha}){gain}"

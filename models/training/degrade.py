@@ -351,9 +351,9 @@ EVAL_MOTION_NOISE = 0.01   # std of the Gaussian noise added after the fixed mot
 
 
 def eval_degradation(hr: torch.Tensor, kind: str, seed: int = 0) -> torch.Tensor:
-    """The fixed evaluation inputs: "x2"/"x4" = shrink with bicubic then enlarge with bicubic;
+    """The fixed evaluation inputs: "x2"/"x3"/"x4" = shrink with bicubic then enlarge with bicubic;
     "motion" = 9-px straight motion blur at 30° plus Gaussian noise (std 0.01, seeded). 8-bit."""
-    if kind in ("x2", "x4"):
+    if kind in ("x2", "x3", "x4"):
         return quantize_8bit(resize_down_up(hr, float(kind[1]), "bicubic"))
     if kind == "motion":
         g = torch.Generator(device=hr.device).manual_seed(seed)
@@ -361,3 +361,11 @@ def eval_degradation(hr: torch.Tensor, kind: str, seed: int = 0) -> torch.Tensor
         noise = torch.randn(hr.shape, generator=g, device=hr.device)
         return quantize_8bit(blurred + EVAL_MOTION_NOISE * noise)
     raise ValueError(f"unknown evaluation degradation {kind!r}")
+
+
+def eval_degradation_rgb(rgb, kind: str, seed: int = 0):
+    """eval_degradation on one H×W×3 float array in [0, 1] (numpy in, numpy float32 out)."""
+    import numpy as np
+    x = torch.from_numpy(np.ascontiguousarray(np.clip(rgb[..., :3], 0, 1), dtype=np.float32)).permute(2, 0, 1)[None]
+    out = eval_degradation(x, kind, seed)[0].permute(1, 2, 0).clamp(0, 1)
+    return np.ascontiguousarray(out.numpy(), dtype=np.float32)

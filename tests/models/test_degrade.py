@@ -95,8 +95,9 @@ def test_degrade_reproducible_from_seed_and_varied():
 
 def test_eval_degradations_fixed():
     x = _photo()
-    for kind in ("x2", "x4", "motion"):
+    for kind in ("x2", "x3", "x4", "motion"):
         assert torch.equal(D.eval_degradation(x, kind), D.eval_degradation(x, kind))
-    assert _psnr(D.eval_degradation(x, "x2"), x) > _psnr(D.eval_degradation(x, "x4"), x)
+    assert _psnr(D.eval_degradation(x, "x2"), x) > _psnr(D.eval_degradation(x, "x3"), x) > _psnr(
+        D.eval_degradation(x, "x4"), x)
     with pytest.raises(ValueError):
-        D.eval_degradation(x, "x3")
+        D.eval_degradation(x, "x5")

@@ -79,3 +79,17 @@ def test_demo_rows_say_too_small_to_measure():
     row = MetricRow("SSIM", float("nan"), float("nan"))
     assert row.before is None and row.before_text == row.after_text == "too small to measure"
     assert MetricRow("PSNR", None, 30.0).before_text == "—"
+
+
+def test_lost_detail_recovered_and_too_small_pictures():
+    from models import metrics
+    rng = np.random.default_rng(0)
+    sharp = rng.random((64, 64, 3))
+    soft = (sharp + np.roll(sharp, 1, 0) + np.roll(sharp, 1, 1) + np.roll(sharp, 1, (0, 1))) / 4
+    halfway = (sharp + soft) / 2
+    check = metrics.lost_detail_recovered(soft, halfway, sharp)
+    assert 0 < check.recovered_share < 1 and check.overshoot < 0
+    assert metrics.lost_detail_recovered(sharp, sharp, sharp) is None          # nothing was lost
+    tiny = sharp[:8, :8]
+    assert not metrics.measurable(tiny) and metrics.measurable(sharp)
+    assert metrics.lost_detail_recovered(tiny, tiny, tiny) is None
