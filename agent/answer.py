@@ -1,15 +1,15 @@
 """The Answer: the JSON contract of design.md, as pydantic models.
 
 `Answer.model_dump(mode="json")` (or `to_json()`) is exactly the object `explainer ask --format json`
-prints. Rendering-only extras (claim illustrations, the demo) are excluded from that dump so the
-contract stays fixed.
+prints. Rendering-only extras (claim illustrations, suggestions) are excluded from that dump so the
+contract stays fixed; the demo is dumped as its `to_dict()`.
 """
 from __future__ import annotations
 
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 WorkflowStage = Literal["input", "preprocess", "model", "postprocess", "output"]
 WORKFLOW_STAGES: tuple[str, ...] = ("input", "preprocess", "model", "postprocess", "output")
@@ -72,8 +72,16 @@ class Answer(BaseModel):
     loaded_sources: list[str] = Field(default_factory=list, exclude=True)
     # the source the answer recommends (the demo runs it only if the cards mark it runnable)
     recommended: str | None = Field(default=None, exclude=True)
-    # the live demo's artefacts and measurements (agent.demo.DemoReport), shown in its own section
-    demo: Any = Field(default=None, exclude=True)
+    # The live demo (agent.demo.DemoReport): in JSON the contract's "demo" object (measurements on
+    # the person's picture, kept apart from the source claims), null without a picture.
+    demo: Any = Field(default=None)
+
+    @field_serializer("demo")
+    def _demo_object(self, demo):
+        if demo is None:
+            return None
+        from agent.demo import measured_beside_claims
+        return {**demo.to_dict(), "measurements": measured_beside_claims(self)}
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=indent, ensure_ascii=False)

@@ -50,7 +50,7 @@ class Chat:
         self.demo_options = demo_options or {}
         self.staged: Path | None = None
         self.demo = None              # the last demo run on the staged picture
-        self.turns: list = []         # answers, in order
+        self.turns: list = []         # answers (and DemoOnly for a bare /demo), in order
         self.kb = None
         self.cards_dir = cards_dir    # None: $EXPLAINER_CARDS or the packaged cards
         self.retriever = None
@@ -139,6 +139,7 @@ class Chat:
         elif name == "/demo":
             self._run_demo()
             if self.demo is not None:
+                self.turns.append(DemoOnly(self.demo))   # /save keeps a bare /demo too
                 from rich.text import Text
 
                 from agent.render import demo_renderable
@@ -181,13 +182,13 @@ class Chat:
         self.console.print(f"attached {clean_line(path.name)}: ask your question (it will use the picture)"
                            f"{demo}", markup=False)
 
-    def _run_demo(self) -> None:
+    def _run_demo(self, question: str | None = None) -> None:
         if self.staged is None:
             raise AgentError("no picture attached: /attach PATH first")
         if not any(self.kb.runnable(sid) for sid in self.kb.sources):
             raise AgentError(f"no live demo: none of the loaded sources has a network this program can run "
                              f"({', '.join(self.kb.names())})")
-        from agent.demo import load_engine, run_demo_in_new_dir
+        from agent.demo import asks_about_streamlining, load_engine, run_demo_in_new_dir
         with self.console.status("loading MSSNet…"):
             # Let a background embeddings load (which imports torch too) finish first: two threads
             # importing torch at once can stall, and a half-done import must not be interrupted.
@@ -198,7 +199,8 @@ class Chat:
         try:   # the message is inside the try: a Ctrl-C right after it still lands here
             self.console.print(f"running MSSNet on {clean_line(self.staged.name)} (Ctrl-C stops it)…",
                                markup=False)
-            self.demo = run_demo_in_new_dir(self.staged, self.out_dir, console=self.console, **self.demo_options)
+            options = {"streamline": asks_about_streamlining(question), **self.demo_options}
+            self.demo = run_demo_in_new_dir(self.staged, self.out_dir, console=self.console, **options)
         except KeyboardInterrupt:
             self.console.print("demo stopped; the chat goes on", markup=False)
             self.demo = None
@@ -212,7 +214,7 @@ class Chat:
             try:
                 if refusal:
                     raise AgentError(refusal)
-                self._run_demo()
+                self._run_demo(question)
             except Exception as exc:  # noqa: BLE001 - no weights etc.: answer anyway, say why
                 self.console.print(f"(demo skipped: {_message(exc)})", markup=False)
         if self.demo is not None:
@@ -265,7 +267,7 @@ class Chat:
         if path.exists() and not force:
             raise AgentError(f"{clean_line(str(path))} already exists (/save {clean_line(str(path))} --force)")
         if not self.turns:
-            raise AgentError("nothing to save yet: ask a question first")
+            raise AgentError("nothing to save yet: ask a question (or run /demo) first")
         from common.files import atomic_write_text, check_writable, make_folder
         make_folder(check_writable(path).parent)
         assets = path.parent / f"{path.stem}_assets"
@@ -280,23 +282,24 @@ class Chat:
         return path
 
     def _conversation_markdown(self, path: Path, assets: Path) -> str:
-        from agent.render import illustration_links, render_markdown
+        from agent.render import illustration_links, render_demo_markdown, render_markdown
         parts = ["# Conversation with the MSSNet explainer\n"]
-        for n, answer in enumerate(self.turns, 1):
+        for n, turn in enumerate(self.turns, 1):
             links = {}
-            if answer.demo is not None:
+            if turn.demo is not None:
                 turn_dir = assets / f"turn{n}"
                 turn_dir.mkdir(parents=True, exist_ok=True)
-                for name, file in answer.demo.files.items():
+                for name, file in turn.demo.files.items():
                     dest = turn_dir / Path(file).name
                     shutil.copyfile(file, dest)
                     links[name] = os.path.relpath(dest, path.parent).replace(os.sep, "/")
-            md = render_markdown(answer, self.kb, heading_level=2, title=f"Question {n}",
-                                 demo_links=illustration_links(links))
-            parts.append(md)
-            if links:
-                parts.append("### Live demo images\n\n" + "\n".join(
-                    f"- ![{name}]({link})" for name, link in links.items()) + "\n")
+            if isinstance(turn, DemoOnly):
+                parts.append(f"## Turn {n}: /demo\n")
+            else:
+                parts.append(render_markdown(turn, self.kb, heading_level=2, title=f"Question {n}",
+                                             demo_links=illustration_links(links)))
+            if turn.demo is not None:   # the tables as well as the pictures
+                parts.append(render_demo_markdown(turn.demo, links, heading_level=3))
         return "\n".join(parts)
 
 
@@ -304,3 +307,11 @@ def _message(exc: Exception) -> str:
     """One line for any error: the user-facing ones as they are, a bug by its type (the chat goes on)."""
     from common.errors import one_line
     return one_line(exc) or f"unexpected {type(exc).__name__}: {clean_line(str(exc))[:200]}"
+
+
+class DemoOnly:
+    """A bare /demo in the conversation (no question): saved with its tables and pictures."""
+
+    def __init__(self, demo):
+        self.demo = demo
+

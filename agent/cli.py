@@ -24,12 +24,13 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="say more on stderr: -v warnings and progress notes, -vv debugging detail")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    from agent import commands, tool_commands
+    from agent import commands, streamline_cli, tool_commands  # argument definitions only: no torch here
     from knowledge import kb_cli
-    from models import restore_cli  # argument definitions only: no torch import at module level
+    from models import restore_cli
 
     commands.add_parsers(sub)        # ask, chat, report
     restore_cli.add_parser(sub)      # restore
+    streamline_cli.add_parser(sub)   # streamline (EASIER on MSSNet)
     kb_cli.add_parser(sub)           # kb list | show | import
     tool_commands.add_parsers(sub)   # train, evaluate, main, bench
     return parser

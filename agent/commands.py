@@ -22,9 +22,10 @@ def _add_demo_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--upscale", type=int, choices=(1, 2, 3, 4), default=1,
                    help="enlarge with bicubic first (MSSNet keeps the size), default 1")
     p.add_argument("--reference", metavar="PATH",
-                   help="sharp picture of the result's size to score PSNR/SSIM against")
+                   help="the sharp original at the result's size (the picture's size x --upscale), for PSNR/SSIM")
     p.add_argument("--self-test", action="store_true",
-                   help="degrade the picture (x2 down, bicubic up) first and score against the original")
+                   help="shrink the picture xN (--upscale N, x2 by default) and enlarge it back with bicubic "
+                        "first, then score against the original")
     add_device_options(p)
     p.add_argument("--tile", type=int, default=None, metavar="N",
                    help="tile size in pixels for large pictures (default: from free memory)")
@@ -126,10 +127,11 @@ def run_ask(args) -> int:
         if refusal:
             print(f"note: {refusal}", file=sys.stderr)
         else:
-            from agent.demo import run_demo_in_new_dir
+            from agent.demo import asks_about_streamlining, run_demo_in_new_dir
             from agent.render import make_console
             progress_console = make_console(sys.stderr) if sys.stderr.isatty() else None
             attach_demo(answer, run_demo_in_new_dir(Path(args.image), Path(args.out), console=progress_console,
+                                                    streamline=asks_about_streamlining(question),
                                                     **demo_options(args, answer)))
     from agent.render import render
     render(answer, args.format)

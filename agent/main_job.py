@@ -51,14 +51,15 @@ def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") 
     import numpy as np
     from skimage import data
 
-    from agent.demo import fresh_dir, run_demo
+    from agent.demo import asks_about_streamlining, fresh_dir, run_demo
     from agent.report import write_report
 
     cat = np.asarray(data.chelsea(), dtype=np.float32) / 255.0
     progress = make_console(sys.stderr) if sys.stderr.isatty() else None
     with fresh_dir(Path(args.out), "founding-report") as folder:   # no half-made report on Ctrl-C
         demo = run_demo(cat, folder / "assets", weights=args.weights, self_test=True, device=args.device,
-                        precision=args.precision, console=progress, image_name="chelsea.png (skimage)")
+                        precision=args.precision, console=progress, image_name="chelsea.png (skimage)",
+                        streamline=asks_about_streamlining(FOUNDING_QUESTION))
         report = write_report(FOUNDING_QUESTION, folder / "report.md", kb=kb, demo=demo)
     console.print(demo_renderable(demo, console))
     console.print(f"Report with images: {report}", markup=False)

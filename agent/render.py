@@ -12,14 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from agent.answer import Answer
+from agent.demo import STAGE_NAMES, measured_beside_claims  # torch-free: one vocabulary for the six outputs
 from common.textsafe import strip_terminal_codes
 from agent.workflow_graph import build_graph, mermaid
 
 ARTEFACT_TITLES = {"crops": "before/after crops", "stages": "the six stage outputs",
                    "spectrum": "the high-frequency spectrum"}
-STAGE_NAMES = ["res1_1: coarsest scale, stage 1", "res2_1: scale 1/2, stage 1",
-               "res2_2: scale 1/2, stage 2", "res3_1: full scale, stage 1",
-               "res3_2: full scale, stage 2", "res3_3: full scale, stage 3 (the result)"]
 
 
 @lru_cache(maxsize=1)
@@ -144,7 +142,7 @@ def render_terminal(answer: Answer, console=None, kb=None) -> None:
     demo_files = _demo_illustration_files(demo) if demo is not None else {}
     text = _env().get_template("answer_terminal.j2").render(
         answer=answer, task_claims=task_claims, other_claims=other, demo_files=demo_files,
-        artefact_titles=ARTEFACT_TITLES)
+        artefact_titles=ARTEFACT_TITLES, measured=measured_beside_claims(answer))
     buffer: list[str] = []
 
     def flush():
@@ -269,7 +267,8 @@ def _demo_illustration_files(demo) -> dict[str, Path]:
 
 
 def demo_renderable(demo, console):
-    """The demo: crops preview (half-blocks on a colour terminal), numbers, stage times, files."""
+    """The demo: provenance line, crops preview (half-blocks on a colour terminal), the measurement,
+    early-exit and streamlining tables (compact), stage times, files."""
     from rich.columns import Columns
     from rich.console import Group
     from rich.style import Style
@@ -277,22 +276,41 @@ def demo_renderable(demo, console):
     from rich.text import Text
 
     parts = []
+    if getattr(demo, "provenance_line", ""):
+        parts.append(Text(strip_terminal_codes(demo.provenance_line), style="bold"))
     if getattr(demo, "note", None):
         parts.append(Text(strip_terminal_codes(demo.note), style="yellow"))
     files = demo.files
+    before_label = getattr(demo, "before_label", "Before")
+    after_label = getattr(demo, "after_label", "After")
     if console.color_system in ("truecolor", "256") and files.get("before_crop") and files.get("after_crop"):
         from agent.preview import half_block
-        before = Group(Text("before", style="bold"), half_block(files["before_crop"]))
-        after = Group(Text("after (MSSNet)", style="bold"), half_block(files["after_crop"]))
+        before = Group(Text(before_label.lower(), style="bold"), half_block(files["before_crop"]))
+        after = Group(Text(f"after ({after_label})" if after_label != "After" else "after (MSSNet)", style="bold"),
+                      half_block(files["after_crop"]))
         parts.append(Columns([before, after], padding=(0, 3)))
     if demo.metrics:
-        table = Table(title="Measured on your picture", title_justify="left", show_header=True)
-        for col in ("Metric", "Before", "After", "Note"):
+        table = Table(title="Measurements", title_justify="left", show_header=True)
+        for col in ("Metric", before_label, after_label, "Note"):
             table.add_column(col)
         for row in demo.metrics:
             table.add_row(row.name, row.before_text, row.after_text, row.note)
         parts.append(table)
-    if demo.timings:
+    detail = getattr(demo, "detail", None)
+    if detail is not None and detail.summary:
+        parts.append(Text("Fine detail: " + strip_terminal_codes(detail.summary)))
+    early = getattr(demo, "early_exit", None)
+    if early:
+        table = Table(title="Early exit: stop after k stages", title_justify="left")
+        for col in ("k", "stage", "cumulative s", "share of time", "PSNR dB"):
+            table.add_column(col, justify="right")
+        for r in early:
+            table.add_row(str(r.stage), r.name, f"{r.seconds:.3f}", f"{r.time_share:.0%}",
+                          f"{r.psnr:.2f}" if r.psnr is not None else "—")
+        parts.append(table)
+        if demo.early_exit_summary:
+            parts.append(Text(strip_terminal_codes(demo.early_exit_summary)))
+    elif demo.timings:
         times = Table(title="Time per stage (seconds)", title_justify="left")
         stage_keys = [k for k in (f"stage_{i}" for i in range(1, 7)) if k in demo.timings]
         for key in stage_keys + [k for k in ("upscale", "forward", "total") if k in demo.timings]:
@@ -300,6 +318,11 @@ def demo_renderable(demo, console):
         times.add_row(*[f"{demo.timings[k]:.3f}" for k in stage_keys
                         + [k for k in ("upscale", "forward", "total") if k in demo.timings]])
         parts.append(times)
+    sweep = getattr(demo, "streamline", None)
+    if sweep is not None and sweep.sites:
+        parts.append(_streamline_tables(sweep))
+        for line in demo.streamline_summary:
+            parts.append(Text("• " + strip_terminal_codes(line)))
     listing = Text("Files:\n", style="bold")
     for name, path in files.items():
         path = Path(path)
@@ -308,6 +331,26 @@ def demo_renderable(demo, console):
         listing.append("\n")
     parts.append(listing)
     return Group(*parts)
+
+
+def _streamline_tables(result, shown: int = 5):
+    """EASIER, compact: the lowest-entropy sites and the linearisation sweep side by side."""
+    from rich.columns import Columns
+    from rich.table import Table
+
+    sites = Table(title=f"EASIER: lowest-entropy PReLU sites (of {len(result.sites)})", title_justify="left")
+    for col in ("#", "site", "bits", "on"):
+        sites.add_column(col, justify="left" if col == "site" else "right")
+    for i, s in enumerate(result.sites[:shown], 1):
+        sites.add_row(str(i), s.name, f"{s.mean_entropy:.3f}", f"{s.on_share:.2f}")
+    sweep = Table(title="Linearise the k lowest (no fine-tuning)", title_justify="left")
+    scored = any(r.psnr is not None for r in result.sweep)
+    for col in ("k", "PSNR dB" if scored else "vs unchanged dB", "time s"):
+        sweep.add_column(col, justify="right")
+    for r in result.sweep:
+        value = r.psnr if scored else r.psnr_vs_full
+        sweep.add_row(str(r.k), f"{value:.2f}" if value is not None else "—", f"{r.seconds:.3f}")
+    return Columns([sites, sweep], padding=(0, 3))
 
 
 # -- markdown --------------------------------------------------------------------------------------
@@ -333,7 +376,20 @@ def render_markdown(answer: Answer, kb=None, heading_level: int = 1, demo_links:
         answer=answer, refs=refs, cite=cite, task_claims=task_claims, other_claims=other,
         nodes=nodes, edges=edges, mermaid=mermaid(answer, _model_name(answer, kb)),
         heading_level=heading_level, title=title, demo_links=demo_links or {},
-        artefact_titles=ARTEFACT_TITLES).strip() + "\n"
+        artefact_titles=ARTEFACT_TITLES, measured=measured_beside_claims(answer)).strip() + "\n"
+
+
+def render_demo_markdown(demo, links: dict[str, str], heading_level: int = 2) -> str:
+    """The live demo's section in Markdown: images linked by `links` (relative to the Markdown file),
+    the measurement, early-exit and streamlining tables, and the weights' provenance line."""
+    return _env().get_template("demo.md.j2").render(
+        demo=demo, links=links, h="#" * heading_level, stage_names=STAGE_NAMES).strip() + "\n"
+
+
+def demo_file_links(demo, base: Path | str) -> dict[str, str]:
+    """Demo file name -> link relative to `base` (the folder the Markdown is written to)."""
+    return {name: os.path.relpath(Path(path).resolve(), Path(base).resolve()).replace(os.sep, "/")
+            for name, path in demo.files.items()}
 
 
 def render_json(answer: Answer) -> str:
@@ -346,6 +402,11 @@ def render(answer: Answer, fmt: str, kb=None, file=None) -> None:
     if fmt == "json":
         file.write(render_json(answer) + "\n")
     elif fmt == "markdown":
-        file.write(render_markdown(answer, kb))
+        if answer.demo is None:
+            file.write(render_markdown(answer, kb))
+        else:   # printed Markdown: the demo's files linked relative to the current folder
+            links = demo_file_links(answer.demo, Path.cwd())
+            file.write(render_markdown(answer, kb, demo_links=illustration_links(links)))
+            file.write("\n" + render_demo_markdown(answer.demo, links, heading_level=2))
     else:
         render_terminal(answer, make_console(file), kb)

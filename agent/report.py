@@ -37,6 +37,7 @@ def provenance(demo, kb=None) -> list[tuple[str, str]]:
         rows.append(("knowledge cards digest", str(kb.digest)[:16]))
     if demo is not None and demo.stats is not None:
         s, w = demo.stats, demo.stats.weights
+        rows.append(("weights provenance", demo.provenance_line))
         rows += [("weights", w.name + (" (provisional)" if w.provisional else "")),
                  ("weights SHA-256", w.sha256 or "—"),
                  ("weights config (wf, scale, vscale)", str(w.config)),
@@ -50,7 +51,7 @@ def provenance(demo, kb=None) -> list[tuple[str, str]]:
 # The files run_demo writes: only these are replaced or removed in DIR/assets/ (anything else the
 # person put there stays).
 _DEMO_FILE = re.compile(r"(input|restored|enlarged_bicubic|crop_(before|after|reference)|stage_[1-6]|stages"
-                        r"|spectrum)\.png")
+                        r"|spectrum|early_exit|streamline)\.png")
 
 
 def report_path(output) -> Path:
@@ -71,7 +72,7 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
     """
     from agent.compose import answer_question, attach_demo, load_default_kb
     from agent.demo import check_demo_inputs, fresh_dir, run_demo, weights_task
-    from agent.render import STAGE_NAMES, _env, illustration_links, render_markdown
+    from agent.render import STAGE_NAMES, _env, illustration_links, render_demo_markdown, render_markdown
     from common.textsafe import clean_line
 
     output = report_path(output)
@@ -95,6 +96,8 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
         if demo is None and image is not None and not answer.abstained:
             if demo_options.get("task") is None:   # the weights for the question's task
                 demo_options["task"] = weights_task(answer.task.id if answer.task else None)
+            from agent.demo import asks_about_streamlining
+            demo_options.setdefault("streamline", asks_about_streamlining(question))
             demo = run_demo(image, staging, image_name=image_name, **demo_options)
             demo.files = {name: assets / path.name for name, path in demo.files.items()}
             demo.out_dir = assets
@@ -106,6 +109,7 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
                                     title="Answer")
         text = _env().get_template("report.md.j2").render(
             answer=answer, answer_md=answer_md, demo=demo, links=links, stage_names=STAGE_NAMES,
+            demo_md=render_demo_markdown(demo, links, heading_level=2) if demo is not None else "",
             provenance=provenance(demo, kb),
             created=_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
         with atomic_path(output) as tmp:   # the report and its images change together

@@ -75,7 +75,8 @@ def test_claims_are_card_text_and_cite_sources(founding, kb):
 def test_json_has_exactly_the_contract_keys(founding):
     d = founding.model_dump(mode="json")
     assert list(d) == ["question", "abstained", "direct_answer", "task", "workflow", "claims", "sources",
-                       "caveats", "not_covered"]
+                       "caveats", "not_covered", "demo"]
+    assert d["demo"] is None                         # no picture, no demo
     assert d["direct_answer"] and all(set(c) == {"text", "sources", "facts"} for c in d["direct_answer"])
     assert all(set(c) == {"text", "sources", "facts"} for c in d["claims"])
     assert any(c["facts"] for c in d["claims"])

@@ -16,7 +16,8 @@ def _textured(h=120, w=160):
     """Flat grey picture with one noisy (detailed) square at a known place."""
     rgb = np.full((h, w, 3), 0.5, dtype=np.float32)
     rng = np.random.default_rng(1)
-    rgb[60:100, 100:140] = rng.random((40, 40, 3), dtype=np.float32)
+    top, left, side = h // 2, (5 * w) // 8, min(h, w) // 3
+    rgb[top:top + side, left:left + side] = rng.random((side, side, 3), dtype=np.float32)
     return rgb
 
 
@@ -92,12 +93,119 @@ def test_demo_numbers_and_stage_times(demo_report):
     assert demo_report.stats.weights.sha256
 
 
-def test_reference_needs_same_size(tmp_path):
+def test_reference_must_be_the_output_size_checked_before_any_work(tmp_path):
+    """The enlargement workflow: the reference is the sharp original at the ×N output size. A wrong
+    size is refused before the weights load (the weights path does not even exist) or a folder is made."""
+    small, sharp = tmp_path / "small.png", tmp_path / "sharp.png"
+    Image.fromarray((_textured(60, 80) * 255).astype(np.uint8)).save(small)
+    Image.fromarray((_textured(100, 100) * 255).astype(np.uint8)).save(sharp)
+    with pytest.raises(AgentError, match=r"100x100 but the result will be 160x120 \(the picture x2\)"):
+        run_demo(small, tmp_path / "out", weights=str(tmp_path / "missing.pt"), upscale=2, reference=sharp)
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(AgentError, match="not both"):
+        run_demo(small, tmp_path / "out", weights=str(TINY_WEIGHTS), upscale=2, reference=sharp, self_test=True)
+
+
+def test_self_test_degradation_follows_the_upscale_factor():
+    torch = pytest.importorskip("torch")
+    from models import metrics
+    from models.training.degrade import eval_degradation
+    rgb = _textured()
+    x3 = eval_degradation(torch.from_numpy(rgb).permute(2, 0, 1)[None], "x3")[0].permute(1, 2, 0).numpy()
+    assert np.array_equal(degrade_for_self_test(rgb, 3), x3)
+    assert metrics.psnr(degrade_for_self_test(rgb, 4), rgb) < metrics.psnr(degrade_for_self_test(rgb, 2), rgb)
+
+
+@pytest.fixture(scope="module")
+def enlarged_report(tmp_path_factory, one_torch_thread):
+    """The founding case: a small picture enlarged ×2 and scored against its sharp original."""
     pytest.importorskip("models.engine")
-    path = tmp_path / "p.png"
-    Image.fromarray((_textured() * 255).astype(np.uint8)).save(path)
-    with pytest.raises(AgentError, match="upscale 1"):
-        run_demo(path, tmp_path / "o", weights=str(TINY_WEIGHTS), self_test=True, upscale=2)
+    folder = tmp_path_factory.mktemp("enlarge")
+    sharp = _textured(96, 128)
+    Image.fromarray((sharp * 255 + 0.5).astype(np.uint8)).save(folder / "sharp.png")
+    Image.fromarray((sharp * 255 + 0.5).astype(np.uint8)).resize((64, 48), Image.Resampling.BICUBIC).save(
+        folder / "small.png")
+    return run_demo(folder / "small.png", folder / "assets", weights=str(TINY_WEIGHTS), upscale=2,
+                    reference=folder / "sharp.png", device="cpu", precision="fp32", streamline=True)
+
+
+def test_enlargement_is_scored_bicubic_vs_mssnet(enlarged_report):
+    rep = enlarged_report
+    assert (rep.before_label, rep.after_label, rep.factor) == ("Bicubic ×2", "MSSNet", 2)
+    rows = {m.name: m for m in rep.metrics}
+    assert np.isfinite(rows["PSNR (dB)"].before) and np.isfinite(rows["SSIM"].after)
+    assert rep.stats.output_size == (128, 96)
+    d = rep.detail
+    assert d.input_energy < d.reference_energy            # bicubic lost high-frequency energy ...
+    assert d.recovered_share == pytest.approx((d.output_energy - d.input_energy)
+                                              / (d.reference_energy - d.input_energy))
+    assert f"{d.recovered_share:.0%}" in d.summary        # ... and the plain-words line says how much came back
+    with Image.open(rep.files["enlarged_bicubic"]) as img:
+        assert img.size == (128, 96)
+
+
+def test_early_exit_table_has_six_cumulative_stages(enlarged_report):
+    rows = enlarged_report.early_exit
+    assert [r.stage for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert all(b.seconds >= a.seconds for a, b in zip(rows, rows[1:]))
+    assert rows[-1].time_share == pytest.approx(1.0)
+    assert all(r.psnr is not None and np.isfinite(r.psnr) for r in rows)
+    assert rows[-1].psnr == pytest.approx({m.name: m for m in enlarged_report.metrics}["PSNR (dB)"].after, abs=1e-6)
+    assert "stages would save" in enlarged_report.early_exit_summary
+    with Image.open(enlarged_report.files["early_exit"]) as img:
+        assert img.format == "PNG"
+
+
+def test_streamline_in_the_demo_ranks_all_87_sites(enlarged_report):
+    result = enlarged_report.streamline
+    assert len(result.sites) == 87
+    assert [s.mean_entropy for s in result.sites] == sorted(s.mean_entropy for s in result.sites)
+    assert [r.k for r in result.sweep] == [0, 1, 2, 4, 8, 16, 32, 64, 87]
+    assert result.sweep[0].psnr_vs_full == 100.0          # zero sites linearised: the network itself
+    text = " ".join(enlarged_report.streamline_summary)
+    assert result.sites[0].name in text and "5×5" in text and "crop" in text
+    assert Path(enlarged_report.files["streamline"]).is_file()
+
+
+def test_demo_json_has_no_nan_and_names_the_weights(enlarged_report):
+    import json
+    data = enlarged_report.to_dict(relative_to=enlarged_report.out_dir)
+    text = json.dumps(data, allow_nan=False, ensure_ascii=False)
+    assert data["weights"]["sha256"] and data["weights"]["provisional"] is False   # a test file: no model card
+    assert "no model card" in data["weights_line"]
+    assert set(data["stage_times"]) == {f"stage_{i}" for i in range(1, 7)}
+    assert data["files"]["early_exit"] == "early_exit.png"
+    assert len(data["early_exit"]) == 6 and data["streamline"]["sweep"][0]["k"] == 0
+    assert "Bicubic ×2" in text
+
+
+def test_tiny_picture_is_too_small_to_measure_never_nan(tmp_path, one_torch_thread):
+    import json
+    path = tmp_path / "tiny.png"
+    Image.fromarray((_textured(8, 8) * 255).astype(np.uint8)).save(path)
+    rep = run_demo(path, tmp_path / "o", weights=str(TINY_WEIGHTS), self_test=True, device="cpu", precision="fp32",
+                   streamline=True)
+    rows = {m.name: m for m in rep.metrics}
+    assert rows["SSIM"].after_text == "too small to measure"
+    assert rows["High-frequency energy share"].before_text == "too small to measure"
+    assert "too small to measure" in rep.detail.summary
+    json.dumps(rep.to_dict(), allow_nan=False)
+
+
+def test_reference_rounded_down_by_the_shrink_is_cropped(tmp_path, one_torch_thread):
+    sharp = _textured(61, 81)
+    Image.fromarray((sharp * 255).astype(np.uint8)).save(tmp_path / "sharp.png")
+    Image.fromarray((sharp[:60, :80] * 255).astype(np.uint8)).resize((40, 30)).save(tmp_path / "small.png")
+    rep = run_demo(tmp_path / "small.png", tmp_path / "o", weights=str(TINY_WEIGHTS), upscale=2,
+                   reference=tmp_path / "sharp.png", device="cpu", precision="fp32")
+    assert "cropped" in rep.note and rep.stats.output_size == (80, 60)
+
+
+def test_streamlining_questions_are_recognised():
+    from agent.demo import asks_about_streamlining
+    assert asks_about_streamlining("How does AI streamline its steps to keep high-frequency detail?")
+    assert asks_about_streamlining("Which layers can EASIER linearise?")
+    assert not asks_about_streamlining("Is there an easier way to sharpen my cat photo?")
 
 
 def test_failed_demo_leaves_no_folder(tmp_path):

@@ -57,7 +57,8 @@ def test_visible_question(expect):
     raw = done.stdout
     answer = json.loads(raw)
     assert {"question", "abstained", "direct_answer", "task", "workflow", "claims", "sources", "caveats",
-            "not_covered"} <= set(answer)
+            "not_covered", "demo"} <= set(answer)
+    assert answer["demo"] is None                       # no --image: no demo
     if not answer["abstained"]:
         assert answer["direct_answer"], "the answer opens with a direct answer"
     if "abstain" in expect:
