@@ -1,6 +1,5 @@
 """EASIER on MSSNet (models.streamline): entropy, per-site recording, linearisation, the 5×5 merge."""
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +16,7 @@ from models.streamline import (  # noqa: E402
     sites_are_shared,
     streamline,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
+from tests.constants import TINY_WEIGHTS  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,14 @@
 """`explainer streamline IMAGE|FOLDER`: EASIER on MSSNet from the command line, every format, bad input."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from agent.cli import main
+from tests.constants import TINY_WEIGHTS
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--weights", str(ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"), "--device", "cpu",
+TINY = ["--weights", str(TINY_WEIGHTS), "--device", "cpu",
         "--precision", "fp32", "--crop", "64"]
 
 

@@ -9,11 +9,8 @@ import pytest
 from PIL import Image
 
 from agent.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
-TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
-FOUNDING = ("I upscaled a low-res animal picture and the fur returned naturally. How does AI streamline its "
-            "steps to keep high-frequency detail with so few sampling rounds?")
+from tests.constants import FOUNDING_QUESTION as FOUNDING
+from tests.constants import TINY_WEIGHTS
 
 
 @pytest.fixture(scope="module")
