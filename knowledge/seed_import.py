@@ -314,18 +314,24 @@ def _facts(sid: str, source: Source, entry: _Entry, sentences: list[str], links:
                   sentences[0] if sentences else None)
     if primary is not None and primary.input:
         add("wf-input", f"Input: {primary.input}.", "IMPORT: the linked task's input", ["workflow", "input"],
-            workflow="input", order=1)
+            workflow="input", order=1, passes=_edge(primary.input))
     if method:
         add("wf-model", f"Model ({called}): {method}" if name else f"Model: {method}", "SEED: summary",
-            ["workflow"], workflow="model", order=1)
+            ["workflow"], workflow="model", order=1, passes=_edge(primary.output) if primary else None)
     elif primary is not None:
         add("wf-model", f"Model: {called} takes {primary.input or 'the input'} and returns "
                         f"{primary.output or 'the result'}.", "IMPORT: the linked task", ["workflow"],
-            workflow="model", order=1)
+            workflow="model", order=1, passes=_edge(primary.output))
     if primary is not None and primary.output:
         add("wf-output", f"Output: {primary.output}.", "IMPORT: the linked task's output", ["workflow", "output"],
             workflow="output", order=1)
     return facts
+
+
+def _edge(text: str) -> str | None:
+    """A workflow edge's label (what flows to the next node): the task's own words, kept short."""
+    words = text.split()
+    return " ".join(words[:8]) if len(text) >= 3 else None
 
 
 def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "seed:prompt") -> SeedPrompt:

@@ -317,3 +317,13 @@ def test_a_link_in_an_entry_name_is_removed():
     prompt = parse_seed(MINI.replace("Model: Deblur-Example", "Model: Deblur-Example (https://evil.example/x)"))
     assert prompt.sources[0].title == "Deblur-Example"
     assert any(w.line == 7 and "https://evil.example/x" in w.reason for w in prompt.warnings)
+
+
+def test_the_imported_workflow_says_what_flows_between_its_steps():
+    text = MINI.replace("Model: Tiny: A Small Paper", "Model: Whisper: Robust Speech Recognition via Weak Supervision") \
+        .replace("First sentence here (e.g. a CLIP model).",
+                 "The model reads a log-Mel spectrogram of audio chunks and writes the transcript as text tokens.")
+    steps = {f.workflow: f for f in parse_seed(text).facts if f.source == "whisper" and f.workflow}
+    assert list(steps) == ["input", "model", "output"]
+    assert steps["input"].passes == "a log-Mel spectrogram of audio chunks"
+    assert steps["model"].passes == "the transcript as text tokens"
