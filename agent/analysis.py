@@ -61,7 +61,8 @@ KINDS = ("published", "licence", "compare", "choice", "number", "why", "how-do-i
 _KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "published": re.compile(
         r"\bwho (wrote|made|created|built|developed|authored|is behind|are (the )?authors)|"
-        r"\b(the |its |their )?authors? (of|are|is)\b|\bwritten by\b|"
+        r"\b(the |its |their )?authors? (of|are|is)\b|\bwritten by\b|\bwho (should|do|must) (i|we) cite|"
+        r"\bhow (do|should) (i|we) cite|\bcitation\b|"
         r"\b(where|when|which year|what year) (was|were|is|did)\b.*\b(publish|appear|present|release)|"
         r"\bpublished\b|\bwhich (conference|venue|journal|university|lab|company|team|group|institution|institute|"
         r"organi[sz]ation)|\bat which (conference|venue)|\baffiliation|"
@@ -98,6 +99,9 @@ ATTRIBUTES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "file size": (re.compile(r"\bmegabytes?\b|\bmb\b|\bfile size\b|\bhow (big|large) is (the|its) .*(file|checkpoint)", re.I),
                   re.compile(r"\bMB\b|file size", re.I)),
     "version": (re.compile(r"\b(which|what) version\b", re.I), re.compile(r"\bversion\b", re.I)),
+    "hardware requirements": (re.compile(r"\b(phone|mobile|smartphone|laptop|raspberry|edge devices?|on-device|"
+                                         r"embedded)\b", re.I),
+                              re.compile(r"\b(phone|mobile|laptop|embedded)\b", re.I)),
     "dataset size": (re.compile(r"\bhow many (images|photos|pictures)\b", re.I),
                      re.compile(r"datasets?\b|\bimages\b", re.I)),
 }

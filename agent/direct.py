@@ -214,12 +214,12 @@ def _reweigh(ranked, part: QuestionPart):
 
 
 def _says_no(fact, part: QuestionPart) -> bool:
-    """The fact denies what the yes/no part asks: 'no normalisation layers', 'does not enlarge'."""
-    for word in part.topic:
-        stem = re.escape(word[:5])
-        if re.search(_NEGATION + stem, fact.text, re.I):
-            return True
-    return fact.kind == "does-not"
+    """The fact denies what the yes/no part asks: 'no normalisation layers', or a does-not fact
+    about something the part names ('does not enlarge' for "Does it enlarge?")."""
+    stems = [re.escape(w[:5]) for w in part.topic if len(w) > 2]
+    if any(re.search(_NEGATION + stem, fact.text, re.I) for stem in stems):
+        return True
+    return fact.kind == "does-not" and any(re.search(rf"\b{stem}", fact.text, re.I) for stem in stems)
 
 
 def _task_fact(kb, source_id: str):
