@@ -31,9 +31,14 @@ def check_writable(path, folder: bool = False) -> Path:
     Probes with a real temp file, because permission bits say nothing for root and nothing about a
     read-only mount.
     """
+    import stat
+
     path = Path(path)
     try:
-        path.stat()
+        mode = path.stat().st_mode
+        if not folder and not stat.S_ISREG(mode):   # a rename would replace /dev/null, a pipe, a folder
+            kind = "a folder" if stat.S_ISDIR(mode) else "a device or pipe, not a file"
+            raise UserError(f"cannot write {path}: it is {kind}")
     except FileNotFoundError:
         pass
     except OSError as exc:   # a symlink loop, a path through a file, ...

@@ -391,3 +391,15 @@ def test_ctrl_c_at_random_points_of_a_report(tmp_path):
         elif now != before:          # or all of the new one
             assert set(now) == set(before) and all(_valid_png(folder / "assets" / n) for n in now if n.endswith(".png"))
             before = now
+
+
+def test_a_device_or_pipe_is_never_replaced(tmp_path):
+    """--force renames over an existing file; over /dev/null or a pipe it must refuse instead."""
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    proc = run_cli(["restore", photo(tmp_path / "p.png"), "--weights", TINY, "-o", fifo, "--force"])
+    assert_one_line_error(proc, 2, "it is a device or pipe, not a file")
+    os.mkfifo(tmp_path / "r.md")
+    proc = run_cli(["report", QUESTION, "-o", tmp_path / "r.md", "--force"])
+    assert_one_line_error(proc, 2, "it is a device or pipe, not a file")
+    assert fifo.is_fifo() and (tmp_path / "r.md").is_fifo()
