@@ -228,6 +228,9 @@ def main(argv=None, prog: str = "python -m models.training.evaluate") -> int:
         raise ModelError("--size must be at least 64 px")
     if args.json and Path(args.json).exists() and not args.force:
         raise ModelError(f"{args.json} exists: pass --force to overwrite it")
+    if args.json:
+        from common.files import check_writable
+        check_writable(args.json)   # before the evaluation, not after it
     if args.threads:
         torch.set_num_threads(args.threads)
     model = None
@@ -237,9 +240,10 @@ def main(argv=None, prog: str = "python -m models.training.evaluate") -> int:
     report = evaluate(model, args.photos, args.size, bf16=not args.no_bf16)
     print(format_table(report))
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": report.rows, "means": report.means(),
-                                               "fur": report.fur, "size": report.size,
-                                               "weights": report.weights.as_dict() if report.weights else None}, indent=2, default=str) + "\n")
+        from common.files import atomic_write_text
+        summary = {"rows": report.rows, "means": report.means(), "fur": report.fur, "size": report.size,
+                   "weights": report.weights.as_dict() if report.weights else None}
+        atomic_write_text(args.json, json.dumps(summary, indent=2, default=str) + "\n")
     return 0
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from common.files import atomic_write_text, check_writable
 from models.training.degrade import blur, eval_degradation, gaussian_kernels, quantize_8bit
 from models.errors import ModelError
 
@@ -65,11 +66,12 @@ def main(argv=None) -> int:
     out = Path(args.output)
     if out.exists() and not args.force:
         raise ModelError(f"{out} exists: pass --force to overwrite it")
+    check_writable(out)   # before the tuning, not after it
     pool = load_photo_pool(find_photos(args.photos or default_photo_dir()), max_side=1024)
     g = torch.Generator().manual_seed(args.seed)
     sharp = detailed_crops(pool, args.crops, args.crop, g, threshold=0.03)
     params = tune(sharp)
-    out.write_text(json.dumps({"tuned_on": f"{args.crops} detail-rich {args.crop}-px crops of the "
+    atomic_write_text(out, json.dumps({"tuned_on": f"{args.crops} detail-rich {args.crop}-px crops of the "
                                f"training photos (seed {args.seed})", "params": params}, indent=2) + "\n")
     for kind, p in params.items():
         print(f"{kind}: sigma {p['sigma']} amount {p['amount']}  PSNR {p['train_psnr_input']} -> {p['train_psnr']}")
