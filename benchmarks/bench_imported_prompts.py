@@ -6,7 +6,8 @@
 Each tests/data/prompts/NAME.txt (a seed-format prompt of another field) is imported into a
 temporary folder; every question of NAME.questions.jsonl ({"question", "sources": [ids]}, no ids:
 out of scope) is answered with agent.compose.answer_question. Right source: not abstained, the
-first expected source among the sources of the first two claims, every expected one cited.
+first expected source among the sources of the first two claims (direct answer first), every
+expected one cited.
 The prompt's own question counts as in scope, answered by its recommended model.
 """
 from __future__ import annotations
@@ -24,8 +25,9 @@ PROMPTS = ROOT / "tests" / "data" / "prompts"
 def _right(answer, expected: list[str]) -> bool:
     if not expected:
         return answer.abstained
-    cited = [s for c in answer.claims for s in c.sources]
-    first = [s for c in answer.claims[:2] for s in c.sources]
+    claims = [*answer.direct_answer, *answer.claims]   # the direct answer comes first
+    cited = [s for c in claims for s in c.sources]
+    first = [s for c in claims[:2] for s in c.sources]
     return not answer.abstained and expected[0] in first and all(s in cited for s in expected)
 
 
@@ -51,7 +53,8 @@ def run(name: str, dense: bool, verbose: bool) -> tuple[int, int, int, int]:
             else:
                 out_n, out_ok = out_n + 1, out_ok + ok
             if verbose and not ok:
-                got = "abstained" if answer.abstained else [s for c in answer.claims[:2] for s in c.sources]
+                got = "abstained" if answer.abstained else [s for c in [*answer.direct_answer, *answer.claims][:2]
+                                                            for s in c.sources]
                 print(f"    miss: {row['question']}  expected {row['sources'] or 'abstain'}, got {got}")
         return in_ok, in_n, out_ok, out_n
 
