@@ -732,6 +732,7 @@ def measured_beside_claims(answer) -> list[dict]:
 
 
 def _short(text: str, limit: int = 90) -> str:
+    text = re.sub(r"^Relevance to the question:\s*", "", text)
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
