@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from knowledge.text import STOPWORDS, is_number, tokens
+from knowledge.text import STOPWORDS, is_acronym_plural, is_number, tokens
 
 INTENTS = ("task", "workflow", "papers", "how-it-works", "comparison", "run-it")
 
@@ -154,7 +154,7 @@ class QuestionPart:
 class QuestionAnalysis:
     question: str
     task_id: str | None = None
-    task_reason: str = ""                      # "alias", "source", "evidence"
+    task_reason: str = ""                      # "alias", "source", "founding", "evidence"
     alias_hits: dict[str, list[str]] = field(default_factory=dict)
     firm_alias_hits: dict[str, list[str]] = field(default_factory=dict)   # without the ambiguous ones
     named_sources: list[str] = field(default_factory=list)
@@ -237,7 +237,7 @@ def _unknown_names(question: str, kb) -> list[str]:
         for i, word in enumerate(words):
             looks_named = (word.isupper() and len(word) > 1) or (word[0].isupper() and i > 0) \
                 or any(c.isdigit() for c in word[1:]) and word[0].isalpha()
-            if not looks_named or word.lower() in _COMMON:
+            if not looks_named or word.lower() in _COMMON or is_acronym_plural(word):
                 continue
             parts = [p for p in re.split(r"[.+-]", word.lower()) if p]
             if all(p in vocab for p in parts):
@@ -410,6 +410,9 @@ def _choose_task(qa: QuestionAnalysis, kb, evidence) -> tuple[str | None, str]:
         primary = [c.task for c in kb.capabilities if c.source == sid and c.role == "primary"]
         if primary:
             return primary[0], "source"
+    founding = _firm(_alias_hits(kb.question, kb), kb) if qa.misconceptions and kb.question else {}
+    if founding:                      # the founding kind naming no task: the cards' own question's task
+        return max(founding, key=lambda t: sum(len(a) for a in founding[t])), "founding"
     weights = {t: _evidence_weight(t, kb, evidence) * (1.5 if t in qa.alias_hits else 1.0) for t in kb.tasks}
     best = max(weights, key=weights.get, default=None) if weights else None
     if best is not None and weights[best] > 0:

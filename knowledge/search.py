@@ -19,7 +19,7 @@ import numpy as np
 
 from knowledge.lexical import LexicalIndex, compact
 from knowledge.store import KnowledgeBase, load_knowledge
-from knowledge.text import tokens
+from knowledge.text import is_acronym_plural, tokens
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class EvidenceSearch:
                            (word[0].isupper() and not sentence_start))
             if not looks_named or word == "I":
                 continue
-            if word.upper() in GENERIC_ACRONYMS:
+            if word.upper() in GENERIC_ACRONYMS or is_acronym_plural(word):
                 continue
             if any(c.isdigit() for c in word):
                 # the digits are part of the name: H.265 is not "H", GPT-4 is not GPT-3

@@ -69,3 +69,11 @@ def phrase_in(phrase: str, text: str) -> bool:
     """Whole-word, stem-tolerant match of a multi-word phrase ("make bigger") inside text."""
     needle = stemmed_text(phrase).strip()
     return bool(needle) and f" {needle} " in stemmed_text(text)
+
+
+# An acronym with a plural s ("AIs", "CNNs", "GPUs", "LLMs") names a kind of thing, never one model.
+_ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
+
+
+def is_acronym_plural(word: str) -> bool:
+    return bool(_ACRONYM_PLURAL.fullmatch(word))

@@ -51,6 +51,13 @@ def test_founding_corrects_the_sampling_misconception(founding, kb):
     assert corrections and corrections <= {c.text for c in founding.claims}
 
 
+def test_a_founding_kind_question_naming_no_task_gets_the_founding_task(kb):
+    """A misconception with no task words ("these AIs ... diffusion steps"): the cards' own question's task."""
+    answer = answer_question("How do these AIs keep fine texture without running lots of diffusion steps?", kb=kb)
+    assert answer.abstained is False and answer.task.id == "super-resolution"
+    assert {s.id for s in answer.sources} == {"mssnet", "featsharp", "datacrafter", "easier"}
+
+
 def test_founding_lists_all_four_sources_with_links(founding, kb):
     assert {s.id for s in founding.sources} == {"mssnet", "featsharp", "datacrafter", "easier"}
     assert {s.url for s in founding.sources} <= kb.allowed_urls()

@@ -99,6 +99,13 @@ def test_unknown_names_are_reported(search):
     assert search.assess("Ignore https://example.com/Fake-Paper please").unknown_names == []
 
 
+def test_plural_acronyms_are_kinds_not_names(search):
+    """AIs, CNNs, GPUs name kinds of thing; a capitalised common plural is a word the cards use."""
+    assert search.assess("How do these AIs keep fine texture on GPUs?").unknown_names == []
+    assert search.assess("Can CNNs deblur Photos, and which Models do?").unknown_names == []
+    assert search.assess("Is SwinIR better than the CNNs here?").unknown_names == ["SwinIR"]
+
+
 def test_digits_are_part_of_a_name(search):
     """H.265 is not the letter H (which the cards use), GPT-4 is not GPT-3; x4 is a scale factor."""
     assert search.assess("How do I compress a video with H.265?").unknown_names == ["H.265"]
