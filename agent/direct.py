@@ -28,6 +28,17 @@ _CODE_WORDS = re.compile(r"\b(code|repo|repository|github|source code)\b", re.I)
 _AVAILABILITY_TAGS = ("weights", "license", "code", "checkpoint")
 # Tags whose facts answer the question the cards were written for, not a specific one.
 _FOUNDING_TAGS = ("relevance",)
+# What a specific question asks about a source -> the card tags of the facts that say it: these
+# lead over the source's summary ("Which networks was EASIER tested on?" is its models, not its task).
+_ASKED_FACETS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"\b(tested|evaluated|benchmarked|experiments?)\b|\bwhich (networks|models|architectures|"
+                r"backbones|datasets|classifiers)\b", re.I), frozenset({"models", "datasets"})),
+    (re.compile(r"\b(decides?|chooses?|picks?|selects?)\b|\bwhich \w+ (to \w+ )?(first|next)\b|\bin what order\b|"
+                r"\bcriteri(on|a)\b|\brule\b|\bprocedure\b", re.I), frozenset({"procedure"})),
+    (re.compile(r"\b(small|base|large)\b.*\b(small|base|large)\b|\bconfigurations?\b|\bvariants?\b|"
+                r"\b(sizes|versions) of\b", re.I), frozenset({"configs"})),
+)
+FACET_FLOOR = 0.25       # ... if its score is at least this share of the best fact's
 
 
 @dataclass
@@ -210,7 +221,13 @@ def _reweigh(ranked, part: QuestionPart):
         if part.kind == "yes-no" and (fact.kind == "does-not" or _says_no(fact, part)):
             w *= 1.3
         return w
-    return sorted(((weight(s, f), f) for s, f in ranked), key=lambda r: -r[0])
+    facets = set().union(*(tags for asked, tags in _ASKED_FACETS if asked.search(part.query)))
+    weighed = [(weight(s, f), f) for s, f in ranked]
+    top = max((w for w, _ in weighed), default=0.0)
+
+    def answers_facet(w, fact) -> bool:     # a fact with the asked facet leads, unless far off the query
+        return bool(facets & set(fact.tags)) and w >= FACET_FLOOR * top
+    return sorted(weighed, key=lambda r: (not answers_facet(*r), -r[0]))
 
 
 def _says_no(fact, part: QuestionPart) -> bool:

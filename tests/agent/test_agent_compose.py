@@ -208,3 +208,13 @@ def test_claims_about_side_sources_name_them(founding, kb):
     for claim in side:
         names = [kb.sources[s].name.lower() for s in claim.sources]
         assert any(n in claim.text.lower() for n in names), claim.text
+
+
+@pytest.mark.parametrize("question, fact_id", [
+    ("Which networks was EASIER tested on?", "easier.models-datasets"),
+    ("How does EASIER decide which layer to linearise first?", "easier.procedure"),
+    ("MSSNet small versus large: what changes?", "mssnet.configs"),
+])
+def test_the_direct_answer_is_the_fact_with_the_asked_facet_not_the_summary(question, fact_id, kb):
+    answer = answer_question(question, kb=kb)
+    assert answer.direct_answer[0].facts == [fact_id]
