@@ -38,6 +38,7 @@ _ASKED_FACETS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (re.compile(r"\b(small|base|large)\b.*\b(small|base|large)\b|\bconfigurations?\b|\bvariants?\b|"
                 r"\b(sizes|versions) of\b", re.I), frozenset({"configs"})),
 )
+TASK_FACT_WEIGHT = 1.5  # a fact about the task the part's words name, for the source that serves it
 FACET_FLOOR = 0.25       # ... if its score is at least this share of the best fact's
 
 
@@ -220,7 +221,11 @@ def _reweigh(ranked, part: QuestionPart):
             w *= 0.6                     # a pipeline step answers "how", rarely "why" or "what"
         if part.kind == "yes-no" and (fact.kind == "does-not" or _says_no(fact, part)):
             w *= 1.3
+        if asks_for_the_job and f"task:{part.task_id}" in fact.tags:
+            w *= TASK_FACT_WEIGHT        # the source's fact about the job the person describes
         return w
+    # "Can I use this to turn a thumbnail into a poster?": a job, no source named
+    asks_for_the_job = part.task_id and not part.sources and part.kind in ("yes-no", "how-do-i")
     facets = set().union(*(tags for asked, tags in _ASKED_FACETS if asked.search(part.query)))
     weighed = [(weight(s, f), f) for s, f in ranked]
     top = max((w for w, _ in weighed), default=0.0)

@@ -218,3 +218,9 @@ def test_claims_about_side_sources_name_them(founding, kb):
 def test_the_direct_answer_is_the_fact_with_the_asked_facet_not_the_summary(question, fact_id, kb):
     answer = answer_question(question, kb=kb)
     assert answer.direct_answer[0].facts == [fact_id]
+
+
+def test_a_size_goal_gets_the_keeps_size_answer(kb):
+    """A thumbnail to a poster is enlargement: MSSNet keeps the size, so enlarging comes first."""
+    answer = answer_question("Can I use this to turn a 500 pixel thumbnail into a poster-sized print?", kb=kb)
+    assert answer.direct_answer[0].facts == ["mssnet.keeps-size"]
