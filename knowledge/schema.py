@@ -72,7 +72,7 @@ class Source(_Strict):
     def best_url(self) -> str | None:
         """The link to show first: code, then paper, then anything else."""
         urls = [self.links.code, self.links.paper, self.links.arxiv, self.links.project]
-        return next((u for u in urls if u), (self.links.extra or [None])[0])
+        return next((u for u in urls if u), next(iter(self.links.extra or []), None))
 
 
 class Fact(_Strict):

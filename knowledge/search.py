@@ -14,12 +14,16 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from knowledge.lexical import LexicalIndex, compact
 from knowledge.store import KnowledgeBase, load_knowledge
 from knowledge.text import is_acronym_plural, tokens
+
+if TYPE_CHECKING:  # the dense index imports sentence-transformers: only for type checkers here
+    from knowledge.dense import DenseIndex
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,7 @@ class EvidenceSearch:
         self.dense_mode = dense
         self.thresholds = dict(THRESHOLDS, **(thresholds or {}))
         self.lexical = LexicalIndex(self.kb)
-        self._dense = None
+        self._dense: DenseIndex | None = None
         self._dense_error: BaseException | None = None
         self._loader: threading.Thread | None = None
         self._lock = threading.Lock()

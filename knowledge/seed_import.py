@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Literal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +66,7 @@ class SeedPrompt:
 
 @dataclass
 class _Entry:
-    kind: str
+    kind: Literal["model", "paper"]
     line: int
     model: str
     paper: str | None = None
@@ -108,7 +109,7 @@ def _question(lines: list[str]) -> str:
 
 def _entries(lines: list[str]) -> list[_Entry]:
     entries: list[_Entry] = []
-    section: str | None = None
+    section: Literal["model", "paper"] | None = None
     current: _Entry | None = None
     last_key: str | None = None
     for no, raw in enumerate(lines, start=1):
@@ -126,7 +127,7 @@ def _entries(lines: list[str]) -> list[_Entry]:
             raise _fail(no, "unknown section (expected 'Recommended AI Models' or 'Related Papers')", raw)
         match = _FIELD.match(_plain(line))
         if not match and last_key == "summary" and current is not None:
-            current.summary += " " + clean_line(line)   # a summary wrapped onto the next line
+            current.summary = (current.summary or "") + " " + clean_line(line)   # a summary wrapped onto the next line
             continue
         if not match:
             raise _fail(no, "expected 'Model:', 'Paper:', 'GitHub:' or 'Summary:'", raw)
@@ -385,12 +386,12 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
                             also_known_as=[entry.model] if short and short.lower() not in entry.model.lower()
                             .split(":")[0].lower().split() and short != entry.model else [])
             task_links = _task_links(entry, source.name, sentences, tasks, set(tasks), origin)
-            for link in task_links:
-                if link.new_task is not None:
-                    tasks[link.task_id] = link.new_task
-                    prompt.tasks.append(link.new_task)
+            for task_link in task_links:
+                if task_link.new_task is not None:
+                    tasks[task_link.task_id] = task_link.new_task
+                    prompt.tasks.append(task_link.new_task)
             facts = _facts(sid, source, entry, sentences, task_links, tasks)
-            caps = _capabilities(sid, source.role, task_links, tasks)
+            caps = _capabilities(sid, source.role or "related", task_links, tasks)
         except ValidationError as exc:
             err = exc.errors()[0]
             raise _fail(entry.summary_line or entry.line, f"cannot make a card: {err['msg']}", entry.model) from None

@@ -118,8 +118,7 @@ def name_subject(sentence: str, name: str | None) -> str:
         s = "The paper " + _we_clause(m.group(1))
     elif re.match(r"^We\s", s):
         s = "The paper " + _we_clause(s[3:])
-    elif re.match(rf"^(It|This {_METHOD_NOUNS}|The proposed {_METHOD_NOUNS}|Our {_METHOD_NOUNS})\s", s):
-        lead = re.match(rf"^(It|This {_METHOD_NOUNS}|The proposed {_METHOD_NOUNS}|Our {_METHOD_NOUNS})\s", s)
+    elif lead := re.match(rf"^(It|This {_METHOD_NOUNS}|The proposed {_METHOD_NOUNS}|Our {_METHOD_NOUNS})\s", s):
         s = (subject or "The paper's method") + " " + s[lead.end():]
     elif re.match(r"^(This|Our) (paper|work|study|article)\s", s):
         s = "The paper " + s.split(" ", 2)[2]

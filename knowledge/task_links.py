@@ -115,7 +115,7 @@ def _task_phrases(text: str) -> list[str]:
         lower = word.lower()
         if lower in _NOT_TASKS or not _TASK_HEAD.match(lower) or len(lower) < 6:
             continue
-        before = []
+        before: list[str] = []
         for prev in reversed(words[max(0, i - 2):i]):
             p = prev.lower()
             if p in STOPWORDS or p in _PRAISE or p.endswith("ly") or p in _NOT_TASKS:
@@ -153,10 +153,10 @@ def new_task_link(source_name: str, title: str, sentences: list[str], taken: set
     described = next((s for s in sentences if phrase_in(phrase, s)), None) if found else None
     description = described or (f"{title.rstrip('.')}." if where == "title" or not sentences else sentences[0])
     label = phrase[:1].upper() + phrase[1:]
-    taken, given = (input_output(phrase, sentences) if found
-                    else ("the input its summary describes", "the result its summary describes"))
+    flows_in, flows_out = (input_output(phrase, sentences) if found
+                           else ("the input its summary describes", "the result its summary describes"))
     task = Task(id=task_id, label=label, description=description, aliases=task_aliases(phrase) if found else [],
-                input=taken, output=given,
+                input=flows_in, output=flows_out,
                 imported_from=origin)
     return TaskLink(task_id, NEW_TASK_CONFIDENCE[where], [phrase] if found else [], new_task=task)
 
