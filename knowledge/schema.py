@@ -24,6 +24,7 @@ class _Strict(BaseModel):
 
 
 class Links(_Strict):
+    """The source's links (the only URLs an answer may show): paper PDF, arXiv page, code, project page."""
     paper: str | None = None
     arxiv: str | None = None
     code: str | None = None
@@ -50,6 +51,7 @@ class Links(_Strict):
 
 
 class Source(_Strict):
+    """The paper or model itself: id, title, names, authors, venue and links."""
     id: str = Field(pattern=SOURCE_ID)
     title: str = Field(min_length=3)
     short_name: str | None = None  # e.g. "MSSNet"; the title's first words otherwise
@@ -76,6 +78,8 @@ class Source(_Strict):
 
 
 class Fact(_Strict):
+    """One thing the source says, in the project's words, with where in the source it comes from (`origin`);
+    kind "does-not" states a limit, "not-known" what the source does not give."""
     id: str = Field(pattern=FACT_ID)
     source: str = Field(pattern=SOURCE_ID)
     text: str = Field(min_length=10)
@@ -111,6 +115,7 @@ class Fact(_Strict):
 
 
 class Task(_Strict):
+    """A task people do (image deblurring, super-resolution, ...), with the words they use for it."""
     id: str = Field(pattern=SOURCE_ID)
     label: str
     description: str
@@ -134,6 +139,7 @@ class Task(_Strict):
 
 
 class Capability(_Strict):
+    """That a source serves a task: how (primary, after preprocessing, related), from what input to what output."""
     source: str = Field(pattern=SOURCE_ID)
     task: str = Field(pattern=SOURCE_ID)
     role: Literal["primary", "with-preprocessing", "related"]
@@ -164,8 +170,10 @@ class SourceCard(_Strict):
 
 
 class TasksFile(_Strict):
+    """tasks.json."""
     tasks: list[Task]
 
 
 class CapabilitiesFile(_Strict):
+    """capabilities.json."""
     capabilities: list[Capability]

@@ -35,23 +35,25 @@ def _type_text(prop, defs: dict) -> str:
             "object": "object"}.get(kind, kind)
 
 
-def _table(name: str, schema: dict, defs: dict) -> list[str]:
+def _table(name: str, schema: dict, defs: dict, required_column: bool) -> list[str]:
     lines = [f"### `{name}`", ""]
     if schema.get("description"):
         lines += [" ".join(schema["description"].split()), ""]
-    lines += ["| field | type | required | description |", "|---|---|---|---|"]
+    lines += (["| field | type | required | description |", "|---|---|---|---|"] if required_column
+              else ["| field | type | description |", "|---|---|---|"])
     required = set(schema.get("required", []))
     for field, prop in schema.get("properties", {}).items():
         desc = " ".join((prop.get("description") or "").split()).replace("|", "\\|")
         kind = _type_text(prop, defs).replace("|", "\\|")
-        lines.append(f"| `{field}` | {kind} | {'yes' if field in required else 'no'} | {desc} |")
+        needed = f" {'yes' if field in required else 'no'} |" if required_column else ""
+        lines.append(f"| `{field}` | {kind} |{needed} {desc} |")
     return lines + [""]
 
 
-def document(title: str, intro: str, models: list[type]) -> str:
+def document(title: str, intro: str, models: list[type], mode: str = "validation") -> str:
     from pydantic.json_schema import models_json_schema
 
-    _, top = models_json_schema([(m, "serialization") for m in models], ref_template="#/$defs/{model}")
+    _, top = models_json_schema([(m, mode) for m in models], ref_template="#/$defs/{model}")
     defs = top.get("$defs", {})
     lines = [HEADER, f"# {title}", "", intro.strip(), ""]
     seen: list[str] = []
@@ -60,13 +62,13 @@ def document(title: str, intro: str, models: list[type]) -> str:
     seen += sorted(n for n in defs if n not in seen)
     for name in seen:
         if name in defs:
-            lines += _table(name, defs[name], defs)
+            lines += _table(name, defs[name], defs, required_column=mode == "validation")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def generated() -> dict[Path, str]:
     from agent.answer import Answer
-    from knowledge.schema import CapabilitiesFile, SourceCard, TasksFile
+    from knowledge.schema import CapabilitiesFile, Fact, Prompt, SourceCard, TasksFile
 
     return {
         ROOT / "docs" / "json-contract.md": document(
@@ -75,16 +77,18 @@ def generated() -> dict[Path, str]:
 One object per question (also `Answer.model_dump(mode="json")` in Python and what
 `agent.integrations.explainer_runnable()` returns). Every URL in the answer is in `sources`; every
 claim names the source ids and fact ids it comes from; `abstained` is true when the loaded sources
-do not cover the question. Fields not listed here are for rendering only and are not in the JSON.
-""", [Answer]),
+do not cover the question. Every field below is always present (empty or null when it does not
+apply); fields not listed are for rendering only and are not in the JSON.
+""", [Answer], mode="serialization"),
         ROOT / "docs" / "card-format.md": document(
             "Source card format (`knowledge/cards/`, `explainer kb import`)",
             """
 One JSON file per source (`SourceCard`), plus `tasks.json` (`TasksFile`) and `capabilities.json`
 (`CapabilitiesFile`). The cards are validated by these pydantic models when they load; a bad card
 stops with one line naming the file and the id. `explainer kb import PROMPT.txt` writes the same
-format for the sources a prompt lists.
-""", [SourceCard, TasksFile, CapabilitiesFile]),
+format for the sources a prompt lists, and `prompt.json` (`Prompt`) with the prompt's question. The
+`facts` of a card are validated one by one as `Fact`, so an error names the failing id.
+""", [SourceCard, Fact, TasksFile, CapabilitiesFile, Prompt]),
     }
 
 
