@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from agent.analysis import PRONOUN, QuestionAnalysis, QuestionPart, fact_shows_attribute
 from agent.answer import Claim
+from knowledge.text import tokens
 
 ROLE_ORDER = {"primary": 0, "with-preprocessing": 1, "related": 2}
 ROLE_PHRASE = {
@@ -97,6 +98,12 @@ def _answer_part(part: QuestionPart, analysis: QuestionAnalysis, kb, retriever, 
         names = ", ".join(s.name for s in kb.sources.values())
         out.not_covered.append(f"It is not clear which source \u201cit\u201d means here: name one ({names}).")
         return out
+    if part.kind == "how-do-i" and not part.sources and not part.task_id and analysis.task_reason == "evidence":
+        missing = _job_words_no_card_has(part, kb)
+        if missing:                       # "remove noise from a night photo": no source does that job
+            words = " or ".join(f"\u201c{w}\u201d" for w in missing)
+            out.not_covered.append(f"None of the sources covers this job: no card describes {words}.")
+            return out
     if part.attribute and part.kind not in ("compare", "choice"):
         _attribute(out, kb, retriever, used)
     elif part.kind == "published":
@@ -114,6 +121,27 @@ def _answer_part(part: QuestionPart, analysis: QuestionAnalysis, kb, retriever, 
     else:
         _best_fact(out, kb, retriever, used)
     return out
+
+
+# Words of a "how do I" that say where the job happens, not what the job is.
+_NOT_THE_JOB = frozenset("photo photos image images picture pictures pic pics shot shots snapshot snapshots remove "
+                         "reduce rid fix get make turn convert change improve clean help my".split())
+
+
+def _job_words_no_card_has(part: QuestionPart, kb) -> list[str]:
+    """The job's own words that no card fact says except to deny them ("no noise"), when they are
+    most of the job: a job the task was guessed for from the evidence alone, which no source does."""
+    job = [w for w in part.topic if w not in _NOT_THE_JOB and len(w) > 3]
+    if not job:
+        return []
+    facts = [(f.text, set(tokens(f.text))) for f in kb.facts]
+
+    def said(word: str) -> bool:
+        stems = set(tokens(word))
+        denied = _NEGATION + re.escape(word[:4])
+        return any(stems <= words and not re.search(denied, text, re.I) for text, words in facts)
+    unsaid = [w for w in job if not said(w)]
+    return unsaid if 2 * len(unsaid) > len(job) else []
 
 
 # -- subjects --------------------------------------------------------------------------------------

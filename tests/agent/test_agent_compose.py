@@ -224,3 +224,11 @@ def test_a_size_goal_gets_the_keeps_size_answer(kb):
     """A thumbnail to a poster is enlargement: MSSNet keeps the size, so enlarging comes first."""
     answer = answer_question("Can I use this to turn a 500 pixel thumbnail into a poster-sized print?", kb=kb)
     assert answer.direct_answer[0].facts == ["mssnet.keeps-size"]
+
+
+def test_a_job_no_card_describes_is_not_answered_as_another_task(kb):
+    """Denoising is guessed to be deblurring from the evidence; no card describes noise removal."""
+    answer = answer_question("How do I remove noise from a night photo?", kb=kb)
+    assert answer.abstained is True
+    assert answer.not_covered[0].startswith("None of the sources covers this job")
+    assert answer_question("How do I fix a shaky picture?", kb=kb).abstained is False
