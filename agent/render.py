@@ -51,12 +51,26 @@ def plain_wanted(stream=None) -> bool:
 PIPED_WIDTH = 100   # boxes and rules when piped without COLUMNS; prose is never wrapped there
 
 
+@lru_cache(maxsize=1)
+def _console_class():
+    from rich.console import Console
+
+    class PipeSafeConsole(Console):
+        """rich exits with status 1 when the reader of a pipe goes away (`explainer ask … | head`);
+        a closed pipe is not an error here: hand it to common.errors.exit_code, which exits 0."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipeSafeConsole
+
+
 def make_console(file=None, plain: bool | None = None, width: int | None = None):
     """A rich console that fits where it writes: a terminal's real width (or COLUMNS), colour unless
     NO_COLOR/TERM=dumb; piped, plain text whose paragraphs are single lines (no hard wrap, so
     nothing is split, URLs included) and no trailing spaces."""
-    from rich.console import Console
-
+    Console = _console_class()
     file = file or sys.stdout
     plain = plain_wanted(file) if plain is None else plain
     tty = hasattr(file, "isatty") and file.isatty()

@@ -32,3 +32,16 @@ def test_main_job_bad_option_is_one_line():
     done = subprocess.run([sys.executable, "-m", "agent.main_job", "--device", "tpu"], capture_output=True,
                           text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "invalid choice: 'tpu'" in done.stderr
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    """`explainer ask … | head -1`: the closed pipe ends the answer quietly with exit 0."""
+    import os
+
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen([*_explainer(), "ask", "How does MSSNet work?", "--long"], cwd=ROOT,
+                            stdout=write_end, stderr=subprocess.PIPE, text=True)
+    os.close(write_end)
+    os.close(read_end)                        # the reader hangs up before the first line, like head -0
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == ""
