@@ -82,10 +82,13 @@ class LexicalIndex:
         """Tasks whose id, label or an alias appears in the query, most matches first. `firm_only`:
         ambiguous aliases do not count (they steer the ranking, but are no evidence of coverage)."""
         hay = stemmed_text(query)
+        firm = [tid for tid, phrases in self._firm_task_phrases.items() if any(f" {p} " in hay for p in phrases)]
         hits = []
         for task_id, phrases in (self._firm_task_phrases if firm_only else self._task_phrases).items():
             n = sum(f" {p} " in hay for p in phrases)
-            if n:
+            # a task the wording names firmly outranks one only an ambiguous word points at
+            # ("too few photos to train a classifier" is about the photos)
+            if n and (task_id in firm or not firm):
                 hits.append((n, task_id))
         return [tid for n, tid in sorted(hits, key=lambda h: -h[0])]
 

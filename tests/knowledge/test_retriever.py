@@ -200,3 +200,9 @@ def test_capitalised_name_that_is_also_a_word(search):
     assert search.assess("What does EASIER stand for?").named_sources == ["easier"]
     plain = search.assess("Is there an easier way to deblur a photo?")
     assert plain.named_sources == [] and plain.sources_ranked[0] == "mssnet"
+
+
+def test_a_firm_task_word_outranks_an_ambiguous_one(search):
+    """"classifier" points at depth reduction only when nothing names the job more firmly."""
+    assert search.assess("Our classifier for rare orchids has too few images.").tasks == ["dataset-expansion"]
+    assert search.assess("How do I make my classifier smaller?").tasks == ["depth-reduction"]
