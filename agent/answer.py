@@ -4,6 +4,7 @@
 prints. Rendering-only extras (claim illustrations, suggestions) are excluded from that dump so the
 contract stays fixed; the demo is dumped as its `to_dict()`.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,14 @@ WORKFLOW_STAGES: tuple[str, ...] = ("input", "preprocess", "model", "postprocess
 
 class TaskRef(BaseModel):
     """The task the person is really doing."""
+
     id: str = Field(description="task id from the cards' tasks.json, e.g. image-deblurring")
     label: str = Field(description="the task's name for people")
 
 
 class WorkflowStep(BaseModel):
     """One node of the input → model → output graph."""
+
     stage: WorkflowStage = Field(description="input, preprocess, model, postprocess or output")
     text: str = Field(description="what happens at this step")
     sources: list[str] = Field(description="ids of the sources the step is taken from")
@@ -32,6 +35,7 @@ class WorkflowStep(BaseModel):
 
 class Claim(BaseModel):
     """One sentence of the answer and where it comes from."""
+
     text: str = Field(description="the sentence, taken from the cards")
     sources: list[str] = Field(description="ids of the sources it cites")
     facts: list[str] = Field(default_factory=list, description="ids of the card facts the text comes from")
@@ -41,6 +45,7 @@ class Claim(BaseModel):
 
 class SourceRef(BaseModel):
     """A source whose link appears in the answer."""
+
     id: str = Field(description="source id, e.g. mssnet")
     title: str = Field(description="the paper's title as the card gives it")
     url: str = Field(description="a link from the card (no other URL ever appears in an answer)")
@@ -48,18 +53,31 @@ class SourceRef(BaseModel):
 
 class Answer(BaseModel):
     """The grounded answer to one question."""
+
     question: str = Field(description="the question as asked")
     abstained: bool = Field(description="true when the loaded sources do not cover the question")
     direct_answer: list[Claim] = Field(
-        default_factory=list, description="the short, cited answer to what was asked (one entry per part), shown first")
-    task: TaskRef | None = Field(default=None, description="the task the person is doing, null when none applies")
+        default_factory=list,
+        description="the short, cited answer to what was asked (one entry per part), shown first",
+    )
+    task: TaskRef | None = Field(
+        default=None, description="the task the person is doing, null when none applies"
+    )
     workflow: list[WorkflowStep] = Field(
-        default_factory=list, description="the recommended model's input → model → output steps (the long form)")
+        default_factory=list,
+        description="the recommended model's input → model → output steps (the long form)",
+    )
     claims: list[Claim] = Field(default_factory=list, description="the supporting sentences, each cited")
-    sources: list[SourceRef] = Field(default_factory=list, description="every URL that appears anywhere in the answer")
-    caveats: list[str] = Field(default_factory=list, description="what the sources do not say that matters here")
+    sources: list[SourceRef] = Field(
+        default_factory=list, description="every URL that appears anywhere in the answer"
+    )
+    caveats: list[str] = Field(
+        default_factory=list, description="what the sources do not say that matters here"
+    )
     not_covered: list[str] = Field(
-        default_factory=list, description="parts of the question the sources do not cover ('Real-ESRGAN is not among the sources')")
+        default_factory=list,
+        description="parts of the question the sources do not cover ('Real-ESRGAN is not among the sources')",
+    )
 
     # Rendering extras, not part of the JSON contract.
     # claim index -> names of demo artefacts ("crops", "stages", "spectrum") that illustrate it
@@ -80,16 +98,21 @@ class Answer(BaseModel):
     recommended: str | None = Field(default=None, exclude=True)
     # The live demo (agent.demo.DemoReport): in JSON the contract's "demo" object (measurements on
     # the person's picture, kept apart from the source claims), null without a picture.
-    demo: Any = Field(default=None, description=(
-        "with --image: the live demo's measurements on the person's picture (PSNR/SSIM, the lost detail recovered, "
-        "per-stage times and early exit, the EASIER sweep when asked), its files, and the weights (name, SHA-256, "
-        "provisional), device and precision; null without a picture"))
+    demo: Any = Field(
+        default=None,
+        description=(
+            "with --image: the live demo's measurements on the person's picture (PSNR/SSIM, the lost detail recovered, "
+            "per-stage times and early exit, the EASIER sweep when asked), its files, and the weights (name, SHA-256, "
+            "provisional), device and precision; null without a picture"
+        ),
+    )
 
     @field_serializer("demo")
     def _demo_object(self, demo):
         if demo is None:
             return None
         from agent.demo import measured_beside_claims
+
         return {**demo.to_dict(), "measurements": measured_beside_claims(self)}
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -3,6 +3,7 @@
 /attach stages a picture without firing a turn; the next question (or /demo) runs MSSNet on it.
 Ctrl-C stops a running demo or answer and returns to the prompt; Ctrl-D or /quit leaves.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,21 +41,30 @@ def _history_file() -> Path | None:
 
 
 class Chat:
-    def __init__(self, image: str | None = None, out_dir: Path = Path("out"), demo_options: dict | None = None,
-                 stdin=None, stdout=None, dense="auto", cards_dir: str | None = None):
+    def __init__(
+        self,
+        image: str | None = None,
+        out_dir: Path = Path("out"),
+        demo_options: dict | None = None,
+        stdin=None,
+        stdout=None,
+        dense="auto",
+        cards_dir: str | None = None,
+    ):
         from agent.render import make_console
+
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.console = make_console(self.stdout)
         self.out_dir = Path(out_dir)
         self.demo_options = demo_options or {}
         self.staged: Path | None = None
-        self.demo = None              # the last demo run on the staged picture
-        self.turns: list = []         # answers (and DemoOnly for a bare /demo), in order
+        self.demo = None  # the last demo run on the staged picture
+        self.turns: list = []  # answers (and DemoOnly for a bare /demo), in order
         self.kb = None
-        self.cards_dir = cards_dir    # None: $EXPLAINER_CARDS or the packaged cards
+        self.cards_dir = cards_dir  # None: $EXPLAINER_CARDS or the packaged cards
         self.retriever = None
-        self.dense = dense            # "auto": embeddings join in the background once loaded
+        self.dense = dense  # "auto": embeddings join in the background once loaded
         if image:
             self._attach(image)
 
@@ -64,6 +74,7 @@ class Chat:
         if interactive:
             from prompt_toolkit import PromptSession
             from prompt_toolkit.history import FileHistory, InMemoryHistory
+
             path = _history_file()
             session = PromptSession(history=FileHistory(str(path)) if path else InMemoryHistory())
             return lambda: session.prompt("explainer> ")
@@ -80,8 +91,11 @@ class Chat:
 
     def run(self) -> int:
         self._load_knowledge()
-        self.console.print(f"Explainer chat. Ask a question, or /help. Answers use only the provided sources "
-                           f"({', '.join(self.kb.names())}).", markup=False)
+        self.console.print(
+            f"Explainer chat. Ask a question, or /help. Answers use only the provided sources "
+            f"({', '.join(self.kb.names())}).",
+            markup=False,
+        )
         if self.staged:
             self.console.print(f"Staged picture: {self.staged.name} (the next question or /demo uses it)")
         read = self._reader()
@@ -111,10 +125,12 @@ class Chat:
 
     def _load_knowledge(self) -> None:
         from agent.compose import default_retriever, load_default_kb
+
         self.kb = load_default_kb(self.cards_dir)
         # BM25 answers at once; embeddings load in the background and join when ready
         self.retriever = default_retriever(self.kb, dense=self.dense)
         from agent.conversation import Conversation
+
         self.conversation = Conversation(self.kb, self.retriever)
         self.conversation.state.image = self.staged
         warm = getattr(self.retriever, "warm_up", None)
@@ -139,10 +155,11 @@ class Chat:
         elif name == "/demo":
             self._run_demo()
             if self.demo is not None:
-                self.turns.append(DemoOnly(self.demo))   # /save keeps a bare /demo too
+                self.turns.append(DemoOnly(self.demo))  # /save keeps a bare /demo too
                 from rich.text import Text
 
                 from agent.render import demo_renderable
+
                 self.console.rule(Text(f"Live demo: MSSNet on {self.demo.image_name}"), align="left")
                 self.console.print(demo_renderable(self.demo, self.console))
         elif name == "/save":
@@ -172,33 +189,45 @@ class Chat:
         if not os.path.lexists(path):
             raise AgentError(f"no such image file: {clean_line(raw)}")
         from models.imageio import probe_image
-        probe_image(path)   # a text file, a folder or a symlink loop is refused now, not at the demo
+
+        probe_image(path)  # a text file, a folder or a symlink loop is refused now, not at the demo
         self.staged, self.demo = path, None
         if getattr(self, "conversation", None) is not None:
             self.conversation.state.image = path
-        runnable = [self.kb.sources[s].name for s in self.kb.sources if self.kb.runnable(s)] if self.kb else []
-        demo = f" or type /demo to run {', '.join(runnable)} on it now" if runnable else \
-            " (no loaded source can be run on it: the answers will say so)"
-        self.console.print(f"attached {clean_line(path.name)}: ask your question (it will use the picture)"
-                           f"{demo}", markup=False)
+        runnable = (
+            [self.kb.sources[s].name for s in self.kb.sources if self.kb.runnable(s)] if self.kb else []
+        )
+        demo = (
+            f" or type /demo to run {', '.join(runnable)} on it now"
+            if runnable
+            else " (no loaded source can be run on it: the answers will say so)"
+        )
+        self.console.print(
+            f"attached {clean_line(path.name)}: ask your question (it will use the picture){demo}",
+            markup=False,
+        )
 
     def _run_demo(self, question: str | None = None) -> None:
         if self.staged is None:
             raise AgentError("no picture attached: /attach PATH first")
         if not any(self.kb.runnable(sid) for sid in self.kb.sources):
-            raise AgentError(f"no live demo: none of the loaded sources has a network this program can run "
-                             f"({', '.join(self.kb.names())})")
+            raise AgentError(
+                f"no live demo: none of the loaded sources has a network this program can run "
+                f"({', '.join(self.kb.names())})"
+            )
         from agent.demo import asks_about_streamlining, load_engine, run_demo_in_new_dir
+
         with self.console.status("loading MSSNet…"):
             # Let a background embeddings load (which imports torch too) finish first: two threads
             # importing torch at once can stall, and a half-done import must not be interrupted.
             wait = getattr(self.retriever, "wait_until_ready", None)
             if callable(wait):
-                wait(120)     # returns at once when embeddings are off
-            load_engine()     # torch and the engine: imported whole before anything can be interrupted
-        try:   # the message is inside the try: a Ctrl-C right after it still lands here
-            self.console.print(f"running MSSNet on {clean_line(self.staged.name)} (Ctrl-C stops it)…",
-                               markup=False)
+                wait(120)  # returns at once when embeddings are off
+            load_engine()  # torch and the engine: imported whole before anything can be interrupted
+        try:  # the message is inside the try: a Ctrl-C right after it still lands here
+            self.console.print(
+                f"running MSSNet on {clean_line(self.staged.name)} (Ctrl-C stops it)…", markup=False
+            )
             options = {"streamline": asks_about_streamlining(question), **self.demo_options}
             self.demo = run_demo_in_new_dir(self.staged, self.out_dir, console=self.console, **options)
         except KeyboardInterrupt:
@@ -208,6 +237,7 @@ class Chat:
     def _ask(self, question: str) -> None:
         from agent.compose import attach_demo, demo_refusal
         from agent.render import render_terminal
+
         answer = self.conversation.ask(question)
         if self.staged is not None and self.demo is None:
             refusal = demo_refusal(answer, self.kb)
@@ -228,14 +258,21 @@ class Chat:
         """The last question again, answered in the full form."""
         from agent.compose import answer_question
         from agent.render import render_terminal
+
         question = self.conversation.state.last_question
         if not question:
             raise AgentError("nothing to expand yet: ask a question first, then /long")
-        answer = answer_question(question, kb=self.kb, retriever=self.retriever, demo=self.demo, long=True,
-                                 context=self.conversation.state.subjects)
+        answer = answer_question(
+            question,
+            kb=self.kb,
+            retriever=self.retriever,
+            demo=self.demo,
+            long=True,
+            context=self.conversation.state.subjects,
+        )
         self.turns.append(answer)
         if self._taller_than_the_screen(lambda: render_terminal(answer, self.console, self.kb)):
-            os.environ.setdefault("LESS", "-RFX")   # colours kept, quits at the end, screen not cleared
+            os.environ.setdefault("LESS", "-RFX")  # colours kept, quits at the end, screen not cleared
             with self.console.pager(styles=True):
                 render_terminal(answer, self.console, self.kb)
         else:
@@ -253,6 +290,7 @@ class Chat:
         """Each source with its links, one whole URL a line (never folded, so it copies whole)."""
         from rich.style import Style
         from rich.text import Text
+
         self.console.print(Text("Sources I may cite", style="bold"))
         for sid, src in self.kb.sources.items():
             self.console.print(Text(f"{sid}: {src.title}"))
@@ -265,10 +303,13 @@ class Chat:
         if path.suffix.lower() != ".md":
             path = path.with_suffix(".md")
         if path.exists() and not force:
-            raise AgentError(f"{clean_line(str(path))} already exists (/save {clean_line(str(path))} --force)")
+            raise AgentError(
+                f"{clean_line(str(path))} already exists (/save {clean_line(str(path))} --force)"
+            )
         if not self.turns:
             raise AgentError("nothing to save yet: ask a question (or run /demo) first")
         from common.files import atomic_write_text, check_writable, make_folder
+
         make_folder(check_writable(path).parent)
         assets = path.parent / f"{path.stem}_assets"
         had_assets = assets.exists()
@@ -276,13 +317,14 @@ class Chat:
             text = self._conversation_markdown(path, assets)
             atomic_write_text(path, text)
         except BaseException:
-            if not had_assets:   # no half-copied images left beside a conversation that was not saved
+            if not had_assets:  # no half-copied images left beside a conversation that was not saved
                 shutil.rmtree(assets, ignore_errors=True)
             raise
         return path
 
     def _conversation_markdown(self, path: Path, assets: Path) -> str:
         from agent.render import illustration_links, render_demo_markdown, render_markdown
+
         parts = ["# Conversation with the MSSNet explainer\n"]
         for n, turn in enumerate(self.turns, 1):
             links = {}
@@ -296,9 +338,16 @@ class Chat:
             if isinstance(turn, DemoOnly):
                 parts.append(f"## Turn {n}: /demo\n")
             else:
-                parts.append(render_markdown(turn, self.kb, heading_level=2, title=f"Question {n}",
-                                             demo_links=illustration_links(links)))
-            if turn.demo is not None:   # the tables as well as the pictures
+                parts.append(
+                    render_markdown(
+                        turn,
+                        self.kb,
+                        heading_level=2,
+                        title=f"Question {n}",
+                        demo_links=illustration_links(links),
+                    )
+                )
+            if turn.demo is not None:  # the tables as well as the pictures
                 parts.append(render_demo_markdown(turn.demo, links, heading_level=3))
         return "\n".join(parts)
 
@@ -306,6 +355,7 @@ class Chat:
 def _message(exc: Exception) -> str:
     """One line for any error: the user-facing ones as they are, a bug by its type (the chat goes on)."""
     from common.errors import one_line
+
     return one_line(exc) or f"unexpected {type(exc).__name__}: {clean_line(str(exc))[:200]}"
 
 
@@ -314,4 +364,3 @@ class DemoOnly:
 
     def __init__(self, demo):
         self.demo = demo
-

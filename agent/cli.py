@@ -3,6 +3,7 @@
 Heavy modules (torch, embeddings) are imported inside the verbs that need them, so
 `explainer ask` starts fast. Every user-facing error is one line on stderr and exit code 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,39 +18,47 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="explainer",
         description="Grounded answers about image-restoration AI, with a live MSSNet demo.",
         epilog=f"Exit codes: 0 done, 2 a problem with the input or an output (one line on stderr), "
-               f"{EXIT_ABSTAINED} the sources do not cover the question (ask --fail-on-abstain), "
-               f"{EXIT_INTERRUPTED} interrupted (Ctrl-C). 'explainer VERB --help' for each verb.",
+        f"{EXIT_ABSTAINED} the sources do not cover the question (ask --fail-on-abstain), "
+        f"{EXIT_INTERRUPTED} interrupted (Ctrl-C). 'explainer VERB --help' for each verb.",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="say more on stderr: -v warnings and progress notes, -vv debugging detail")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="say more on stderr: -v warnings and progress notes, -vv debugging detail",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     from agent import commands, streamline_cli, tool_commands  # argument definitions only: no torch here
     from knowledge import kb_cli
     from models import restore_cli
 
-    commands.add_parsers(sub)        # ask, chat, report
-    restore_cli.add_parser(sub)      # restore
-    streamline_cli.add_parser(sub)   # streamline (EASIER on MSSNet)
-    kb_cli.add_parser(sub)           # kb list | show | import
-    tool_commands.add_parsers(sub)   # train, evaluate, main, bench
+    commands.add_parsers(sub)  # ask, chat, report
+    restore_cli.add_parser(sub)  # restore
+    streamline_cli.add_parser(sub)  # streamline (EASIER on MSSNet)
+    kb_cli.add_parser(sub)  # kb list | show | import
+    tool_commands.add_parsers(sub)  # train, evaluate, main, bench
     return parser
 
 
 def _version() -> str:
     from importlib import metadata
+
     try:
         return metadata.version("restoration-explainer")
-    except metadata.PackageNotFoundError:   # run from a checkout that is not installed
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
         return "(not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:
     from common.errors import exit_code
+
     # the whole run, start-up imports included: a Ctrl-C while the parsers load is "interrupted" too
     code = exit_code(lambda: _run(sys.argv[1:] if argv is None else list(argv)))
-    if argv is None:   # the process ends now: a late Ctrl-C cannot undo finished work's exit code
+    if argv is None:  # the process ends now: a late Ctrl-C cannot undo finished work's exit code
         import signal
+
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     return code
 
@@ -57,18 +66,19 @@ def main(argv: list[str] | None = None) -> int:
 def _run(argv: list[str]) -> int:
     from agent import tool_commands
 
-    if not argv:   # bare `explainer`: the help, not an error
+    if not argv:  # bare `explainer`: the help, not an error
         _build_parser().print_help()
         return 0
     # a tool verb hands everything after it, --help included, to the tool's own parser
     verbosity = next((i for i, a in enumerate(argv) if a not in ("-v", "-vv", "--verbose")), len(argv))
     if verbosity < len(argv) and argv[verbosity] in tool_commands.FORWARDED:
         configure_logging(sum(a.count("v") if a != "--verbose" else 1 for a in argv[:verbosity]))
-        return tool_commands.run(argv[verbosity], argv[verbosity + 1:])
+        return tool_commands.run(argv[verbosity], argv[verbosity + 1 :])
     args = _build_parser().parse_args(argv)
     configure_logging(args.verbose)
-    if not args.verbose and not sys.warnoptions:   # our messages only, unless -v or python -W asks for more
+    if not args.verbose and not sys.warnoptions:  # our messages only, unless -v or python -W asks for more
         import warnings
+
         warnings.simplefilter("ignore")
     return args.run(args)
 

@@ -4,15 +4,17 @@ The text of every claim, workflow step and caveat is a fact's own text (or a tas
 description from the cards) joined by a few fixed words; no numbers, titles or URLs are ever
 written here. The grounding validator then checks the result against the cards.
 """
+
 from __future__ import annotations
 
 import logging
 import re
+
 from agent.analysis import QuestionAnalysis, analyse, normalise, phrase_in
+from agent.answer import WORKFLOW_STAGES, Answer, Claim, SourceRef, TaskRef, WorkflowStep
 from agent.direct import ROLE_ORDER as _ROLE_ORDER
 from agent.direct import ROLE_PHRASE as _ROLE_PHRASE
 from agent.direct import answer_parts
-from agent.answer import WORKFLOW_STAGES, Answer, Claim, SourceRef, TaskRef, WorkflowStep
 from agent.errors import AgentError
 from agent.grounding import check_grounded, redact_urls
 from common.textsafe import clean_line
@@ -29,6 +31,7 @@ MAX_CAVEATS = 4
 def load_default_kb(cards_dir=None):
     """The cards in `cards_dir` (--cards-dir), else $EXPLAINER_CARDS, else the packaged ones."""
     from knowledge import load_knowledge
+
     return load_knowledge(cards_dir)
 
 
@@ -40,14 +43,17 @@ def default_retriever(kb, dense=False):
     """
     try:
         from knowledge.search import EvidenceSearch
+
         return EvidenceSearch(kb=kb, dense=dense)
     except ImportError:
         from knowledge.retriever import EvidenceRetriever
+
         return EvidenceRetriever(kb=kb, dense=dense)
 
 
-def answer_question(question: str, kb=None, retriever=None, demo=None, long: bool = False,
-                    context: list[str] | None = None) -> Answer:
+def answer_question(
+    question: str, kb=None, retriever=None, demo=None, long: bool = False, context: list[str] | None = None
+) -> Answer:
     """Answer `question` from the knowledge cards; attach `demo` (an agent.demo.DemoReport) if given.
 
     The answer opens with a short direct answer per part of the question; a narrow question gets
@@ -56,8 +62,9 @@ def answer_question(question: str, kb=None, retriever=None, demo=None, long: boo
     """
     text = clean_line(question or "")
     if not text:
-        raise AgentError("the question is empty: type a question, e.g. "
-                         "explainer ask \"What does the recommended model do?\"")
+        raise AgentError(
+            'the question is empty: type a question, e.g. explainer ask "What does the recommended model do?"'
+        )
     kb = kb if kb is not None else load_default_kb()
     retriever = retriever if retriever is not None else default_retriever(kb)
     assessment = retriever.assess(text)
@@ -65,18 +72,22 @@ def answer_question(question: str, kb=None, retriever=None, demo=None, long: boo
     return compose_answer(text, analysis, assessment, kb, retriever, demo=demo, long=long)
 
 
-def compose_answer(text: str, analysis: QuestionAnalysis, assessment, kb, retriever, demo=None,
-                   long: bool = False) -> Answer:
+def compose_answer(
+    text: str, analysis: QuestionAnalysis, assessment, kb, retriever, demo=None, long: bool = False
+) -> Answer:
     echo = redact_urls(text, kb)
     parts = answer_parts(analysis, kb, retriever) if analysis.parts else []
     not_covered = list(dict.fromkeys(line for p in parts for line in p.not_covered))
     in_context = any(p.inherited for p in analysis.parts)
-    own_question = _is_prompt_question(text, kb)     # the imported prompt's own question: its full answer
+    own_question = _is_prompt_question(text, kb)  # the imported prompt's own question: its full answer
     if own_question:
         _task_of_the_prompt(analysis, kb)
         analysis.broad = True
-    if not own_question and ((_out_of_scope(analysis, assessment) and not in_context)
-                             or not any(p.answered for p in parts) and not analysis.broad):
+    if not own_question and (
+        (_out_of_scope(analysis, assessment) and not in_context)
+        or not any(p.answered for p in parts)
+        and not analysis.broad
+    ):
         answer = _abstain(echo, analysis, assessment, kb)
         answer.not_covered = not_covered or answer.not_covered
     elif long or analysis.broad:
@@ -90,8 +101,9 @@ def compose_answer(text: str, analysis: QuestionAnalysis, assessment, kb, retrie
     answer.loaded_sources = kb.names()
     if answer.recommended is None and not answer.abstained:
         answer.recommended = next((s for c in answer.direct_answer + answer.claims for s in c.sources), None)
-    answer.demo_hint = ("run-it" in analysis.intents and bool(answer.recommended)
-                        and kb.runnable(answer.recommended))
+    answer.demo_hint = (
+        "run-it" in analysis.intents and bool(answer.recommended) and kb.runnable(answer.recommended)
+    )
     _list_shown_urls(answer, kb)
     _drop_ungrounded(answer, kb)
     if demo is not None:
@@ -104,12 +116,16 @@ def demo_refusal(answer, kb) -> str | None:
     network the cards mark runnable (MSSNet today), and only when the answer recommends it."""
     runnable = [sid for sid in kb.sources if kb.runnable(sid)]
     if not runnable:
-        return ("no live demo: none of the loaded sources has a network this program can run "
-                f"({', '.join(kb.names())})")
+        return (
+            "no live demo: none of the loaded sources has a network this program can run "
+            f"({', '.join(kb.names())})"
+        )
     if answer.recommended and not kb.runnable(answer.recommended):
         name = kb.sources[answer.recommended].name if answer.recommended in kb.sources else answer.recommended
-        return (f"no live demo: the answer recommends {name}, which this program cannot run "
-                f"(it runs {', '.join(kb.sources[s].name for s in runnable)} only)")
+        return (
+            f"no live demo: the answer recommends {name}, which this program cannot run "
+            f"(it runs {', '.join(kb.sources[s].name for s in runnable)} only)"
+        )
     return None
 
 
@@ -123,14 +139,20 @@ def _narrow(echo: str, analysis: QuestionAnalysis, parts, kb) -> Answer:
     caveats = [f.text for p in parts for f in p.caveats]
     task = kb.tasks.get(analysis.task_id) if analysis.task_id else None
     cited = [s for c in direct + claims for s in c.sources]
-    return Answer(question=echo, abstained=False, direct_answer=direct,
-                  task=TaskRef(id=task.id, label=task.label) if task else None,
-                  claims=claims, caveats=list(dict.fromkeys(caveats))[:MAX_CAVEATS],
-                  sources=_source_refs(kb, cited))
+    return Answer(
+        question=echo,
+        abstained=False,
+        direct_answer=direct,
+        task=TaskRef(id=task.id, label=task.label) if task else None,
+        claims=claims,
+        caveats=list(dict.fromkeys(caveats))[:MAX_CAVEATS],
+        sources=_source_refs(kb, cited),
+    )
 
 
 def _whose(fact, kb) -> str:
     from agent.direct import whose
+
     return whose(fact, kb)
 
 
@@ -160,6 +182,7 @@ def attach_demo(answer: Answer, demo) -> Answer:
 
 # -- scope -----------------------------------------------------------------------------------------
 
+
 def _is_prompt_question(text: str, kb) -> bool:
     """The question of the prompt the cards were made for: the sources answer it by construction."""
     question = getattr(kb, "question", None)
@@ -181,13 +204,13 @@ def _task_of_the_prompt(analysis: QuestionAnalysis, kb) -> None:
 
 def _out_of_scope(analysis: QuestionAnalysis, assessment) -> bool:
     if analysis.named_sources:
-        return False                      # they asked about one of our sources by name
+        return False  # they asked about one of our sources by name
     if analysis.unknown_subject:
-        return True                       # "How does <something outside the sources> ..."
+        return True  # "How does <something outside the sources> ..."
     if analysis.firm_alias_hits:
-        return False                      # they described a task the sources serve
+        return False  # they described a task the sources serve
     if analysis.unknown_names:
-        return True                       # about named things no card mentions, and no task words
+        return True  # about named things no card mentions, and no task words
     return not assessment.covered
 
 
@@ -200,21 +223,31 @@ def _abstain(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
             continue
         task = kb.tasks.get(cap.task)
         label = task.label if task else cap.task
-        claims.append(Claim(text=f"What the sources do cover: {kb.sources[sid].name} — {label.lower()}"
-                                 f" ({cap.input} → {cap.output}).", sources=[sid]))
+        claims.append(
+            Claim(
+                text=f"What the sources do cover: {kb.sources[sid].name} — {label.lower()}"
+                f" ({cap.input} → {cap.output}).",
+                sources=[sid],
+            )
+        )
     # The wording assumed something the sources do speak to (e.g. sampling steps): say what they say.
     for m in analysis.misconceptions:
         fact = next(iter(_tagged(kb, f"misconception:{m}", prefer=ranked[0] if ranked else None)), None)
         if fact is not None:
             claims.append(Claim(text=fact.text, sources=[fact.source], facts=[fact.id]))
-    caveats = ["The question is outside what the provided sources cover, and I do not answer from outside "
-               "knowledge."]
+    caveats = [
+        "The question is outside what the provided sources cover, and I do not answer from outside knowledge."
+    ]
     missing = _missing_subject(analysis)
     if missing:
         caveats.insert(0, f"None of the sources mentions {missing}.")
     answer = Answer(
-        question=echo, abstained=True, claims=claims, caveats=caveats,
-        suggestions=_suggestions(kb, ranked), loaded_sources=kb.names(),
+        question=echo,
+        abstained=True,
+        claims=claims,
+        caveats=caveats,
+        suggestions=_suggestions(kb, ranked),
+        loaded_sources=kb.names(),
         not_covered=[f"None of the sources mentions {missing}."] if missing else [],
     )
     answer.sources = _source_refs(kb, [s for c in claims for s in c.sources])
@@ -246,10 +279,13 @@ def _suggestions(kb, ranked: list[str]) -> list[str]:
 
 # -- composition -----------------------------------------------------------------------------------
 
+
 def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
     task = kb.tasks.get(analysis.task_id) if analysis.task_id else None
     caps = _capabilities_for(kb, analysis)
-    recommended = caps[0].source if caps else (analysis.named_sources or assessment.sources_ranked or [None])[0]
+    recommended = (
+        caps[0].source if caps else (analysis.named_sources or assessment.sources_ranked or [None])[0]
+    )
 
     claims: list[Claim] = []
     used_facts: set[str] = set()
@@ -259,26 +295,33 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         name = kb.sources[fact.source].name
         # a fact about a side source must say whose it is, or it reads as one about the main model
         if fact.source != recommended and name.lower() not in text.lower():
-            labelled = re.match(r"[A-Z][a-z]+(?: [a-z]+)?: ", text)   # "Cost: ..." must not read "FeatSharp: Cost:"
+            labelled = re.match(
+                r"[A-Z][a-z]+(?: [a-z]+)?: ", text
+            )  # "Cost: ..." must not read "FeatSharp: Cost:"
             text = f"{name} — {text}" if labelled else f"{name}: {text}"
         claims.append(Claim(text=text, sources=[fact.source], facts=[fact.id], section=section))
         used_facts.add(fact.id)
 
     if task is not None and caps:
         cap = caps[0]
-        claims.append(Claim(text=f"Your task: {task.label.lower()}. {task.description}", sources=[cap.source],
-                            section="task"))
+        claims.append(
+            Claim(
+                text=f"Your task: {task.label.lower()}. {task.description}",
+                sources=[cap.source],
+                section="task",
+            )
+        )
         line = f"{kb.sources[cap.source].name} {_ROLE_PHRASE[cap.role]}: it takes {cap.input} and returns {cap.output}."
         if cap.note:
             line += f" {cap.note}"
         claims.append(Claim(text=line, sources=[cap.source], section="task"))
-    if analysis.task_reason == "alias":   # they described their task in their own words: say how it fits
+    if analysis.task_reason == "alias":  # they described their task in their own words: say how it fits
         for fact in _task_facts(kb, analysis.task_id, recommended):
             add(fact, "task")
     # a comparison: what each other named source is for, from its own card
     if "comparison" in analysis.intents:
         for sid in analysis.named_sources:
-            if sid == recommended:   # its own side of the comparison, not only the task lines
+            if sid == recommended:  # its own side of the comparison, not only the task lines
                 lead = _lead_fact(kb, sid, analysis.task_id)
                 if lead is not None and lead.id not in used_facts:
                     add(lead)
@@ -288,9 +331,14 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
                 continue
             other_task = kb.tasks.get(other.task)
             label = other_task.label.lower() if other_task else other.task
-            claims.append(Claim(text=f"{kb.sources[sid].name}, by contrast, is for {label}: it takes "
-                                     f"{other.input} and returns {other.output}.", sources=[sid],
-                                section="comparison"))
+            claims.append(
+                Claim(
+                    text=f"{kb.sources[sid].name}, by contrast, is for {label}: it takes "
+                    f"{other.input} and returns {other.output}.",
+                    sources=[sid],
+                    section="comparison",
+                )
+            )
             lead = _lead_fact(kb, sid, other.task)
             if lead is not None and lead.id not in used_facts:
                 add(lead, "comparison")
@@ -299,13 +347,17 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
     for other in caps[1:] if task is not None else []:
         if other.role == "related" or other.source == recommended:
             continue
-        contrast = next((f for f in kb.facts_for(other.source)
-                         if f.kind == "does-not" and f"task:{task.id}" in f.tags), None)
+        contrast = next(
+            (f for f in kb.facts_for(other.source) if f.kind == "does-not" and f"task:{task.id}" in f.tags),
+            None,
+        )
         if contrast is not None and contrast.id not in used_facts:
             add(contrast, "task")
 
     # Misconceptions come early: correct the premise before explaining on top of it.
-    corrections = [f for m in analysis.misconceptions for f in _tagged(kb, f"misconception:{m}", prefer=recommended)]
+    corrections = [
+        f for m in analysis.misconceptions for f in _tagged(kb, f"misconception:{m}", prefer=recommended)
+    ]
     for fact in corrections:
         if fact.source == recommended and fact.id not in used_facts:
             add(fact, "correction")
@@ -329,7 +381,7 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
         if fact.source not in relevant_sources or fact.id in workflow_ids:
             continue
         if fact.workflow and fact.source != recommended:
-            continue   # another source's workflow step reads wrongly outside its workflow
+            continue  # another source's workflow step reads wrongly outside its workflow
         add(fact)
         n_evidence += 1
     # how the other sources stand on the same misconception, after the main explanation
@@ -348,17 +400,24 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
             claims.append(Claim(text=fact.text, sources=[sid], facts=[fact.id], section="relevance"))
             used_facts.add(fact.id)
 
-    workflow = [WorkflowStep(stage=f.workflow, text=f.text, sources=[f.source], passes=f.passes or _passes(f, kb))
-                for f in workflow_facts
-                if f.workflow in WORKFLOW_STAGES]
+    workflow = [
+        WorkflowStep(stage=f.workflow, text=f.text, sources=[f.source], passes=f.passes or _passes(f, kb))
+        for f in workflow_facts
+        if f.workflow in WORKFLOW_STAGES
+    ]
     caveats = _caveats(kb, analysis, assessment, recommended, used_facts)
 
     cited = [s for c in claims for s in c.sources] + [s for w in workflow for s in w.sources] + listed
     return Answer(
-        question=echo, abstained=False,
+        question=echo,
+        abstained=False,
         task=TaskRef(id=task.id, label=task.label) if task else None,
-        workflow=workflow, claims=claims, caveats=caveats,
-        sources=_source_refs(kb, cited), why=why, recommended=recommended,
+        workflow=workflow,
+        claims=claims,
+        caveats=caveats,
+        sources=_source_refs(kb, cited),
+        why=why,
+        recommended=recommended,
     )
 
 
@@ -378,8 +437,14 @@ def _capabilities_for(kb, analysis: QuestionAnalysis):
     caps = [c for c in kb.capabilities if c.task == analysis.task_id]
     recommended = kb.recommended() if hasattr(kb, "recommended") else []
     # the prompt's recommended model leads among sources that serve the task equally
-    return sorted(caps, key=lambda c: (c.source not in analysis.named_sources, _ROLE_ORDER[c.role],
-                                       c.source not in recommended))
+    return sorted(
+        caps,
+        key=lambda c: (
+            c.source not in analysis.named_sources,
+            _ROLE_ORDER[c.role],
+            c.source not in recommended,
+        ),
+    )
 
 
 def _best_capability(kb, source_id):
@@ -389,18 +454,26 @@ def _best_capability(kb, source_id):
 
 def _lead_fact(kb, source_id, task_id):
     """What a source says first about a task: a fact tagged with it, else its first summary fact."""
-    facts = [f for f in kb.facts_for(source_id)
-             if f.kind == "fact" and not f.workflow and "bibliography" not in f.tags]
-    return next((f for f in facts if f"task:{task_id}" in f.tags),
-                next((f for f in facts if "summary" in f.tags), None))
+    facts = [
+        f
+        for f in kb.facts_for(source_id)
+        if f.kind == "fact" and not f.workflow and "bibliography" not in f.tags
+    ]
+    return next(
+        (f for f in facts if f"task:{task_id}" in f.tags),
+        next((f for f in facts if "summary" in f.tags), None),
+    )
 
 
 def _task_facts(kb, task_id, source_id):
     """Facts tagged with the task, from the recommended source (why it fits, what it does not do)."""
     if not task_id or not source_id:
         return []
-    return [f for f in kb.facts_for(source_id) if f"task:{task_id}" in f.tags
-            and f.kind != "not-known" and not f.workflow][:2]
+    return [
+        f
+        for f in kb.facts_for(source_id)
+        if f"task:{task_id}" in f.tags and f.kind != "not-known" and not f.workflow
+    ][:2]
 
 
 def _topic_facts(kb, question: str, source_ids: set[str]):
@@ -442,8 +515,10 @@ def _relevant_sources(analysis: QuestionAnalysis, assessment, recommended) -> se
 def _listed_sources(analysis: QuestionAnalysis, kb, caps, recommended) -> list[str]:
     """Which sources get a 'why it matters' line: all of them for a broad question, else the ones in play."""
     wide = not analysis.named_sources and (
-        "papers" in analysis.intents or analysis.misconceptions
-        or {"workflow", "how-it-works"} <= set(analysis.intents))
+        "papers" in analysis.intents
+        or analysis.misconceptions
+        or {"workflow", "how-it-works"} <= set(analysis.intents)
+    )
     ids = list(kb.sources) if wide else [c.source for c in caps[:2]]
     if recommended and recommended not in ids:
         ids.insert(0, recommended)
@@ -461,8 +536,10 @@ def _caveats(kb, analysis, assessment, recommended, used_facts) -> list[str]:
     for fact in candidates:
         if fact is None or fact.source not in in_play or fact.id in used_facts:
             continue
-        if fact.kind == "not-known" or (fact.kind == "does-not" and (
-                fact.id in evidence_ids or not analysis.task_id or f"task:{analysis.task_id}" in fact.tags)):
+        if fact.kind == "not-known" or (
+            fact.kind == "does-not"
+            and (fact.id in evidence_ids or not analysis.task_id or f"task:{analysis.task_id}" in fact.tags)
+        ):
             picked.append(fact.text)
     return list(dict.fromkeys(picked))[:MAX_CAVEATS]
 
@@ -482,6 +559,7 @@ def _source_refs(kb, source_ids) -> list[SourceRef]:
 def _list_shown_urls(answer: Answer, kb) -> None:
     """A card text may carry a link (e.g. "code at https://..."): list it under its source."""
     from agent.grounding import URL_RE
+
     owner = {u.rstrip("/"): sid for sid, src in kb.sources.items() for u in src.urls()}
     listed = {s.url.rstrip("/") for s in answer.sources}
     texts = [c.text for c in answer.claims] + [w.text for w in answer.workflow] + answer.caveats

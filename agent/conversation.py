@@ -4,6 +4,7 @@
 question again about EASIER; "And the base model?" narrows the last subject. Nothing else is kept:
 the state is the sources talked about, the last task, the last question and the attached picture.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,14 +16,17 @@ from agent.answer import Answer
 from agent.direct import ROLE_ORDER
 
 # "and the base model?", "what about EASIER?", "how about FeatSharp": a fragment, not a question
-_ELLIPSIS = re.compile(r"^\s*(?:and|also|so)?\s*(?:what|how)\s+about\s+(?P<rest>.+?)\s*[?.!]*\s*$"
-                       r"|^\s*(?:and|also)\s+(?P<rest2>(?!(?:what|who|where|when|which|why|how|is|are|does|do|can)\b).+?)"
-                       r"\s*[?.!]*\s*$", re.I)
+_ELLIPSIS = re.compile(
+    r"^\s*(?:and|also|so)?\s*(?:what|how)\s+about\s+(?P<rest>.+?)\s*[?.!]*\s*$"
+    r"|^\s*(?:and|also)\s+(?P<rest2>(?!(?:what|who|where|when|which|why|how|is|are|does|do|can)\b).+?)"
+    r"\s*[?.!]*\s*$",
+    re.I,
+)
 
 
 @dataclass
 class ConversationState:
-    subjects: list[str] = field(default_factory=list)   # source ids, the current one first
+    subjects: list[str] = field(default_factory=list)  # source ids, the current one first
     last_task: str | None = None
     last_question: str | None = None
     image: Path | None = None
@@ -75,11 +79,14 @@ class Conversation:
         analysis = analyse(resolved, self.kb, assessment, context=self.state.subjects) if resolved else None
         if analysis is None:
             from agent.compose import answer_question
-            return answer_question(question, kb=self.kb, retriever=self.retriever)  # raises the empty-question error
+
+            return answer_question(
+                question, kb=self.kb, retriever=self.retriever
+            )  # raises the empty-question error
         answer = compose_answer(resolved, analysis, assessment, self.kb, self.retriever, demo=demo, long=long)
         understood = self._with_subject(resolved, analysis)
         if understood != clean_line(question):
-            answer.question = clean_line(question)          # show what was typed
+            answer.question = clean_line(question)  # show what was typed
             answer.resolved_question = understood
         self._remember(understood, analysis, answer)
         return answer
@@ -94,11 +101,12 @@ class Conversation:
         def named(match: re.Match[str]) -> str:
             word = match.group(0)
             return f"{name}'s" if word.lower() in ("its", "their") else name
+
         return PRONOUN.sub(named, question, count=1)
 
     def _remember(self, question: str, analysis, answer: Answer) -> None:
         if answer.abstained:
-            return                                  # an off-topic question does not change the subject
+            return  # an off-topic question does not change the subject
         subjects = [s for p in analysis.parts for s in p.sources]
         if not subjects:
             subjects = [s for c in answer.direct_answer + answer.claims for s in c.sources][:1]
@@ -106,8 +114,14 @@ class Conversation:
             self.state.subjects = list(dict.fromkeys(subjects))
         if analysis.task_reason == "alias":
             self.state.last_task = analysis.task_id
-        else:                                       # the subject's own task
-            caps = sorted(self.kb.capabilities_for(source_id=self.state.subjects[0]),
-                          key=lambda c: ROLE_ORDER[c.role]) if self.state.subjects else []
+        else:  # the subject's own task
+            caps = (
+                sorted(
+                    self.kb.capabilities_for(source_id=self.state.subjects[0]),
+                    key=lambda c: ROLE_ORDER[c.role],
+                )
+                if self.state.subjects
+                else []
+            )
             self.state.last_task = caps[0].task if caps else analysis.task_id
         self.state.last_question = question

@@ -6,6 +6,7 @@ of high-frequency energy. Numbers: no-reference sharpness and high-frequency ene
 after, PSNR/SSIM against a sharp reference (given, or the original in a synthetic self-test),
 and the time of each stage. `models` is imported only when a demo runs.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,18 +19,32 @@ from typing import TYPE_CHECKING
 from agent.errors import AgentError
 from common.textsafe import clean_line
 
-CROP_SIZE = 96          # pixels of the most-detailed region shown before/after
-CROP_ZOOM = 3           # nearest-neighbour enlargement of crop files so pixels stay visible
-STREAMLINE_CROP = 128   # the EASIER sweep runs ~10 forwards: on this crop it adds about a second
+CROP_SIZE = 96  # pixels of the most-detailed region shown before/after
+CROP_ZOOM = 3  # nearest-neighbour enlargement of crop files so pixels stay visible
+STREAMLINE_CROP = 128  # the EASIER sweep runs ~10 forwards: on this crop it adds about a second
 
 # One vocabulary for the six outputs, as the cards say it: the first at half resolution, the rest at full.
-STAGE_NAMES = ["res1_1: coarsest scale, stage 1 (output at half resolution)", "res2_1: middle scale, stage 1",
-               "res2_2: middle scale, stage 2", "res3_1: full scale, stage 1",
-               "res3_2: full scale, stage 2", "res3_3: full scale, stage 3 (the result)"]
-STAGE_LABELS = ["1: res1_1\n(half resolution)", "2: res2_1", "3: res2_2", "4: res3_1", "5: res3_2",
-                "6: res3_3 (result)"]
-STREAMLINE_WORDS = re.compile(r"streamlin|simplif|fewer (?:steps|layers|stages)|remov\w* (?:steps|layers)|"
-                              r"lineari[sz]|entropy|prun|depth|sampling rounds|early exit", re.I)
+STAGE_NAMES = [
+    "res1_1: coarsest scale, stage 1 (output at half resolution)",
+    "res2_1: middle scale, stage 1",
+    "res2_2: middle scale, stage 2",
+    "res3_1: full scale, stage 1",
+    "res3_2: full scale, stage 2",
+    "res3_3: full scale, stage 3 (the result)",
+]
+STAGE_LABELS = [
+    "1: res1_1\n(half resolution)",
+    "2: res2_1",
+    "3: res2_2",
+    "4: res3_1",
+    "5: res3_2",
+    "6: res3_3 (result)",
+]
+STREAMLINE_WORDS = re.compile(
+    r"streamlin|simplif|fewer (?:steps|layers|stages)|remov\w* (?:steps|layers)|"
+    r"lineari[sz]|entropy|prun|depth|sampling rounds|early exit",
+    re.I,
+)
 
 
 def asks_about_streamlining(question: str | None) -> bool:
@@ -41,6 +56,7 @@ if TYPE_CHECKING:  # the engine imports torch: only for type checkers here
     from models.engine import RestoreStats
     from models.weights_info import WeightsInfo
 
+
 @dataclass
 class MetricRow:
     name: str
@@ -49,8 +65,10 @@ class MetricRow:
     note: str = ""
     digits: int = 4
 
-    def __post_init__(self):   # metrics give NaN for pictures too small to measure: no NaN shown or stored
-        self.before, self.after = (None if v is not None and math.isnan(v) else v for v in (self.before, self.after))
+    def __post_init__(self):  # metrics give NaN for pictures too small to measure: no NaN shown or stored
+        self.before, self.after = (
+            None if v is not None and math.isnan(v) else v for v in (self.before, self.after)
+        )
         self.too_small = self.before is None and self.after is None
 
     def _text(self, value) -> str:
@@ -74,12 +92,13 @@ class MetricRow:
 class DetailRecovery:
     """High-frequency energy (luminance spectrum above 0.25 × Nyquist) of input, output and reference,
     and the share of what the input lost against the reference that the restore brought back."""
+
     input_energy: float | None
     output_energy: float | None
     reference_energy: float | None
     recovered_share: float | None
     overshoot: float | None
-    summary: str                  # the plain-words line
+    summary: str  # the plain-words line
 
     def to_dict(self) -> dict:
         return dict(vars(self))
@@ -88,10 +107,11 @@ class DetailRecovery:
 @dataclass
 class StageExit:
     """Stopping after `stage` of the six stages: cumulative time, and PSNR when there is a reference."""
+
     stage: int
     name: str
-    seconds: float                # cumulative, stages 1..stage
-    time_share: float             # of all six stages
+    seconds: float  # cumulative, stages 1..stage
+    time_share: float  # of all six stages
     psnr: float | None
 
     def to_dict(self) -> dict:
@@ -105,19 +125,19 @@ class DemoReport:
     files: dict[str, Path] = field(default_factory=dict)
     metrics: list[MetricRow] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    stats: RestoreStats | None = None                    # how the restore ran (weights included)
-    crop_box: tuple[int, int, int, int] | None = None   # left, top, right, bottom in the output
-    reference: str | None = None                        # "self-test", a file name, or None
+    stats: RestoreStats | None = None  # how the restore ran (weights included)
+    crop_box: tuple[int, int, int, int] | None = None  # left, top, right, bottom in the output
+    reference: str | None = None  # "self-test", a file name, or None
     note: str = ""
-    before_label: str = "Before"                        # "Bicubic ×2" in the enlargement workflow
+    before_label: str = "Before"  # "Bicubic ×2" in the enlargement workflow
     after_label: str = "After"
-    factor: int = 1                                     # enlargement factor (upscale, or the self-test's)
+    factor: int = 1  # enlargement factor (upscale, or the self-test's)
     detail: DetailRecovery | None = None
     early_exit: list[StageExit] = field(default_factory=list)
     early_exit_summary: str = ""
-    streamline: object | None = None                    # models.streamline.StreamlineResult
+    streamline: object | None = None  # models.streamline.StreamlineResult
     streamline_summary: list[str] = field(default_factory=list)
-    weights: WeightsInfo | None = None                  # which weights ran (provisional, measured gain)
+    weights: WeightsInfo | None = None  # which weights ran (provisional, measured gain)
 
     @property
     def scores_summary(self) -> str:
@@ -127,10 +147,15 @@ class DemoReport:
         if psnr is None or psnr.before is None or psnr.after is None:
             return ""
         against = "the original (self-test)" if self.reference == "self-test" else self.reference
-        ssim_text = (f", SSIM {ssim.before:.3f} → {ssim.after:.3f}"
-                     if ssim is not None and ssim.before is not None and ssim.after is not None else "")
-        return (f"Against {against}: {self.before_label} {psnr.before:.2f} dB → {self.after_label} "
-                f"{psnr.after:.2f} dB ({psnr.after - psnr.before:+.2f} dB){ssim_text}.")
+        ssim_text = (
+            f", SSIM {ssim.before:.3f} → {ssim.after:.3f}"
+            if ssim is not None and ssim.before is not None and ssim.after is not None
+            else ""
+        )
+        return (
+            f"Against {against}: {self.before_label} {psnr.before:.2f} dB → {self.after_label} "
+            f"{psnr.after:.2f} dB ({psnr.after - psnr.before:+.2f} dB){ssim_text}."
+        )
 
     @property
     def provenance_line(self) -> str:
@@ -188,6 +213,7 @@ class DemoReport:
 def load_engine():
     """Import the restoration engine (torch included); returns the models package."""
     import models
+
     try:
         models.restore  # noqa: B018 - the lazy export imports models.engine and torch
     except (ImportError, AttributeError) as exc:
@@ -207,6 +233,7 @@ def unique_dir(base: Path, stem: str) -> Path:
 
 def safe_stem(path: Path) -> str:
     import re
+
     return re.sub(r"[^A-Za-z0-9_-]+", "_", Path(path).stem)[:40] or "image"
 
 
@@ -232,7 +259,7 @@ def sigint_held_back():
     finally:
         signal.signal(signal.SIGINT, previous)
         if caught:
-            signal.raise_signal(signal.SIGINT)   # through the restored handler: KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)  # through the restored handler: KeyboardInterrupt
 
 
 @contextmanager
@@ -257,6 +284,7 @@ def check_demo_inputs(image, reference=None, upscale: int = 1) -> None:
     import os
 
     from models.imageio import probe_image
+
     for path in (image, reference):
         if isinstance(path, (str, Path)) and not os.path.lexists(path):
             raise AgentError(f"no such image file: {clean_line(str(path))}")
@@ -266,20 +294,24 @@ def check_demo_inputs(image, reference=None, upscale: int = 1) -> None:
     ref_size = probe_image(reference)
     if size is None:
         import numpy as np
+
         h, w = np.shape(image)[:2]
         size = (w, h)
     result = (size[0] * upscale, size[1] * upscale)
     # up to upscale-1 pixels more is the shrink's rounding (451 px shrunk x2 is 225): cropped, see _fit_reference
     if not all(0 <= r - o < upscale for r, o in zip(ref_size, result)):
         times = f" x{upscale}" if upscale != 1 else ""
-        raise AgentError(f"the reference {clean_line(Path(reference).name)} is {ref_size[0]}x{ref_size[1]} but the "
-                         f"result will be {result[0]}x{result[1]} (the picture{times}): the reference must be the "
-                         "sharp original at the output size")
+        raise AgentError(
+            f"the reference {clean_line(Path(reference).name)} is {ref_size[0]}x{ref_size[1]} but the "
+            f"result will be {result[0]}x{result[1]} (the picture{times}): the reference must be the "
+            "sharp original at the output size"
+        )
 
 
 def run_demo_in_new_dir(image: Path, base: Path, **options) -> DemoReport:
     """run_demo into a fresh base/demo-<name>[-n] folder, removed again if the demo fails or is stopped."""
     from common.files import check_writable
+
     check_demo_inputs(image, options.get("reference"), options.get("upscale", 1))
     check_writable(base, folder=True)
     with fresh_dir(base, f"demo-{safe_stem(image)}") as out:
@@ -293,6 +325,7 @@ def degrade_for_self_test(rgb, factor: int = 2):
     weights' evaluation measured.
     """
     from models.training.degrade import eval_degradation_rgb
+
     return eval_degradation_rgb(rgb, f"x{int(factor)}")
 
 
@@ -307,14 +340,16 @@ def most_detailed_box(rgb, size: int = CROP_SIZE) -> tuple[int, int, int, int]:
     grad[:, 1:] += np.abs(np.diff(luma, axis=1))
     grad[1:, :] += np.abs(np.diff(luma, axis=0))
     integral = np.pad(grad.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = (integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size]
-            + integral[:-size, :-size])
+    sums = (
+        integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size] + integral[:-size, :-size]
+    )
     top, left = np.unravel_index(int(np.argmax(sums)), sums.shape)
     return int(left), int(top), int(left) + size, int(top) + size
 
 
 def _to_array(image):
     import numpy as np
+
     return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
 
 
@@ -331,6 +366,7 @@ def _save_png(array_or_image, path: Path) -> Path:
 
 def _crop_zoomed(image, box, zoom=CROP_ZOOM):
     from PIL import Image
+
     crop = image.crop(box)
     return crop.resize((crop.width * zoom, crop.height * zoom), Image.Resampling.NEAREST)
 
@@ -338,6 +374,7 @@ def _crop_zoomed(image, box, zoom=CROP_ZOOM):
 def _stage_strip(before, stage_images, box, path: Path, timings: dict) -> Path:
     """The crop region of the input and of each of the six stages, coarse to fine, in one figure."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from PIL import Image
@@ -349,7 +386,7 @@ def _stage_strip(before, stage_images, box, path: Path, timings: dict) -> Path:
     axes[0].axis("off")
     full_size = stage_images[-1].size
     for i, (ax, img) in enumerate(zip(axes[1:], stage_images)):
-        if img.size != full_size:   # stage 1 is at half resolution
+        if img.size != full_size:  # stage 1 is at half resolution
             img = img.resize(full_size, Image.Resampling.BILINEAR)
         ax.imshow(img.crop(box), interpolation="nearest")
         t = timings.get(f"stage_{i + 1}")
@@ -365,9 +402,11 @@ def _stage_strip(before, stage_images, box, path: Path, timings: dict) -> Path:
 def _spectrum_plot(curves: dict[str, object], path: Path, radius_fraction: float = 0.25) -> Path:
     """Radial power spectra (log scale) with the high-frequency band shaded."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
+
     from models import metrics
 
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
@@ -378,8 +417,13 @@ def _spectrum_plot(curves: dict[str, object], path: Path, radius_fraction: float
         ax.semilogy(freqs, np.maximum(power, 1e-20), label=label, linewidth=1.2)
         top = max(top, float(freqs.max()) if freqs.size else 0.0)
     # metrics' radius is a fraction of Nyquist (0.5 cycles/pixel), the unit of radial_spectrum
-    ax.axvspan(radius_fraction * 0.5, max(top, 0.5), color="orange", alpha=0.12,
-               label=f"high-frequency band (> {radius_fraction:g} × Nyquist)")
+    ax.axvspan(
+        radius_fraction * 0.5,
+        max(top, 0.5),
+        color="orange",
+        alpha=0.12,
+        label=f"high-frequency band (> {radius_fraction:g} × Nyquist)",
+    )
     ax.set_xlabel("spatial frequency (cycles/pixel)")
     ax.set_ylabel("power (log)")
     ax.set_title("Radial power spectrum: detail lives on the right")
@@ -415,6 +459,7 @@ def weights_task(card_task: str | None) -> str | None:
 def _early_exit_plot(rows: list[StageExit], path: Path) -> Path:
     """Cumulative time after each stage (bars) and, with a reference, PSNR (line): what stopping costs."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -426,8 +471,13 @@ def _early_exit_plot(rows: list[StageExit], path: Path) -> Path:
     ax.set_xticks(ks)
     if any(r.psnr is not None for r in rows):
         ax2 = ax.twinx()
-        ax2.plot([r.stage for r in rows if r.psnr is not None], [r.psnr for r in rows if r.psnr is not None],
-                 "o-", color="#d62728", label="PSNR (dB)")
+        ax2.plot(
+            [r.stage for r in rows if r.psnr is not None],
+            [r.psnr for r in rows if r.psnr is not None],
+            "o-",
+            color="#d62728",
+            label="PSNR (dB)",
+        )
         ax2.set_ylabel("PSNR vs the sharp reference (dB)")
     ax.set_title("Early exit on your picture: time saved vs quality", fontsize=10)
     fig.tight_layout()
@@ -465,14 +515,18 @@ def early_exit_summary(rows: list[StageExit]) -> str:
     row = rows[k - 1]
     saved = 1 - row.time_share
     if full.psnr is None or row.psnr is None:
-        return (f"Stopping after {k} of the 6 stages would save {saved:.0%} of the network's time on your "
-                "picture (no reference, so the quality cost is not measured).")
+        return (
+            f"Stopping after {k} of the 6 stages would save {saved:.0%} of the network's time on your "
+            "picture (no reference, so the quality cost is not measured)."
+        )
     cost = full.psnr - row.psnr
     cost_text = f"cost {cost:.2f} dB" if cost >= 0 else f"gain {-cost:.2f} dB"
     return f"On your picture, stopping after {k} of the 6 stages would save {saved:.0%} of the time and {cost_text}."
 
 
-def run_streamline_on_crop(model, before_rgb, ref_rgb, box, device, precision, reference_kind, size=STREAMLINE_CROP):
+def run_streamline_on_crop(
+    model, before_rgb, ref_rgb, box, device, precision, reference_kind, size=STREAMLINE_CROP
+):
     """The EASIER sweep on a size×size crop around the most detailed region (fast enough for the demo)."""
     from models.streamline import streamline
 
@@ -481,10 +535,19 @@ def run_streamline_on_crop(model, before_rgb, ref_rgb, box, device, precision, r
     side_w, side_h = min(size, w), min(size, h)
     left, top = min(max(0, cx - side_w // 2), w - side_w), min(max(0, cy - side_h // 2), h - side_h)
     crop = (slice(top, top + side_h), slice(left, left + side_w))
-    result = streamline(model, [before_rgb[crop]], [ref_rgb[crop] if ref_rgb is not None else None],
-                        device=device, precision=precision, reference_kind=reference_kind, crop=max(side_w, side_h))
-    note = (f"These EASIER numbers come from a {side_w}×{side_h} crop of the most detailed region, not the whole "
-            "picture, to keep the demo fast; explainer streamline runs it on whole pictures or folders.")
+    result = streamline(
+        model,
+        [before_rgb[crop]],
+        [ref_rgb[crop] if ref_rgb is not None else None],
+        device=device,
+        precision=precision,
+        reference_kind=reference_kind,
+        crop=max(side_w, side_h),
+    )
+    note = (
+        f"These EASIER numbers come from a {side_w}×{side_h} crop of the most detailed region, not the whole "
+        "picture, to keep the demo fast; explainer streamline runs it on whole pictures or folders."
+    )
     return result, note
 
 
@@ -494,16 +557,29 @@ def _fit_reference(ref_rgb, rgb, upscale: int, ref_name: str):
     h, w = rgb.shape[:2]
     rh, rw = ref_rgb.shape[:2]
     if 0 <= rh - h * upscale < upscale and 0 <= rw - w * upscale < upscale:
-        return ref_rgb[:h * upscale, :w * upscale], (rh, rw) != (h * upscale, w * upscale)
-    raise AgentError(f"the reference {ref_name} is {rw}×{rh} but the ×{upscale} output of the {w}×{h} picture "
-                     f"will be {w * upscale}×{h * upscale}: the reference must be the sharp original at the "
-                     "output size")
+        return ref_rgb[: h * upscale, : w * upscale], (rh, rw) != (h * upscale, w * upscale)
+    raise AgentError(
+        f"the reference {ref_name} is {rw}×{rh} but the ×{upscale} output of the {w}×{h} picture "
+        f"will be {w * upscale}×{h * upscale}: the reference must be the sharp original at the "
+        "output size"
+    )
 
 
-def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=None, self_test: bool = False,
-             device: str = "auto", precision: str = "auto", tile: int | None = None,
-             console=None, image_name: str | None = None, task: str | None = None,
-             streamline: bool = False) -> DemoReport:
+def run_demo(
+    image,
+    out_dir: Path,
+    weights=None,
+    upscale: int = 1,
+    reference=None,
+    self_test: bool = False,
+    device: str = "auto",
+    precision: str = "auto",
+    tile: int | None = None,
+    console=None,
+    image_name: str | None = None,
+    task: str | None = None,
+    streamline: bool = False,
+) -> DemoReport:
     """Restore `image` (a path, or an RGB float array in [0,1]) and write the artefacts into `out_dir`.
 
     `upscale`: enlarge ×N with bicubic first (the enlargement workflow). `reference`: the sharp
@@ -512,12 +588,12 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
     and score against the original. `streamline`: also run EASIER on a crop. Ctrl-C stops it.
     """
     import numpy as np
-    from PIL import Image
 
     from common.files import check_writable
+
     if self_test and reference is not None:
         raise AgentError("use --reference or --self-test, not both")
-    check_demo_inputs(image, reference, upscale)     # before any work: readable, the reference's size
+    check_demo_inputs(image, reference, upscale)  # before any work: readable, the reference's size
     check_writable(out_dir, folder=True)
     from models.imageio import load_image
 
@@ -535,20 +611,24 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
         factor = upscale if upscale > 1 else 2
         ref_rgb, rgb, run_upscale = rgb, degrade_for_self_test(rgb, factor), 1
         report.reference, report.factor = "self-test", factor
-        report.note = (f"Synthetic self-test: the picture was shrunk ×{factor} and enlarged back with bicubic "
-                       "resizing (the weights' evaluation degradation), then restored; the scores compare "
-                       "with the original.")
+        report.note = (
+            f"Synthetic self-test: the picture was shrunk ×{factor} and enlarged back with bicubic "
+            "resizing (the weights' evaluation degradation), then restored; the scores compare "
+            "with the original."
+        )
     elif reference is not None:
         ref_path = Path(reference)
         if not ref_path.is_file():
             raise AgentError(f"no such reference file: {clean_line(str(ref_path))}")
         ref_rgb = load_image(ref_path).rgb
         report.reference = clean_line(ref_path.name)
-        ref_rgb, cropped = _fit_reference(ref_rgb, rgb, upscale, report.reference)   # before any work
+        ref_rgb, cropped = _fit_reference(ref_rgb, rgb, upscale, report.reference)  # before any work
         report.factor = upscale
         if cropped:
-            report.note = (f"The reference was cropped at the right/bottom by under {upscale} pixels to the ×{upscale} "
-                           "output size (the small picture's size was rounded down).")
+            report.note = (
+                f"The reference was cropped at the right/bottom by under {upscale} pixels to the ×{upscale} "
+                "output size (the small picture's size was rounded down)."
+            )
     else:
         report.factor = upscale
     enlarging = report.factor > 1
@@ -563,6 +643,7 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
     weights_note = None
     if weights is None and task:
         from models.checkpoints import weights_for_task
+
         weights, weights_note = weights_for_task(task)
     if weights_note:
         report.note = " ".join(filter(None, [report.note, f"Note: {weights_note}."]))
@@ -589,7 +670,9 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
     report.files["before_crop"] = _save_png(_crop_zoomed(before, box), out_dir / "crop_before.png")
     report.files["after_crop"] = _save_png(_crop_zoomed(restored, box), out_dir / "crop_after.png")
     if ref_rgb is not None:
-        report.files["reference_crop"] = _save_png(_crop_zoomed(_pil(ref_rgb), box), out_dir / "crop_reference.png")
+        report.files["reference_crop"] = _save_png(
+            _crop_zoomed(_pil(ref_rgb), box), out_dir / "crop_reference.png"
+        )
 
     if result.stage_images:
         stages = [s.convert("RGB") for s in result.stage_images]
@@ -602,8 +685,10 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
 
     measurable = all(metrics.measurable(x) for x in (before_rgb, after_rgb))
     if measurable:
-        curves = {report.before_label.lower() if enlarging else "before": before_rgb,
-                  "after (MSSNet)": after_rgb}
+        curves = {
+            report.before_label.lower() if enlarging else "before": before_rgb,
+            "after (MSSNet)": after_rgb,
+        }
         if ref_rgb is not None:
             curves["sharp reference"] = ref_rgb
         report.files["spectrum"] = _spectrum_plot(curves, out_dir / "spectrum.png")
@@ -612,8 +697,15 @@ def run_demo(image, out_dir: Path, weights=None, upscale: int = 1, reference=Non
     report.detail = _detail_recovery(before_rgb, after_rgb, ref_rgb, report.before_label)
 
     if streamline and measurable:
-        sweep, crop_note = run_streamline_on_crop(model, before_rgb, ref_rgb, box, device, precision,
-                                                  "self-test" if self_test else ("reference" if ref_rgb is not None else None))
+        sweep, crop_note = run_streamline_on_crop(
+            model,
+            before_rgb,
+            ref_rgb,
+            box,
+            device,
+            precision,
+            "self-test" if self_test else ("reference" if ref_rgb is not None else None),
+        )
         report.streamline = sweep
         report.streamline_summary = sweep.summary() + [crop_note]
         report.files["streamline"] = plot_streamline(sweep, out_dir / "streamline.png")
@@ -630,21 +722,38 @@ def _metric_rows(before_rgb, after_rgb, ref_rgb, report: DemoReport, measurable:
         return float(fn(*args)) if measurable else None
 
     rows = [
-        MetricRow("Sharpness (Laplacian variance)", value(metrics.laplacian_sharpness, before_rgb),
-                  value(metrics.laplacian_sharpness, after_rgb), "no reference needed; higher = more edges", 5),
-        MetricRow("High-frequency energy share",
-                  metrics.high_frequency_energy(before_rgb).share if measurable else None,
-                  metrics.high_frequency_energy(after_rgb).share if measurable else None,
-                  "share of spectrum energy above 0.25 × Nyquist", 5),
+        MetricRow(
+            "Sharpness (Laplacian variance)",
+            value(metrics.laplacian_sharpness, before_rgb),
+            value(metrics.laplacian_sharpness, after_rgb),
+            "no reference needed; higher = more edges",
+            5,
+        ),
+        MetricRow(
+            "High-frequency energy share",
+            metrics.high_frequency_energy(before_rgb).share if measurable else None,
+            metrics.high_frequency_energy(after_rgb).share if measurable else None,
+            "share of spectrum energy above 0.25 × Nyquist",
+            5,
+        ),
     ]
     if ref_rgb is not None:
         ref_name = "the original (self-test)" if report.reference == "self-test" else report.reference
         rows += [
-            MetricRow("PSNR (dB)", float(min(metrics.psnr(before_rgb, ref_rgb), 100.0)),
-                      float(min(metrics.psnr(after_rgb, ref_rgb), 100.0)),
-                      f"vs {ref_name}; RGB, data range 1, no border crop", 2),
-            MetricRow("SSIM", value(metrics.ssim, before_rgb, ref_rgb), value(metrics.ssim, after_rgb, ref_rgb),
-                      f"vs {ref_name}", 4),
+            MetricRow(
+                "PSNR (dB)",
+                float(min(metrics.psnr(before_rgb, ref_rgb), 100.0)),
+                float(min(metrics.psnr(after_rgb, ref_rgb), 100.0)),
+                f"vs {ref_name}; RGB, data range 1, no border crop",
+                2,
+            ),
+            MetricRow(
+                "SSIM",
+                value(metrics.ssim, before_rgb, ref_rgb),
+                value(metrics.ssim, after_rgb, ref_rgb),
+                f"vs {ref_name}",
+                4,
+            ),
         ]
     return rows
 
@@ -653,37 +762,58 @@ def _detail_recovery(before_rgb, after_rgb, ref_rgb, before_label: str) -> Detai
     from models import metrics
 
     if not all(metrics.measurable(x) for x in (before_rgb, after_rgb)) or (
-            ref_rgb is not None and not metrics.measurable(ref_rgb)):
+        ref_rgb is not None and not metrics.measurable(ref_rgb)
+    ):
         return DetailRecovery(None, None, None, None, None, f"Fine detail: the picture is {TOO_SMALL}.")
     e_in = metrics.high_frequency_energy(before_rgb).energy
     e_out = metrics.high_frequency_energy(after_rgb).energy
     if ref_rgb is None:
-        return DetailRecovery(e_in, e_out, None, None, None,
-                              f"High-frequency energy went from {e_in:.3g} to {e_out:.3g} ({e_out / e_in - 1:+.0%}); "
-                              "without a sharp reference the share of lost detail recovered cannot be measured."
-                              if e_in > 0 else "The input has no high-frequency energy to compare.")
+        return DetailRecovery(
+            e_in,
+            e_out,
+            None,
+            None,
+            None,
+            f"High-frequency energy went from {e_in:.3g} to {e_out:.3g} ({e_out / e_in - 1:+.0%}); "
+            "without a sharp reference the share of lost detail recovered cannot be measured."
+            if e_in > 0
+            else "The input has no high-frequency energy to compare.",
+        )
     check = metrics.lost_detail_recovered(before_rgb, after_rgb, ref_rgb)
     e_ref = metrics.high_frequency_energy(ref_rgb).energy
     if check is None:
-        return DetailRecovery(e_in, e_out, e_ref, None, None,
-                              "The input lost no high-frequency energy against the reference, so there is no "
-                              "lost share to recover.")
+        return DetailRecovery(
+            e_in,
+            e_out,
+            e_ref,
+            None,
+            None,
+            "The input lost no high-frequency energy against the reference, so there is no "
+            "lost share to recover.",
+        )
     who = before_label.split(" ")[0].lower()
     share = check.recovered_share
     if share > 0:
-        text = (f"MSSNet brought back {share:.0%} of the fine detail (high-frequency energy) {who} lost; "
-                "the rest it did not restore, and much of it was never in the small picture.")
+        text = (
+            f"MSSNet brought back {share:.0%} of the fine detail (high-frequency energy) {who} lost; "
+            "the rest it did not restore, and much of it was never in the small picture."
+        )
     else:
         text = f"MSSNet did not bring back the fine detail {who} lost ({share:+.0%} of the lost high-frequency energy)."
     if check.overshoot > 0:
-        text += (f" The output has {check.overshoot:.0%} more high-frequency energy than the reference: some of it "
-                 "is sharpening or artefacts, not the original's detail.")
-    return DetailRecovery(check.input_energy, check.output_energy, check.original_energy, share, check.overshoot, text)
+        text += (
+            f" The output has {check.overshoot:.0%} more high-frequency energy than the reference: some of it "
+            "is sharpening or artefacts, not the original's detail."
+        )
+    return DetailRecovery(
+        check.input_energy, check.output_energy, check.original_energy, share, check.overshoot, text
+    )
 
 
 def _pil(rgb):
     import numpy as np
     from PIL import Image
+
     return Image.fromarray((np.clip(rgb[..., :3], 0, 1) * 255 + 0.5).astype(np.uint8))
 
 
@@ -691,11 +821,25 @@ def _restore(models, input_img, model, upscale, device, precision, tile, console
     progress = None
     if console is not None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-        progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                            TimeElapsedColumn(), console=console, transient=True)
+
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
     callback, _ = _progress_callback(progress)
-    options = dict(model=model, upscale=upscale, device=device, precision=precision, tile=tile,
-                   progress=callback, keep_stages=True)
+    options = dict(
+        model=model,
+        upscale=upscale,
+        device=device,
+        precision=precision,
+        tile=tile,
+        progress=callback,
+        keep_stages=True,
+    )
     if progress is None:
         return models.restore(input_img, **options)
     with progress:
@@ -719,15 +863,23 @@ def measured_beside_claims(answer) -> list[dict]:
         index = None
         if m["topic"] in _TOPIC_ARTEFACTS:
             for name in _TOPIC_ARTEFACTS[m["topic"]]:
-                index = next((i for i in sorted(answer.illustrations) if name in answer.illustrations[i]), None)
+                index = next(
+                    (i for i in sorted(answer.illustrations) if name in answer.illustrations[i]), None
+                )
                 if index is not None:
                     break
         elif m["topic"] == "streamline":
             index = next((i for i, c in enumerate(answer.claims) if _STREAMLINE_CLAIM.search(c.text)), None)
         claim = answer.claims[index] if index is not None else None
-        repeated = bool(out) and index is not None and out[-1]["claim"] == index   # name a claim once per run
-        out.append({**m, "claim": index, "claim_text": _short(claim.text) if claim and not repeated else None,
-                    "sources": list(claim.sources) if claim else []})
+        repeated = bool(out) and index is not None and out[-1]["claim"] == index  # name a claim once per run
+        out.append(
+            {
+                **m,
+                "claim": index,
+                "claim_text": _short(claim.text) if claim and not repeated else None,
+                "sources": list(claim.sources) if claim else [],
+            }
+        )
     return out
 
 

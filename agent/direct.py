@@ -5,6 +5,7 @@ FAQ-style: a part's kind (who wrote it, yes/no, a number, a licence, a compariso
 ranks them, and a few fixed words frame the best one ("No — ...", "The sources don't give ...").
 Every sentence is a card fact or built from card fields, so grounding holds by construction.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,8 @@ ROLE_PHRASE = {
     "with-preprocessing": "serves this task after a preprocessing step",
     "related": "is related to this task",
 }
-MAX_SUPPORT = 2          # facts under a narrow answer's direct answer, per part
-SUPPORT_RATIO = 0.5      # ... each at least this share of the best fact's score
+MAX_SUPPORT = 2  # facts under a narrow answer's direct answer, per part
+SUPPORT_RATIO = 0.5  # ... each at least this share of the best fact's score
 _NEGATION = r"\b(?:no|not|never|without|neither|nor|cannot|can't|doesn't|isn't)\b(?:\W+\w+){0,3}?\W+"
 _PURPOSE = re.compile(r"\b(used for|good for|useful for|purpose|applications?|use cases?)\b", re.I)
 _STEP_WORDS = re.compile(r"\b(step|steps|workflow|pipeline|process|processed|comes? out)\b", re.I)
@@ -32,25 +33,43 @@ _FOUNDING_TAGS = ("relevance",)
 # What a specific question asks about a source -> the card tags of the facts that say it: these
 # lead over the source's summary ("Which networks was EASIER tested on?" is its models, not its task).
 _ASKED_FACETS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
-    (re.compile(r"\b(tested|evaluated|benchmarked|experiments?)\b|\bwhich (networks|models|architectures|"
-                r"backbones|datasets|classifiers)\b", re.I), frozenset({"models", "datasets"})),
-    (re.compile(r"\b(decides?|chooses?|picks?|selects?)\b|\bwhich \w+ (to \w+ )?(first|next)\b|\bin what order\b|"
-                r"\bcriteri(on|a)\b|\brule\b|\bprocedure\b", re.I), frozenset({"procedure"})),
-    (re.compile(r"\b(small|base|large)\b.*\b(small|base|large)\b|\bconfigurations?\b|\bvariants?\b|"
-                r"\b(sizes|versions) of\b", re.I), frozenset({"configs"})),
+    (
+        re.compile(
+            r"\b(tested|evaluated|benchmarked|experiments?)\b|\bwhich (networks|models|architectures|"
+            r"backbones|datasets|classifiers)\b",
+            re.I,
+        ),
+        frozenset({"models", "datasets"}),
+    ),
+    (
+        re.compile(
+            r"\b(decides?|chooses?|picks?|selects?)\b|\bwhich \w+ (to \w+ )?(first|next)\b|\bin what order\b|"
+            r"\bcriteri(on|a)\b|\brule\b|\bprocedure\b",
+            re.I,
+        ),
+        frozenset({"procedure"}),
+    ),
+    (
+        re.compile(
+            r"\b(small|base|large)\b.*\b(small|base|large)\b|\bconfigurations?\b|\bvariants?\b|"
+            r"\b(sizes|versions) of\b",
+            re.I,
+        ),
+        frozenset({"configs"}),
+    ),
 )
 TASK_FACT_WEIGHT = 1.5  # a fact about the task the part's words name, for the source that serves it
-FACET_FLOOR = 0.25       # ... if its score is at least this share of the best fact's
+FACET_FLOOR = 0.25  # ... if its score is at least this share of the best fact's
 
 
 @dataclass
 class PartAnswer:
     part: QuestionPart
     direct: list[Claim] = field(default_factory=list)
-    support: list = field(default_factory=list)        # card facts backing the direct answer
-    caveats: list = field(default_factory=list)        # not-known / does-not facts in play
+    support: list = field(default_factory=list)  # card facts backing the direct answer
+    caveats: list = field(default_factory=list)  # not-known / does-not facts in play
     not_covered: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)   # the sources this part is answered from
+    sources: list[str] = field(default_factory=list)  # the sources this part is answered from
 
     @property
     def answered(self) -> bool:
@@ -72,7 +91,7 @@ def outside_names(part: QuestionPart) -> list[str]:
             j = i
             while j + 1 < len(words) and words[j + 1].strip(".") in part.outside:
                 j += 1
-            spans.append(" ".join(w.strip(".") for w in words[i:j + 1]))
+            spans.append(" ".join(w.strip(".") for w in words[i : j + 1]))
             i = j + 1
         else:
             i += 1
@@ -90,17 +109,25 @@ def not_among_line(name: str, kb) -> str:
 def _answer_part(part: QuestionPart, analysis: QuestionAnalysis, kb, retriever, used: set[str]) -> PartAnswer:
     out = PartAnswer(part)
     out.not_covered = [not_among_line(n, kb) for n in outside_names(part)]
-    about_outside = part.outside and not part.sources and (
-        analysis.unknown_subject and analysis.unknown_subject in part.text or not part.task_id)
+    about_outside = (
+        part.outside
+        and not part.sources
+        and (analysis.unknown_subject and analysis.unknown_subject in part.text or not part.task_id)
+    )
     if about_outside:
-        return out                        # the part is about something no card has
+        return out  # the part is about something no card has
     if not part.sources and not part.task_id and not analysis.named_sources and PRONOUN.search(part.text):
         names = ", ".join(s.name for s in kb.sources.values())
         out.not_covered.append(f"It is not clear which source \u201cit\u201d means here: name one ({names}).")
         return out
-    if part.kind == "how-do-i" and not part.sources and not part.task_id and analysis.task_reason == "evidence":
+    if (
+        part.kind == "how-do-i"
+        and not part.sources
+        and not part.task_id
+        and analysis.task_reason == "evidence"
+    ):
         missing = _job_words_no_card_has(part, kb)
-        if missing:                       # "remove noise from a night photo": no source does that job
+        if missing:  # "remove noise from a night photo": no source does that job
             words = " or ".join(f"\u201c{w}\u201d" for w in missing)
             out.not_covered.append(f"None of the sources covers this job: no card describes {words}.")
             return out
@@ -113,10 +140,12 @@ def _answer_part(part: QuestionPart, analysis: QuestionAnalysis, kb, retriever, 
     elif part.kind == "compare":
         _compare(out, analysis, kb, retriever, used)
     elif part.kind in ("choice", "how-do-i") and len(part.sources) == 1:
-        _best_fact(out, kb, retriever, used)          # "Which networks was EASIER tested on?"
-    elif part.kind in ("choice", "how-do-i") or (not part.sources and (
-            part.task_id or analysis.task_id and len(analysis.parts) == 1) and (
-            not part.topic or part.kind in ("what-is", "how-does-it-work"))):
+        _best_fact(out, kb, retriever, used)  # "Which networks was EASIER tested on?"
+    elif part.kind in ("choice", "how-do-i") or (
+        not part.sources
+        and (part.task_id or analysis.task_id and len(analysis.parts) == 1)
+        and (not part.topic or part.kind in ("what-is", "how-does-it-work"))
+    ):
         _choose(out, analysis, kb, retriever, used)
     else:
         _best_fact(out, kb, retriever, used)
@@ -124,8 +153,10 @@ def _answer_part(part: QuestionPart, analysis: QuestionAnalysis, kb, retriever, 
 
 
 # Words of a "how do I" that say where the job happens, not what the job is.
-_NOT_THE_JOB = frozenset("photo photos image images picture pictures pic pics shot shots snapshot snapshots remove "
-                         "reduce rid fix get make turn convert change improve clean help my".split())
+_NOT_THE_JOB = frozenset(
+    "photo photos image images picture pictures pic pics shot shots snapshot snapshots remove "
+    "reduce rid fix get make turn convert change improve clean help my".split()
+)
 
 
 def _job_words_no_card_has(part: QuestionPart, kb) -> list[str]:
@@ -140,11 +171,13 @@ def _job_words_no_card_has(part: QuestionPart, kb) -> list[str]:
         stems = set(tokens(word))
         denied = _NEGATION + re.escape(word[:4])
         return any(stems <= words and not re.search(denied, text, re.I) for text, words in facts)
+
     unsaid = [w for w in job if not said(w)]
     return unsaid if 2 * len(unsaid) > len(job) else []
 
 
 # -- subjects --------------------------------------------------------------------------------------
+
 
 def subject_sources(part: QuestionPart, kb, retriever) -> list[str]:
     """The sources a part is about: named (or inherited), else who does its task, else the evidence."""
@@ -160,8 +193,9 @@ def subject_sources(part: QuestionPart, kb, retriever) -> list[str]:
 
 def _rank(retriever, kb, query: str, sources: list[str] | None):
     rank = getattr(retriever, "rank_facts", None)
-    if rank is None:                      # a retriever without per-fact ranking: a fresh BM25 search
+    if rank is None:  # a retriever without per-fact ranking: a fresh BM25 search
         from knowledge.search import EvidenceSearch
+
         rank = EvidenceSearch(kb=kb, dense=False).rank_facts
     return rank(query, sources)
 
@@ -205,11 +239,12 @@ def _take(out: PartAnswer, ranked, used: set[str], kb, prefix: str = "") -> None
         out.direct.append(_claim(fact, kb, prefix(fact) if callable(prefix) else prefix))
         used.add(fact.id)
         out.sources = list(dict.fromkeys([*out.sources, fact.source]))
-        _add_support(out, ranked[i + 1:], used, score, kb)
+        _add_support(out, ranked[i + 1 :], used, score, kb)
         return
 
 
 # -- by kind ---------------------------------------------------------------------------------------
+
 
 def _best_fact(out: PartAnswer, kb, retriever, used: set[str]) -> None:
     part = out.part
@@ -226,7 +261,7 @@ def _best_fact(out: PartAnswer, kb, retriever, used: set[str]) -> None:
         if ranked and ranked[0][0] >= 0.5 and "applications" in ranked[0][1].tags:
             _take(out, ranked, used, kb)
             return
-        overview = _task_fact(kb, sources[0])       # "What does FeatSharp do?"
+        overview = _task_fact(kb, sources[0])  # "What does FeatSharp do?"
         if overview is not None and overview.id not in used:
             out.direct.append(_claim(overview, kb))
             used.add(overview.id)
@@ -239,6 +274,7 @@ def _best_fact(out: PartAnswer, kb, retriever, used: set[str]) -> None:
 def _reweigh(ranked, part: QuestionPart):
     """Kind-specific preferences: numbers for a how-many, does-not facts for a yes/no, never the
     founding question's relevance notes for a specific one."""
+
     def weight(score, fact):
         w = score
         if any(t in fact.tags for t in _FOUNDING_TAGS):
@@ -246,20 +282,22 @@ def _reweigh(ranked, part: QuestionPart):
         if part.kind == "number" and re.search(r"\d", fact.text):
             w *= 1.3
         if fact.workflow and not _STEP_WORDS.search(part.text):
-            w *= 0.6                     # a pipeline step answers "how", rarely "why" or "what"
+            w *= 0.6  # a pipeline step answers "how", rarely "why" or "what"
         if part.kind == "yes-no" and (fact.kind == "does-not" or _says_no(fact, part)):
             w *= 1.3
         if asks_for_the_job and f"task:{part.task_id}" in fact.tags:
-            w *= TASK_FACT_WEIGHT        # the source's fact about the job the person describes
+            w *= TASK_FACT_WEIGHT  # the source's fact about the job the person describes
         return w
+
     # "Can I use this to turn a thumbnail into a poster?": a job, no source named
     asks_for_the_job = part.task_id and not part.sources and part.kind in ("yes-no", "how-do-i")
     facets = set().union(*(tags for asked, tags in _ASKED_FACETS if asked.search(part.query)))
     weighed = [(weight(s, f), f) for s, f in ranked]
     top = max((w for w, _ in weighed), default=0.0)
 
-    def answers_facet(w, fact) -> bool:     # a fact with the asked facet leads, unless far off the query
+    def answers_facet(w, fact) -> bool:  # a fact with the asked facet leads, unless far off the query
         return bool(facets & set(fact.tags)) and w >= FACET_FLOOR * top
+
     return sorted(weighed, key=lambda r: (not answers_facet(*r), -r[0]))
 
 
@@ -278,12 +316,18 @@ def _task_fact(kb, source_id: str):
     tasks = [c.task for c in caps]
     for task in tasks:
         for fact in kb.facts_for(source_id):
-            if f"task:{task}" in fact.tags and "bibliography" not in fact.tags and fact.kind == "fact" \
-                    and not fact.workflow:
+            if (
+                f"task:{task}" in fact.tags
+                and "bibliography" not in fact.tags
+                and fact.kind == "fact"
+                and not fact.workflow
+            ):
                 return fact
     facts = kb.facts_for(source_id)
-    return next((f for f in facts if "summary" in f.tags and f.kind == "fact" and not f.workflow),
-                next((f for f in facts if "bibliography" in f.tags), None))
+    return next(
+        (f for f in facts if "summary" in f.tags and f.kind == "fact" and not f.workflow),
+        next((f for f in facts if "bibliography" in f.tags), None),
+    )
 
 
 def _published(out: PartAnswer, kb, retriever, used: set[str]) -> None:
@@ -295,8 +339,14 @@ def _published(out: PartAnswer, kb, retriever, used: set[str]) -> None:
     out.sources = [sid]
     src = kb.sources[sid]
     if _CODE_WORDS.search(part.text) and src.links.code:
-        out.direct.append(Claim(text=f"{src.name}'s code is at {src.links.code}.", sources=[sid], section="direct"))
-        ranked = [r for r in _rank(retriever, kb, part.query, [sid]) if "code" in r[1].tags or "limitation" in r[1].tags]
+        out.direct.append(
+            Claim(text=f"{src.name}'s code is at {src.links.code}.", sources=[sid], section="direct")
+        )
+        ranked = [
+            r
+            for r in _rank(retriever, kb, part.query, [sid])
+            if "code" in r[1].tags or "limitation" in r[1].tags
+        ]
         _add_support(out, ranked, used, ranked[0][0] if ranked else 0.0, kb)
         return
     ranked = [r for r in _rank(retriever, kb, part.query, [sid]) if "bibliography" in r[1].tags]
@@ -312,10 +362,13 @@ def _availability(out: PartAnswer, kb, retriever, used: set[str]) -> None:
         return
     sid = sources[0]
     out.sources = [sid]
-    ranked = [r for r in _rank(retriever, kb, part.query, [sid])
-              if any(t in r[1].tags for t in _AVAILABILITY_TAGS)]
+    ranked = [
+        r for r in _rank(retriever, kb, part.query, [sid]) if any(t in r[1].tags for t in _AVAILABILITY_TAGS)
+    ]
     if ranked:
-        _take(out, ranked, used, kb, lambda f: "No — " if _says_no(f, part) and part.kind != "licence" else "")
+        _take(
+            out, ranked, used, kb, lambda f: "No — " if _says_no(f, part) and part.kind != "licence" else ""
+        )
         return
     _not_given(out, sid, "code and weights", kb, retriever, used)
 
@@ -329,8 +382,11 @@ def _attribute(out: PartAnswer, kb, retriever, used: set[str]) -> None:
         return
     sid = sources[0]
     out.sources = [sid]
-    ranked = [(s * (1.5 if f.kind == "not-known" else 1.0), f) for s, f in _rank(retriever, kb, part.query, [sid])
-              if fact_shows_attribute(part.attribute, f.text)]
+    ranked = [
+        (s * (1.5 if f.kind == "not-known" else 1.0), f)
+        for s, f in _rank(retriever, kb, part.query, [sid])
+        if fact_shows_attribute(part.attribute, f.text)
+    ]
     ranked.sort(key=lambda r: -r[0])
     if ranked:
         _take(out, ranked, used, kb)
@@ -351,8 +407,11 @@ def _not_given(out: PartAnswer, sid: str, what: str, kb, retriever, used: set[st
 
 def _capability_line(kb, cap) -> Claim:
     name = kb.sources[cap.source].name
-    return Claim(text=f"{name} {ROLE_PHRASE[cap.role]}: it takes {cap.input} and returns {cap.output}.",
-                 sources=[cap.source], section="direct")
+    return Claim(
+        text=f"{name} {ROLE_PHRASE[cap.role]}: it takes {cap.input} and returns {cap.output}.",
+        sources=[cap.source],
+        section="direct",
+    )
 
 
 def _best_capability(kb, source_id: str):
@@ -368,10 +427,16 @@ def _compare(out: PartAnswer, analysis: QuestionAnalysis, kb, retriever, used: s
             if cap is not None:
                 task = kb.tasks.get(cap.task)
                 label = task.label.lower() if task else cap.task
-                out.direct.append(Claim(text=f"{kb.sources[sid].name} is for {label}: it takes {cap.input} and "
-                                             f"returns {cap.output}.", sources=[sid], section="direct"))
+                out.direct.append(
+                    Claim(
+                        text=f"{kb.sources[sid].name} is for {label}: it takes {cap.input} and "
+                        f"returns {cap.output}.",
+                        sources=[sid],
+                        section="direct",
+                    )
+                )
         out.sources = sources[:3]
-        for sid in sources[:3]:           # each side's own lead fact: what it is for
+        for sid in sources[:3]:  # each side's own lead fact: what it is for
             lead = _task_fact(kb, sid)
             if lead is not None and lead.id not in used and "bibliography" not in lead.tags:
                 out.support.append(lead)
@@ -385,8 +450,11 @@ def _compare(out: PartAnswer, analysis: QuestionAnalysis, kb, retriever, used: s
             task = kb.tasks[tid]
             caps = sorted(kb.capabilities_for(task_id=tid), key=lambda c: ROLE_ORDER[c.role])
             if caps:
-                out.direct.append(Claim(text=f"{task.label}: {task.description}", sources=[caps[0].source],
-                                        section="direct"))
+                out.direct.append(
+                    Claim(
+                        text=f"{task.label}: {task.description}", sources=[caps[0].source], section="direct"
+                    )
+                )
                 out.sources.append(caps[0].source)
         for sid in dict.fromkeys(out.sources):
             _add_support_one(out, _rank(retriever, kb, part.query, [sid]), used, does_not=True)
@@ -411,14 +479,20 @@ def _choose(out: PartAnswer, analysis: QuestionAnalysis, kb, retriever, used: se
     part = out.part
     candidates = part.sources or list(kb.sources)
     query = part.query
-    for sid in part.sources:                      # judge the job, not the names in it
+    for sid in part.sources:  # judge the job, not the names in it
         for name in kb.source_names[sid]:
             query = re.sub(re.escape(name), " ", query, flags=re.I)
     # the part's own task words, else the whole question's task (which ambiguous words and the
     # evidence may decide: "four times bigger")
     task_id = part.task_id or (analysis.task_id if len(analysis.parts) == 1 else None)
-    caps = sorted((c for c in kb.capabilities if c.task == task_id and c.source in candidates),
-                  key=lambda c: ROLE_ORDER[c.role]) if task_id else []
+    caps = (
+        sorted(
+            (c for c in kb.capabilities if c.task == task_id and c.source in candidates),
+            key=lambda c: ROLE_ORDER[c.role],
+        )
+        if task_id
+        else []
+    )
     if caps:
         chosen = caps[0].source
         out.direct.append(_capability_line(kb, caps[0]))
@@ -435,7 +509,7 @@ def _choose(out: PartAnswer, analysis: QuestionAnalysis, kb, retriever, used: se
         if best is not None and best.id not in used:
             out.direct.append(_claim(best, kb))
             used.add(best.id)
-        for _, fact in task_facts[1:2]:           # the next fact about the same task backs it
+        for _, fact in task_facts[1:2]:  # the next fact about the same task backs it
             if fact.id not in used and fact.kind != "not-known":
                 out.support.append(fact)
                 used.add(fact.id)
@@ -444,8 +518,14 @@ def _choose(out: PartAnswer, analysis: QuestionAnalysis, kb, retriever, used: se
         for other in caps[1:]:
             if other.role == "related" or other.source == chosen:
                 continue
-            contrast = next((f for f in kb.facts_for(other.source)
-                             if f.kind == "does-not" and f"task:{task_id}" in f.tags and f.id not in used), None)
+            contrast = next(
+                (
+                    f
+                    for f in kb.facts_for(other.source)
+                    if f.kind == "does-not" and f"task:{task_id}" in f.tags and f.id not in used
+                ),
+                None,
+            )
             if contrast is not None:
                 out.support.append(contrast)
                 used.add(contrast.id)

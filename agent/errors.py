@@ -1,4 +1,5 @@
 """User-facing errors of the agent: shown as one line, exit code 2 (see common.errors)."""
+
 from common.errors import UserError
 
 

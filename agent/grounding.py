@@ -3,6 +3,7 @@
 Measured demo numbers are not checked here: they live in the demo section (`Answer.demo`), apart
 from the claims, and are labelled as measurements on the person's own picture.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,8 @@ class GroundingError(AgentError):
 @dataclass(frozen=True)
 class Ref:
     """Which item of an answer: a list field and an index ("claims", 2), or a single field ("task")."""
-    field: str       # "claims" | "direct_answer" | "workflow" | "caveats" | "suggestions" | "sources" | "task" | "question"
+
+    field: str  # "claims" | "direct_answer" | "workflow" | "caveats" | "suggestions" | "sources" | "task" | "question"
     index: int | None = None
 
     def __str__(self) -> str:
@@ -34,7 +36,7 @@ class Ref:
 @dataclass(frozen=True)
 class Violation:
     where: Ref
-    kind: str       # "url" | "title" | "number" | "unlisted-url" | "unknown-source"
+    kind: str  # "url" | "title" | "number" | "unlisted-url" | "unknown-source"
     value: str
 
     def __str__(self) -> str:
@@ -113,8 +115,11 @@ def check_grounded(answer, kb) -> list[Violation]:
             violations.append(Violation(Ref("sources", i), "title", src.title))
         if src.id not in kb.sources:
             violations.append(Violation(Ref("sources", i), "unknown-source", src.id))
-    cited = [(Ref(name, i), item.sources) for name in ("direct_answer", "claims", "workflow")
-             for i, item in enumerate(getattr(answer, name, []) or [])]
+    cited = [
+        (Ref(name, i), item.sources)
+        for name in ("direct_answer", "claims", "workflow")
+        for i, item in enumerate(getattr(answer, name, []) or [])
+    ]
     for where, ids in cited:
         for sid in ids:
             if sid not in kb.sources:
@@ -133,9 +138,10 @@ def ensure_grounded(answer, kb) -> None:
 
 def redact_urls(text: str, kb) -> str:
     """Replace URLs that are not in the cards (e.g. in a question) so they are never echoed."""
+
     def repl(match: re.Match[str]) -> str:
         url = _strip_url_punct(match.group(0))
-        tail = match.group(0)[len(url):]
+        tail = match.group(0)[len(url) :]
         return (url if url.rstrip("/") in kb.url_set else "[unverified link removed]") + tail
 
     return URL_RE.sub(repl, text)

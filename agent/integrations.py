@@ -8,6 +8,7 @@
 No language model is involved in either. Importing this module imports langchain-core (about
 0.5 s) but not torch: the engine is imported only when the tool runs.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,25 +32,37 @@ class RestoreArgs(BaseModel):
     """What the MSSNet demo tool takes (the same options as `explainer ask --image`)."""
 
     image: str = Field(description="path of the picture to restore")
-    upscale: int = Field(default=1, ge=1, le=4, description="enlarge ×N with bicubic first (MSSNet keeps the size)")
-    reference: str | None = Field(default=None, description="sharp original at the output size, to score against")
+    upscale: int = Field(
+        default=1, ge=1, le=4, description="enlarge ×N with bicubic first (MSSNet keeps the size)"
+    )
+    reference: str | None = Field(
+        default=None, description="sharp original at the output size, to score against"
+    )
     self_test: bool = Field(default=False, description="shrink the picture, enlarge it back, restore, score")
     weights: str | None = Field(default=None, description="bundled weights name or a checkpoint path")
     out_dir: str = Field(default="out", description="a new demo folder is made inside it")
 
 
-def _run_demo(image: str, upscale: int = 1, reference: str | None = None, self_test: bool = False,
-              weights: str | None = None, out_dir: str = "out") -> dict:
+def _run_demo(
+    image: str,
+    upscale: int = 1,
+    reference: str | None = None,
+    self_test: bool = False,
+    weights: str | None = None,
+    out_dir: str = "out",
+) -> dict:
     from agent.demo import run_demo_in_new_dir
 
-    report = run_demo_in_new_dir(Path(image), Path(out_dir), upscale=upscale, reference=reference,
-                                 self_test=self_test, weights=weights)
+    report = run_demo_in_new_dir(
+        Path(image), Path(out_dir), upscale=upscale, reference=reference, self_test=self_test, weights=weights
+    )
     weights_info = report.stats.weights if report.stats is not None else None
     return {
         "folder": str(report.out_dir),
         "files": {name: str(path) for name, path in report.files.items()},
-        "measurements": [{"name": m.name, "before": m.before, "after": m.after, "note": m.note}
-                         for m in report.metrics],
+        "measurements": [
+            {"name": m.name, "before": m.before, "after": m.after, "note": m.note} for m in report.metrics
+        ],
         "seconds": dict(report.timings),
         "weights": weights_info.as_dict() if weights_info else None,
         "provenance": weights_info.provenance_line() if weights_info else None,
@@ -58,7 +71,12 @@ def _run_demo(image: str, upscale: int = 1, reference: str | None = None, self_t
 
 def mssnet_demo_tool() -> StructuredTool:
     return StructuredTool.from_function(
-        func=_run_demo, name="mssnet_restore", args_schema=RestoreArgs,
-        description=("Restore a picture with the real MSSNet network (deblurring; optional bicubic enlargement "
-                     "first) and return the output files and measurements (PSNR/SSIM with a reference or "
-                     "self-test, sharpness, high-frequency energy, per-stage times) with the weights' provenance."))
+        func=_run_demo,
+        name="mssnet_restore",
+        args_schema=RestoreArgs,
+        description=(
+            "Restore a picture with the real MSSNet network (deblurring; optional bicubic enlargement "
+            "first) and return the output files and measurements (PSNR/SSIM with a reference or "
+            "self-test, sharpness, high-frequency energy, per-stage times) with the weights' provenance."
+        ),
+    )

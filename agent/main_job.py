@@ -6,13 +6,16 @@
    its images to out/ (a new folder each run). Without installed weights it says so and stops
    after the answer.
 """
+
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-FOUNDING_QUESTION = ("I upscaled a low-res animal picture and the fur returned naturally. How does AI "
-                     "streamline its steps to keep high-frequency detail with so few sampling rounds?")
+FOUNDING_QUESTION = (
+    "I upscaled a low-res animal picture and the fur returned naturally. How does AI "
+    "streamline its steps to keep high-frequency detail with so few sampling rounds?"
+)
 
 
 def _parse(argv, prog: str):
@@ -20,8 +23,15 @@ def _parse(argv, prog: str):
 
     p = OneLineErrorParser(prog=prog, description=__doc__.splitlines()[0])
     add_weights_option(p)
-    p.add_argument("-o", "--output", "--out", dest="out", metavar="DIR", default="out",
-                   help="where the report folder goes (default out/)")
+    p.add_argument(
+        "-o",
+        "--output",
+        "--out",
+        dest="out",
+        metavar="DIR",
+        default="out",
+        help="where the report folder goes (default out/)",
+    )
     add_device_options(p)
     return p.parse_args(argv)
 
@@ -29,7 +39,8 @@ def _parse(argv, prog: str):
 def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") -> int:
     args = _parse(argv, prog)
     from common.files import check_writable
-    check_writable(Path(args.out), folder=True)   # before the answer and the model, not after
+
+    check_writable(Path(args.out), folder=True)  # before the answer and the model, not after
     from agent.compose import answer_question, load_default_kb
     from agent.render import demo_renderable, make_console, render_terminal
 
@@ -40,9 +51,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") 
     console.print()
     console.rule("Live demo: MSSNet on a bundled cat photo (skimage chelsea)")
     from models.errors import ModelError
+
     try:
         import models
-        models.load_model(args.weights)   # fail early, before any folder is made, if none are installed
+
+        models.load_model(args.weights)  # fail early, before any folder is made, if none are installed
     except ModelError as exc:
         console.print(f"The live demo needs MSSNet weights, and none could be loaded: {exc}", markup=False)
         console.print("(The answer above does not need them; only the demo does.)", markup=False)
@@ -56,10 +69,18 @@ def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") 
 
     cat = np.asarray(data.chelsea(), dtype=np.float32) / 255.0
     progress = make_console(sys.stderr) if sys.stderr.isatty() else None
-    with fresh_dir(Path(args.out), "founding-report") as folder:   # no half-made report on Ctrl-C
-        demo = run_demo(cat, folder / "assets", weights=args.weights, self_test=True, device=args.device,
-                        precision=args.precision, console=progress, image_name="chelsea.png (skimage)",
-                        streamline=asks_about_streamlining(FOUNDING_QUESTION))
+    with fresh_dir(Path(args.out), "founding-report") as folder:  # no half-made report on Ctrl-C
+        demo = run_demo(
+            cat,
+            folder / "assets",
+            weights=args.weights,
+            self_test=True,
+            device=args.device,
+            precision=args.precision,
+            console=progress,
+            image_name="chelsea.png (skimage)",
+            streamline=asks_about_streamlining(FOUNDING_QUESTION),
+        )
         report = write_report(FOUNDING_QUESTION, folder / "report.md", kb=kb, demo=demo)
     console.print(demo_renderable(demo, console))
     console.print(f"Report with images: {report}", markup=False)
@@ -68,4 +89,5 @@ def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") 
 
 if __name__ == "__main__":
     from common.errors import exit_code
+
     sys.exit(exit_code(main, "python -m agent.main_job"))

@@ -1,4 +1,5 @@
 """Terminal picture previews with half-block characters: each cell shows two pixels (top, bottom)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +20,12 @@ def half_block(path: Path, width: int = 32):
     for y in range(0, height, 2):
         for x in range(width):
             top, bottom = px[x, y], px[x, y + 1]
-            text.append("▀", Style(color=f"rgb({top[0]},{top[1]},{top[2]})",
-                                   bgcolor=f"rgb({bottom[0]},{bottom[1]},{bottom[2]})"))
+            text.append(
+                "▀",
+                Style(
+                    color=f"rgb({top[0]},{top[1]},{top[2]})",
+                    bgcolor=f"rgb({bottom[0]},{bottom[1]},{bottom[2]})",
+                ),
+            )
         text.append("\n")
     return text

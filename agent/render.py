@@ -3,6 +3,7 @@
 The prose lives in jinja2 templates (templates/); this module supplies the pieces rich draws
 itself (headings, the workflow node graph, the sources table, the demo preview).
 """
+
 from __future__ import annotations
 
 import os
@@ -13,11 +14,14 @@ from pathlib import Path
 
 from agent.answer import Answer
 from agent.demo import STAGE_NAMES, measured_beside_claims  # torch-free: one vocabulary for the six outputs
-from common.textsafe import strip_terminal_codes
 from agent.workflow_graph import build_graph, mermaid
+from common.textsafe import strip_terminal_codes
 
-ARTEFACT_TITLES = {"crops": "before/after crops", "stages": "the six stage outputs",
-                   "spectrum": "the high-frequency spectrum"}
+ARTEFACT_TITLES = {
+    "crops": "before/after crops",
+    "stages": "the six stage outputs",
+    "spectrum": "the high-frequency spectrum",
+}
 
 
 @lru_cache(maxsize=1)
@@ -25,9 +29,12 @@ def _env():
     import jinja2
     from rich.markup import escape
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("templates", ""),  # works from a wheel too
-                             autoescape=False, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("templates", ""),  # works from a wheel too
+        autoescape=False,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
     env.filters["m"] = lambda s: escape(strip_terminal_codes(str(s)))
     env.filters["md"] = markdown_escape
     env.filters["plain"] = lambda s: " ".join(strip_terminal_codes(str(s)).split())  # for @@ directive args
@@ -48,7 +55,7 @@ def plain_wanted(stream=None) -> bool:
     return not (hasattr(stream, "isatty") and stream.isatty())
 
 
-PIPED_WIDTH = 100   # boxes and rules when piped without COLUMNS; prose is never wrapped there
+PIPED_WIDTH = 100  # boxes and rules when piped without COLUMNS; prose is never wrapped there
 
 
 @lru_cache(maxsize=1)
@@ -74,14 +81,20 @@ def make_console(file=None, plain: bool | None = None, width: int | None = None)
     file = file or sys.stdout
     plain = plain_wanted(file) if plain is None else plain
     tty = hasattr(file, "isatty") and file.isatty()
-    if plain and tty:   # NO_COLOR on a terminal: still a terminal (its width, a pager), just no colour
+    if plain and tty:  # NO_COLOR on a terminal: still a terminal (its width, a pager), just no colour
         return Console(file=file, color_system=None, highlight=False, emoji=False, markup=True, width=width)
     if plain:
         columns = os.environ.get("COLUMNS", "")
-        console = Console(file=TrimmedLines(file), color_system=None, force_terminal=False, highlight=False,
-                          emoji=False, markup=True,
-                          width=width or (int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH))
-        console.unwrapped_prose = True   # render_terminal prints paragraphs as single lines
+        console = Console(
+            file=TrimmedLines(file),
+            color_system=None,
+            force_terminal=False,
+            highlight=False,
+            emoji=False,
+            markup=True,
+            width=width or (int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH),
+        )
+        console.unwrapped_prose = True  # render_terminal prints paragraphs as single lines
         return console
     return Console(file=file, highlight=False, emoji=False, width=width)
 
@@ -92,14 +105,14 @@ class TrimmedLines:
     def __init__(self, stream):
         self.stream = stream
         self.encoding = getattr(stream, "encoding", None) or "utf-8"
-        self._spaces = ""   # trailing spaces of an unfinished line: written only if text follows
+        self._spaces = ""  # trailing spaces of an unfinished line: written only if text follows
 
     def write(self, text: str) -> int:
         lines = (self._spaces + text).split("\n")
         head = [line.rstrip(" ") for line in lines[:-1]]
         last = lines[-1]
         kept = last.rstrip(" ")
-        self._spaces = last[len(kept):]
+        self._spaces = last[len(kept) :]
         self.stream.write("\n".join(head + [kept]))
         return len(text)
 
@@ -119,8 +132,11 @@ def _split_claims(answer: Answer):
     task_claims = answer.task_claims if not answer.abstained else []
     shown = set(answer.why.values()) | {c.text for c in answer.direct_answer}
     task_claims = [c for c in task_claims if c.text not in shown]
-    other = [(i, c) for i, c in enumerate(answer.claims)
-             if c.section not in ("task", "comparison") or answer.abstained]
+    other = [
+        (i, c)
+        for i, c in enumerate(answer.claims)
+        if c.section not in ("task", "comparison") or answer.abstained
+    ]
     other = [(i, c) for i, c in other if c.text not in shown]
     return task_claims, other
 
@@ -145,6 +161,7 @@ def _model_name(answer: Answer, kb=None) -> str | None:
 
 # -- terminal --------------------------------------------------------------------------------------
 
+
 def render_terminal(answer: Answer, console=None, kb=None) -> None:
     """Print the answer with rich: headings, workflow node graph, sources table, demo preview."""
     from rich.rule import Rule
@@ -154,9 +171,18 @@ def render_terminal(answer: Answer, console=None, kb=None) -> None:
     task_claims, other = _split_claims(answer)
     demo = answer.demo
     demo_files = _demo_illustration_files(demo) if demo is not None else {}
-    text = _env().get_template("answer_terminal.j2").render(
-        answer=answer, task_claims=task_claims, other_claims=other, demo_files=demo_files,
-        artefact_titles=ARTEFACT_TITLES, measured=measured_beside_claims(answer))
+    text = (
+        _env()
+        .get_template("answer_terminal.j2")
+        .render(
+            answer=answer,
+            task_claims=task_claims,
+            other_claims=other,
+            demo_files=demo_files,
+            artefact_titles=ARTEFACT_TITLES,
+            measured=measured_beside_claims(answer),
+        )
+    )
     buffer: list[str] = []
 
     def flush():
@@ -178,8 +204,11 @@ def render_terminal(answer: Answer, console=None, kb=None) -> None:
             console.print(workflow_renderable(answer, kb))
         elif directive == "sources":
             # a URL is never split: a list (one whole URL a line) where the table's column is too narrow
-            console.print(sources_table(answer, kb) if _table_fits(answer, console)
-                          else sources_list(answer, links=console.color_system is not None))
+            console.print(
+                sources_table(answer, kb)
+                if _table_fits(answer, console)
+                else sources_list(answer, links=console.color_system is not None)
+            )
         elif directive == "demo":
             console.print(demo_renderable(demo, console))
     flush()
@@ -199,9 +228,18 @@ def workflow_renderable(answer: Answer, kb=None):
             if j:
                 body.append("\n")
             body.append("• " + strip_terminal_codes(step))
-        style = "green" if node.stage in ("input", "output") else ("magenta" if node.stage == "model" else "blue")
-        parts.append(Panel(body, title=Text(f"[{i + 1}] {node.title}", style=f"bold {style}"),
-                           title_align="left", border_style=style, expand=True))
+        style = (
+            "green" if node.stage in ("input", "output") else ("magenta" if node.stage == "model" else "blue")
+        )
+        parts.append(
+            Panel(
+                body,
+                title=Text(f"[{i + 1}] {node.title}", style=f"bold {style}"),
+                title_align="left",
+                border_style=style,
+                expand=True,
+            )
+        )
         if i < len(edges):
             arrow = Text("      │ ", style="dim")
             arrow.append(edges[i].label, style="italic")
@@ -248,8 +286,14 @@ def sources_list(answer: Answer, links: bool = False):
         if answer.why.get(sid):
             parts.append(Text(f"    Why it matters here: {strip_terminal_codes(why_line(answer, sid))}"))
         for url in urls:
-            parts.append(Text("    " + url, no_wrap=True, overflow="ignore",
-                              style=Style(link=url, underline=True) if links else ""))
+            parts.append(
+                Text(
+                    "    " + url,
+                    no_wrap=True,
+                    overflow="ignore",
+                    style=Style(link=url, underline=True) if links else "",
+                )
+            )
     return Group(*parts)
 
 
@@ -299,9 +343,12 @@ def demo_renderable(demo, console):
     after_label = getattr(demo, "after_label", "After")
     if console.color_system in ("truecolor", "256") and files.get("before_crop") and files.get("after_crop"):
         from agent.preview import half_block
+
         before = Group(Text(before_label.lower(), style="bold"), half_block(files["before_crop"]))
-        after = Group(Text(f"after ({after_label})" if after_label != "After" else "after (MSSNet)", style="bold"),
-                      half_block(files["after_crop"]))
+        after = Group(
+            Text(f"after ({after_label})" if after_label != "After" else "after (MSSNet)", style="bold"),
+            half_block(files["after_crop"]),
+        )
         parts.append(Columns([before, after], padding=(0, 3)))
     if demo.metrics:
         table = Table(title="Measurements", title_justify="left", show_header=True)
@@ -319,8 +366,13 @@ def demo_renderable(demo, console):
         for col in ("k", "stage", "cumulative s", "share of time", "PSNR dB"):
             table.add_column(col, justify="right")
         for r in early:
-            table.add_row(str(r.stage), r.name, f"{r.seconds:.3f}", f"{r.time_share:.0%}",
-                          f"{r.psnr:.2f}" if r.psnr is not None else "—")
+            table.add_row(
+                str(r.stage),
+                r.name,
+                f"{r.seconds:.3f}",
+                f"{r.time_share:.0%}",
+                f"{r.psnr:.2f}" if r.psnr is not None else "—",
+            )
         parts.append(table)
         if demo.early_exit_summary:
             parts.append(Text(strip_terminal_codes(demo.early_exit_summary)))
@@ -329,8 +381,12 @@ def demo_renderable(demo, console):
         stage_keys = [k for k in (f"stage_{i}" for i in range(1, 7)) if k in demo.timings]
         for key in stage_keys + [k for k in ("upscale", "forward", "total") if k in demo.timings]:
             times.add_column(key.replace("_", " "), justify="right")
-        times.add_row(*[f"{demo.timings[k]:.3f}" for k in stage_keys
-                        + [k for k in ("upscale", "forward", "total") if k in demo.timings]])
+        times.add_row(
+            *[
+                f"{demo.timings[k]:.3f}"
+                for k in stage_keys + [k for k in ("upscale", "forward", "total") if k in demo.timings]
+            ]
+        )
         parts.append(times)
     sweep = getattr(demo, "streamline", None)
     if sweep is not None and sweep.sites:
@@ -369,14 +425,22 @@ def _streamline_tables(result, shown: int = 5):
 
 # -- markdown --------------------------------------------------------------------------------------
 
-def render_markdown(answer: Answer, kb=None, heading_level: int = 1, demo_links: dict[str, str] | None = None,
-                    title: str = "Answer") -> str:
+
+def render_markdown(
+    answer: Answer,
+    kb=None,
+    heading_level: int = 1,
+    demo_links: dict[str, str] | None = None,
+    title: str = "Answer",
+) -> str:
     """Markdown with numbered citations and a mermaid workflow graph.
 
     `demo_links`: artefact name ("crops", "stages", "spectrum") -> link to show beside claims.
     """
-    refs = [{"id": sid, "title": title_, "urls": urls, "why": why_line(answer, sid)}
-            for sid, title_, urls in _grouped_refs(answer)]
+    refs = [
+        {"id": sid, "title": title_, "urls": urls, "why": why_line(answer, sid)}
+        for sid, title_, urls in _grouped_refs(answer)
+    ]
     numbers = {ref["id"]: n for n, ref in enumerate(refs, 1)}
 
     def cite(ids) -> str:
@@ -386,24 +450,47 @@ def render_markdown(answer: Answer, kb=None, heading_level: int = 1, demo_links:
     nodes, edges = build_graph(answer, _model_name(answer, kb))
     if demo_links is None and answer.demo is not None:
         demo_links = {k: v.as_uri() for k, v in _demo_illustration_files(answer.demo).items()}
-    return _env().get_template("answer.md.j2").render(
-        answer=answer, refs=refs, cite=cite, task_claims=task_claims, other_claims=other,
-        nodes=nodes, edges=edges, mermaid=mermaid(answer, _model_name(answer, kb)),
-        heading_level=heading_level, title=title, demo_links=demo_links or {},
-        artefact_titles=ARTEFACT_TITLES, measured=measured_beside_claims(answer)).strip() + "\n"
+    return (
+        _env()
+        .get_template("answer.md.j2")
+        .render(
+            answer=answer,
+            refs=refs,
+            cite=cite,
+            task_claims=task_claims,
+            other_claims=other,
+            nodes=nodes,
+            edges=edges,
+            mermaid=mermaid(answer, _model_name(answer, kb)),
+            heading_level=heading_level,
+            title=title,
+            demo_links=demo_links or {},
+            artefact_titles=ARTEFACT_TITLES,
+            measured=measured_beside_claims(answer),
+        )
+        .strip()
+        + "\n"
+    )
 
 
 def render_demo_markdown(demo, links: dict[str, str], heading_level: int = 2) -> str:
     """The live demo's section in Markdown: images linked by `links` (relative to the Markdown file),
     the measurement, early-exit and streamlining tables, and the weights' provenance line."""
-    return _env().get_template("demo.md.j2").render(
-        demo=demo, links=links, h="#" * heading_level, stage_names=STAGE_NAMES).strip() + "\n"
+    return (
+        _env()
+        .get_template("demo.md.j2")
+        .render(demo=demo, links=links, h="#" * heading_level, stage_names=STAGE_NAMES)
+        .strip()
+        + "\n"
+    )
 
 
 def demo_file_links(demo, base: Path | str) -> dict[str, str]:
     """Demo file name -> link relative to `base` (the folder the Markdown is written to)."""
-    return {name: os.path.relpath(Path(path).resolve(), Path(base).resolve()).replace(os.sep, "/")
-            for name, path in demo.files.items()}
+    return {
+        name: os.path.relpath(Path(path).resolve(), Path(base).resolve()).replace(os.sep, "/")
+        for name, path in demo.files.items()
+    }
 
 
 def render_json(answer: Answer) -> str:
@@ -418,7 +505,7 @@ def render(answer: Answer, fmt: str, kb=None, file=None) -> None:
     elif fmt == "markdown":
         if answer.demo is None:
             file.write(render_markdown(answer, kb))
-        else:   # printed Markdown: the demo's files linked relative to the current folder
+        else:  # printed Markdown: the demo's files linked relative to the current folder
             links = demo_file_links(answer.demo, Path.cwd())
             file.write(render_markdown(answer, kb, demo_links=illustration_links(links)))
             file.write("\n" + render_demo_markdown(answer.demo, links, heading_level=2))

@@ -1,4 +1,5 @@
 """`explainer report`: the answer, the demo's images in DIR/assets/ (relative links), metrics, provenance."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -12,8 +13,19 @@ from pathlib import Path
 from agent.errors import AgentError
 from common.files import atomic_path, check_writable, make_folder
 
-_PACKAGES = ("torch", "numpy", "pillow", "safetensors", "scikit-image", "matplotlib", "rich", "jinja2",
-             "pydantic", "rank-bm25", "langchain-core")
+_PACKAGES = (
+    "torch",
+    "numpy",
+    "pillow",
+    "safetensors",
+    "scikit-image",
+    "matplotlib",
+    "rich",
+    "jinja2",
+    "pydantic",
+    "rank-bm25",
+    "langchain-core",
+)
 
 
 def package_versions() -> list[tuple[str, str]]:
@@ -38,20 +50,27 @@ def provenance(demo, kb=None) -> list[tuple[str, str]]:
     if demo is not None and demo.stats is not None:
         s, w = demo.stats, demo.stats.weights
         rows.append(("weights provenance", demo.provenance_line))
-        rows += [("weights", w.name + (" (provisional)" if w.provisional else "")),
-                 ("weights SHA-256", w.sha256 or "—"),
-                 ("weights config (wf, scale, vscale)", str(w.config)),
-                 ("device", s.device), ("precision", s.precision),
-                 ("tile", f"{s.tile[0]}x{s.tile[1]} px" if s.tile else "whole image"), ("tiles", str(s.n_tiles)),
-                 ("input size", "x".join(map(str, s.input_size))), ("output size", "x".join(map(str, s.output_size)))]
+        rows += [
+            ("weights", w.name + (" (provisional)" if w.provisional else "")),
+            ("weights SHA-256", w.sha256 or "—"),
+            ("weights config (wf, scale, vscale)", str(w.config)),
+            ("device", s.device),
+            ("precision", s.precision),
+            ("tile", f"{s.tile[0]}x{s.tile[1]} px" if s.tile else "whole image"),
+            ("tiles", str(s.n_tiles)),
+            ("input size", "x".join(map(str, s.input_size))),
+            ("output size", "x".join(map(str, s.output_size))),
+        ]
         rows += [(f"time: {k}", f"{v:.3f} s") for k, v in demo.timings.items()]
     return rows
 
 
 # The files run_demo writes: only these are replaced or removed in DIR/assets/ (anything else the
 # person put there stays).
-_DEMO_FILE = re.compile(r"(input|restored|enlarged_bicubic|crop_(before|after|reference)|stage_[1-6]|stages"
-                        r"|spectrum|early_exit|streamline)\.png")
+_DEMO_FILE = re.compile(
+    r"(input|restored|enlarged_bicubic|crop_(before|after|reference)|stage_[1-6]|stages"
+    r"|spectrum|early_exit|streamline)\.png"
+)
 
 
 def report_path(output) -> Path:
@@ -61,8 +80,16 @@ def report_path(output) -> Path:
     return path / "report.md" if text.endswith(("/", os.sep)) or path.is_dir() else path
 
 
-def write_report(question: str, output: Path, image=None, force: bool = False, kb=None, demo=None,
-                 image_name: str | None = None, **demo_options) -> Path:
+def write_report(
+    question: str,
+    output: Path,
+    image=None,
+    force: bool = False,
+    kb=None,
+    demo=None,
+    image_name: str | None = None,
+    **demo_options,
+) -> Path:
     """Write DIR/report.md (+ DIR/assets/). Refuses to replace an existing report without force.
 
     `image`: a path (or RGB array) to run the demo on; or pass a finished `demo` whose files are
@@ -90,29 +117,42 @@ def write_report(question: str, output: Path, image=None, force: bool = False, k
     check_writable(output)
     kb = kb if kb is not None else load_default_kb()
 
-    answer = answer_question(question, kb=kb, long=True)   # a report is the full explanation
+    answer = answer_question(question, kb=kb, long=True)  # a report is the full explanation
     make_folder(output.parent)
     with fresh_dir(output.parent, ".assets-new") as staging:
         if demo is None and image is not None and not answer.abstained:
-            if demo_options.get("task") is None:   # the weights for the question's task
+            if demo_options.get("task") is None:  # the weights for the question's task
                 demo_options["task"] = weights_task(answer.task.id if answer.task else None)
             from agent.demo import asks_about_streamlining
+
             demo_options.setdefault("streamline", asks_about_streamlining(question))
             demo = run_demo(image, staging, image_name=image_name, **demo_options)
             demo.files = {name: assets / path.name for name, path in demo.files.items()}
             demo.out_dir = assets
         if demo is not None:
             attach_demo(answer, demo)
-        links = {name: os.path.relpath(path, output.parent).replace(os.sep, "/")
-                 for name, path in (demo.files.items() if demo else [])}
-        answer_md = render_markdown(answer, kb, heading_level=2, demo_links=illustration_links(links),
-                                    title="Answer")
-        text = _env().get_template("report.md.j2").render(
-            answer=answer, answer_md=answer_md, demo=demo, links=links, stage_names=STAGE_NAMES,
-            demo_md=render_demo_markdown(demo, links, heading_level=2) if demo is not None else "",
-            provenance=provenance(demo, kb),
-            created=_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
-        with atomic_path(output) as tmp:   # the report and its images change together
+        links = {
+            name: os.path.relpath(path, output.parent).replace(os.sep, "/")
+            for name, path in (demo.files.items() if demo else [])
+        }
+        answer_md = render_markdown(
+            answer, kb, heading_level=2, demo_links=illustration_links(links), title="Answer"
+        )
+        text = (
+            _env()
+            .get_template("report.md.j2")
+            .render(
+                answer=answer,
+                answer_md=answer_md,
+                demo=demo,
+                links=links,
+                stage_names=STAGE_NAMES,
+                demo_md=render_demo_markdown(demo, links, heading_level=2) if demo is not None else "",
+                provenance=provenance(demo, kb),
+                created=_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            )
+        )
+        with atomic_path(output) as tmp:  # the report and its images change together
             tmp.write_text(text, encoding="utf-8")
             if image is not None or force:
                 _replace_demo_files(assets, staging)
@@ -129,7 +169,7 @@ def _demo_files(folder: Path) -> list[Path]:
 
 def _replace_demo_files(assets: Path, staging: Path) -> None:
     """The old demo's images go, the new ones (if any) take their place; other files stay."""
-    new = [p for p in staging.iterdir() if p.is_file()]   # a fresh folder: all of it is the new demo's
+    new = [p for p in staging.iterdir() if p.is_file()]  # a fresh folder: all of it is the new demo's
     for old in _demo_files(assets):
         old.unlink()
     if new:

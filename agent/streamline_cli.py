@@ -5,6 +5,7 @@ Only argparse at import time; torch loads when the verb runs. It lives in agent/
 --self-test uses the training package's evaluation degradation, which models' inference modules
 never import.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,22 +20,36 @@ DEFAULT_CROP = 256
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "streamline", help="EASIER on MSSNet: which PReLU sites are nearly linear, and what removing them costs",
+        "streamline",
+        help="EASIER on MSSNet: which PReLU sites are nearly linear, and what removing them costs",
         description="Run MSSNet on a picture (or a folder of pictures), record the on/off entropy of every site "
-                    "of its shared PReLU (EASIER's score), rank the sites and linearise the k lowest-entropy ones "
-                    "(PReLU -> identity there only) for k = 0, 1, 2, 4, ... 87, measuring PSNR and time.")
+        "of its shared PReLU (EASIER's score), rank the sites and linearise the k lowest-entropy ones "
+        "(PReLU -> identity there only) for k = 0, 1, 2, 4, ... 87, measuring PSNR and time.",
+    )
     p.add_argument("input", metavar="IMAGE|FOLDER", help="a picture, or a folder of pictures")
     add_weights_option(p)
     ref = p.add_mutually_exclusive_group()
     ref.add_argument("--reference", metavar="SHARP", help="the sharp original of IMAGE (same size), for PSNR")
-    ref.add_argument("--self-test", action="store_true",
-                     help="shrink x2 and enlarge back with bicubic first (the weights' evaluation degradation) "
-                          "and score against the original")
-    p.add_argument("--crop", type=_non_negative, default=DEFAULT_CROP, metavar="N",
-                   help=f"measure on the centre N×N crop of each picture (default {DEFAULT_CROP}; 0 = whole picture, slow)")
+    ref.add_argument(
+        "--self-test",
+        action="store_true",
+        help="shrink x2 and enlarge back with bicubic first (the weights' evaluation degradation) "
+        "and score against the original",
+    )
+    p.add_argument(
+        "--crop",
+        type=_non_negative,
+        default=DEFAULT_CROP,
+        metavar="N",
+        help=f"measure on the centre N×N crop of each picture (default {DEFAULT_CROP}; 0 = whole picture, slow)",
+    )
     add_device_options(p)
-    p.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal",
-                   help="terminal (default: tables and a reading), markdown or json")
+    p.add_argument(
+        "--format",
+        choices=("terminal", "markdown", "json"),
+        default="terminal",
+        help="terminal (default: tables and a reading), markdown or json",
+    )
     p.add_argument("--plot", metavar="PATH.png", help="also write the ranking and sweep plot here (PNG)")
     p.add_argument("--force", action="store_true", help="replace an existing --plot file")
     p.set_defaults(run=run)
@@ -54,6 +69,7 @@ def _non_negative(text: str) -> int:
 def _pictures(source: Path) -> list[Path]:
     from models.errors import ModelError
     from models.restore_cli import expand_folders
+
     if not source.exists():
         raise ModelError(f"image not found: {source}")
     return expand_folders([source])
@@ -62,6 +78,7 @@ def _pictures(source: Path) -> list[Path]:
 def _check_plot_path(plot: Path | None, force: bool) -> None:
     """Before any work: the plot's name, folder and (unless --force) absence."""
     from models.errors import ModelError
+
     if plot is None:
         return
     if plot.suffix.lower() != ".png":
@@ -97,8 +114,10 @@ def run(args) -> int:
             print(f"explainer: error: {printable(str(exc))} (skipped)", file=sys.stderr)
             continue
         if reference is not None and reference.shape != rgb.shape:
-            raise ModelError(f"the reference is {reference.shape[1]}×{reference.shape[0]} but {printable(path.name)} "
-                             f"is {rgb.shape[1]}×{rgb.shape[0]}: they must be the same size")
+            raise ModelError(
+                f"the reference is {reference.shape[1]}×{reference.shape[0]} but {printable(path.name)} "
+                f"is {rgb.shape[1]}×{rgb.shape[0]}: they must be the same size"
+            )
         ref = reference if reference is not None else (rgb if args.self_test else None)
         if args.self_test:
             rgb = eval_degradation_rgb(rgb, "x2")
@@ -109,22 +128,39 @@ def run(args) -> int:
 
     model = load_model(args.weights)
     kind = "self-test" if args.self_test else ("reference" if reference is not None else None)
-    result = streamline(model, pictures, references, device=args.device, precision=args.precision,
-                        reference_kind=kind, crop=args.crop or None)
+    result = streamline(
+        model,
+        pictures,
+        references,
+        device=args.device,
+        precision=args.precision,
+        reference_kind=kind,
+        crop=args.crop or None,
+    )
     weights = model.weights_info
     if plot is not None:
         tmp = plot.with_name(plot.name + ".tmp")
         plot_streamline(result, tmp)
         tmp.replace(plot)
-    scored = {"self-test": "; PSNR vs the original (self-test: shrunk ×2 and enlarged back with bicubic)",
-              None: "; no reference: PSNR is against the unchanged network's output"}
+    scored = {
+        "self-test": "; PSNR vs the original (self-test: shrunk ×2 and enlarged back with bicubic)",
+        None: "; no reference: PSNR is against the unchanged network's output",
+    }
     scored["reference"] = f"; PSNR vs {printable(Path(args.reference).name)}" if args.reference else ""
-    scope = (f"{len(pictures)} picture{'s' if len(pictures) != 1 else ''}"
-             + (f", centre crop ≤ {args.crop}×{args.crop} px" if args.crop else ", whole pictures")
-             + f", {result.device} {result.precision}" + scored[kind])
+    scope = (
+        f"{len(pictures)} picture{'s' if len(pictures) != 1 else ''}"
+        + (f", centre crop ≤ {args.crop}×{args.crop} px" if args.crop else ", whole pictures")
+        + f", {result.device} {result.precision}"
+        + scored[kind]
+    )
     if args.format == "json":
-        data = {"weights": weights.as_dict(), "weights_line": weights.provenance_line(), "scope": scope,
-                "plot": str(plot) if plot else None, **result.to_dict()}
+        data = {
+            "weights": weights.as_dict(),
+            "weights_line": weights.provenance_line(),
+            "scope": scope,
+            "plot": str(plot) if plot else None,
+            **result.to_dict(),
+        }
         print(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
     elif args.format == "markdown":
         print(markdown(result, weights.provenance_line(), scope, plot.name if plot else None))
@@ -134,20 +170,28 @@ def run(args) -> int:
 
 
 # -- rendering ---------------------------------------------------------------------------------------
-RANKED_SHOWN = 10   # lowest-entropy sites listed (the highest is listed too)
+RANKED_SHOWN = 10  # lowest-entropy sites listed (the highest is listed too)
 
 
 def _shown_sites(result):
     sites = result.sites
-    return list(enumerate(sites[:RANKED_SHOWN], 1)) + ([(len(sites), sites[-1])] if len(sites) > RANKED_SHOWN else [])
+    return list(enumerate(sites[:RANKED_SHOWN], 1)) + (
+        [(len(sites), sites[-1])] if len(sites) > RANKED_SHOWN else []
+    )
 
 
 def _sweep_cells(result, row) -> list[str]:
     base = result.sweep[0]
     drop = f"{base.psnr - row.psnr:.2f}" if row.psnr is not None and base.psnr is not None else "—"
     time_share = f"{row.seconds / base.seconds:.0%}" if base.seconds > 0 else "—"
-    return [str(row.k), f"{row.psnr:.2f}" if row.psnr is not None else "—", drop,
-            f"{row.psnr_vs_full:.1f}", f"{row.seconds:.3f}", time_share]
+    return [
+        str(row.k),
+        f"{row.psnr:.2f}" if row.psnr is not None else "—",
+        drop,
+        f"{row.psnr_vs_full:.1f}",
+        f"{row.seconds:.3f}",
+        time_share,
+    ]
 
 
 SWEEP_HEADER = ["k linearised", "PSNR (dB)", "cost (dB)", "vs unchanged (dB)", "time (s)", "time vs k=0"]
@@ -155,8 +199,15 @@ SITE_HEADER = ["rank", "site (ResBlock)", "channels", "entropy (bits)", "on shar
 
 
 def _site_cells(rank, s) -> list[str]:
-    return [str(rank), s.name, str(s.channels), f"{s.mean_entropy:.3f}", f"{s.on_share:.2f}",
-            str(s.always_on), str(s.always_off)]
+    return [
+        str(rank),
+        s.name,
+        str(s.channels),
+        f"{s.mean_entropy:.3f}",
+        f"{s.on_share:.2f}",
+        str(s.always_on),
+        str(s.always_off),
+    ]
 
 
 def markdown(result, weights_line: str, scope: str, plot_link: str | None) -> str:
@@ -165,12 +216,22 @@ def markdown(result, weights_line: str, scope: str, plot_link: str | None) -> st
         out += ["| " + " | ".join(cells) + " |" for cells in rows]
         return "\n".join(out)
 
-    parts = ["## EASIER on MSSNet: which PReLU sites are nearly linear", "", f"*{weights_line}*", "",
-             f"Measured on {scope}.", "",
-             f"### Site ranking (lowest entropy first, {result.total_sites} sites)", "",
-             table(SITE_HEADER, [_site_cells(r, s) for r, s in _shown_sites(result)]), "",
-             "### Linearising the k lowest-entropy sites (no fine-tuning)", "",
-             table(SWEEP_HEADER, [_sweep_cells(result, r) for r in result.sweep]), ""]
+    parts = [
+        "## EASIER on MSSNet: which PReLU sites are nearly linear",
+        "",
+        f"*{weights_line}*",
+        "",
+        f"Measured on {scope}.",
+        "",
+        f"### Site ranking (lowest entropy first, {result.total_sites} sites)",
+        "",
+        table(SITE_HEADER, [_site_cells(r, s) for r, s in _shown_sites(result)]),
+        "",
+        "### Linearising the k lowest-entropy sites (no fine-tuning)",
+        "",
+        table(SWEEP_HEADER, [_sweep_cells(result, r) for r in result.sweep]),
+        "",
+    ]
     if plot_link:
         parts += [f"![EASIER ranking and sweep]({plot_link})", ""]
     parts += [f"- {line}" for line in result.summary()]

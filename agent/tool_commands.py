@@ -3,6 +3,7 @@
 Each forwards the rest of its command line to the module that owns it, which keeps its own
 options and help (`explainer train --help`); the `python -m` forms stay as aliases.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -34,14 +35,18 @@ def run(verb: str, argv: list[str]) -> int:
 
 def _bench(argv: list[str]) -> int:
     if not argv or argv[0].startswith("-"):
-        raise UserError("explainer bench NAME [options]: NAME is one of the files in benchmarks/ "
-                        "(bench_engine, bench_retrieval, bench_ask_startup, ...)")
+        raise UserError(
+            "explainer bench NAME [options]: NAME is one of the files in benchmarks/ "
+            "(bench_engine, bench_retrieval, bench_ask_startup, ...)"
+        )
     name = argv[0].removeprefix("benchmarks.").removesuffix(".py")
     try:
         module = importlib.import_module(f"benchmarks.{name}")
     except ModuleNotFoundError as exc:
         if exc.name not in ("benchmarks", f"benchmarks.{name}"):
             raise
-        raise UserError(f"no benchmark {name!r}: benchmarks run from the source checkout "
-                        "(its benchmarks/ folder), e.g. ./run bench bench_engine") from None
+        raise UserError(
+            f"no benchmark {name!r}: benchmarks run from the source checkout "
+            "(its benchmarks/ folder), e.g. ./run bench bench_engine"
+        ) from None
     return int(module.main(argv[1:]) or 0)

@@ -3,14 +3,20 @@
 Node contents are the workflow steps (card facts); edge labels are the steps' own `passes` labels
 from the source's card (what flows to the next stage), so each source says what its model outputs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from agent.answer import WORKFLOW_STAGES
 
-STAGE_TITLES = {"input": "Input", "preprocess": "Preprocess", "model": "Model",
-                "postprocess": "Postprocess", "output": "Output"}
+STAGE_TITLES = {
+    "input": "Input",
+    "preprocess": "Preprocess",
+    "model": "Model",
+    "postprocess": "Postprocess",
+    "output": "Output",
+}
 
 
 @dataclass
@@ -19,7 +25,7 @@ class Node:
     title: str
     steps: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
-    passes: str | None = None   # what the node's last step hands to the next node (from the card)
+    passes: str | None = None  # what the node's last step hands to the next node (from the card)
 
 
 @dataclass

@@ -11,6 +11,7 @@ grounding: no URL, title or number that is not in the cards.
 Prints pass rates by category, the median word count (all questions, and the specific ones: all but
 the founding kind), and every failure with its reasons.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,7 @@ from pathlib import Path
 
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
 LEAD_WORDS = 80
-BROAD_CATEGORIES = ("founding",)   # answered in full; every other category is a specific question
+BROAD_CATEGORIES = ("founding",)  # answered in full; every other category is a specific question
 _MD_ESCAPE = re.compile(r"\\([\\`*_<>\[\]|#])")
 _CITATION = re.compile(r"(\[\d+\])+")
 _URL = re.compile(r"https?://[^\s<>\"'\])]+")
@@ -77,10 +78,11 @@ def lead_of(text: str) -> str:
 def ask(item: dict, kb, retriever, long: bool = False):
     """The answer to the item: its question, or the last turn of its conversation."""
     from agent.compose import answer_question
+
     turns = item.get("turns") or [item["question"]]
     try:
         from agent.conversation import Conversation
-    except ImportError:                       # before chat kept a conversation: each turn alone
+    except ImportError:  # before chat kept a conversation: each turn alone
         return _call(answer_question, turns[-1], kb, retriever, long)
     conversation = Conversation(kb=kb, retriever=retriever)
     answer = None
@@ -92,7 +94,7 @@ def ask(item: dict, kb, retriever, long: bool = False):
 def _call(answer_question, question, kb, retriever, long):
     try:
         return answer_question(question, kb=kb, retriever=retriever, long=long)
-    except TypeError:                         # before --long existed
+    except TypeError:  # before --long existed
         return answer_question(question, kb=kb, retriever=retriever)
 
 
@@ -105,6 +107,7 @@ def first_cited(answer) -> str | None:
 
 def judge(item: dict, answer, markdown: str, kb) -> list[str]:
     from agent.grounding import check_grounded
+
     text = answer_text(markdown)
     lead = lead_of(text)
     failures = []
@@ -133,6 +136,7 @@ def judge(item: dict, answer, markdown: str, kb) -> list[str]:
 def run(items: list[dict], long: bool = False) -> list[Result]:
     from agent.compose import default_retriever, load_default_kb
     from agent.render import render_markdown
+
     kb = load_default_kb()
     retriever = default_retriever(kb)
     results = []
@@ -152,12 +156,18 @@ def report(results: list[Result], out=sys.stdout) -> None:
     for cat in categories:
         rows = [r for r in results if r.item.get("category") == cat]
         passed = sum(r.passed for r in rows)
-        print(f"{cat:<18}{len(rows):>4}{passed:>6}{passed / len(rows):>8.1%}"
-              f"{statistics.median(r.words for r in rows):>14.0f}", file=out)
+        print(
+            f"{cat:<18}{len(rows):>4}{passed:>6}{passed / len(rows):>8.1%}"
+            f"{statistics.median(r.words for r in rows):>14.0f}",
+            file=out,
+        )
     passed = sum(r.passed for r in results)
     specific = [r.words for r in results if r.item.get("category") not in BROAD_CATEGORIES]
-    print(f"{'all':<18}{len(results):>4}{passed:>6}{passed / len(results):>8.1%}"
-          f"{statistics.median(r.words for r in results):>14.0f}", file=out)
+    print(
+        f"{'all':<18}{len(results):>4}{passed:>6}{passed / len(results):>8.1%}"
+        f"{statistics.median(r.words for r in results):>14.0f}",
+        file=out,
+    )
     if specific:
         print(f"median words over specific questions: {statistics.median(specific):.0f}", file=out)
     print(f"seconds per answer: {statistics.mean(r.seconds for r in results):.3f}", file=out)
@@ -189,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"no question with id {args.show}")
         from agent.compose import default_retriever, load_default_kb
         from agent.render import render_markdown
+
         kb = load_default_kb()
         answer = ask(items[0], kb, default_retriever(kb), long=args.long)
         markdown = render_markdown(answer, kb)

@@ -7,6 +7,7 @@ stable number). Also checks that torch is never imported on that path.
 
     ./run bench bench_ask_startup [--runs 7] [--format terminal|markdown|json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,21 +58,31 @@ def main(argv: list[str] | None = None) -> int:
         elapsed, output = time_run(ask, env)
         ask_times.append(elapsed)
 
-    probe = subprocess.run([sys.executable, "-X", "importtime", "-m", "agent.cli", "ask", FOUNDING,
-                            "--format", "json"], capture_output=True, text=True, env=env)
+    probe = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "agent.cli", "ask", FOUNDING, "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if probe.returncode != 0:
         raise SystemExit(f"import-time probe failed:\n{probe.stderr[-2000:]}")
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in probe.stderr.splitlines() if "|" in line}
+    imported = {
+        line.split("|")[-1].strip().split(".")[0] for line in probe.stderr.splitlines() if "|" in line
+    }
     heavy = sorted(imported & {"torch", "sentence_transformers", "langchain_core", "transformers"})
 
     med, base = statistics.median(ask_times), statistics.median(base_times)
     print(f"explainer ask (founding question, --format {args.format}), {args.runs} cold runs")
     print("  runs (s):        " + " ".join(f"{t:.3f}" for t in ask_times))
-    print(f"  median:          {med:.3f} s   (budget {BUDGET_S:.1f} s: {'OK' if med <= BUDGET_S else 'OVER'})")
+    print(
+        f"  median:          {med:.3f} s   (budget {BUDGET_S:.1f} s: {'OK' if med <= BUDGET_S else 'OVER'})"
+    )
     print(f"  min / max:       {min(ask_times):.3f} / {max(ask_times):.3f} s")
     print(f"  python -c pass:  {base:.3f} s median  -> ask is {med / base:.1f}x a bare interpreter start")
     print(f"  answer size:     {len(output.splitlines())} lines, {len(output)} characters")
-    print(f"  heavy imports:   {', '.join(heavy) if heavy else 'none (no torch, no embeddings, no langchain)'}")
+    print(
+        f"  heavy imports:   {', '.join(heavy) if heavy else 'none (no torch, no embeddings, no langchain)'}"
+    )
     return 0 if med <= BUDGET_S and not heavy else 1
 
 

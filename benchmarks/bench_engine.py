@@ -15,15 +15,15 @@ peaks measured in the same run, and the speed-up. Then the peak RSS of `restore(
 on the GPU. Weights are random (seeded): speed does not depend on their values. The machine is
 shared, so compare the ratios measured within one run.
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
 import time
-
-import contextlib
 
 import torch
 from PIL import Image
@@ -35,8 +35,10 @@ from models.engine import restore
 from models.mssnet import CONFIGS, official_operation_order, seeded_model
 from models.precision import autocast, resolve_device, resolve_precision
 
-TARGETS = ("targets: >= 3x the plain fp32 forward; small at 720x1280 <= 4 s on this 2-core CPU; "
-           "<= 3 GB peak RSS for a 4000x3000 photo with small; base at 720x1280 <= 25 ms on an H100")
+TARGETS = (
+    "targets: >= 3x the plain fp32 forward; small at 720x1280 <= 4 s on this 2-core CPU; "
+    "<= 3 GB peak RSS for a 4000x3000 photo with small; base at 720x1280 <= 25 ms on an H100"
+)
 
 
 def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048, repeats: int = 5) -> float:
@@ -49,7 +51,7 @@ def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048, repeats
         torch.mm(a, b)
         _sync(device)
         best = min(best, time.perf_counter() - t)
-    return 2 * n ** 3 / best / 1e9
+    return 2 * n**3 / best / 1e9
 
 
 def conv_macs(model, h: int, w: int) -> int:
@@ -84,8 +86,11 @@ def time_forward(model, x, device, precision: str, channels_last: bool, repeats:
     # does (so the page faults of a fresh heap are counted); plain: the official code's path
     engine = channels_last and device.type == "cpu"
     best = float("inf")
-    with torch.inference_mode() if channels_last else torch.no_grad(), autocast(device, precision), \
-            contextlib.nullcontext() if channels_last else official_operation_order():
+    with (
+        torch.inference_mode() if channels_last else torch.no_grad(),
+        autocast(device, precision),
+        contextlib.nullcontext() if channels_last else official_operation_order(),
+    ):
         model(x[..., :64, :64])  # warm-up: oneDNN/cuDNN primitive creation
         for _ in range(repeats):
             _sync(device)
@@ -165,7 +170,9 @@ print(json.dumps(hwm() - before))
 """
     peaks = []
     for h, w in ((256, 512), (512, 768)):
-        out = subprocess.run([sys.executable, "-c", code, str(h), str(w)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(h), str(w)], capture_output=True, text=True, check=True
+        )
         peaks.append((h * w, json.loads(out.stdout.strip().splitlines()[-1])))
     (p1, m1), (p2, m2) = peaks
     return (m2 - m1) / (p2 - p1)
@@ -179,8 +186,10 @@ def print_activation_memory(configs, threads: int) -> None:
         for precision in ("fp32", "bf16"):
             measured = activation_bytes_per_pixel(config, precision, threads)
             model = tiling.bytes_per_pixel(config, precision)
-            print(f"| {name} {config} | {precision} | {measured:.0f} | {model:.0f} | {model / measured - 1:+.0%} |",
-                  flush=True)
+            print(
+                f"| {name} {config} | {precision} | {measured:.0f} | {model:.0f} | {model / measured - 1:+.0%} |",
+                flush=True,
+            )
 
 
 def main(argv=None) -> int:
@@ -192,8 +201,11 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-rss", action="store_true")
     ap.add_argument("--skip-plain", action="store_true", help="skip the (slow) plain fp32 baseline")
     ap.add_argument("--skip-table", action="store_true", help="only the peak-RSS (and GPU) part")
-    ap.add_argument("--activation-memory", action="store_true",
-                    help="only the measured activation bytes per pixel against the tiling's memory model")
+    ap.add_argument(
+        "--activation-memory",
+        action="store_true",
+        help="only the measured activation bytes per pixel against the tiling's memory model",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.activation_memory:
@@ -207,8 +219,10 @@ def main(argv=None) -> int:
     print(f"# bench_engine  torch {torch.__version__}  threads {args.threads}  engine precision {prec}")
     print(f"# matmul peaks this run: fp32 {peak32:.0f} GFLOP/s, bf16 {peak16:.0f} GFLOP/s")
     print(f"# {TARGETS}")
-    header = ("| config | size | GMACs | restore() s | engine s | restore()/forward | tiles | engine GFLOP/s | % of bf16 peak | plain fp32 s | "
-              "plain GFLOP/s | % of fp32 peak | speed-up |")
+    header = (
+        "| config | size | GMACs | restore() s | engine s | restore()/forward | tiles | engine GFLOP/s "
+        "| % of bf16 peak | plain fp32 s | plain GFLOP/s | % of fp32 peak | speed-up |"
+    )
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
     for name in [] if args.skip_table else args.configs:
@@ -221,24 +235,30 @@ def main(argv=None) -> int:
             fast = time_forward(model, x, cpu, prec, True, args.repeats)
             whole, tiles = time_restore(model, h, w, args.repeats)
             ref_peak = peak16 if prec == "bf16" else peak32
-            row = (f"| {name} | {h}x{w} | {macs / 1e9:.1f} | {whole:.2f} | {fast:.2f} | {whole / fast:.2f} | "
-                   f"{tiles} | {gflop / fast:.0f} | "
-                   f"{100 * gflop / fast / ref_peak:.0f}% |")
+            row = (
+                f"| {name} | {h}x{w} | {macs / 1e9:.1f} | {whole:.2f} | {fast:.2f} | {whole / fast:.2f} | "
+                f"{tiles} | {gflop / fast:.0f} | "
+                f"{100 * gflop / fast / ref_peak:.0f}% |"
+            )
             if args.skip_plain:
                 row += " - | - | - | - |"
             else:
                 plain = time_forward(model, x, cpu, "fp32", False, 1)
                 with official_operation_order():  # its 1x1 convs run after the x2 resizes
                     plain_gflop = 2 * conv_macs(model, h, w) / 1e9
-                row += (f" {plain:.2f} | {plain_gflop / plain:.0f} | {100 * plain_gflop / plain / peak32:.0f}% | "
-                        f"{plain / fast:.1f}x |")
+                row += (
+                    f" {plain:.2f} | {plain_gflop / plain:.0f} | {100 * plain_gflop / plain / peak32:.0f}% | "
+                    f"{plain / fast:.1f}x |"
+                )
             print(row, flush=True)
 
     if not args.skip_rss:
         r = peak_rss_4000x3000(args.threads)
-        print(f"\npeak RSS, restore() of a 4000x3000 photo with small ({r['precision']}, "
-              f"{r['tiles']}): {r['peak'] / 2**30:.2f} GiB "
-              f"(process before restore: {r['before'] / 2**30:.2f} GiB), {r['seconds']:.0f} s")
+        print(
+            f"\npeak RSS, restore() of a 4000x3000 photo with small ({r['precision']}, "
+            f"{r['tiles']}): {r['peak'] / 2**30:.2f} GiB "
+            f"(process before restore: {r['before'] / 2**30:.2f} GiB), {r['seconds']:.0f} s"
+        )
 
     if torch.cuda.is_available():
         gpu = resolve_device("cuda")
@@ -247,8 +267,10 @@ def main(argv=None) -> int:
         x = torch.rand(1, 3, 720, 1280)
         fast = time_forward(model, x, gpu, gprec, True, 10)
         plain = time_forward(model, x, gpu, "fp32", False, 10)
-        print(f"\nGPU {torch.cuda.get_device_name(gpu)}: base 720x1280 engine ({gprec}, channels_last) "
-              f"{fast * 1e3:.1f} ms, plain fp32 {plain * 1e3:.1f} ms, speed-up {plain / fast:.1f}x")
+        print(
+            f"\nGPU {torch.cuda.get_device_name(gpu)}: base 720x1280 engine ({gprec}, channels_last) "
+            f"{fast * 1e3:.1f} ms, plain fp32 {plain * 1e3:.1f} ms, speed-up {plain / fast:.1f}x"
+        )
     else:
         print("\nGPU: no CUDA device in this run (GPU target not measured)")
     return 0

@@ -6,11 +6,11 @@ restore on this machine, with the bundled default weights.
 Prints, per size: the estimate, the measured restore() time and their ratio (1.0 = exact). The
 machine may be shared: the ratio is what to compare, and a second run tells the noise.
 """
+
 from __future__ import annotations
 
 import argparse
 import time
-
 
 
 def main(argv=None) -> int:

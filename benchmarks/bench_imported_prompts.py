@@ -10,6 +10,7 @@ first expected source among the sources of the first two claims (direct answer f
 expected one cited.
 The prompt's own question counts as in scope, answered by its recommended model.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ PROMPTS = ROOT / "tests" / "data" / "prompts"
 def _right(answer, expected: list[str]) -> bool:
     if not expected:
         return answer.abstained
-    claims = [*answer.direct_answer, *answer.claims]   # the direct answer comes first
+    claims = [*answer.direct_answer, *answer.claims]  # the direct answer comes first
     cited = [s for c in claims for s in c.sources]
     first = [s for c in claims[:2] for s in c.sources]
     return not answer.abstained and expected[0] in first and all(s in cited for s in expected)
@@ -36,13 +37,18 @@ def run(name: str, dense: bool, verbose: bool) -> tuple[int, int, int, int]:
     from knowledge.search import EvidenceSearch
     from knowledge.seed_import import import_seed
     from knowledge.store import load_knowledge_uncached
+
     with tempfile.TemporaryDirectory() as tmp:
         import_seed(PROMPTS / f"{name}.txt", tmp)
         kb = load_knowledge_uncached(tmp)
         retriever = EvidenceSearch(kb, dense=dense)
         if dense:
             retriever.wait_until_ready()
-        rows = [json.loads(line) for line in (PROMPTS / f"{name}.questions.jsonl").read_text().splitlines() if line]
+        rows = [
+            json.loads(line)
+            for line in (PROMPTS / f"{name}.questions.jsonl").read_text().splitlines()
+            if line
+        ]
         rows.append({"question": kb.question, "sources": kb.recommended()[:1]})
         in_ok = in_n = out_ok = out_n = 0
         for row in rows:
@@ -53,8 +59,11 @@ def run(name: str, dense: bool, verbose: bool) -> tuple[int, int, int, int]:
             else:
                 out_n, out_ok = out_n + 1, out_ok + ok
             if verbose and not ok:
-                got = "abstained" if answer.abstained else [s for c in [*answer.direct_answer, *answer.claims][:2]
-                                                            for s in c.sources]
+                got = (
+                    "abstained"
+                    if answer.abstained
+                    else [s for c in [*answer.direct_answer, *answer.claims][:2] for s in c.sources]
+                )
                 print(f"    miss: {row['question']}  expected {row['sources'] or 'abstain'}, got {got}")
         return in_ok, in_n, out_ok, out_n
 
@@ -69,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     for mode in ("bm25",) + (() if args.bm25_only else ("hybrid",)):
         for name in names:
             in_ok, in_n, out_ok, out_n = run(name, mode == "hybrid", args.verbose)
-            print(f"{name:<14} {mode:<7} {in_ok:>4}/{in_n:<3} {in_ok / in_n:6.1%} {out_ok:>10}/{out_n:<3} "
-                  f"{out_ok / out_n:6.1%}")
+            print(
+                f"{name:<14} {mode:<7} {in_ok:>4}/{in_n:<3} {in_ok / in_n:6.1%} {out_ok:>10}/{out_n:<3} "
+                f"{out_ok / out_n:6.1%}"
+            )
     return 0
 
 

@@ -14,6 +14,7 @@ ask` decides: task words, names the cards never use and "What is X?" terms weigh
 retriever's evidence), over those questions plus benchmarks/scope_questions.jsonl (short
 definitional and ambiguous-word questions, added 2026-11-26).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,9 +59,19 @@ def run_mode(search, questions: list[dict]) -> list[Row]:
         start = time.perf_counter()
         a = search.assess(item["question"])
         ms = (time.perf_counter() - start) * 1000
-        rows.append(Row(item["question"], item["expected"], item["abstain"], a.best_score, a.covered,
-                        [e.source_id for e in a.evidence[:3]], a.sources_ranked[:3], ms,
-                        item.get("split", "dev")))
+        rows.append(
+            Row(
+                item["question"],
+                item["expected"],
+                item["abstain"],
+                a.best_score,
+                a.covered,
+                [e.source_id for e in a.evidence[:3]],
+                a.sources_ranked[:3],
+                ms,
+                item.get("split", "dev"),
+            )
+        )
     return rows
 
 
@@ -78,18 +89,20 @@ def best_threshold(values: list[float], truth_abstain: list[bool]) -> float:
     """Threshold with the best abstention F1; among ties the one farthest from any question."""
     points = sorted(set(values))
     candidates = [(a + b) / 2 for a, b in zip(points, points[1:])] or points
+
     def key(t):
         f1 = prf([v < t for v in values], truth_abstain)[2]
         margin = min(abs(v - t) for v in values)
         return (round(f1, 6), margin)
+
     return max(candidates, key=key)
 
 
 def leave_one_out_f1(values: list[float], truth_abstain: list[bool]) -> float:
     predictions = []
     for i in range(len(values)):
-        rest_v = values[:i] + values[i + 1:]
-        rest_t = truth_abstain[:i] + truth_abstain[i + 1:]
+        rest_v = values[:i] + values[i + 1 :]
+        rest_t = truth_abstain[:i] + truth_abstain[i + 1 :]
         predictions.append(values[i] < best_threshold(rest_v, rest_t))
     return prf(predictions, truth_abstain)[2]
 
@@ -101,28 +114,44 @@ def summarise(rows: list[Row]) -> dict:
     top1 = [bool(r.expected) and r.top3_sources[:1] == r.expected[:1] for r in answerable]
     p, rc, f1 = prf([not r.covered for r in rows], [r.should_abstain for r in rows])
     ms = sorted(r.ms for r in rows)
-    return {"recall@3_facts": sum(facts_hit) / len(answerable), "recall@3_sources": sum(sources_hit) / len(answerable),
-            "top1_source": sum(top1) / len(answerable), "abstain_p": p, "abstain_r": rc, "abstain_f1": f1,
-            "ms_mean": statistics.fmean(ms), "ms_p95": ms[int(0.95 * (len(ms) - 1))]}
+    return {
+        "recall@3_facts": sum(facts_hit) / len(answerable),
+        "recall@3_sources": sum(sources_hit) / len(answerable),
+        "top1_source": sum(top1) / len(answerable),
+        "abstain_p": p,
+        "abstain_r": rc,
+        "abstain_f1": f1,
+        "ms_mean": statistics.fmean(ms),
+        "ms_p95": ms[int(0.95 * (len(ms) - 1))],
+    }
 
 
-def print_table(results: dict[str, dict], counts: dict[str, tuple[int, int]],
-                thresholds: dict[str, float]) -> None:
-    print("\nRetrieval benchmark (answerable + out-of-scope questions per split): " +
-          ", ".join(f"{split} {a}+{b}" for split, (a, b) in counts.items()))
-    header = (f"{'mode':<8} {'split':<8} {'thresh':>6} {'recall@3':>9} {'src@3':>6} {'top1':>6} "
-              f"{'abst P':>7} {'abst R':>7} {'abst F1':>8} {'ms/q':>7} {'p95 ms':>7}")
+def print_table(
+    results: dict[str, dict], counts: dict[str, tuple[int, int]], thresholds: dict[str, float]
+) -> None:
+    print(
+        "\nRetrieval benchmark (answerable + out-of-scope questions per split): "
+        + ", ".join(f"{split} {a}+{b}" for split, (a, b) in counts.items())
+    )
+    header = (
+        f"{'mode':<8} {'split':<8} {'thresh':>6} {'recall@3':>9} {'src@3':>6} {'top1':>6} "
+        f"{'abst P':>7} {'abst R':>7} {'abst F1':>8} {'ms/q':>7} {'p95 ms':>7}"
+    )
     print(header)
     print("-" * len(header))
     for (mode, split), s in results.items():
-        print(f"{mode:<8} {split:<8} {thresholds[mode]:>6.3f} {s['recall@3_facts']:>9.3f} {s['recall@3_sources']:>6.3f} "
-              f"{s['top1_source']:>6.3f} {s['abstain_p']:>7.3f} {s['abstain_r']:>7.3f} {s['abstain_f1']:>8.3f} "
-              f"{s['ms_mean']:>7.1f} {s['ms_p95']:>7.1f}")
-    print("recall@3 = expected source among the sources of the top-3 facts; src@3 = among the top-3 "
-          "ranked sources;\ntop1 = expected source ranked first; abstention is the positive class. Vocabulary "
-          "expansions were tuned\non 'dev'; 'holdout' was written before its first run (since then: number "
-          "words, generic stopwords,\nbibliography words and 7 facts were added). Thresholds are calibrated on all questions "
-          "(--calibrate), with a leave-one-out F1.")
+        print(
+            f"{mode:<8} {split:<8} {thresholds[mode]:>6.3f} {s['recall@3_facts']:>9.3f} {s['recall@3_sources']:>6.3f} "
+            f"{s['top1_source']:>6.3f} {s['abstain_p']:>7.3f} {s['abstain_r']:>7.3f} {s['abstain_f1']:>8.3f} "
+            f"{s['ms_mean']:>7.1f} {s['ms_p95']:>7.1f}"
+        )
+    print(
+        "recall@3 = expected source among the sources of the top-3 facts; src@3 = among the top-3 "
+        "ranked sources;\ntop1 = expected source ranked first; abstention is the positive class. Vocabulary "
+        "expansions were tuned\non 'dev'; 'holdout' was written before its first run (since then: number "
+        "words, generic stopwords,\nbibliography words and 7 facts were added). Thresholds are calibrated "
+        "on all questions (--calibrate), with a leave-one-out F1."
+    )
 
 
 def print_misses(mode: str, rows: list[Row]) -> None:
@@ -138,9 +167,11 @@ def print_answer_scope(searches: dict, kb, questions: list[dict]) -> None:
     """Abstention of the composed answers: the decision a person actually sees."""
     from agent.compose import answer_question
 
-    print(f"\nAnswers (agent.compose, what `explainer ask` decides) on {len(questions)} questions "
-          f"({sum(not q['abstain'] for q in questions)} answerable + {sum(q['abstain'] for q in questions)} "
-          "out of scope):")
+    print(
+        f"\nAnswers (agent.compose, what `explainer ask` decides) on {len(questions)} questions "
+        f"({sum(not q['abstain'] for q in questions)} answerable + {sum(q['abstain'] for q in questions)} "
+        "out of scope):"
+    )
     for mode, search in searches.items():
         abstained = [answer_question(q["question"], kb=kb, retriever=search).abstained for q in questions]
         truth = [q["abstain"] for q in questions]
@@ -196,15 +227,19 @@ def main(argv: list[str] | None = None) -> int:
         print_misses(mode, rows)
 
     if args.calibrate:
-        print("\nCalibration on all questions (threshold with the best abstention F1, widest margin among "
-              "ties;\nleave-one-out F1 = each question judged by a threshold calibrated without it):")
+        print(
+            "\nCalibration on all questions (threshold with the best abstention F1, widest margin among "
+            "ties;\nleave-one-out F1 = each question judged by a threshold calibrated without it):"
+        )
         for mode, rows in rows_by_mode.items():
             values = [r.value for r in rows]
             truth = [r.should_abstain for r in rows]
             t = best_threshold(values, truth)
             p, rc, f1 = prf([v < t for v in values], truth)
-            print(f"  {mode:<7} threshold {t:.3f}: P {p:.3f} R {rc:.3f} F1 {f1:.3f}; "
-                  f"leave-one-out F1 {leave_one_out_f1(values, truth):.3f}")
+            print(
+                f"  {mode:<7} threshold {t:.3f}: P {p:.3f} R {rc:.3f} F1 {f1:.3f}; "
+                f"leave-one-out F1 {leave_one_out_f1(values, truth):.3f}"
+            )
 
     searches = {"bm25": bm25, **({"hybrid": hybrid} if not args.bm25_only else {})}
     scope = load_questions(SCOPE_QUESTIONS) if args.questions == QUESTIONS else []

@@ -9,6 +9,7 @@
 3. The same step for the narrower widths of the sweep (models/weights/*.md), in the auto precision.
 Uses the training photos if fetched, else dead-leaves images only (said in the output).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,13 +17,19 @@ import time
 
 import torch
 
-from models.training.data import (ImagePool, PairSampler, dead_leaves_pool, default_photo_dir, find_photos,
-                                  load_photo_pool,
-                         sample_colours)
-from models.training.degrade import degrade
 from models.errors import ModelError
 from models.mssnet import CONFIGS, MSSNet
 from models.precision import precision_reason, resolve_precision
+from models.training.data import (
+    ImagePool,
+    PairSampler,
+    dead_leaves_pool,
+    default_photo_dir,
+    find_photos,
+    load_photo_pool,
+    sample_colours,
+)
+from models.training.degrade import degrade
 from models.training.train import mssnet_loss
 
 
@@ -52,7 +59,7 @@ def bench_data(photos, leaves, crop: int, batch: int, repeats: int) -> dict:
     _, sharp = sampler.sample()
     g = torch.Generator().manual_seed(1)
     batched = _timed(lambda: degrade(sharp, g), repeats)
-    looped = _timed(lambda: [degrade(sharp[i:i + 1], g) for i in range(batch)], repeats)
+    looped = _timed(lambda: [degrade(sharp[i : i + 1], g) for i in range(batch)], repeats)
     return {"pipeline": batch / pipeline, "batched": batch / batched, "per_sample": batch / looped}
 
 
@@ -73,6 +80,7 @@ def bench_step(width, crop: int, batch: int, bf16: bool, channels_last: bool, re
         opt.zero_grad()
         loss.backward()
         opt.step()
+
     return batch / _timed(step, repeats)
 
 
@@ -89,8 +97,10 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|")
     for crop, batch in ((64, 8), (256, 16)):
         r = bench_data(photos, leaves, crop, batch, args.repeats)
-        print(f"| {crop}² × {batch} | {r['pipeline']:.1f} | {r['batched']:.1f} | {r['per_sample']:.1f} | "
-              f"{r['batched'] / r['per_sample']:.1f}× |")
+        print(
+            f"| {crop}² × {batch} | {r['pipeline']:.1f} | {r['batched']:.1f} | {r['per_sample']:.1f} | "
+            f"{r['batched'] / r['per_sample']:.1f}× |"
+        )
     cpu = torch.device("cpu")
     auto = resolve_precision("auto", cpu, training=True)
     print(f"\n--precision auto picks {auto} here: {precision_reason(auto, cpu)}")

@@ -1,4 +1,5 @@
 """Argument parsing shared by every command: one-line errors and the options several commands take."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,15 +19,26 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 def add_weights_option(p: argparse.ArgumentParser, default_text: str = "the bundled default weights") -> None:
-    p.add_argument("--weights", metavar="NAME|PATH",
-                   help=f"bundled weights name, an official .pt/.pth or our .safetensors (default: {default_text})")
+    p.add_argument(
+        "--weights",
+        metavar="NAME|PATH",
+        help=f"bundled weights name, an official .pt/.pth or our .safetensors (default: {default_text})",
+    )
 
 
 def add_device_options(p: argparse.ArgumentParser, precision: bool = True) -> None:
     """--device (and --precision): auto picks CUDA when present, and the precision the hardware runs
     fastest (bf16 on CPUs with native bf16, fp16 on tensor-core GPUs, fp32 otherwise)."""
-    p.add_argument("--device", default="auto", choices=DEVICES,
-                   help="where MSSNet runs (default auto: the GPU if there is one)")
+    p.add_argument(
+        "--device",
+        default="auto",
+        choices=DEVICES,
+        help="where MSSNet runs (default auto: the GPU if there is one)",
+    )
     if precision:
-        p.add_argument("--precision", default="auto", choices=PRECISIONS,
-                       help="number format of the network (default auto: the fastest that keeps quality)")
+        p.add_argument(
+            "--precision",
+            default="auto",
+            choices=PRECISIONS,
+            help="number format of the network (default auto: the fastest that keeps quality)",
+        )

@@ -3,6 +3,7 @@
 A UserError (and the OS refusing a file: read-only, full, permission, symlink loop) is shown as one
 line on stderr with exit code 2; Ctrl-C is "interrupted" (130); a closed pipe is not an error.
 """
+
 from __future__ import annotations
 
 import errno
@@ -10,7 +11,7 @@ import os
 import sys
 
 EXIT_USER_ERROR = 2
-EXIT_ABSTAINED = 3        # `explainer ask --fail-on-abstain` when no source covers the question
+EXIT_ABSTAINED = 3  # `explainer ask --fail-on-abstain` when no source covers the question
 EXIT_INTERRUPTED = 130
 
 

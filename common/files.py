@@ -4,6 +4,7 @@ An atomic write goes to a hidden temp file beside the target, is fsynced, then r
 a reader (or a crash, a full disk, a Ctrl-C) never sees half a file, and the temp file is removed
 on any failure. OS refusals become one-line WriteErrors ("cannot write X: read-only file system").
 """
+
 from __future__ import annotations
 
 import os
@@ -36,12 +37,12 @@ def check_writable(path, folder: bool = False) -> Path:
     path = Path(path)
     try:
         mode = path.stat().st_mode
-        if not folder and not stat.S_ISREG(mode):   # a rename would replace /dev/null, a pipe, a folder
+        if not folder and not stat.S_ISREG(mode):  # a rename would replace /dev/null, a pipe, a folder
             kind = "a folder" if stat.S_ISDIR(mode) else "a device or pipe, not a file"
             raise UserError(f"cannot write {path}: it is {kind}")
     except FileNotFoundError:
         pass
-    except OSError as exc:   # a symlink loop, a path through a file, ...
+    except OSError as exc:  # a symlink loop, a path through a file, ...
         raise cannot_write(path, exc) from None
     target_dir = path if folder else path.parent
     base = _nearest_existing(target_dir)
@@ -63,7 +64,7 @@ def atomic_path(path):
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         os.close(fd)
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; an output gets the usual mode
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output gets the usual mode
     except OSError as exc:
         raise cannot_write(path, exc) from None
     try:

@@ -1,4 +1,5 @@
 """Make text from users and files safe to show in a terminal: no escape sequences, no control codes."""
+
 from __future__ import annotations
 
 import re

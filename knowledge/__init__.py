@@ -2,6 +2,7 @@
 
 Exports are lazy so `import knowledge` stays instant.
 """
+
 from __future__ import annotations
 
 _EXPORTS = {
@@ -13,7 +14,7 @@ _EXPORTS = {
     "Task": "knowledge.schema",
     "Capability": "knowledge.schema",
     "Links": "knowledge.schema",
-    "EvidenceSearch": "knowledge.search",   # BM25 (+ dense once warmed up), no langchain import
+    "EvidenceSearch": "knowledge.search",  # BM25 (+ dense once warmed up), no langchain import
     "parse_seed": "knowledge.seed_import",
     "import_seed": "knowledge.seed_import",
 }
@@ -24,4 +25,5 @@ def __getattr__(name: str):
     if module is None:
         raise AttributeError(f"module 'knowledge' has no attribute {name!r}")
     import importlib
+
     return getattr(importlib.import_module(module), name)

@@ -2,6 +2,7 @@
 
 Module-level imports stay light (argparse only): the CLI builds every parser on start-up.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,38 +11,59 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    kb = subparsers.add_parser("kb", help="list, show or import source cards",
-                               description="Inspect the source cards the answers are built from, "
-                                           "or import a prompt in the seed's format.")
+    kb = subparsers.add_parser(
+        "kb",
+        help="list, show or import source cards",
+        description="Inspect the source cards the answers are built from, "
+        "or import a prompt in the seed's format.",
+    )
     verbs = kb.add_subparsers(dest="kb_verb", required=True, metavar="ACTION")
 
-    p_list = verbs.add_parser("list", help="list sources, tasks and fact counts",
-                              description="List the sources (with their links), tasks and fact counts.")
-    p_list.add_argument("--cards-dir", metavar="DIR", help="cards directory (default: $EXPLAINER_CARDS "
-                                                            "or the packaged cards)")
+    p_list = verbs.add_parser(
+        "list",
+        help="list sources, tasks and fact counts",
+        description="List the sources (with their links), tasks and fact counts.",
+    )
+    p_list.add_argument(
+        "--cards-dir", metavar="DIR", help="cards directory (default: $EXPLAINER_CARDS or the packaged cards)"
+    )
     p_list.set_defaults(run=run_list)
 
-    p_show = verbs.add_parser("show", help="show one source, fact or task card",
-                              description="Show one source, fact or task card (ids in any case; a source's "
-                                          "name works too).")
-    p_show.add_argument("id", metavar="ID", help="a source id or name (mssnet, MSSNet), fact id "
-                                                 "(mssnet.fft-loss) or task id")
-    p_show.add_argument("--cards-dir", metavar="DIR", help="cards directory (default: $EXPLAINER_CARDS "
-                                                            "or the packaged cards)")
+    p_show = verbs.add_parser(
+        "show",
+        help="show one source, fact or task card",
+        description="Show one source, fact or task card (ids in any case; a source's name works too).",
+    )
+    p_show.add_argument(
+        "id", metavar="ID", help="a source id or name (mssnet, MSSNet), fact id (mssnet.fft-loss) or task id"
+    )
+    p_show.add_argument(
+        "--cards-dir", metavar="DIR", help="cards directory (default: $EXPLAINER_CARDS or the packaged cards)"
+    )
     p_show.set_defaults(run=run_show)
 
-    p_import = verbs.add_parser("import", help="turn a seed-format prompt into source cards",
-                                description="Turn a prompt in the seed's format into source cards in a "
-                                            "folder of their own.")
-    p_import.add_argument("seed", metavar="SEED.txt", help="prompt with the question, "
-                                                          "'Recommended AI Models' and 'Related Papers'")
-    p_import.add_argument("--cards-dir", metavar="DIR",
-                          help="where to write the cards (default: ./cards-<SEED name>)")
+    p_import = verbs.add_parser(
+        "import",
+        help="turn a seed-format prompt into source cards",
+        description="Turn a prompt in the seed's format into source cards in a folder of their own.",
+    )
+    p_import.add_argument(
+        "seed",
+        metavar="SEED.txt",
+        help="prompt with the question, 'Recommended AI Models' and 'Related Papers'",
+    )
+    p_import.add_argument(
+        "--cards-dir", metavar="DIR", help="where to write the cards (default: ./cards-<SEED name>)"
+    )
     p_import.add_argument("--force", action="store_true", help="overwrite existing card files")
-    p_import.add_argument("--dry-run", action="store_true",
-                          help="print what would be written and every warning; write nothing")
-    p_import.add_argument("--with-packaged", action="store_true",
-                          help="add the packaged cards to the directory too (a mixed set)")
+    p_import.add_argument(
+        "--dry-run", action="store_true", help="print what would be written and every warning; write nothing"
+    )
+    p_import.add_argument(
+        "--with-packaged",
+        action="store_true",
+        help="add the packaged cards to the directory too (a mixed set)",
+    )
     p_import.set_defaults(run=run_import)
 
 
@@ -68,6 +90,7 @@ def _confidence(cap) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     from knowledge.store import load_knowledge
+
     kb = load_knowledge(args.cards_dir)
     print(f"Sources ({kb.cards_dir}):")
     if kb.question:
@@ -75,14 +98,19 @@ def run_list(args: argparse.Namespace) -> int:
     for sid, source in kb.sources.items():
         facts = kb.facts_for(sid)
         when = _when(source)
-        print(f"  {sid:<12} {_role(source):<11} {len(facts):>3} facts  {source.title}" + (f" ({when})" if when else ""))
+        print(
+            f"  {sid:<12} {_role(source):<11} {len(facts):>3} facts  {source.title}"
+            + (f" ({when})" if when else "")
+        )
         for url in source.urls():
             print(f"  {'':<12} {url}")
     if kb.tasks:
         print("Tasks:")
         for tid, task in kb.tasks.items():
-            doers = ", ".join(f"{c.source} ({c.role}{_confidence(c)})"
-                              for c in kb.capabilities_for(task_id=tid)) or "-"
+            doers = (
+                ", ".join(f"{c.source} ({c.role}{_confidence(c)})" for c in kb.capabilities_for(task_id=tid))
+                or "-"
+            )
             print(f"  {tid:<19} {task.label}: {doers}")
     return 0
 
@@ -90,6 +118,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     from knowledge.errors import KnowledgeError
     from knowledge.store import load_knowledge
+
     kb = load_knowledge(args.cards_dir)
     wanted = _card_id(kb, args.id)
     if wanted in kb.sources:
@@ -99,8 +128,10 @@ def run_show(args: argparse.Namespace) -> int:
     elif any(f.id == wanted for f in kb.facts):
         _show_fact(kb.fact(wanted))
     else:
-        raise KnowledgeError(f"no source, fact or task with id {args.id!r} "
-                             f"(sources: {', '.join(kb.sources)}; see 'explainer kb list')")
+        raise KnowledgeError(
+            f"no source, fact or task with id {args.id!r} "
+            f"(sources: {', '.join(kb.sources)}; see 'explainer kb list')"
+        )
     return 0
 
 
@@ -176,13 +207,16 @@ def _show_fact(f) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     import sys
+
     from knowledge.seed_import import plan_import, write_plan
     from knowledge.store import load_knowledge_uncached
+
     seed = Path(args.seed)
     target = Path(args.cards_dir) if args.cards_dir else Path.cwd() / f"cards-{seed.stem}"
     if not args.dry_run:
         from common.files import check_writable
-        check_writable(target, folder=True)   # before the prompt is read and its warnings shown
+
+        check_writable(target, folder=True)  # before the prompt is read and its warnings shown
     plan = plan_import(seed, target, force=args.force, with_packaged=args.with_packaged)
     for warning in plan.prompt.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -194,14 +228,19 @@ def run_import(args: argparse.Namespace) -> int:
     print(f"Imported {len(plan.prompt.sources)} sources into {target}:")
     for source in plan.prompt.sources:
         sid = source.id
-        tasks = ", ".join(f"{c.task} {c.confidence:.2f}" for c in kb.capabilities_for(source_id=sid)
-                          if c.confidence is not None)
-        print(f"  {sid:<12} {_role(kb.sources[sid]):<11} {len(kb.facts_for(sid)):>2} facts  {source.title}"
-              + (f"  [tasks: {tasks}]" if tasks else ""))
+        tasks = ", ".join(
+            f"{c.task} {c.confidence:.2f}"
+            for c in kb.capabilities_for(source_id=sid)
+            if c.confidence is not None
+        )
+        print(
+            f"  {sid:<12} {_role(kb.sources[sid]):<11} {len(kb.facts_for(sid)):>2} facts  {source.title}"
+            + (f"  [tasks: {tasks}]" if tasks else "")
+        )
     if plan.prompt.warnings:
         print(f"{len(plan.prompt.warnings)} warning(s), on stderr.")
     print(f"Ask the prompt's own question with: explainer ask --cards-dir {target}")
-    print(f"or any question: explainer ask \"...\" --cards-dir {target}  (or EXPLAINER_CARDS={target})")
+    print(f'or any question: explainer ask "..." --cards-dir {target}  (or EXPLAINER_CARDS={target})')
     return 0
 
 
@@ -219,8 +258,10 @@ def _print_plan(plan) -> None:
             print(f"  link: {url}")
         for cap in (c for c in prompt.capabilities if c.source == source.id):
             made = " (new task)" if any(t.id == cap.task for t in prompt.tasks) else ""
-            print(f"  task: {cap.task}{made} ({cap.role}, confidence {cap.confidence:.2f}; "
-                  f"words: {', '.join(cap.evidence) or '-'})")
+            print(
+                f"  task: {cap.task}{made} ({cap.role}, confidence {cap.confidence:.2f}; "
+                f"words: {', '.join(cap.evidence) or '-'})"
+            )
         for fact in (f for f in prompt.facts if f.source == source.id):
             print(_wrap(f"{fact.id}: {fact.text}", "  "))
     print(f"\n{len(prompt.warnings)} warning(s)" + (":" if prompt.warnings else "."))
@@ -231,7 +272,9 @@ def _print_plan(plan) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (`python -m knowledge.kb_cli list`), same behaviour as `explainer kb`."""
     import sys
+
     from common.errors import exit_code
+
     parser = argparse.ArgumentParser(prog="explainer")
     add_parser(parser.add_subparsers(dest="verb", required=True))
     args = parser.parse_args(["kb", *(sys.argv[1:] if argv is None else argv)])

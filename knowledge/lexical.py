@@ -3,6 +3,7 @@
 Expansion lets a question in everyday words ("make bigger", "fur came back") reach a fact written
 in the sources' words ("super-resolution", "high-frequency"). No embeddings, no torch: instant.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,7 @@ TAG_WORDS = {
     "high-frequency": "high frequency fine detail texture fur hair whiskers feathers sharp crisp",
     "relevance": "question answer relevant why matters support",
     "bibliography": "paper papers article publication github repository repo code link arxiv authors "
-                    "published venue cite citation reference source",
+    "published venue cite citation reference source",
     "not-super-resolution": "bigger larger enlarge upscale resolution size",
     "workflow": "pipeline workflow steps input output process",
     "results": "score accuracy psnr ssim numbers performance benchmark",
@@ -63,9 +64,10 @@ class LexicalIndex:
         self.max_idf = max(self.bm25.idf.values())
         self._task_phrases = {t.id: _phrases([t.id.replace("-", " "), *t.aliases]) for t in kb.tasks.values()}
         # without the ambiguous aliases ("compress" a zip archive): evidence of what the query is about
-        self._firm_task_phrases = {t.id: _phrases([t.id.replace("-", " "),
-                                                   *(a for a in t.aliases if a not in t.ambiguous_aliases)])
-                                   for t in kb.tasks.values()}
+        self._firm_task_phrases = {
+            t.id: _phrases([t.id.replace("-", " "), *(a for a in t.aliases if a not in t.ambiguous_aliases)])
+            for t in kb.tasks.values()
+        }
 
     def _document(self, fact) -> str:
         source = self.kb.sources[fact.source]
@@ -82,7 +84,9 @@ class LexicalIndex:
         """Tasks whose id, label or an alias appears in the query, most matches first. `firm_only`:
         ambiguous aliases do not count (they steer the ranking, but are no evidence of coverage)."""
         hay = stemmed_text(query)
-        firm = [tid for tid, phrases in self._firm_task_phrases.items() if any(f" {p} " in hay for p in phrases)]
+        firm = [
+            tid for tid, phrases in self._firm_task_phrases.items() if any(f" {p} " in hay for p in phrases)
+        ]
         hits = []
         for task_id, phrases in (self._firm_task_phrases if firm_only else self._task_phrases).items():
             n = sum(f" {p} " in hay for p in phrases)
@@ -119,8 +123,9 @@ class LexicalIndex:
         toks = [t for t in tokens(query) if not is_number(t)]  # "forty photos", "1000 by 750"
         if not toks:
             return 0.0
-        weight = {t: (self.bm25.idf.get(t, self.max_idf) if t in self.vocabulary else self.max_idf)
-                  for t in toks}
+        weight = {
+            t: (self.bm25.idf.get(t, self.max_idf) if t in self.vocabulary else self.max_idf) for t in toks
+        }
         weight = {t: max(w, 0.1) for t, w in weight.items()}
         known = sum(w for t, w in weight.items() if t in self.vocabulary)
         return known / sum(weight.values())

@@ -3,6 +3,7 @@
 Importing this module imports langchain-core (about 0.5 s). Code that must start fast (a one-shot
 `explainer ask`) can use `knowledge.search.EvidenceSearch`, which has the same search/assess API.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,8 +25,9 @@ class EvidenceRetriever(BaseRetriever):
     k: int = 8
     _search: EvidenceSearch = PrivateAttr()
 
-    def __init__(self, kb: KnowledgeBase | None = None, k: int = 8, dense: bool | str = "auto",
-                 **kwargs: Any):
+    def __init__(
+        self, kb: KnowledgeBase | None = None, k: int = 8, dense: bool | str = "auto", **kwargs: Any
+    ):
         super().__init__(k=k, **kwargs)
         self._search = EvidenceSearch(kb=kb, k=k, dense=dense)
 
@@ -56,8 +58,9 @@ class EvidenceRetriever(BaseRetriever):
     def assess(self, query: str, k: int | None = None) -> Assessment:
         return self._search.assess(query, k=k or self.k)
 
-    def _get_relevant_documents(self, query: str, *,
-                                run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
         assessment = self._search.assess(query, k=self.k)
         return [to_document(e, assessment) for e in assessment.evidence]
 
@@ -65,8 +68,14 @@ class EvidenceRetriever(BaseRetriever):
 def to_document(evidence: Evidence, assessment: Assessment) -> Document:
     return Document(
         page_content=evidence.text,
-        metadata={"score": evidence.score, "fact_id": evidence.fact_id,
-                  "source_id": evidence.source_id, "kind": evidence.kind,
-                  "bm25": evidence.bm25, "dense": evidence.dense,
-                  "mode": assessment.mode, "covered": assessment.covered},
+        metadata={
+            "score": evidence.score,
+            "fact_id": evidence.fact_id,
+            "source_id": evidence.source_id,
+            "kind": evidence.kind,
+            "bm25": evidence.bm25,
+            "dense": evidence.dense,
+            "mode": assessment.mode,
+            "covered": assessment.covered,
+        },
     )

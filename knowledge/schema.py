@@ -3,6 +3,7 @@
 Field-level checks live here; cross-card checks (unknown ids, duplicates, links) live in
 `knowledge.store`, which knows every card at once.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SOURCE_ID = r"^[a-z0-9][a-z0-9-]*$"
 FACT_ID = r"^[a-z0-9][a-z0-9-]*\.[a-z0-9][a-z0-9-]*$"
-TASK_IDS = ("image-deblurring", "super-resolution", "feature-upsampling",
-            "dataset-expansion", "depth-reduction")
+TASK_IDS = (
+    "image-deblurring",
+    "super-resolution",
+    "feature-upsampling",
+    "dataset-expansion",
+    "depth-reduction",
+)
 WORKFLOW_STAGES = ("input", "preprocess", "model", "postprocess", "output")
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
 
@@ -25,6 +31,7 @@ class _Strict(BaseModel):
 
 class Links(_Strict):
     """The source's links (the only URLs an answer may show): paper PDF, arXiv page, code, project page."""
+
     paper: str | None = None
     arxiv: str | None = None
     code: str | None = None
@@ -52,6 +59,7 @@ class Links(_Strict):
 
 class Source(_Strict):
     """The paper or model itself: id, title, names, authors, venue and links."""
+
     id: str = Field(pattern=SOURCE_ID)
     title: str = Field(min_length=3)
     short_name: str | None = None  # e.g. "MSSNet"; the title's first words otherwise
@@ -80,6 +88,7 @@ class Source(_Strict):
 class Fact(_Strict):
     """One thing the source says, in the project's words, with where in the source it comes from (`origin`);
     kind "does-not" states a limit, "not-known" what the source does not give."""
+
     id: str = Field(pattern=FACT_ID)
     source: str = Field(pattern=SOURCE_ID)
     text: str = Field(min_length=10)
@@ -116,6 +125,7 @@ class Fact(_Strict):
 
 class Task(_Strict):
     """A task people do (image deblurring, super-resolution, ...), with the words they use for it."""
+
     id: str = Field(pattern=SOURCE_ID)
     label: str
     description: str
@@ -140,6 +150,7 @@ class Task(_Strict):
 
 class Capability(_Strict):
     """That a source serves a task: how (primary, after preprocessing, related), from what input to what output."""
+
     source: str = Field(pattern=SOURCE_ID)
     task: str = Field(pattern=SOURCE_ID)
     role: Literal["primary", "with-preprocessing", "related"]
@@ -156,12 +167,14 @@ class Capability(_Strict):
 
 class Prompt(_Strict):
     """prompt.json: the question of the prompt the cards were imported from (or the founding one)."""
+
     question: str = Field(min_length=3)
     imported_from: str | None = None
 
 
 class SourceCard(_Strict):
     """One file under knowledge/cards/: a source and the facts taken from it."""
+
     source: Source
     # Set by `kb import` ("seed:FILE"): links came from that prompt, not the canonical table.
     imported_from: str | None = None
@@ -171,9 +184,11 @@ class SourceCard(_Strict):
 
 class TasksFile(_Strict):
     """tasks.json."""
+
     tasks: list[Task]
 
 
 class CapabilitiesFile(_Strict):
     """capabilities.json."""
+
     capabilities: list[Capability]

@@ -8,6 +8,7 @@ Abstention: each query gets an evidence value in [0, 1] from the lexical match (
 loaded, the embedding similarity); below the threshold calibrated for the current mode by
 `benchmarks/bench_retrieval.py --calibrate`, the cards do not cover the question.
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,7 +50,7 @@ _URLS = re.compile(r"https?://\S+|www\.\S+")
 class Evidence:
     fact_id: str
     source_id: str
-    score: float          # fused relevance (RRF in hybrid mode, normalised BM25 alone)
+    score: float  # fused relevance (RRF in hybrid mode, normalised BM25 alone)
     text: str
     kind: str = "fact"
     bm25: float = 0.0
@@ -59,22 +60,27 @@ class Evidence:
 @dataclass(frozen=True)
 class Assessment:
     covered: bool
-    best_score: float     # the evidence value compared with `threshold`
+    best_score: float  # the evidence value compared with `threshold`
     evidence: list[Evidence]
     sources_ranked: list[str]
     mode: str = "bm25"
     threshold: float = 0.0
-    tasks: list[str] = field(default_factory=list)           # task ids the wording points at
-    named_sources: list[str] = field(default_factory=list)   # sources the question names
-    unknown_names: list[str] = field(default_factory=list)   # proper names the cards never mention
+    tasks: list[str] = field(default_factory=list)  # task ids the wording points at
+    named_sources: list[str] = field(default_factory=list)  # sources the question names
+    unknown_names: list[str] = field(default_factory=list)  # proper names the cards never mention
 
 
 class EvidenceSearch:
     """Hybrid fact search. `dense`: "auto" (use embeddings once `warm_up()` has loaded them),
     True (load them on first use, blocking), False (BM25 only)."""
 
-    def __init__(self, kb: KnowledgeBase | None = None, k: int = 8, dense: bool | str = "auto",
-                 thresholds: dict[str, float] | None = None):
+    def __init__(
+        self,
+        kb: KnowledgeBase | None = None,
+        k: int = 8,
+        dense: bool | str = "auto",
+        thresholds: dict[str, float] | None = None,
+    ):
         if dense not in ("auto", True, False):
             raise ValueError("dense must be 'auto', True or False")
         self.kb = kb or load_knowledge()
@@ -101,6 +107,7 @@ class EvidenceSearch:
     def _load_dense(self) -> None:
         try:
             from knowledge.dense import DenseIndex
+
             self._dense = DenseIndex.load(self.kb)
         except Exception as exc:  # noqa: BLE001 - keep answering with BM25; report via dense_error
             self._dense_error = exc
@@ -146,7 +153,9 @@ class EvidenceSearch:
             fused = _rrf([order_bm25, np.argsort(-sims, kind="stable")], [1.0, DENSE_WEIGHT], len(bm25))
             ranked = np.argsort(-fused, kind="stable")
 
-        evidence = [self._evidence(i, fused, bm25, sims) for i in ranked[:k] if bm25[i] > 0 or sims is not None]
+        evidence = [
+            self._evidence(i, fused, bm25, sims) for i in ranked[:k] if bm25[i] > 0 or sims is not None
+        ]
         named = lex.named_sources(query)
         unknown = self.unknown_names(query)
         value = self.evidence_value(query, q_tokens, bm25, sims, named, unknown)
@@ -156,8 +165,12 @@ class EvidenceSearch:
             best_score=round(value, 4),
             evidence=evidence,
             sources_ranked=_rank_sources(named, [self.kb.facts[i].source for i in ranked if fused[i] > 0]),
-            mode=self.mode, threshold=threshold, tasks=lex.matched_tasks(query),
-            named_sources=named, unknown_names=unknown)
+            mode=self.mode,
+            threshold=threshold,
+            tasks=lex.matched_tasks(query),
+            named_sources=named,
+            unknown_names=unknown,
+        )
 
     def rank_facts(self, query: str, sources: list[str] | None = None) -> list[tuple[float, object]]:
         """Facts by relevance to `query` (best first, score in [0, 1]), only of `sources` if given:
@@ -175,14 +188,21 @@ class EvidenceSearch:
         if self._dense is not None:
             sims = self._dense.similarities(query)
             score = (score + DENSE_WEIGHT * np.clip((sims - 0.1) / 0.5, 0.0, 1.0)) / (1 + DENSE_WEIGHT)
-        ranked = [(float(score[i]), f) for i, f in enumerate(self.kb.facts)
-                  if sources is None or f.source in sources]
+        ranked = [
+            (float(score[i]), f)
+            for i, f in enumerate(self.kb.facts)
+            if sources is None or f.source in sources
+        ]
         return sorted((r for r in ranked if r[0] > 0), key=lambda r: -r[0])
 
     def _task_prior(self, query: str) -> np.ndarray:
         """Favour facts of sources that actually do a task the question's wording points at."""
-        doers = {c.source for tid in self.lexical.matched_tasks(query)[:2]
-                 for c in self.kb.capabilities_for(task_id=tid) if c.role != "related"}
+        doers = {
+            c.source
+            for tid in self.lexical.matched_tasks(query)[:2]
+            for c in self.kb.capabilities_for(task_id=tid)
+            if c.role != "related"
+        }
         return np.array([TASK_PRIOR if f.source in doers else 1.0 for f in self.kb.facts])
 
     def evidence_value(self, query, q_tokens, bm25, sims, named, unknown) -> float:
@@ -212,9 +232,11 @@ class EvidenceSearch:
             word = m.group(1)
             before = text[: m.start()].rstrip()
             sentence_start = not before or before[-1] in ".?!:;\"'("
-            looks_named = (any(c.isupper() for c in word[1:]) or
-                           (any(c.isdigit() for c in word) and any(c.isalpha() for c in word)) or
-                           (word[0].isupper() and not sentence_start))
+            looks_named = (
+                any(c.isupper() for c in word[1:])
+                or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word))
+                or (word[0].isupper() and not sentence_start)
+            )
             if not looks_named or word == "I":
                 continue
             if word.upper() in GENERIC_ACRONYMS or is_acronym_plural(word):
@@ -224,17 +246,26 @@ class EvidenceSearch:
                 if not _SCALE.fullmatch(word) and compact(word) not in self.lexical.versioned_names:
                     names.append(word)
                 continue
-            parts = [t for t in tokens(word, keep_stopwords=True)
-                     if (len(t) >= 3 or word.isupper()) and not t.isdigit()]
+            parts = [
+                t
+                for t in tokens(word, keep_stopwords=True)
+                if (len(t) >= 3 or word.isupper()) and not t.isdigit()
+            ]
             if any(t not in self.lexical.vocabulary for t in parts):
                 names.append(word)
         return names
 
     def _evidence(self, i: int, fused, bm25, sims) -> Evidence:
         fact = self.kb.facts[i]
-        return Evidence(fact_id=fact.id, source_id=fact.source, score=round(float(fused[i]), 5),
-                        text=fact.text, kind=fact.kind, bm25=round(float(bm25[i]), 4),
-                        dense=None if sims is None else round(float(sims[i]), 4))
+        return Evidence(
+            fact_id=fact.id,
+            source_id=fact.source,
+            score=round(float(fused[i]), 5),
+            text=fact.text,
+            kind=fact.kind,
+            bm25=round(float(bm25[i]), 4),
+            dense=None if sims is None else round(float(sims[i]), 4),
+        )
 
 
 def _rrf(orders: list[np.ndarray], weights: list[float], n: int) -> np.ndarray:

@@ -8,13 +8,14 @@ A line that breaks the format is named in the error. The import keeps the questi
 that name their subject, drops what reads as instructions or links elsewhere (a warning with the
 line and the reason) and links every source to tasks, with a confidence (`knowledge.task_links`).
 """
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Literal
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -24,22 +25,46 @@ from knowledge.errors import KnowledgeError
 from knowledge.schema import Capability, Fact, Links, Prompt, Source, Task
 from knowledge.seed_text import foreign_link, instruction_reason, name_subject, split_sentences
 from knowledge.store import PACKAGE_CARDS, SPECIAL_FILES, canonical_links, load_knowledge_uncached, urls_in
-from knowledge.task_links import (KEEP_BESIDE_TITLE_TASK, STRONG_LINK, TaskLink, names_the_task, known_task_links, new_task_link,
-                                  title_task_phrase)
+from knowledge.task_links import (
+    KEEP_BESIDE_TITLE_TASK,
+    STRONG_LINK,
+    TaskLink,
+    known_task_links,
+    names_the_task,
+    new_task_link,
+    title_task_phrase,
+)
 from knowledge.text import phrase_in
 
 # "### Recommended AI Models:", "**Related Papers**", "Related papers:" all open a section.
-_SECTION = re.compile(r"^(?:#{1,6}\s*)?(?:\*\*|__)?\s*(recommended (?:ai )?models?|related (?:papers?|work))"
-                      r"\s*:?\s*(?:\*\*|__)?\s*:?\s*$", re.I)
-_FIELD = re.compile(r"^(model|title|name|paper|arxiv|pdf|github|code|repository|repo|summary|abstract|description)"
-                    r"(?:\s*\d+)?\s*:\s*(.*)$", re.I)
+_SECTION = re.compile(
+    r"^(?:#{1,6}\s*)?(?:\*\*|__)?\s*(recommended (?:ai )?models?|related (?:papers?|work))"
+    r"\s*:?\s*(?:\*\*|__)?\s*:?\s*$",
+    re.I,
+)
+_FIELD = re.compile(
+    r"^(model|title|name|paper|arxiv|pdf|github|code|repository|repo|summary|abstract|description)"
+    r"(?:\s*\d+)?\s*:\s*(.*)$",
+    re.I,
+)
 # Other words prompts use for the four fields.
-_FIELD_OF = {"title": "model", "name": "model", "arxiv": "paper", "pdf": "paper", "code": "github",
-             "repository": "github", "repo": "github", "abstract": "summary", "description": "summary"}
+_FIELD_OF = {
+    "title": "model",
+    "name": "model",
+    "arxiv": "paper",
+    "pdf": "paper",
+    "code": "github",
+    "repository": "github",
+    "repo": "github",
+    "abstract": "summary",
+    "description": "summary",
+}
 _URL = re.compile(r"^https?://\S+$")
 # Sentences that say what the method does, best first: the workflow's model step quotes one.
-_METHOD_WORDS = (re.compile(r"\b(introduces?|proposes?|presents?|named)\b"),
-                 re.compile(r"\b(develops?|extends?|builds?|designs?|consists?|uses|employs|relies)\b"))
+_METHOD_WORDS = (
+    re.compile(r"\b(introduces?|proposes?|presents?|named)\b"),
+    re.compile(r"\b(develops?|extends?|builds?|designs?|consists?|uses|employs|relies)\b"),
+)
 MIN_FACT_CHARS = 10
 
 
@@ -59,7 +84,7 @@ class SeedPrompt:
     question: str
     sources: list[Source] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
-    tasks: list[Task] = field(default_factory=list)            # tasks the import made
+    tasks: list[Task] = field(default_factory=list)  # tasks the import made
     capabilities: list[Capability] = field(default_factory=list)
     warnings: list[ImportWarning] = field(default_factory=list)
 
@@ -94,11 +119,11 @@ def _question(lines: list[str]) -> str:
                 text = lines[j].strip()
                 if not text:
                     continue
-                if text[0] in '"\u201c':   # straight or curly quotes, on one line or wrapped over several
+                if text[0] in '"\u201c':  # straight or curly quotes, on one line or wrapped over several
                     for k in range(j, min(j + 8, len(lines))):
                         end = lines[k].strip()
                         if end and end[-1] in '"\u201d' and (k > j or len(end) >= 2):
-                            quoted = " ".join(ln.strip() for ln in lines[j:k + 1])[1:-1].strip()
+                            quoted = " ".join(ln.strip() for ln in lines[j : k + 1])[1:-1].strip()
                             if len(quoted) > 3:
                                 return quoted
                             break
@@ -127,15 +152,21 @@ def _entries(lines: list[str]) -> list[_Entry]:
             raise _fail(no, "unknown section (expected 'Recommended AI Models' or 'Related Papers')", raw)
         match = _FIELD.match(_plain(line))
         if not match and last_key == "summary" and current is not None:
-            current.summary = (current.summary or "") + " " + clean_line(line)   # a summary wrapped onto the next line
+            current.summary = (
+                (current.summary or "") + " " + clean_line(line)
+            )  # a summary wrapped onto the next line
             continue
         if not match:
             raise _fail(no, "expected 'Model:', 'Paper:', 'GitHub:' or 'Summary:'", raw)
-        key, value = match.group(1).lower(), clean_line(match.group(2))   # no terminal escapes in cards
+        key, value = match.group(1).lower(), clean_line(match.group(2))  # no terminal escapes in cards
         key = _FIELD_OF.get(key, key)
-        if key == "paper" and value.lower().startswith(("https://github.com/", "http://github.com/")) \
-                and current is not None and current.github is None:
-            key = "github"   # a code link written on the paper line
+        if (
+            key == "paper"
+            and value.lower().startswith(("https://github.com/", "http://github.com/"))
+            and current is not None
+            and current.github is None
+        ):
+            key = "github"  # a code link written on the paper line
         if not value:
             raise _fail(no, f"'{match.group(1)}:' has no value", raw)
         if key == "model":
@@ -149,7 +180,7 @@ def _entries(lines: list[str]) -> list[_Entry]:
             raise _fail(no, f"second '{match.group(1)}:' for the same model", raw)
         arxiv_id = re.fullmatch(r"arxiv:\s*(\d{4}\.\d{4,5}(?:v\d+)?)", value, re.I)
         if key == "paper" and arxiv_id:
-            value = f"https://arxiv.org/abs/{arxiv_id.group(1)}"   # "arXiv:2107.10833"
+            value = f"https://arxiv.org/abs/{arxiv_id.group(1)}"  # "arXiv:2107.10833"
         if key in ("paper", "github") and not _URL.match(value):
             raise _fail(no, f"'{match.group(1)}:' must be an http(s) URL", raw)
         setattr(current, key, value)
@@ -158,7 +189,9 @@ def _entries(lines: list[str]) -> list[_Entry]:
         if key == "summary":
             current.summary_line = no
     if not entries:
-        raise KnowledgeError("seed prompt: no 'Model:' entries under 'Recommended AI Models' or 'Related Papers'")
+        raise KnowledgeError(
+            "seed prompt: no 'Model:' entries under 'Recommended AI Models' or 'Related Papers'"
+        )
     return entries
 
 
@@ -177,8 +210,12 @@ def _merge_duplicates(entries: list[_Entry], warnings: list[ImportWarning]) -> l
         for key in ("paper", "github"):
             mine, theirs = getattr(entry, key), getattr(first, key)
             if mine and theirs and mine.rstrip("/").lower() != theirs.rstrip("/").lower():
-                raise _fail(entry.field_lines[key], f"'{entry.model}' is already listed at line {first.line} "
-                                                    f"with a different {key.capitalize()} link", mine)
+                raise _fail(
+                    entry.field_lines[key],
+                    f"'{entry.model}' is already listed at line {first.line} "
+                    f"with a different {key.capitalize()} link",
+                    mine,
+                )
             if mine and not theirs:
                 setattr(first, key, mine)
         if entry.summary:
@@ -186,8 +223,12 @@ def _merge_duplicates(entries: list[_Entry], warnings: list[ImportWarning]) -> l
             first.summary_line = first.summary_line or entry.summary_line
         if entry.kind == "model":
             first.kind = "model"  # listed as recommended anywhere: it is recommended
-        warnings.append(ImportWarning(entry.line, f"'{entry.model}' is listed twice (first at line "
-                                                  f"{first.line}): merged into one source"))
+        warnings.append(
+            ImportWarning(
+                entry.line,
+                f"'{entry.model}' is listed twice (first at line {first.line}): merged into one source",
+            )
+        )
     return kept
 
 
@@ -207,7 +248,7 @@ def source_id_for(model: str, github: str | None) -> str:
     (kky7/MSSNet -> mssnet), else the first words of the title."""
     head = model.split(":")[0].strip()
     if ":" in model and len(head.split()) <= 2:
-        return _slug(head)   # the name the paper gives itself, even when its code lives in a toolkit
+        return _slug(head)  # the name the paper gives itself, even when its code lives in a toolkit
     repo = _repo_name(github)
     if repo:
         return _slug(repo)
@@ -248,25 +289,36 @@ def _screened_sentences(entry: _Entry, warnings: list[ImportWarning]) -> list[st
         if reason:
             warnings.append(ImportWarning(entry.summary_line, f"dropped a sentence that {reason}", sentence))
         elif link:
-            warnings.append(ImportWarning(entry.summary_line, f"dropped a sentence linking {link}, which is not "
-                                                              f"this entry's Paper or GitHub link", sentence))
+            warnings.append(
+                ImportWarning(
+                    entry.summary_line,
+                    f"dropped a sentence linking {link}, which is not this entry's Paper or GitHub link",
+                    sentence,
+                )
+            )
         elif len(sentence) >= MIN_FACT_CHARS:
             kept.append(sentence)
     return kept
 
 
-def _task_links(entry: _Entry, name: str, sentences: list[str], tasks: dict[str, Task],
-                taken: set[str], origin: str) -> list[TaskLink]:
+def _task_links(
+    entry: _Entry, name: str, sentences: list[str], tasks: dict[str, Task], taken: set[str], origin: str
+) -> list[TaskLink]:
     links = known_task_links(tasks, entry.model, " ".join(sentences))
     if not links:
         return [new_task_link(name, entry.model, sentences, taken, origin)]
     # A title that names its own task ("... for Biomedical Image Segmentation") is believed over
     # loose alias matches ("segmentation" is only an alias of feature upsampling), unless they are strong.
     named = title_task_phrase(entry.model)
-    if named and links[0].confidence < STRONG_LINK and not any(
-            names_the_task(tasks[link.task_id], named) for link in links):
-        return [new_task_link(name, entry.model, sentences, taken, origin),
-                *(link for link in links if link.confidence >= KEEP_BESIDE_TITLE_TASK)]
+    if (
+        named
+        and links[0].confidence < STRONG_LINK
+        and not any(names_the_task(tasks[link.task_id], named) for link in links)
+    ):
+        return [
+            new_task_link(name, entry.model, sentences, taken, origin),
+            *(link for link in links if link.confidence >= KEEP_BESIDE_TITLE_TASK),
+        ]
     return links
 
 
@@ -274,18 +326,29 @@ def _capabilities(sid: str, role: str, links: list[TaskLink], tasks: dict[str, T
     caps = []
     for i, link in enumerate(links):
         task = tasks[link.task_id]
-        caps.append(Capability(
-            source=sid, task=link.task_id,
-            # the best-matching task is what the source is for; the others it touches
-            role="primary" if i == 0 else "related",
-            input=task.input or f"what {task.label.lower()} starts from",
-            output=task.output or f"the {task.label.lower()} result",
-            confidence=link.confidence, evidence=link.evidence))
+        caps.append(
+            Capability(
+                source=sid,
+                task=link.task_id,
+                # the best-matching task is what the source is for; the others it touches
+                role="primary" if i == 0 else "related",
+                input=task.input or f"what {task.label.lower()} starts from",
+                output=task.output or f"the {task.label.lower()} result",
+                confidence=link.confidence,
+                evidence=link.evidence,
+            )
+        )
     return caps
 
 
-def _facts(sid: str, source: Source, entry: _Entry, sentences: list[str], links: list[TaskLink],
-           tasks: dict[str, Task]) -> list[Fact]:
+def _facts(
+    sid: str,
+    source: Source,
+    entry: _Entry,
+    sentences: list[str],
+    links: list[TaskLink],
+    tasks: dict[str, Task],
+) -> list[Fact]:
     name = source.name if len(source.name.split()) <= 3 else None
     called = name or source.title
     facts = []
@@ -295,37 +358,75 @@ def _facts(sid: str, source: Source, entry: _Entry, sentences: list[str], links:
 
     about = f"; it is about {tasks[links[0].task_id].label.lower()}" if links else ""
     if source.role == "recommended":
-        add("recommended", f"{called} is the model recommended by the prompt for the user's question{about}.",
-            "SEED: recommended models", ["relevance"])
+        add(
+            "recommended",
+            f"{called} is the model recommended by the prompt for the user's question{about}.",
+            "SEED: recommended models",
+            ["relevance"],
+        )
     else:
-        add("related", f"Relevance to the question: the prompt lists {called} among the related papers{about}.",
-            "SEED: related papers", ["relevance"])
+        add(
+            "related",
+            f"Relevance to the question: the prompt lists {called} among the related papers{about}.",
+            "SEED: related papers",
+            ["relevance"],
+        )
     where = [f"paper at {u}" for u in (entry.paper,) if u] + [f"code at {u}" for u in (entry.github,) if u]
     if where:
         add("links", f"{called}: {' and '.join(where)}.", "SEED: links", ["bibliography"])
     task_tags = {link.task_id: [p for p in link.evidence] for link in links}
     for i, text in enumerate(sentences, start=1):
         sentence = text
-        tags = ["summary"] + [f"task:{tid}" for tid, words in task_tags.items()
-                              if any(phrase_in(w, sentence) for w in words)]
+        tags = ["summary"] + [
+            f"task:{tid}" for tid, words in task_tags.items() if any(phrase_in(w, sentence) for w in words)
+        ]
         add(f"summary-{i}", text, "SEED: summary", tags)
     # input -> model -> output: the primary task's ends around the sentence that says what it does
     primary = tasks[links[0].task_id] if links else None
-    method = next((s for pattern in _METHOD_WORDS for s in sentences if pattern.search(s)),
-                  sentences[0] if sentences else None)
+    method = next(
+        (s for pattern in _METHOD_WORDS for s in sentences if pattern.search(s)),
+        sentences[0] if sentences else None,
+    )
     if primary is not None and primary.input:
-        add("wf-input", f"Input: {primary.input}.", "IMPORT: the linked task's input", ["workflow", "input"],
-            workflow="input", order=1, passes=_edge(primary.input))
+        add(
+            "wf-input",
+            f"Input: {primary.input}.",
+            "IMPORT: the linked task's input",
+            ["workflow", "input"],
+            workflow="input",
+            order=1,
+            passes=_edge(primary.input),
+        )
     if method:
-        add("wf-model", f"Model ({called}): {method}" if name else f"Model: {method}", "SEED: summary",
-            ["workflow"], workflow="model", order=1, passes=_edge(primary.output) if primary else None)
+        add(
+            "wf-model",
+            f"Model ({called}): {method}" if name else f"Model: {method}",
+            "SEED: summary",
+            ["workflow"],
+            workflow="model",
+            order=1,
+            passes=_edge(primary.output) if primary else None,
+        )
     elif primary is not None:
-        add("wf-model", f"Model: {called} takes {primary.input or 'the input'} and returns "
-                        f"{primary.output or 'the result'}.", "IMPORT: the linked task", ["workflow"],
-            workflow="model", order=1, passes=_edge(primary.output))
+        add(
+            "wf-model",
+            f"Model: {called} takes {primary.input or 'the input'} and returns "
+            f"{primary.output or 'the result'}.",
+            "IMPORT: the linked task",
+            ["workflow"],
+            workflow="model",
+            order=1,
+            passes=_edge(primary.output),
+        )
     if primary is not None and primary.output:
-        add("wf-output", f"Output: {primary.output}.", "IMPORT: the linked task's output", ["workflow", "output"],
-            workflow="output", order=1)
+        add(
+            "wf-output",
+            f"Output: {primary.output}.",
+            "IMPORT: the linked task's output",
+            ["workflow", "output"],
+            workflow="output",
+            order=1,
+        )
     return facts
 
 
@@ -339,6 +440,7 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
     """Read a prompt in the seed format. `tasks`: the vocabulary to link to (default: packaged)."""
     if tasks is None:
         from knowledge.store import load_knowledge
+
         tasks = dict(load_knowledge(PACKAGE_CARDS).tasks)
     tasks = dict(tasks)
     lines = text.splitlines()
@@ -346,13 +448,18 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
     entries = []
     for entry in _merge_duplicates(_entries(lines), prompt.warnings):
         link = foreign_link(entry.model, [])
-        if link:   # a name carries no links: the entry's own are on its Paper and GitHub lines
-            entry.model = clean_line(re.sub(r"\(?\s*" + re.escape(link) + r"\s*\)?", " ", entry.model)).strip(" -:,")
-            prompt.warnings.append(ImportWarning(entry.line, f"removed the link {link} from the entry's name",
-                                                 entry.model))
+        if link:  # a name carries no links: the entry's own are on its Paper and GitHub lines
+            entry.model = clean_line(re.sub(r"\(?\s*" + re.escape(link) + r"\s*\)?", " ", entry.model)).strip(
+                " -:,"
+            )
+            prompt.warnings.append(
+                ImportWarning(entry.line, f"removed the link {link} from the entry's name", entry.model)
+            )
         reason = instruction_reason(entry.model)
-        if reason:   # a name is shown in every answer that cites it: it must not carry orders
-            prompt.warnings.append(ImportWarning(entry.line, f"dropped the entry: its name {reason}", entry.model))
+        if reason:  # a name is shown in every answer that cites it: it must not carry orders
+            prompt.warnings.append(
+                ImportWarning(entry.line, f"dropped the entry: its name {reason}", entry.model)
+            )
         else:
             entries.append(entry)
     if not entries:
@@ -360,11 +467,17 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
     used: set[str] = set()
     for entry in entries:
         if not entry.paper:
-            prompt.warnings.append(ImportWarning(entry.line, "no 'Paper:' line: the source is cited without "
-                                                             "a paper link", entry.model))
+            prompt.warnings.append(
+                ImportWarning(
+                    entry.line, "no 'Paper:' line: the source is cited without a paper link", entry.model
+                )
+            )
         if not entry.github:
-            prompt.warnings.append(ImportWarning(entry.line, "no 'GitHub:' line: the source is cited without "
-                                                             "a code link", entry.model))
+            prompt.warnings.append(
+                ImportWarning(
+                    entry.line, "no 'GitHub:' line: the source is cited without a code link", entry.model
+                )
+            )
         sid = source_id_for(entry.model, entry.github) or "source"
         base, n = sid, 2
         while sid in used:
@@ -377,14 +490,28 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
             sentences = [name_subject(s, name) for s in screened]
             own = {u.rstrip("/").lower() for u in (entry.paper, entry.github) if u}
             # the summary's own spelling of an entry link ("VGCQ/EASIER") is kept so quoting it stays grounded
-            extra = list(dict.fromkeys(u for s in sentences for u in urls_in(s)
-                                       if u.rstrip("/").lower() in own and u not in (entry.paper, entry.github)))
+            extra = list(
+                dict.fromkeys(
+                    u
+                    for s in sentences
+                    for u in urls_in(s)
+                    if u.rstrip("/").lower() in own and u not in (entry.paper, entry.github)
+                )
+            )
             links = _links(entry).model_copy(update={"extra": extra})
-            source = Source(id=sid, title=entry.model, kind=entry.kind, links=links,
-                            role="recommended" if entry.kind == "model" else "related",
-                            short_name=short if short and short != entry.model.split(":")[0].strip() else None,
-                            also_known_as=[entry.model] if short and short.lower() not in entry.model.lower()
-                            .split(":")[0].lower().split() and short != entry.model else [])
+            source = Source(
+                id=sid,
+                title=entry.model,
+                kind=entry.kind,
+                links=links,
+                role="recommended" if entry.kind == "model" else "related",
+                short_name=short if short and short != entry.model.split(":")[0].strip() else None,
+                also_known_as=[entry.model]
+                if short
+                and short.lower() not in entry.model.lower().split(":")[0].lower().split()
+                and short != entry.model
+                else [],
+            )
             task_links = _task_links(entry, source.name, sentences, tasks, set(tasks), origin)
             for task_link in task_links:
                 if task_link.new_task is not None:
@@ -394,7 +521,9 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
             caps = _capabilities(sid, source.role or "related", task_links, tasks)
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise _fail(entry.summary_line or entry.line, f"cannot make a card: {err['msg']}", entry.model) from None
+            raise _fail(
+                entry.summary_line or entry.line, f"cannot make a card: {err['msg']}", entry.model
+            ) from None
         prompt.sources.append(source)
         prompt.facts.extend(facts)
         prompt.capabilities.extend(caps)
@@ -408,30 +537,38 @@ def _mark_runnable(prompt: SeedPrompt) -> None:
     packaged = load_knowledge_uncached(PACKAGE_CARDS)
     runnable = {(c.source, c.task) for c in packaged.capabilities if c.runnable}
     canonical = {sid: {u.rstrip("/").lower() for u in urls} for sid, urls in canonical_links().items()}
-    same = {s.id for s in prompt.sources
-            if s.id in canonical and {u.rstrip("/").lower() for u in s.urls()} <= canonical[s.id]}
-    prompt.capabilities = [c.model_copy(update={"runnable": True}) if c.source in same and
-                           (c.source, c.task) in runnable else c for c in prompt.capabilities]
+    same = {
+        s.id
+        for s in prompt.sources
+        if s.id in canonical and {u.rstrip("/").lower() for u in s.urls()} <= canonical[s.id]
+    }
+    prompt.capabilities = [
+        c.model_copy(update={"runnable": True}) if c.source in same and (c.source, c.task) in runnable else c
+        for c in prompt.capabilities
+    ]
 
 
 def card_json(source: Source, facts: list[Fact], origin: str, position: int = 0) -> dict:
     return {
         "position": position,
-        "source": source.model_dump(exclude_none=True, exclude_defaults=True) | {"kind": source.kind,
-                                                                                 "links": source.links.model_dump(exclude_none=True)},
+        "source": source.model_dump(exclude_none=True, exclude_defaults=True)
+        | {"kind": source.kind, "links": source.links.model_dump(exclude_none=True)},
         "imported_from": origin,
-        "facts": [f.model_dump(exclude={"source"}, exclude_none=True, exclude_defaults=True) | {"kind": f.kind}
-                  for f in facts],
+        "facts": [
+            f.model_dump(exclude={"source"}, exclude_none=True, exclude_defaults=True) | {"kind": f.kind}
+            for f in facts
+        ],
     }
 
 
 @dataclass
 class ImportPlan:
     """What `kb import` writes (or, with --dry-run, would write) and every warning."""
+
     prompt: SeedPrompt
     cards_dir: Path
-    files: dict[Path, str]          # path -> the JSON text to write
-    replaced: list[Path]            # existing card files the import replaces (--force)
+    files: dict[Path, str]  # path -> the JSON text to write
+    replaced: list[Path]  # existing card files the import replaces (--force)
 
 
 def _read_seed(path: Path) -> str:
@@ -457,8 +594,9 @@ def _existing(directory: Path, name: str) -> dict | None:
         raise KnowledgeError(f"{path}: cannot read it to add the imported cards ({exc})") from None
 
 
-def plan_import(path: str | Path, cards_dir: str | Path, force: bool = False,
-                with_packaged: bool = False) -> ImportPlan:
+def plan_import(
+    path: str | Path, cards_dir: str | Path, force: bool = False, with_packaged: bool = False
+) -> ImportPlan:
     """Everything the import of `path` into `cards_dir` writes, computed without writing.
 
     A directory that already holds cards keeps them: the new sources are added and tasks.json /
@@ -487,11 +625,15 @@ def plan_import(path: str | Path, cards_dir: str | Path, force: bool = False,
             return json.loads(files[target])
         return _existing(directory, name)
 
-    known_tasks = current("tasks.json") or json.loads((PACKAGE_CARDS / "tasks.json").read_text(encoding="utf-8"))
+    known_tasks = current("tasks.json") or json.loads(
+        (PACKAGE_CARDS / "tasks.json").read_text(encoding="utf-8")
+    )
     try:
         vocabulary = {t["id"]: Task.model_validate(t) for t in known_tasks.get("tasks", [])}
     except (ValidationError, TypeError, KeyError) as exc:
-        raise KnowledgeError(f"{directory / 'tasks.json'}: malformed tasks, cannot link to them ({exc})") from None
+        raise KnowledgeError(
+            f"{directory / 'tasks.json'}: malformed tasks, cannot link to them ({exc})"
+        ) from None
     prompt = parse_seed(text, vocabulary, origin)
 
     ids = {s.id for s in prompt.sources}
@@ -499,25 +641,34 @@ def plan_import(path: str | Path, cards_dir: str | Path, force: bool = False,
     clash = [p for p in replaced if p not in files]
     if clash and not force:
         raise KnowledgeError(f"{sorted(clash)[0]} already exists (use --force to overwrite)")
-    existing_cards = [p for p in directory.glob("*.json") if p.name not in SPECIAL_FILES] if directory.is_dir() else []
-    start = 1 + max([0] + [_position(p) for p in existing_cards if p.stem not in ids] +
-                    [json.loads(t).get("position", 0) for p, t in files.items() if p.name not in SPECIAL_FILES])
+    existing_cards = (
+        [p for p in directory.glob("*.json") if p.name not in SPECIAL_FILES] if directory.is_dir() else []
+    )
+    start = 1 + max(
+        [0]
+        + [_position(p) for p in existing_cards if p.stem not in ids]
+        + [json.loads(t).get("position", 0) for p, t in files.items() if p.name not in SPECIAL_FILES]
+    )
     for position, source in enumerate(prompt.sources, start=start):
         facts = [f for f in prompt.facts if f.source == source.id]
         files[directory / f"{source.id}.json"] = _json_text(card_json(source, facts, origin, position))
 
     if prompt.tasks:
-        tasks = known_tasks.get("tasks", []) + [t.model_dump(exclude_defaults=True) | {"id": t.id}
-                                                for t in prompt.tasks]
+        tasks = known_tasks.get("tasks", []) + [
+            t.model_dump(exclude_defaults=True) | {"id": t.id} for t in prompt.tasks
+        ]
         files[directory / "tasks.json"] = _json_text({"tasks": tasks})
     old_caps = (current("capabilities.json") or {}).get("capabilities", [])
     caps = [c for c in old_caps if c.get("source") not in ids]
-    caps += [c.model_dump(exclude_defaults=True) | {"source": c.source, "task": c.task, "role": c.role,
-                                                    "input": c.input, "output": c.output}
-             for c in prompt.capabilities]
+    caps += [
+        c.model_dump(exclude_defaults=True)
+        | {"source": c.source, "task": c.task, "role": c.role, "input": c.input, "output": c.output}
+        for c in prompt.capabilities
+    ]
     files[directory / "capabilities.json"] = _json_text({"capabilities": caps})
-    files[directory / "prompt.json"] = _json_text(Prompt(question=prompt.question, imported_from=origin)
-                                                  .model_dump(exclude_none=True))
+    files[directory / "prompt.json"] = _json_text(
+        Prompt(question=prompt.question, imported_from=origin).model_dump(exclude_none=True)
+    )
     return ImportPlan(prompt=prompt, cards_dir=directory, files=files, replaced=sorted(replaced))
 
 
@@ -535,8 +686,9 @@ def write_plan(plan: ImportPlan) -> list[Path]:
     return [atomic_write_text(target, text) for target, text in plan.files.items()]
 
 
-def import_seed(path: str | Path, cards_dir: str | Path, force: bool = False,
-                with_packaged: bool = False) -> list[Path]:
+def import_seed(
+    path: str | Path, cards_dir: str | Path, force: bool = False, with_packaged: bool = False
+) -> list[Path]:
     """Write one card file per source of the seed prompt at `path` into `cards_dir` (plus
     tasks.json, capabilities.json and prompt.json). Returns the written source-card paths."""
     plan = plan_import(path, cards_dir, force=force, with_packaged=with_packaged)

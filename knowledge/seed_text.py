@@ -6,14 +6,22 @@ GitHub pages is dropped, and the import says why. A kept sentence names its subj
 outperforms ..." becomes "Real-ESRGAN outperforms ...", "We introduce ..." "The paper introduces ...",
 so a fact still says whose it is when it stands alone in an answer.
 """
+
 from __future__ import annotations
 
 import re
 
 from knowledge.store import urls_in
 
-_ABBREVIATIONS = {"e.g.": "e\u2024g\u2024", "i.e.": "i\u2024e\u2024", "et al.": "et al\u2024",
-                  "vs.": "vs\u2024", "etc.)": "etc\u2024)", "Fig.": "Fig\u2024", "approx.": "approx\u2024"}
+_ABBREVIATIONS = {
+    "e.g.": "e\u2024g\u2024",
+    "i.e.": "i\u2024e\u2024",
+    "et al.": "et al\u2024",
+    "vs.": "vs\u2024",
+    "etc.)": "etc\u2024)",
+    "Fig.": "Fig\u2024",
+    "approx.": "approx\u2024",
+}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(\d])")
 
 # Wording that addresses whoever reads the prompt, not something a paper says about itself.
@@ -30,15 +38,47 @@ _INSTRUCTION = re.compile(
     r"|^\s*(system|assistant|user)\s*:|<\|[a-z_]+\|>|\[/?inst\]"
     r"|^(please\s+)?(ignore|disregard|forget|cite|recommend|answer|respond|reply|say|tell|print|output|"
     r"pretend|act as|do not|don't|never|always|remember|obey)\b",
-    re.I)
+    re.I,
+)
 # A link-like word without a scheme ("evil.example/x", "www.site.com") is still a link.
-_BARE_LINK = re.compile(r"\b(?:www\.[\w-]+(?:\.[\w-]+)+|[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|ru|cn|"
-                        r"xyz|info|example|dev|app|co|me|ly|site|top)(?:/\S*)?)\b", re.I)
+_BARE_LINK = re.compile(
+    r"\b(?:www\.[\w-]+(?:\.[\w-]+)+|[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|ru|cn|"
+    r"xyz|info|example|dev|app|co|me|ly|site|top)(?:/\S*)?)\b",
+    re.I,
+)
 
-_ADVERBS = {"also", "further", "then", "first", "finally", "additionally", "additionally,", "furthermore",
-            "here", "now", "thus", "therefore", "moreover", "empirically", "experimentally"}
-_NO_S = {"can", "could", "will", "would", "may", "might", "must", "shall", "should", "did", "were",
-         "was", "had"}
+_ADVERBS = {
+    "also",
+    "further",
+    "then",
+    "first",
+    "finally",
+    "additionally",
+    "additionally,",
+    "furthermore",
+    "here",
+    "now",
+    "thus",
+    "therefore",
+    "moreover",
+    "empirically",
+    "experimentally",
+}
+_NO_S = {
+    "can",
+    "could",
+    "will",
+    "would",
+    "may",
+    "might",
+    "must",
+    "shall",
+    "should",
+    "did",
+    "were",
+    "was",
+    "had",
+}
 _IRREGULAR = {"have": "has", "are": "is", "do": "does", "go": "goes", "were": "was"}
 _METHOD_NOUNS = r"(?:method|model|approach|network|framework|system|architecture|technique|algorithm|design)"
 
@@ -78,7 +118,9 @@ def foreign_link(sentence: str, own_links: list[str]) -> str | None:
     bare = _BARE_LINK.search(stripped)
     if bare and not re.fullmatch(r"(e\.g|i\.e|et al|etc)", bare.group(0), re.I):
         own_hosts = [re.sub(r"^https?://", "", u).lower() for u in own_links]
-        if not any(bare.group(0).lower() in host or host.startswith(bare.group(0).lower()) for host in own_hosts):
+        if not any(
+            bare.group(0).lower() in host or host.startswith(bare.group(0).lower()) for host in own_hosts
+        ):
             return bare.group(0)
     return None
 
@@ -112,14 +154,20 @@ def name_subject(sentence: str, name: str | None) -> str:
     """Give a sentence its subject: the source's name (when it is short) or "the paper"."""
     subject = name if name and len(name.split()) <= 3 else None
     s = sentence
-    m = re.match(r"^(?:In this (?:paper|work|study|article)|Here|In this work|To this end|To address this"
-                 r"(?: issue| problem)?),?\s+we\s+(.*)$", s, re.I)
+    m = re.match(
+        r"^(?:In this (?:paper|work|study|article)|Here|In this work|To this end|To address this"
+        r"(?: issue| problem)?),?\s+we\s+(.*)$",
+        s,
+        re.I,
+    )
     if m:
         s = "The paper " + _we_clause(m.group(1))
     elif re.match(r"^We\s", s):
         s = "The paper " + _we_clause(s[3:])
-    elif lead := re.match(rf"^(It|This {_METHOD_NOUNS}|The proposed {_METHOD_NOUNS}|Our {_METHOD_NOUNS})\s", s):
-        s = (subject or "The paper's method") + " " + s[lead.end():]
+    elif lead := re.match(
+        rf"^(It|This {_METHOD_NOUNS}|The proposed {_METHOD_NOUNS}|Our {_METHOD_NOUNS})\s", s
+    ):
+        s = (subject or "The paper's method") + " " + s[lead.end() :]
     elif re.match(r"^(This|Our) (paper|work|study|article)\s", s):
         s = "The paper " + s.split(" ", 2)[2]
     elif re.match(r"^Our\s", s):

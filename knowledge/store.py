@@ -4,6 +4,7 @@ Cards are JSON files in one directory: one `<source-id>.json` per source plus `t
 and `capabilities.json` (both optional in an imported directory: the packaged ones are used).
 Any problem raises KnowledgeError naming the file and the offending id.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,18 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from knowledge.errors import KnowledgeError
-from knowledge.schema import (TASK_IDS, WORKFLOW_STAGES, CapabilitiesFile, Capability, Fact,
-                              Prompt, Source, SourceCard, Task, TasksFile)
+from knowledge.schema import (
+    TASK_IDS,
+    WORKFLOW_STAGES,
+    CapabilitiesFile,
+    Capability,
+    Fact,
+    Prompt,
+    Source,
+    SourceCard,
+    Task,
+    TasksFile,
+)
 
 PACKAGE_CARDS = Path(__file__).resolve().parent / "cards"
 CANONICAL_LINKS = Path(__file__).resolve().parent / "canonical_links.json"
@@ -39,9 +50,16 @@ def urls_in(text: str) -> list[str]:
 class KnowledgeBase:
     """Validated cards with the look-ups the agent needs."""
 
-    def __init__(self, sources: dict[str, Source], facts: list[Fact], tasks: dict[str, Task],
-                 capabilities: list[Capability], cards_dir: Path, digest: str,
-                 prompt: Prompt | None = None):
+    def __init__(
+        self,
+        sources: dict[str, Source],
+        facts: list[Fact],
+        tasks: dict[str, Task],
+        capabilities: list[Capability],
+        cards_dir: Path,
+        digest: str,
+        prompt: Prompt | None = None,
+    ):
         self.sources = sources
         self.prompt = prompt  # the question the cards were made for (prompt.json), if known
         self.facts = facts
@@ -76,8 +94,11 @@ class KnowledgeBase:
         return sorted(steps, key=lambda f: (WORKFLOW_STAGES.index(f.workflow), f.order))
 
     def capabilities_for(self, source_id: str | None = None, task_id: str | None = None) -> list[Capability]:
-        return [c for c in self.capabilities
-                if (source_id is None or c.source == source_id) and (task_id is None or c.task == task_id)]
+        return [
+            c
+            for c in self.capabilities
+            if (source_id is None or c.source == source_id) and (task_id is None or c.task == task_id)
+        ]
 
     @property
     def question(self) -> str | None:
@@ -135,13 +156,14 @@ class KnowledgeBase:
     @cached_property
     def _name_matchers(self) -> dict[str, tuple[list[str], list[re.Pattern[str]]]]:
         from knowledge.text import stemmed_text
+
         out = {}
         for sid, names in self.source_names.items():
             stemmed, exact = [], []
             capitals = {n.lower() for n in names if n.isupper() and len(n) > 1}
             for name in names:
                 if name.lower() in capitals and not name.isupper():
-                    continue        # "easier" is the id of EASIER, and an English word
+                    continue  # "easier" is the id of EASIER, and an English word
                 if name.isupper() and len(name) > 1:
                     # an all-capitals name that is also a word ("EASIER" vs "an easier way") counts
                     # only when written in capitals
@@ -159,9 +181,13 @@ class KnowledgeBase:
     def sources_named_in(self, text: str) -> list[str]:
         """The sources a text names (by id, name, other names or arXiv id), in card order."""
         from knowledge.text import stemmed_text
+
         hay = stemmed_text(text)
-        return [sid for sid, (stemmed, exact) in self._name_matchers.items()
-                if any(f" {n} " in hay for n in stemmed) or any(p.search(text) for p in exact)]
+        return [
+            sid
+            for sid, (stemmed, exact) in self._name_matchers.items()
+            if any(f" {n} " in hay for n in stemmed) or any(p.search(text) for p in exact)
+        ]
 
     def allowed_urls(self) -> set[str]:
         return {u for s in self.sources.values() for u in s.urls()}
@@ -225,12 +251,15 @@ def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Sourc
         # Hand-written cards exist only for the sources in the canonical-links table; any other
         # source must come from a seed prompt (`kb import`), whose own links it carries.
         if source.id not in canonical:
-            raise KnowledgeError(f"{path.name}: unknown source id {source.id!r} (not in the canonical "
-                                 f"links table, and not imported from a seed prompt)")
+            raise KnowledgeError(
+                f"{path.name}: unknown source id {source.id!r} (not in the canonical "
+                f"links table, and not imported from a seed prompt)"
+            )
         outside = [u for u in source.urls() if u not in canonical[source.id]]
         if outside:
-            raise KnowledgeError(f"{path.name}: source {source.id!r} has a link outside its canonical "
-                                 f"links: {outside[0]}")
+            raise KnowledgeError(
+                f"{path.name}: source {source.id!r} has a link outside its canonical links: {outside[0]}"
+            )
     facts = []
     for i, item in enumerate(card.facts):
         fid = item.get("id", f"#{i}") if isinstance(item, dict) else f"#{i}"
@@ -241,14 +270,16 @@ def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Sourc
         except ValidationError as exc:
             raise KnowledgeError(f"{path.name}: fact {fid}: {_first_error(exc)}") from None
         if fact.source != source.id:
-            raise KnowledgeError(f"{path.name}: fact {fact.id} names source {fact.source!r}, "
-                                 f"but the file is {source.id!r}")
+            raise KnowledgeError(
+                f"{path.name}: fact {fact.id} names source {fact.source!r}, but the file is {source.id!r}"
+            )
         if not fact.id.startswith(source.id + "."):
             raise KnowledgeError(f"{path.name}: fact id {fact.id!r} must start with '{source.id}.'")
         for url in urls_in(fact.text):
             if url not in source.urls():
-                raise KnowledgeError(f"{path.name}: fact {fact.id} links {url}, which is not one of "
-                                     f"the source's links")
+                raise KnowledgeError(
+                    f"{path.name}: fact {fact.id} links {url}, which is not one of the source's links"
+                )
         facts.append(fact)
     return source, facts, card.position
 
@@ -262,8 +293,10 @@ def _load_tasks(path: Path) -> dict[str, Task]:
     for task in parsed.tasks:
         # New tasks come only from an import, which says so; a hand-written task id is a typo.
         if task.id not in TASK_IDS and task.imported_from is None:
-            raise KnowledgeError(f"{path.name}: unknown task id {task.id!r} (allowed: {', '.join(TASK_IDS)}, "
-                                 f"or a task made by 'kb import')")
+            raise KnowledgeError(
+                f"{path.name}: unknown task id {task.id!r} (allowed: {', '.join(TASK_IDS)}, "
+                f"or a task made by 'kb import')"
+            )
         if task.id in tasks:
             raise KnowledgeError(f"{path.name}: duplicate task id {task.id!r}")
         tasks[task.id] = task
@@ -286,12 +319,19 @@ def _load_prompt(path: Path) -> Prompt | None:
         raise KnowledgeError(f"{path.name}: malformed prompt: {_first_error(exc)}") from None
 
 
-def _check_references(facts: list[Fact], sources: dict[str, Source], tasks: dict[str, Task],
-                      capabilities: list[Capability], cap_file: str) -> None:
+def _check_references(
+    facts: list[Fact],
+    sources: dict[str, Source],
+    tasks: dict[str, Task],
+    capabilities: list[Capability],
+    cap_file: str,
+) -> None:
     for fact in facts:
         for task_id in fact.task_ids():
             if task_id not in tasks:
-                raise KnowledgeError(f"{fact.source}.json: fact {fact.id} has unknown task tag 'task:{task_id}'")
+                raise KnowledgeError(
+                    f"{fact.source}.json: fact {fact.id} has unknown task tag 'task:{task_id}'"
+                )
     for cap in capabilities:
         if cap.source not in sources:
             raise KnowledgeError(f"{cap_file}: capability names unknown source id {cap.source!r}")
@@ -326,7 +366,9 @@ def load_knowledge_uncached(cards_dir: str | Path | None = None) -> KnowledgeBas
         sources[source.id] = source
         for fact in card_facts:
             if fact.id in seen_facts:
-                raise KnowledgeError(f"{path.name}: duplicate fact id {fact.id!r} (also in {seen_facts[fact.id]})")
+                raise KnowledgeError(
+                    f"{path.name}: duplicate fact id {fact.id!r} (also in {seen_facts[fact.id]})"
+                )
             seen_facts[fact.id] = path.name
             facts.append(fact)
 

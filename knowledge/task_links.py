@@ -6,6 +6,7 @@ weight and is shown by `kb show`. When no known task fits, a new one is made fro
 that names what the source does ("Robust Speech Recognition via ..." -> "Speech recognition"),
 described by the summary's own sentence that uses it.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,10 +18,10 @@ from knowledge.text import STOPWORDS, phrase_in, stemmed_text
 
 TITLE_WEIGHT = 2.0
 AMBIGUOUS_WEIGHT = 0.25
-MIN_WEIGHT = 1.0            # one firm alias in the summary links a task
-STRONG_LINK = 0.9          # a known-task link this sure stands even when the title names another task
+MIN_WEIGHT = 1.0  # one firm alias in the summary links a task
+STRONG_LINK = 0.9  # a known-task link this sure stands even when the title names another task
 KEEP_BESIDE_TITLE_TASK = 0.75  # ... and a weaker one is kept beside the title's task only from here
-KEEP_SHARE = 0.5            # further tasks are kept when they match at least half the best weight
+KEEP_SHARE = 0.5  # further tasks are kept when they match at least half the best weight
 NEW_TASK_CONFIDENCE = {"title": 0.5, "summary": 0.35, "name": 0.2}
 
 # Nouns that name a task ("speech recognition", "image denoising", "machine translation").
@@ -29,9 +30,11 @@ _TASK_HEAD = re.compile(
     r"classification|translation|generation|synthesis|retrieval|compression|estimation|prediction|"
     r"forecasting|tracking|captioning|answering|summarization|summarisation|inpainting|denoising|"
     r"deblurring|restoration|reconstruction|enhancement|separation|transcription|learning|modeling|"
-    r"modelling|parsing|editing|matching|alignment|localization|localisation|completion|planning)$")
+    r"modelling|parsing|editing|matching|alignment|localization|localisation|completion|planning)$"
+)
 # -tion/-ing words that are not tasks.
-_NOT_TASKS = frozenset("""
+_NOT_TASKS = frozenset(
+    """
 information attention application applications evaluation function functions question questions section
 solution solutions contribution contributions motivation limitation limitations operation operations
 condition conditions position positions resolution computation implementation implementations
@@ -43,13 +46,17 @@ interactions variation variations iteration iterations direction directions desc
 version versions dimension dimensions regression notion mention fashion million billion emotion
 option options portion proportion relation relations situation station selection intention
 foundation population caption captions extension extensions addition additional
-""".split())
+""".split()
+)
 # Adjectives that praise a method rather than name its task.
-_PRAISE = frozenset("""
+_PRAISE = frozenset(
+    """
 robust novel efficient effective simple fast faster scalable general better improved new large-scale
-real-world practical accurate traditional standard classic classical modern existing common typical high-quality high-fidelity unified universal powerful strong lightweight
-fidelity high quality low-cost cheap towards toward via using with for and of on the a an in to from by through beyond
-""".split())
+real-world practical accurate traditional standard classic classical modern existing common typical
+high-quality high-fidelity unified universal powerful strong lightweight fidelity high quality
+low-cost cheap towards toward via using with for and of on the a an in to from by through beyond
+""".split()
+)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
@@ -58,7 +65,7 @@ class TaskLink:
     task_id: str
     confidence: float
     evidence: list[str] = field(default_factory=list)
-    new_task: Task | None = None     # set when the link made a task of its own
+    new_task: Task | None = None  # set when the link made a task of its own
 
 
 def _weight(task: Task, title: str, summary: str) -> tuple[float, list[str]]:
@@ -116,7 +123,7 @@ def _task_phrases(text: str) -> list[str]:
         if lower in _NOT_TASKS or not _TASK_HEAD.match(lower) or len(lower) < 6:
             continue
         before: list[str] = []
-        for prev in reversed(words[max(0, i - 2):i]):
+        for prev in reversed(words[max(0, i - 2) : i]):
             p = prev.lower()
             if p in STOPWORDS or p in _PRAISE or p.endswith("ly") or p in _NOT_TASKS:
                 break
@@ -134,8 +141,9 @@ def _title_core(title: str) -> str:
     return parts[-1] if len(parts) > 1 and _task_phrases(parts[-1]) else core
 
 
-def new_task_link(source_name: str, title: str, sentences: list[str], taken: set[str],
-                  origin: str) -> TaskLink:
+def new_task_link(
+    source_name: str, title: str, sentences: list[str], taken: set[str], origin: str
+) -> TaskLink:
     """A task made from the source's own words, for a source no known task fits."""
     found, where = None, "name"
     for phrase in _task_phrases(_title_core(title)):
@@ -148,27 +156,57 @@ def new_task_link(source_name: str, title: str, sentences: list[str], taken: set
                 counts[phrase] = counts.get(phrase, 0) + 1
         if counts:
             found, where = max(counts, key=lambda p: (counts[p], len(p))), "summary"
-    phrase = found or f"what {source_name} does"   # a summary that names no task at all
+    phrase = found or f"what {source_name} does"  # a summary that names no task at all
     task_id = _unique_id(re.sub(r"[^a-z0-9]+", "-", phrase.lower()).strip("-") or "task", taken)
     described = next((s for s in sentences if phrase_in(phrase, s)), None) if found else None
-    description = described or (f"{title.rstrip('.')}." if where == "title" or not sentences else sentences[0])
+    description = described or (
+        f"{title.rstrip('.')}." if where == "title" or not sentences else sentences[0]
+    )
     label = phrase[:1].upper() + phrase[1:]
-    flows_in, flows_out = (input_output(phrase, sentences) if found
-                           else ("the input its summary describes", "the result its summary describes"))
-    task = Task(id=task_id, label=label, description=description, aliases=task_aliases(phrase) if found else [],
-                input=flows_in, output=flows_out,
-                imported_from=origin)
+    flows_in, flows_out = (
+        input_output(phrase, sentences)
+        if found
+        else ("the input its summary describes", "the result its summary describes")
+    )
+    task = Task(
+        id=task_id,
+        label=label,
+        description=description,
+        aliases=task_aliases(phrase) if found else [],
+        input=flows_in,
+        output=flows_out,
+        imported_from=origin,
+    )
     return TaskLink(task_id, NEW_TASK_CONFIDENCE[where], [phrase] if found else [], new_task=task)
 
 
-_VERB_OF = {"enhancement": "enhance", "recognition": "recognize", "synthesis": "synthesize",
-            "translation": "translate", "estimation": "estimate", "detection": "detect",
-            "segmentation": "segment", "generation": "generate", "classification": "classify",
-            "transcription": "transcribe", "separation": "separate", "restoration": "restore",
-            "reconstruction": "reconstruct", "compression": "compress", "prediction": "predict",
-            "retrieval": "retrieve", "denoising": "denoise", "summarization": "summarize",
-            "captioning": "caption", "forecasting": "forecast", "tracking": "track", "editing": "edit",
-            "inpainting": "inpaint", "completion": "complete", "localization": "localize"}
+_VERB_OF = {
+    "enhancement": "enhance",
+    "recognition": "recognize",
+    "synthesis": "synthesize",
+    "translation": "translate",
+    "estimation": "estimate",
+    "detection": "detect",
+    "segmentation": "segment",
+    "generation": "generate",
+    "classification": "classify",
+    "transcription": "transcribe",
+    "separation": "separate",
+    "restoration": "restore",
+    "reconstruction": "reconstruct",
+    "compression": "compress",
+    "prediction": "predict",
+    "retrieval": "retrieve",
+    "denoising": "denoise",
+    "summarization": "summarize",
+    "captioning": "caption",
+    "forecasting": "forecast",
+    "tracking": "track",
+    "editing": "edit",
+    "inpainting": "inpaint",
+    "completion": "complete",
+    "localization": "localize",
+}
 
 
 def task_aliases(phrase: str) -> list[str]:
@@ -180,10 +218,15 @@ def task_aliases(phrase: str) -> list[str]:
 
 _ENDS = r"(?=[,.;:]|\s+(?:by|with|while|using|via|in|on|at|so|which|that|for)\b|$)"
 _NOUNS = r"((?:an?\s+|the\s+)?[\w-]+(?:\s+(?:of\s+)?[\w-]+){0,5}?)"
-_READS = re.compile(rf"\b(?:reads|takes|accepts|consumes|receives|maps|converts|turns)\s+{_NOUNS}\s+"
-                    rf"(?:and\s+(?:writes|outputs|returns|produces|generates|predicts)|into|to)\s+{_NOUNS}{_ENDS}", re.I)
+_READS = re.compile(
+    rf"\b(?:reads|takes|accepts|consumes|receives|maps|converts|turns)\s+{_NOUNS}\s+"
+    rf"(?:and\s+(?:writes|outputs|returns|produces|generates|predicts)|into|to)\s+{_NOUNS}{_ENDS}",
+    re.I,
+)
 _FROM = re.compile(rf"\bfrom\s+{_NOUNS}{_ENDS}", re.I)
-_MAKES = re.compile(rf"\b(?:to produce|produces|to generate|generates|outputs|returns|writes)\s+{_NOUNS}{_ENDS}", re.I)
+_MAKES = re.compile(
+    rf"\b(?:to produce|produces|to generate|generates|outputs|returns|writes)\s+{_NOUNS}{_ENDS}", re.I
+)
 
 
 def input_output(phrase: str, sentences: list[str]) -> tuple[str, str]:
@@ -196,8 +239,11 @@ def input_output(phrase: str, sentences: list[str]) -> tuple[str, str]:
             taken, given = taken or m.group(1), given or m.group(2)
     for sentence in sentences:
         if taken is None and phrase_in(phrase, sentence):
-            m = _FROM.search(sentence[sentence.lower().find(phrase.split()[-1]):] if phrase.split()[-1]
-                             in sentence.lower() else sentence)
+            m = _FROM.search(
+                sentence[sentence.lower().find(phrase.split()[-1]) :]
+                if phrase.split()[-1] in sentence.lower()
+                else sentence
+            )
             taken = m.group(1) if m else None
         if given is None:
             m = _MAKES.search(sentence)

@@ -1,4 +1,5 @@
 """Tokenising, light stemming and alias matching shared by the index and the queries."""
+
 from __future__ import annotations
 
 import re
@@ -7,7 +8,8 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 _URL = re.compile(r"https?://\S+")
 
 # Function words and question scaffolding: they say nothing about which source answers.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a an the and or but if then than so of to in on at by for with from into onto over under about as
 is are was were be been being am do does did doing done have has had having i me my mine we our us
 you your he she it its they them their this that these those there here what which who whom whose
@@ -18,11 +20,26 @@ need needs please tell explain show give me let know like way ways thing things 
 one ones able actually best right turn basically exactly kind sort lot lots bit work works working worked
 help helps good great nice bad say said think go going come look see try find day today tomorrow
 person someone everyone stuff maybe okay ok hi hello thanks thank
-""".split())
+""".split()
+)
 
 # Suffixes stripped so "upscaled", "upscaling" and "upscale" meet; the same rule runs on both sides.
-_SUFFIXES = ("ations", "ation", "ions", "ion", "ings", "ing", "edly", "ers", "er", "ed", "ies",
-             "es", "s", "ly")
+_SUFFIXES = (
+    "ations",
+    "ation",
+    "ions",
+    "ion",
+    "ings",
+    "ing",
+    "edly",
+    "ers",
+    "er",
+    "ed",
+    "ies",
+    "es",
+    "s",
+    "ly",
+)
 
 
 def stem(token: str) -> str:
@@ -33,17 +50,19 @@ def stem(token: str) -> str:
             token = token[: -len(suffix)] + ("y" if suffix == "ies" else "")
             break
     if token.endswith("e") and len(token) > 4:
-        token = token[:-1]                      # upscale / upscaled / upscaling -> upscal
+        token = token[:-1]  # upscale / upscaled / upscaling -> upscal
     if len(token) > 4 and token[-1] == token[-2] and token[-1] not in "aeiouls":
-        token = token[:-1]                      # blurr(ed) -> blur
+        token = token[:-1]  # blurr(ed) -> blur
     return token
 
 
-_NUMBER_WORDS = frozenset("""
+_NUMBER_WORDS = frozenset(
+    """
 zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
 seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds
 thousand thousands million dozen dozens couple half
-""".split())
+""".split()
+)
 
 
 def is_number(token: str) -> bool:

@@ -3,6 +3,7 @@
 Exports are lazy (PEP 562) so `import models.restore_cli` and `import models.errors` stay
 free of torch; the first access to e.g. `models.restore` imports what it needs.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -5,6 +5,7 @@ checkpoint (dict with `model_state_dict`), a bare state dict, DataParallel `modu
 The config (wf, scale, vscale) is read off the tensor shapes, loading is strict, and pickles are
 only ever opened with `weights_only=True`. Every failure is a one-line ModelError.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,10 @@ from models.weights_info import WeightsInfo
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 MANIFEST_NAME = "manifest.json"
-HOW_TO_ADD = ("train some with `explainer train`, or pass `--weights PATH` to an official "
-              "MSSNet checkpoint (.pt/.pth) or to our .safetensors")
+HOW_TO_ADD = (
+    "train some with `explainer train`, or pass `--weights PATH` to an official "
+    "MSSNet checkpoint (.pt/.pth) or to our .safetensors"
+)
 _STATE_DICT_KEYS = ("model_state_dict", "state_dict", "model", "params", "net")
 
 
@@ -50,8 +53,9 @@ def _read_manifest(folder: Path) -> dict:
     try:
         data = json.loads(path.read_text())
         entries = data.get("weights", [])
-        if not isinstance(entries, list) or not all(isinstance(e, dict) and "name" in e and "file" in e
-                                                    for e in entries):
+        if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and "name" in e and "file" in e for e in entries
+        ):
             raise ValueError("each entry needs 'name' and 'file'")
     except (ValueError, AttributeError) as exc:
         raise ModelError(f"weights manifest {path} is malformed: {exc}") from None
@@ -63,7 +67,7 @@ def bundled_weights() -> list[dict]:
     return list(_read_manifest(weights_dir())["weights"])
 
 
-TASKS = ("enlarge", "deblur")   # what bundled weights are trained for (the manifest's "tasks")
+TASKS = ("enlarge", "deblur")  # what bundled weights are trained for (the manifest's "tasks")
 
 
 def weights_for_task(task: str) -> tuple[str | None, str | None]:
@@ -85,8 +89,9 @@ def weights_for_task(task: str) -> tuple[str | None, str | None]:
     entry = next((e for e in entries if e["name"] == fallback), {})
     trained = ", ".join(entry.get("tasks") or ["another task"])
     measured = f"; {entry['summary']}" if entry.get("summary") else ""
-    return fallback, (f"no bundled weights are trained for {task} yet: using {fallback}, trained for "
-                      f"{trained}{measured}")
+    return fallback, (
+        f"no bundled weights are trained for {task} yet: using {fallback}, trained for {trained}{measured}"
+    )
 
 
 def _manifest_entry(name: str | None) -> dict:
@@ -135,6 +140,7 @@ def sniff_weights_file(path: Path) -> str:
 def _read_pickle(path: Path) -> object:
     import re
     import warnings
+
     try:
         with warnings.catch_warnings():  # protocol warnings are noise here; failures are reported
             warnings.simplefilter("ignore")
@@ -142,29 +148,37 @@ def _read_pickle(path: Path) -> object:
     except pickle.UnpicklingError as exc:
         wanted = re.search(r"GLOBAL ([\w.]+)", str(exc))
         if wanted:
-            raise ModelError(f"{path.name}: refused to unpickle: it asks to import {wanted.group(1)} "
-                             f"(a pickle that would run code); only tensors are accepted") from None
+            raise ModelError(
+                f"{path.name}: refused to unpickle: it asks to import {wanted.group(1)} "
+                f"(a pickle that would run code); only tensors are accepted"
+            ) from None
         raise ModelError(f"{path.name}: not a PyTorch checkpoint (an unrecognised pickle)") from None
     except RuntimeError as exc:
         if "magic number" in str(exc):
             raise ModelError(f"{path.name}: not a PyTorch checkpoint (unrecognised file format)") from None
-        raise ModelError(f"{path.name}: not a readable PyTorch checkpoint (truncated or corrupt?): "
-                         f"{str(exc).strip().splitlines()[0].split('. ')[0][:120]}") from None
+        raise ModelError(
+            f"{path.name}: not a readable PyTorch checkpoint (truncated or corrupt?): "
+            f"{str(exc).strip().splitlines()[0].split('. ')[0][:120]}"
+        ) from None
     except (EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ModelError(f"{path.name}: not a readable PyTorch checkpoint (truncated or corrupt?): "
-                         f"{(str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]}") from None
+        raise ModelError(
+            f"{path.name}: not a readable PyTorch checkpoint (truncated or corrupt?): "
+            f"{(str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]}"
+        ) from None
 
 
 def _read_safetensors(path: Path) -> tuple[dict, dict]:
     from safetensors import safe_open
+
     try:
         with safe_open(str(path), framework="pt") as fh:
             meta = fh.metadata() or {}
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}
-    except Exception as exc:  # safetensors raises its own error types for corrupt headers
+    except Exception as exc:  # noqa: BLE001 - safetensors raises its own error types for corrupt headers
         first = str(exc).strip().split("\n")[0][:160]
-        raise ModelError(f"{path.name}: not a readable .safetensors file (truncated or corrupt?): "
-                         f"{first}") from None
+        raise ModelError(
+            f"{path.name}: not a readable .safetensors file (truncated or corrupt?): {first}"
+        ) from None
     return tensors, meta
 
 
@@ -175,13 +189,15 @@ def _extract_state_dict(obj: object, source: str) -> dict[str, torch.Tensor]:
                 obj = obj[key]
                 break
     if not isinstance(obj, dict) or not obj:
-        raise ModelError(f"{source}: no model weights found (expected a state dict or a "
-                         f"checkpoint with 'model_state_dict')")
+        raise ModelError(
+            f"{source}: no model weights found (expected a state dict or a "
+            f"checkpoint with 'model_state_dict')"
+        )
     tensors = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
     if not tensors:
         raise ModelError(f"{source}: no tensors found; this is not a model checkpoint")
     if all(k.startswith("module.") for k in tensors):
-        tensors = {k[len("module."):]: v for k, v in tensors.items()}
+        tensors = {k[len("module.") :]: v for k, v in tensors.items()}
     return tensors
 
 
@@ -245,19 +261,28 @@ def load_model(name_or_path: str | os.PathLike | None = None, device: str = "cpu
         entry = _manifest_entry(None if name_or_path is None else str(name_or_path))
         path = weights_dir() / entry["file"]
         if not path.is_file():
-            raise ModelError(f"bundled weights {entry['name']!r} are listed but {path.name} is missing; "
-                             f"{HOW_TO_ADD}")
+            raise ModelError(
+                f"bundled weights {entry['name']!r} are listed but {path.name} is missing; {HOW_TO_ADD}"
+            )
     sha = file_sha256(path)
     if entry is not None and entry.get("sha256") and entry["sha256"] != sha:
-        raise ModelError(f"bundled weights {entry['name']!r} failed the SHA-256 check "
-                         f"({path.name} is {sha[:12]}..., manifest says {entry['sha256'][:12]}...)")
+        raise ModelError(
+            f"bundled weights {entry['name']!r} failed the SHA-256 check "
+            f"({path.name} is {sha[:12]}..., manifest says {entry['sha256'][:12]}...)"
+        )
     model, _meta = _load_file(path)
     card = weights_dir() / entry["card"] if entry and entry.get("card") else None
     model.weights_info = WeightsInfo(
-        name=entry["name"] if entry else path.stem, path=str(path), sha256=sha,
-        config=tuple(model.config), config_name=config_name(model.config), params=count_parameters(model),
-        provisional=bool(entry and entry.get("provisional")), card=str(card) if card else None,
-        summary=entry.get("summary") if entry else None)
+        name=entry["name"] if entry else path.stem,
+        path=str(path),
+        sha256=sha,
+        config=tuple(model.config),
+        config_name=config_name(model.config),
+        params=count_parameters(model),
+        provisional=bool(entry and entry.get("provisional")),
+        card=str(card) if card else None,
+        summary=entry.get("summary") if entry else None,
+    )
     return model.eval().to(resolve_device(device))
 
 
@@ -266,21 +291,29 @@ def _looks_like_path(text: str) -> bool:
 
 
 # ---------------------------------------------------------------------------- saving
-def save_weights(model_or_state_dict, path: str | os.PathLike, dtype: torch.dtype = torch.float16,
-                 metadata: dict | None = None) -> str:
+def save_weights(
+    model_or_state_dict,
+    path: str | os.PathLike,
+    dtype: torch.dtype = torch.float16,
+    metadata: dict | None = None,
+) -> str:
     """Write our .safetensors (official key layout, config in the metadata); returns its SHA-256."""
     from safetensors.torch import save_file
 
-    state = (model_or_state_dict.state_dict() if isinstance(model_or_state_dict, torch.nn.Module)
-             else dict(model_or_state_dict))
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    state = (
+        model_or_state_dict.state_dict()
+        if isinstance(model_or_state_dict, torch.nn.Module)
+        else dict(model_or_state_dict)
+    )
+    state = {k[len("module.") :] if k.startswith("module.") else k: v for k, v in state.items()}
     config = infer_config(state)
     # safetensors refuses shared storage: the shared PReLU slope is stored once per key, as in
     # the official checkpoints.
     tensors = {k: v.detach().to("cpu", dtype).contiguous().clone() for k, v in state.items()}
     meta = {str(k): str(v) for k, v in (metadata or {}).items()}
-    meta.update({"format": "mssnet", "config": json.dumps(list(config)),
-                 "config_name": str(config_name(config))})
+    meta.update(
+        {"format": "mssnet", "config": json.dumps(list(config)), "config_name": str(config_name(config))}
+    )
     path = make_folder(Path(path).parent) / Path(path).name
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=meta)

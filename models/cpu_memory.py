@@ -7,6 +7,7 @@ and are reused; on the way out the defaults come back and the unused heap is ret
 OS (malloc_trim), so a long chat session does not keep the peak. Elsewhere (not Linux/glibc)
 this is a no-op.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,7 +18,7 @@ import threading
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
-_DEFAULT_MMAP_MAX = 65536          # glibc's defaults, restored on exit
+_DEFAULT_MMAP_MAX = 65536  # glibc's defaults, restored on exit
 _DEFAULT_TRIM_THRESHOLD = 128 * 1024
 _KEEP_TRIM_THRESHOLD = 1 << 30
 

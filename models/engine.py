@@ -5,6 +5,7 @@ reflect-pad to a multiple of 16 -> tiles (bounded memory, feathered overlaps) th
 channels_last and autocast -> crop -> re-attach alpha. Deterministic: no sampling, fixed
 algorithms; the same input, weights, device and precision give the same bytes.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,16 +30,17 @@ from models.weights_info import WeightsInfo
 @dataclass(frozen=True)
 class RestoreStats:
     """How a restore ran: what the report's provenance block and the benchmarks print."""
+
     device: str
-    precision: str                   # fp32 | bf16 | fp16
-    tile: tuple[int, int] | None     # tile (height, width) in px; None = the whole image at once
+    precision: str  # fp32 | bf16 | fp16
+    tile: tuple[int, int] | None  # tile (height, width) in px; None = the whole image at once
     n_tiles: int
-    overlap: int                     # px shared by neighbouring tiles
-    oom_retries: int                 # how often an out-of-memory error halved the tile
+    overlap: int  # px shared by neighbouring tiles
+    oom_retries: int  # how often an out-of-memory error halved the tile
     weights: WeightsInfo
-    stages: int                      # stages run (1..6)
+    stages: int  # stages run (1..6)
     upscale: int
-    input_size: tuple[int, int]      # (width, height)
+    input_size: tuple[int, int]  # (width, height)
     output_size: tuple[int, int]
     threads: int
 
@@ -57,17 +59,26 @@ class RestoreStats:
 
 @dataclass
 class RestoreResult:
-    image: Image.Image                          # input size x upscale, alpha re-attached
-    stage_images: list[Image.Image] | None      # six stage outputs (official order) if asked
-    timings: dict[str, float]                   # seconds: upscale, forward, total, stage_1..6
+    image: Image.Image  # input size x upscale, alpha re-attached
+    stage_images: list[Image.Image] | None  # six stage outputs (official order) if asked
+    timings: dict[str, float]  # seconds: upscale, forward, total, stage_1..6
     stats: RestoreStats
-    rgb: np.ndarray | None = None               # H x W x 3 float32 [0,1] (for 16-bit saving)
-    source: LoadedImage | None = None           # what was read (alpha, ICC, bit depth)
+    rgb: np.ndarray | None = None  # H x W x 3 float32 [0,1] (for 16-bit saving)
+    source: LoadedImage | None = None  # what was read (alpha, ICC, bit depth)
 
 
-def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 6, device: str = "auto",
-            precision: str = "auto", tile: int | None = None, progress=None, keep_stages: bool = False,
-            max_pixels: int | None = DEFAULT_MAX_PIXELS) -> RestoreResult:
+def restore(
+    image,
+    model: MSSNet | None = None,
+    upscale: int = 1,
+    stages: int = 6,
+    device: str = "auto",
+    precision: str = "auto",
+    tile: int | None = None,
+    progress=None,
+    keep_stages: bool = False,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> RestoreResult:
     """Restore `image` (path, PIL image or LoadedImage) with MSSNet.
 
     model: None -> the bundled default weights. tile: None -> chosen from free memory (whole
@@ -83,6 +94,7 @@ def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 
     prec = resolve_precision(precision, dev)
     if model is None:
         from models.checkpoints import load_model
+
         model = load_model(None)
     model = model.eval().to(dev, memory_format=torch.channels_last)
 
@@ -107,7 +119,9 @@ def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 
     t0 = time.perf_counter()
     while True:
         try:
-            outputs, n_tiles = _run_tiles(model, padded, tile, stages, dev, prec, progress, keep_stages, timings)
+            outputs, n_tiles = _run_tiles(
+                model, padded, tile, stages, dev, prec, progress, keep_stages, timings
+            )
             break
         except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
             if not is_out_of_memory(exc):
@@ -116,8 +130,10 @@ def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 
                 torch.cuda.empty_cache()
             current = tile or (ph, pw)
             if max(current) <= tiling.MIN_TILE:
-                raise ModelError(f"out of memory even with {tiling.MIN_TILE}px tiles on {dev}; "
-                                 f"try --device cpu or a smaller image") from None
+                raise ModelError(
+                    f"out of memory even with {tiling.MIN_TILE}px tiles on {dev}; "
+                    f"try --device cpu or a smaller image"
+                ) from None
             tile = tuple(max(tiling.MIN_TILE, tiling.round_up(side // 2)) for side in current)
             retries += 1
     timings["forward"] = time.perf_counter() - t0
@@ -129,23 +145,40 @@ def restore(image, model: MSSNet | None = None, upscale: int = 1, stages: int = 
         stage_images = [_to_pil(np.clip(o[:out_h, :out_w], 0, 1), None) for o in outputs]
     alpha = source.alpha
     if alpha is not None and upscale != 1:
-        alpha = np.asarray(Image.fromarray(np.asarray(alpha, np.float32)).resize((out_w, out_h), Image.Resampling.BICUBIC))
+        alpha = np.asarray(
+            Image.fromarray(np.asarray(alpha, np.float32)).resize((out_w, out_h), Image.Resampling.BICUBIC)
+        )
     timings["total"] = time.perf_counter() - t_start
     stats = RestoreStats(
-        device=str(dev), precision=prec, tile=tile, n_tiles=n_tiles,
-        overlap=tiling.overlap_for(min(tile)) if tile else 0, oom_retries=retries, weights=model.weights_info,
-        stages=int(stages), upscale=upscale, input_size=(w0, h0), output_size=(out_w, out_h),
-        threads=torch.get_num_threads())
+        device=str(dev),
+        precision=prec,
+        tile=tile,
+        n_tiles=n_tiles,
+        overlap=tiling.overlap_for(min(tile)) if tile else 0,
+        oom_retries=retries,
+        weights=model.weights_info,
+        stages=int(stages),
+        upscale=upscale,
+        input_size=(w0, h0),
+        output_size=(out_w, out_h),
+        threads=torch.get_num_threads(),
+    )
     return RestoreResult(_to_pil(final, alpha), stage_images, timings, stats, final, source)
 
 
 # ---------------------------------------------------------------------------- steps
-ESTIMATE_PATCHES = (128, 256)   # sides of the two patches timed for an estimate
-TILE_OVERHEAD = 1.1             # overlapping tiles, padding and conversion on top of the forward
+ESTIMATE_PATCHES = (128, 256)  # sides of the two patches timed for an estimate
+TILE_OVERHEAD = 1.1  # overlapping tiles, padding and conversion on top of the forward
 
 
-def estimate_seconds(model: MSSNet, size: tuple[int, int], upscale: int = 1, stages: int = 6,
-                     device: str = "auto", precision: str = "auto") -> float:
+def estimate_seconds(
+    model: MSSNet,
+    size: tuple[int, int],
+    upscale: int = 1,
+    stages: int = 6,
+    device: str = "auto",
+    precision: str = "auto",
+) -> float:
     """Seconds restoring a (width, height) picture should take here, from two small patches timed
     on this machine with these weights, device and precision: a forward costs a fixed part (large
     for small inputs) plus a part per pixel, and the two sizes tell them apart."""
@@ -162,7 +195,7 @@ def estimate_seconds(model: MSSNet, size: tuple[int, int], upscale: int = 1, sta
         _run_tiles(model, patch, None, stages, dev, prec, None, False, {})
         times.append(time.perf_counter() - t0)
     small, large = (s * s for s in ESTIMATE_PATCHES)
-    per_pixel = max((times[1] - times[0]) / (large - small), 0.25 * times[1] / large)   # noise-proof
+    per_pixel = max((times[1] - times[0]) / (large - small), 0.25 * times[1] / large)  # noise-proof
     fixed = max(times[0] - per_pixel * small, 0.0)
     w, h = size
     pixels = tiling.round_up(w * upscale) * tiling.round_up(h * upscale)
@@ -217,16 +250,18 @@ def _run_tiles(model, padded, tile, stages, dev, prec, progress, keep_stages, ti
             with torch.autocast(dev.type, enabled=False):
                 half = half_resolution(torch.from_numpy(padded).permute(2, 0, 1)[None])
         for done, t in enumerate(tiles, 1):
-            x = torch.from_numpy(np.ascontiguousarray(padded[t.y:t.y + t.h, t.x:t.x + t.w]))
+            x = torch.from_numpy(np.ascontiguousarray(padded[t.y : t.y + t.h, t.x : t.x + t.w]))
             x = x.permute(2, 0, 1)[None].to(dev).contiguous(memory_format=torch.channels_last)
             x_half = None
             if half is not None:
-                x_half = half[..., t.y // 2:(t.y + t.h) // 2, t.x // 2:(t.x + t.w) // 2]
+                x_half = half[..., t.y // 2 : (t.y + t.h) // 2, t.x // 2 : (t.x + t.w) // 2]
                 x_half = x_half.to(dev).contiguous(memory_format=torch.channels_last)
             if keep_stages:
                 per_tile: dict = {}
                 outs = model.forward_stages(x, timings=per_tile, half=x_half)
-                outs[0] = F.interpolate(outs[0].float(), size=x.shape[-2:], mode="bilinear", align_corners=False)
+                outs[0] = F.interpolate(
+                    outs[0].float(), size=x.shape[-2:], mode="bilinear", align_corners=False
+                )
                 for k, v in per_tile.items():
                     stage_times[k] += v
             else:

@@ -6,10 +6,11 @@ aside and re-attached, the ICC profile kept (pixels are converted to sRGB for th
 on save), 16-bit in -> 16-bit PNG/TIFF out, decompression bombs refused, existing outputs never
 overwritten silently.
 """
+
 from __future__ import annotations
 
-import logging
 import io
+import logging
 import os
 import struct
 import warnings
@@ -33,17 +34,17 @@ _SIXTEEN_BIT_RAW = {"RGB;16B": "RGB;16L", "RGBA;16B": "RGBA;16L"}
 
 @dataclass
 class LoadedImage:
-    rgb: np.ndarray                      # H x W x 3 float32 in [0, 1], sRGB
-    alpha: np.ndarray | None = None      # H x W float32 in [0, 1]
-    icc_profile: bytes | None = None     # the file's own profile, written back on save
-    bit_depth: int = 8                   # 8 or 16
-    format: str | None = None            # "PNG", "JPEG", ...
-    mode: str | None = None              # Pillow mode of the file ("P", "CMYK", "I;16", ...)
+    rgb: np.ndarray  # H x W x 3 float32 in [0, 1], sRGB
+    alpha: np.ndarray | None = None  # H x W float32 in [0, 1]
+    icc_profile: bytes | None = None  # the file's own profile, written back on save
+    bit_depth: int = 8  # 8 or 16
+    format: str | None = None  # "PNG", "JPEG", ...
+    mode: str | None = None  # Pillow mode of the file ("P", "CMYK", "I;16", ...)
     path: str | None = None
-    exif: bytes | None = None            # with orientation reset to 1 (already applied)
+    exif: bytes | None = None  # with orientation reset to 1 (already applied)
     icc_converted: bool = field(default=False)  # pixels were converted from icc_profile to sRGB
-    n_frames: int = 1                    # frames in the file (animations); only the first is loaded
-    grey: bool = False                   # a grey file (three equal channels here): saved grey again
+    n_frames: int = 1  # frames in the file (animations); only the first is loaded
+    grey: bool = False  # a grey file (three equal channels here): saved grey again
 
     @property
     def size(self) -> tuple[int, int]:
@@ -100,7 +101,7 @@ def probe_image(path: str | os.PathLike) -> tuple[int, int]:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 size = im.size
-                im.verify()   # reads the data (for PNG: every chunk's checksum) without decoding pixels
+                im.verify()  # reads the data (for PNG: every chunk's checksum) without decoding pixels
     except UnidentifiedImageError:
         raise ModelError(f"{path.name}: not an image format that can be read") from None
     except Image.DecompressionBombError:
@@ -114,8 +115,10 @@ def check_pixels(what: str, size: tuple[int, int], limit: int | None, why: str =
     """A one-line error when `what` (w, h) has more pixels than `limit` (0/None: no limit)."""
     w, h = size
     if limit and w * h > limit:
-        raise ModelError(f"{what} is {w}x{h} = {_pixels(w * h)}, more than the limit of {_pixels(limit)}{why}; "
-                         f"raise it with --max-pixels")
+        raise ModelError(
+            f"{what} is {w}x{h} = {_pixels(w * h)}, more than the limit of {_pixels(limit)}{why}; "
+            f"raise it with --max-pixels"
+        )
 
 
 def _pixels(n: int) -> str:
@@ -126,8 +129,11 @@ def _pixels(n: int) -> str:
 def _read_sixteen_bit(im: Image.Image, path: Path) -> np.ndarray | None:
     """uint16 H x W x C for 16-bit colour files, which Pillow would cut to 8 bits; else None."""
     raw_modes = [t.args for t in im.tile]
-    if im.format == "PNG" and raw_modes and all(isinstance(r, str) and r in _SIXTEEN_BIT_RAW
-                                                for r in raw_modes):
+    if (
+        im.format == "PNG"
+        and raw_modes
+        and all(isinstance(r, str) and r in _SIXTEEN_BIT_RAW for r in raw_modes)
+    ):
         # Pillow's zip decoder unfilters 48/64-bit pixels correctly but keeps only the high byte;
         # decoding a second time with the little-endian raw mode yields the low bytes.
         planes = []
@@ -140,6 +146,7 @@ def _read_sixteen_bit(im: Image.Image, path: Path) -> np.ndarray | None:
         return (planes[0] << 8) | planes[1]
     if im.format == "TIFF" and im.mode in ("RGB", "RGBA") and _tiff_bits(im) == 16:
         import tifffile
+
         data = tifffile.imread(path)
         if data.ndim == 3 and data.shape[-1] in (3, 4) and data.dtype == np.uint16:
             return data
@@ -191,11 +198,20 @@ def from_pil(im: Image.Image, sixteen: np.ndarray | None = None) -> LoadedImage:
         if im.mode == "RGBA":
             alpha = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
             im = im.convert("RGB")
-        if icc and not _is_srgb(icc) and not grey_file:   # a grey profile stays with grey pixels
+        if icc and not _is_srgb(icc) and not grey_file:  # a grey profile stays with grey pixels
             im, icc_converted = _profile_convert(im, icc, to_srgb=True), True
         rgb = np.asarray(im, dtype=np.float32) / 255.0
-    return LoadedImage(np.ascontiguousarray(rgb, dtype=np.float32), alpha, icc, bit_depth, fmt, mode,
-                       exif=exif_bytes, icc_converted=icc_converted, grey=grey_file)
+    return LoadedImage(
+        np.ascontiguousarray(rgb, dtype=np.float32),
+        alpha,
+        icc,
+        bit_depth,
+        fmt,
+        mode,
+        exif=exif_bytes,
+        icc_converted=icc_converted,
+        grey=grey_file,
+    )
 
 
 _GREY_MODES = ("1", "L", "LA", "La", "I;16", "I;16B", "I;16L", "I;16N", "I", "F")
@@ -203,9 +219,15 @@ _GREY_MODES = ("1", "L", "LA", "La", "I;16", "I;16B", "I;16L", "I;16N", "I", "F"
 
 def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
     """EXIF orientation 1..8 applied to an H x W x C array (the same ops as ImageOps.exif_transpose)."""
-    ops = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
-           5: lambda a: a.transpose(1, 0, 2), 6: lambda a: np.rot90(a, -1),
-           7: lambda a: np.rot90(a, 1)[::-1], 8: lambda a: np.rot90(a, 1)}
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.transpose(1, 0, 2),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.rot90(a, 1)[::-1],
+        8: lambda a: np.rot90(a, 1),
+    }
     return np.ascontiguousarray(ops[orientation](arr)) if orientation in ops else arr
 
 
@@ -239,8 +261,9 @@ def _profile_convert(im: Image.Image, icc: bytes, to_srgb: bool) -> Image.Image:
 def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     if icc:
         try:
-            return ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(io.BytesIO(icc)),
-                                             _srgb_profile(), outputMode="RGB")
+            return ImageCms.profileToProfile(
+                im, ImageCms.ImageCmsProfile(io.BytesIO(icc)), _srgb_profile(), outputMode="RGB"
+            )
         except (OSError, ImageCms.PyCMSError) as exc:
             log.warning("the CMYK picture's ICC profile could not be applied (%s): plain conversion", exc)
     return im.convert("RGB")
@@ -248,16 +271,25 @@ def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
 
 # ---------------------------------------------------------------------------- saving
 # Photo files a folder is searched for (anything Pillow opens is read when named directly).
-_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF",
-            ".tiff": "TIFF", ".bmp": "BMP"}
+_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".bmp": "BMP",
+}
 
 
 def output_format(path: Path) -> str:
     """The format a file is written in, from its extension ("PNG", "JPEG", ...), or a one-line error."""
     fmt = _FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise ModelError(f"cannot write {Path(path).suffix or 'files without an extension'}: "
-                         f"use one of {', '.join(sorted(_FORMATS))}")
+        raise ModelError(
+            f"cannot write {Path(path).suffix or 'files without an extension'}: "
+            f"use one of {', '.join(sorted(_FORMATS))}"
+        )
     return fmt
 
 
@@ -279,9 +311,13 @@ def what_is_not_kept(src: LoadedImage, fmt: str) -> list[str]:
     if src.n_frames > 1:
         notes.append(f"only the first of its {src.n_frames} frames is restored")
     if src.alpha is not None and fmt in ("JPEG", "BMP") and float(src.alpha.min()) < 1.0:
-        notes.append(f"{fmt} has no transparency, so its alpha channel is dropped (.png, .webp or .tiff keep it)")
+        notes.append(
+            f"{fmt} has no transparency, so its alpha channel is dropped (.png, .webp or .tiff keep it)"
+        )
     if src.bit_depth == 16 and fmt not in ("PNG", "TIFF"):
-        notes.append(f"{fmt} holds 8 bits per channel, so its 16-bit depth is not kept (.png or .tiff keep it)")
+        notes.append(
+            f"{fmt} holds 8 bits per channel, so its 16-bit depth is not kept (.png or .tiff keep it)"
+        )
     return notes
 
 
@@ -298,7 +334,7 @@ def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, fo
     if fmt in ("JPEG", "BMP"):
         alpha = None  # these formats have no alpha channel
     sixteen = src.bit_depth == 16 and fmt in ("PNG", "TIFF")
-    if src.grey:   # the network sees three equal channels and returns three near-equal ones: one again
+    if src.grey:  # the network sees three equal channels and returns three near-equal ones: one again
         arr = arr.mean(axis=2, keepdims=True)
 
     if sixteen:
@@ -309,13 +345,16 @@ def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, fo
             atomic_write(path, lambda fh: fh.write(payload))
         else:
             import tifffile
+
             extratags = [(34675, "B", len(src.icc_profile), src.icc_profile, True)] if src.icc_profile else []
             photometric = "minisblack" if src.grey else "rgb"
             extra = {"extrasamples": ["unassalpha"]} if alpha is not None else {}
             if src.grey and alpha is None:
                 data = data[..., 0]
-            atomic_write(path, lambda fh: tifffile.imwrite(fh, data, photometric=photometric, extratags=extratags,
-                                                           **extra))
+            atomic_write(
+                path,
+                lambda fh: tifffile.imwrite(fh, data, photometric=photometric, extratags=extratags, **extra),
+            )
         return path
 
     pixels = np.round(np.clip(arr, 0, 1) * 255).astype(np.uint8)
@@ -358,14 +397,16 @@ def encode_png16(data: np.ndarray, icc_profile: bytes | None = None, level: int 
     if data.ndim == 2:
         data = data[..., None]
     h, w, c = data.shape
-    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[c]   # grey, grey + alpha, RGB, RGBA
+    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[c]  # grey, grey + alpha, RGB, RGBA
     rows = np.ascontiguousarray(data, dtype=">u2").view(np.uint8).reshape(h, w * c * 2)
     up = rows.copy()
     up[1:] = rows[1:] - rows[:-1]  # uint8 wrap-around is the PNG Up filter
     raw = np.concatenate([np.full((h, 1), 2, np.uint8), up], axis=1).tobytes()
 
     def chunk(tag: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)
+        )
 
     out = [b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0))]
     if icc_profile:

@@ -8,6 +8,7 @@ gaussian_weights=True, sigma=1.5, use_sample_covariance=False)`.
 Spectral numbers use luminance (BT.709) with a Hann window, so the image border does not add
 a false cross of high frequencies.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -17,8 +18,8 @@ import numpy as np
 _LUMA = np.array([0.2126, 0.7152, 0.0722])
 # Below these sizes (pixels, each side) a number would be NaN or noise: the functions return NaN,
 # without numpy warnings, and callers show "too small to measure".
-SSIM_MIN_SIDE = 11        # the 11-tap Gaussian window must fit once the border is averaged away
-SPECTRUM_MIN_SIDE = 4     # a Hann window of 2 or 3 samples is (almost) all zero
+SSIM_MIN_SIDE = 11  # the 11-tap Gaussian window must fit once the border is averaged away
+SPECTRUM_MIN_SIDE = 4  # a Hann window of 2 or 3 samples is (almost) all zero
 LAPLACIAN_MIN_SIDE = 3
 
 
@@ -49,17 +50,17 @@ def _gaussian_filter(img: np.ndarray, sigma: float = 1.5, truncate: float = 3.5)
     k /= k.sum()
     out = np.pad(img, radius, mode="symmetric")
     h, w = img.shape
-    rows = sum(k[i] * out[i:i + h, :] for i in range(len(k)))
-    return sum(k[i] * rows[:, i:i + w] for i in range(len(k)))
+    rows = sum(k[i] * out[i : i + h, :] for i in range(len(k)))
+    return sum(k[i] * rows[:, i : i + w] for i in range(len(k)))
 
 
 def _ssim_channel(a: np.ndarray, b: np.ndarray) -> float:
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    c1, c2 = 0.01**2, 0.03**2
     mu_a, mu_b = _gaussian_filter(a), _gaussian_filter(b)
-    var_a = _gaussian_filter(a * a) - mu_a ** 2
-    var_b = _gaussian_filter(b * b) - mu_b ** 2
+    var_a = _gaussian_filter(a * a) - mu_a**2
+    var_b = _gaussian_filter(b * b) - mu_b**2
     cov = _gaussian_filter(a * b) - mu_a * mu_b
-    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
     pad = (2 * int(3.5 * 1.5 + 0.5) + 1 - 1) // 2  # skimage averages away the filter's border
     return float(s[pad:-pad, pad:-pad].mean())
 
@@ -85,16 +86,16 @@ def _power_spectrum(img) -> tuple[np.ndarray, np.ndarray]:
     h, w = y.shape
     window = np.outer(np.hanning(h), np.hanning(w))
     y = (y - y.mean()) * window
-    power = np.abs(np.fft.fft2(y)) ** 2 / (window ** 2).sum()
+    power = np.abs(np.fft.fft2(y)) ** 2 / (window**2).sum()
     fy = np.fft.fftfreq(h)[:, None]
     fx = np.fft.fftfreq(w)[None, :]
-    radius = np.sqrt(fx ** 2 + fy ** 2) / 0.5
+    radius = np.sqrt(fx**2 + fy**2) / 0.5
     return power, radius
 
 
 class HighFrequencyEnergy(NamedTuple):
-    energy: float   # mean power per pixel above the radius (luminance², windowed)
-    share: float    # that energy as a share of all non-DC energy
+    energy: float  # mean power per pixel above the radius (luminance², windowed)
+    share: float  # that energy as a share of all non-DC energy
 
 
 def high_frequency_energy(img, radius_fraction: float = 0.25) -> HighFrequencyEnergy:
@@ -137,8 +138,8 @@ class FurCheck(NamedTuple):
     input_energy: float
     output_energy: float
     original_energy: float
-    recovered_share: float   # (output − input) / (original − input)
-    overshoot: float         # output / original − 1 (> 0 means more than the original)
+    recovered_share: float  # (output − input) / (original − input)
+    overshoot: float  # output / original − 1 (> 0 means more than the original)
 
 
 def fur_check(degraded, restored, original, radius_fraction: float = 0.25) -> FurCheck:

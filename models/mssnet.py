@@ -6,6 +6,7 @@ coarse inputs, cross-stage feature fusion (CSFF), inter-scale feature propagatio
 outputs, and ONE PReLU slope shared by the whole network (registered under 87 keys).
 Input: RGB float in [0, 1], (B, 3, H, W), H and W multiples of 16 (the engine pads).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -62,10 +63,9 @@ def upsample2x(x: torch.Tensor) -> torch.Tensor:
     four lerps over channels-last memory, ~5x faster than F.interpolate there; the result
     differs from it by the rounding of the intermediate row pass only. Inference only (`out=`
     has no autograd)."""
-    if (x.device.type != "cpu" or x.dtype == torch.float32 or torch.is_grad_enabled()
-            or not _shortcuts()):
+    if x.device.type != "cpu" or x.dtype == torch.float32 or torch.is_grad_enabled() or not _shortcuts():
         return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
-    y = x.permute(0, 2, 3, 1)                 # N H W C: contiguous for channels-last input
+    y = x.permute(0, 2, 3, 1)  # N H W C: contiguous for channels-last input
     n, h, w, c = y.shape
     # out[2i] = 3/4 x[i] + 1/4 x[i-1], out[2i+1] = 3/4 x[i] + 1/4 x[i+1]; edges repeat x[0], x[-1]
     rows = y.new_empty(n, h, 2, w, c)
@@ -95,8 +95,7 @@ class Resize(nn.Module):
             return F.avg_pool2d(x, 2)  # exactly what bilinear x0.5 computes, and faster
         if not self.align_corners and self.factor == 2.0:
             return upsample2x(x)
-        return F.interpolate(x, scale_factor=self.factor, mode="bilinear",
-                             align_corners=self.align_corners)
+        return F.interpolate(x, scale_factor=self.factor, mode="bilinear", align_corners=self.align_corners)
 
 
 class SharedPReLU(nn.PReLU):
@@ -271,8 +270,14 @@ class MSSNet(nn.Module):
         self.tail3_2 = _conv(wf, 3)
         self.tail3_3 = _conv(wf, 3)
         # what these weights are; load_model() and seeded_model() replace it with the real description
-        self.weights_info = WeightsInfo(name="untrained", path=None, sha256=None, config=self.config,
-                                        config_name=config_name(self.config), params=count_parameters(self))
+        self.weights_info = WeightsInfo(
+            name="untrained",
+            path=None,
+            sha256=None,
+            config=self.config,
+            config_name=config_name(self.config),
+            params=count_parameters(self),
+        )
 
     @property
     def act(self) -> SharedPReLU | None:
@@ -307,8 +312,9 @@ class MSSNet(nn.Module):
             out = F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return out
 
-    def forward_stages(self, x: torch.Tensor, timings: dict | None = None,
-                       half: torch.Tensor | None = None) -> list[torch.Tensor]:
+    def forward_stages(
+        self, x: torch.Tensor, timings: dict | None = None, half: torch.Tensor | None = None
+    ) -> list[torch.Tensor]:
         """All six outputs in the official order [res1_1 (half res), res2_1, res2_2, res3_1,
         res3_2, res3_3]; fills `timings["stage_1".."stage_6"]` (seconds) if a dict is given."""
         return self._run(x, last=6, keep_all=True, timings=timings, half=half)
@@ -360,9 +366,11 @@ class MSSNet(nn.Module):
         del shfeat3
         e = self.E3_1(fused, e, d, upsample=True)
         del fused
-        for enc, dec, tail in ((None, self.D3_1, self.tail3_1),
-                               (self.E3_2, self.D3_2, self.tail3_2),
-                               (self.E3_3, self.D3_3, self.tail3_3)):
+        for enc, dec, tail in (
+            (None, self.D3_1, self.tail3_1),
+            (self.E3_2, self.D3_2, self.tail3_2),
+            (self.E3_3, self.D3_3, self.tail3_3),
+        ):
             if enc is not None:
                 e = enc(d[0], e, d)
             d = dec(e)
@@ -401,6 +409,12 @@ def seeded_model(config: str | tuple[int, int, int] = "small", seed: int = 0) ->
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = MSSNet(*cfg)
-    model.weights_info = WeightsInfo(name=f"random-seed{seed}", path=None, sha256=None, config=cfg,
-                                     config_name=config_name(cfg), params=count_parameters(model))
+    model.weights_info = WeightsInfo(
+        name=f"random-seed{seed}",
+        path=None,
+        sha256=None,
+        config=cfg,
+        config_name=config_name(cfg),
+        params=count_parameters(model),
+    )
     return model.eval()

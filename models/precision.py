@@ -1,4 +1,5 @@
 """Device and numeric precision choice: CUDA if present, reduced precision where the hardware runs it fast."""
+
 from __future__ import annotations
 
 import contextlib
@@ -23,7 +24,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device(name)
 
 
-NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")   # /proc/cpuinfo names of the bf16 dot-product units
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo names of the bf16 dot-product units
 
 
 def cpu_flags() -> set[str] | None:
@@ -69,7 +70,9 @@ def resolve_precision(precision: str, device: torch.device, training: bool = Fal
     if precision not in PRECISIONS:
         raise ModelError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
     if training and precision == "fp16":
-        raise ModelError("training in fp16 needs loss scaling, which the trainer does not do: use bf16 or fp32")
+        raise ModelError(
+            "training in fp16 needs loss scaling, which the trainer does not do: use bf16 or fp32"
+        )
     if device.type == "cuda":
         major, _minor = torch.cuda.get_device_capability(device)
         if precision == "auto" and training:
@@ -116,5 +119,6 @@ def is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, torch.OutOfMemoryError):
         return True
     text = str(exc).lower()
-    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
-                                              or "failed to allocate" in text)
+    return isinstance(exc, RuntimeError) and (
+        "out of memory" in text or "can't allocate memory" in text or "failed to allocate" in text
+    )

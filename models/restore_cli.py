@@ -2,6 +2,7 @@
 
 Only argparse at import time; torch and the engine load when the verb runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,35 +11,70 @@ import sys
 from pathlib import Path
 
 from common.cli import add_device_options, add_weights_option
-from common.textsafe import clean_line   # file names are shown without terminal escapes
+from common.textsafe import clean_line  # file names are shown without terminal escapes
 from models.formats import DEFAULT_MAX_PIXELS
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "restore", help="restore (deblur) a photo with MSSNet",
+        "restore",
+        help="restore (deblur) a photo with MSSNet",
         description="Restore photos with MSSNet: optional bicubic enlargement first, then a "
-                    "single feed-forward pass through the six coarse-to-fine stages.")
-    p.add_argument("inputs", metavar="IN", nargs="+",
-                   help="photo(s) to restore (PNG, JPEG, WebP, TIFF, BMP, ...), or folders of them")
-    p.add_argument("-o", "--output", "--out", dest="output", metavar="OUT",
-                   help="the result's file, or a folder for NAME_restored.png files (with several "
-                        "photos OUT is a folder, created if missing; default: next to each photo)")
-    p.add_argument("--upscale", type=int, choices=(1, 2, 3, 4), default=1,
-                   help="enlarge by this factor (bicubic) before restoring detail (default 1)")
+        "single feed-forward pass through the six coarse-to-fine stages.",
+    )
+    p.add_argument(
+        "inputs",
+        metavar="IN",
+        nargs="+",
+        help="photo(s) to restore (PNG, JPEG, WebP, TIFF, BMP, ...), or folders of them",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        "--out",
+        dest="output",
+        metavar="OUT",
+        help="the result's file, or a folder for NAME_restored.png files (with several "
+        "photos OUT is a folder, created if missing; default: next to each photo)",
+    )
+    p.add_argument(
+        "--upscale",
+        type=int,
+        choices=(1, 2, 3, 4),
+        default=1,
+        help="enlarge by this factor (bicubic) before restoring detail (default 1)",
+    )
     add_weights_option(p, "the bundled weights for --task")
-    p.add_argument("--task", choices=("enlarge", "deblur"),
-                   help="what the photo suffers from: enlarge (softness of an enlarged photo) or deblur "
-                        "(motion blur and noise); picks the bundled weights trained for it (default: the "
-                        "bundled default); --weights overrides it")
-    p.add_argument("--stages", type=int, choices=range(1, 7), default=6, metavar="1..6",
-                   help="stop after this many of the six stages (default 6, the full network)")
+    p.add_argument(
+        "--task",
+        choices=("enlarge", "deblur"),
+        help="what the photo suffers from: enlarge (softness of an enlarged photo) or deblur "
+        "(motion blur and noise); picks the bundled weights trained for it (default: the "
+        "bundled default); --weights overrides it",
+    )
+    p.add_argument(
+        "--stages",
+        type=int,
+        choices=range(1, 7),
+        default=6,
+        metavar="1..6",
+        help="stop after this many of the six stages (default 6, the full network)",
+    )
     add_device_options(p)
-    p.add_argument("--tile", type=_non_negative, metavar="N",
-                   help="tile size in pixels (default: from free memory; 0 = whole image)")
+    p.add_argument(
+        "--tile",
+        type=_non_negative,
+        metavar="N",
+        help="tile size in pixels (default: from free memory; 0 = whole image)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
-    p.add_argument("--max-pixels", type=_non_negative, default=DEFAULT_MAX_PIXELS, metavar="N",
-                   help=f"refuse larger images (decompression-bomb guard; default {DEFAULT_MAX_PIXELS:,}, 0 = no limit)")
+    p.add_argument(
+        "--max-pixels",
+        type=_non_negative,
+        default=DEFAULT_MAX_PIXELS,
+        metavar="N",
+        help=f"refuse larger images (decompression-bomb guard; default {DEFAULT_MAX_PIXELS:,}, 0 = no limit)",
+    )
     p.set_defaults(run=run)
     return p
 
@@ -68,16 +104,20 @@ def expand_folders(inputs: list[Path]) -> list[Path]:
         if not src.is_dir():
             out.append(src)
             continue
-        photos = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES
-                        and not p.stem.endswith("_restored"))
+        photos = sorted(
+            p
+            for p in src.iterdir()
+            if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES and not p.stem.endswith("_restored")
+        )
         if not photos:
             raise ModelError(f"no photos in {src} (looked for {', '.join(PHOTO_SUFFIXES)})")
         out.extend(photos)
     return out
 
 
-def plan_outputs(inputs: list[Path], output: Path | None, force: bool,
-                 output_is_folder: bool = False) -> list[tuple[Path, Path]]:
+def plan_outputs(
+    inputs: list[Path], output: Path | None, force: bool, output_is_folder: bool = False
+) -> list[tuple[Path, Path]]:
     """Where each photo's result goes (folders expanded), checked before any work: every input exists, no two results
     share a name, no result replaces its photo, each can be written (known extension, folder) and
     none exists unless `force`."""
@@ -88,7 +128,9 @@ def plan_outputs(inputs: list[Path], output: Path | None, force: bool,
     inputs = expand_folders(inputs)
     for src in inputs:
         require_file(src)
-    into_folder = output is not None and (len(inputs) > 1 or from_folder or output_is_folder or output.is_dir())
+    into_folder = output is not None and (
+        len(inputs) > 1 or from_folder or output_is_folder or output.is_dir()
+    )
     if into_folder and output.exists() and not output.is_dir():
         raise ModelError(f"{output} is a file, not a folder: with several photos -o names a folder")
     if into_folder:
@@ -100,8 +142,10 @@ def plan_outputs(inputs: list[Path], output: Path | None, force: bool,
     seen: dict[Path, Path] = {}
     for src, out in plan:
         if out.resolve() in seen:
-            raise ModelError(f"{seen[out.resolve()]} and {src} would both be written to {out}; "
-                             "restore them into different folders")
+            raise ModelError(
+                f"{seen[out.resolve()]} and {src} would both be written to {out}; "
+                "restore them into different folders"
+            )
         seen[out.resolve()] = src
         if out.resolve() == src.resolve():
             raise ModelError("the output would replace the input photo; choose another -o OUT")
@@ -152,18 +196,26 @@ def _restore_one(model, src: Path, out: Path, args) -> None:
     from models.imageio import load_image, output_format, save_image, what_is_not_kept
 
     loaded = load_image(src, max_pixels=args.max_pixels or None)
-    for note in what_is_not_kept(loaded, output_format(out)):   # said before the long part
+    for note in what_is_not_kept(loaded, output_format(out)):  # said before the long part
         print(f"explainer: note: {clean_line(src.name)}: {note}", file=sys.stderr)
     estimate = _announce_estimate(model, src, loaded.size, args)
     with _TileProgress(src.name, estimate) as progress:
-        result = restore(loaded, model, upscale=args.upscale, stages=args.stages, device=args.device,
-                         precision=args.precision, tile=args.tile, progress=progress,
-                         max_pixels=args.max_pixels or None)
+        result = restore(
+            loaded,
+            model,
+            upscale=args.upscale,
+            stages=args.stages,
+            device=args.device,
+            precision=args.precision,
+            tile=args.tile,
+            progress=progress,
+            max_pixels=args.max_pixels or None,
+        )
     save_image(loaded, result.rgb, out, force=args.force)
     print(_summary(src, out, result))
 
 
-ESTIMATE_FROM_PIXELS = 2_000_000   # smaller outputs take half a minute at most here: no patches timed
+ESTIMATE_FROM_PIXELS = 2_000_000  # smaller outputs take half a minute at most here: no patches timed
 ANNOUNCE_FROM_SECONDS = 5.0
 
 
@@ -172,13 +224,15 @@ def _announce_estimate(model, src: Path, size: tuple[int, int], args) -> float |
     from models.engine import estimate_seconds
 
     w, h = size
-    if w * h * args.upscale ** 2 < ESTIMATE_FROM_PIXELS:
+    if w * h * args.upscale**2 < ESTIMATE_FROM_PIXELS:
         return None
     seconds = estimate_seconds(model, size, args.upscale, args.stages, args.device, args.precision)
     if seconds >= ANNOUNCE_FROM_SECONDS:
-        print(f"explainer: note: {clean_line(src.name)}: {w * args.upscale}x{h * args.upscale} output; "
-              f"about {duration(seconds)} on this machine (timed on two small patches); Ctrl-C stops it",
-              file=sys.stderr)
+        print(
+            f"explainer: note: {clean_line(src.name)}: {w * args.upscale}x{h * args.upscale} output; "
+            f"about {duration(seconds)} on this machine (timed on two small patches); Ctrl-C stops it",
+            file=sys.stderr,
+        )
     return seconds
 
 
@@ -199,10 +253,12 @@ def _summary(src: Path, out: Path, result) -> str:
     w, h = s.output_size
     sha = (info.sha256 or "")[:12]
     tiles = s.tile_text
-    return (f"restored {clean_line(str(src))} -> {clean_line(str(out))} "
-            f"({w}x{h}, x{s.upscale}, {s.stages} stages; weights "
-            f"{info.name}{' ' + sha if sha else ''} {info.config_name or info.config}; {s.device} "
-            f"{s.precision}, {tiles}; {t['total']:.1f}s)")
+    return (
+        f"restored {clean_line(str(src))} -> {clean_line(str(out))} "
+        f"({w}x{h}, x{s.upscale}, {s.stages} stages; weights "
+        f"{info.name}{' ' + sha if sha else ''} {info.config_name or info.config}; {s.device} "
+        f"{s.precision}, {tiles}; {t['total']:.1f}s)"
+    )
 
 
 class _TileProgress:
@@ -220,10 +276,17 @@ class _TileProgress:
         # a file name is shown as it is: no markup, no format fields, no control characters
         name = clean_line(self.name).replace("{", "{{").replace("}", "}}")
         label = f"restoring {name}" if name else "restoring"
-        self.progress = Progress(TextColumn(label, markup=False), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("tiles"), TimeElapsedColumn(), _time_left_column(self.estimate),
-                                 console=console,
-                                 transient=True, disable=not console.is_terminal)
+        self.progress = Progress(
+            TextColumn(label, markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("tiles"),
+            TimeElapsedColumn(),
+            _time_left_column(self.estimate),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
         self.progress.__enter__()
         self.task = None
         return self
@@ -239,8 +302,11 @@ class _TileProgress:
 
 def _time_left(done: int, elapsed: float | None, speed_left: float | None, estimate: float | None) -> str:
     """'about 2 min 30 s left': from the tiles done so far, else from the estimate."""
-    left = speed_left if done and speed_left is not None else (
-        estimate - (elapsed or 0.0) if estimate is not None else None)
+    left = (
+        speed_left
+        if done and speed_left is not None
+        else (estimate - (elapsed or 0.0) if estimate is not None else None)
+    )
     return "" if left is None else f"about {duration(max(left, 0.0))} left"
 
 

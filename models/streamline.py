@@ -13,6 +13,7 @@ one cheap element-wise op. The depth saving would come from merging the block's 
 into one 5×5 conv, which costs 25 C² multiply-adds per pixel instead of 18 C²: shallower, not
 cheaper, on this network.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,7 +29,7 @@ from models import metrics
 from models.mssnet import SIZE_MULTIPLE, MSSNet, ResBlock, SharedPReLU
 from models.precision import autocast, resolve_device, resolve_precision
 
-SWEEP_KS = (0, 1, 2, 4, 8, 16, 32, 64)   # plus "all sites", EASIER's removal counts on a log scale
+SWEEP_KS = (0, 1, 2, 4, 8, 16, 32, 64)  # plus "all sites", EASIER's removal counts on a log scale
 
 
 def binary_entropy(p_on, p_off=None) -> np.ndarray:
@@ -53,12 +54,12 @@ def prelu_sites(model: MSSNet) -> list[tuple[str, ResBlock]]:
 
 @dataclass
 class SiteEntropy:
-    name: str                 # the ResBlock's module path, e.g. "E3_1.encoder_level1.0"
+    name: str  # the ResBlock's module path, e.g. "E3_1.encoder_level1.0"
     channels: int
-    mean_entropy: float       # EASIER's layer score (bits; 0 = always on or always off, 1 = a coin toss)
-    on_share: float           # mean on-probability over channels
-    always_on: int            # channels on at >= 99% of pixels (the PReLU is ~ identity there)
-    always_off: int           # channels off at >= 99% of pixels (~ a fixed slope times x)
+    mean_entropy: float  # EASIER's layer score (bits; 0 = always on or always off, 1 = a coin toss)
+    on_share: float  # mean on-probability over channels
+    always_on: int  # channels on at >= 99% of pixels (the PReLU is ~ identity there)
+    always_off: int  # channels off at >= 99% of pixels (~ a fixed slope times x)
 
 
 class EntropyRecorder:
@@ -86,21 +87,30 @@ class EntropyRecorder:
         def record(_module, _inputs, out):
             on = (out >= 0).sum(dim=(0, 2, 3), dtype=torch.int64).cpu().numpy()
             total = out.shape[0] * out.shape[2] * out.shape[3]
-            p_on, p_off = on / total, (total - on) / total        # exact from the counts
+            p_on, p_off = on / total, (total - on) / total  # exact from the counts
             acc = self.sums.setdefault(name, [np.zeros(len(on)), np.zeros(len(on))])
             acc[0] += p_on
             acc[1] += binary_entropy(p_on, p_off)
+
         return record
 
     def results(self, passes: int) -> list[SiteEntropy]:
         out = []
-        for name, block in self.sites:
+        for name, _block in self.sites:
             if name not in self.sums:
                 continue
             p_sum, h_sum = self.sums[name]
             p, h = p_sum / passes, h_sum / passes
-            out.append(SiteEntropy(name, len(p), float(h.mean()), float(p.mean()),
-                                   int((p >= 0.99).sum()), int((p <= 0.01).sum())))
+            out.append(
+                SiteEntropy(
+                    name,
+                    len(p),
+                    float(h.mean()),
+                    float(p.mean()),
+                    int((p >= 0.99).sum()),
+                    int((p <= 0.01).sum()),
+                )
+            )
         return out
 
 
@@ -136,23 +146,23 @@ def merged_kernel(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class SweepRow:
-    k: int                    # sites linearised (the k lowest-entropy ones)
-    psnr: float | None        # vs the sharp reference, when there is one (dB, mean over pictures)
-    psnr_vs_full: float       # vs the unmodified network's output: how much removing them changes it
-    seconds: float            # forward time, summed over pictures
+    k: int  # sites linearised (the k lowest-entropy ones)
+    psnr: float | None  # vs the sharp reference, when there is one (dB, mean over pictures)
+    psnr_vs_full: float  # vs the unmodified network's output: how much removing them changes it
+    seconds: float  # forward time, summed over pictures
 
 
 @dataclass
 class StreamlineResult:
-    sites: list[SiteEntropy]              # ranked, lowest entropy first
+    sites: list[SiteEntropy]  # ranked, lowest entropy first
     sweep: list[SweepRow]
     pictures: int
-    crop: int | None                      # side of the crop the numbers come from (None = whole pictures)
+    crop: int | None  # side of the crop the numbers come from (None = whole pictures)
     device: str
     precision: str
     weights: dict = field(default_factory=dict)
-    reference: str | None = None          # "self-test", "reference" or None
-    repeats: int = 1                      # timed runs per k (the fastest is kept)
+    reference: str | None = None  # "self-test", "reference" or None
+    repeats: int = 1  # timed runs per k (the fastest is kept)
 
     @property
     def total_sites(self) -> int:
@@ -167,9 +177,15 @@ class StreamlineResult:
         if not self.sites:
             return []
         low, high = self.sites[:3], self.sites[-1]
-        lines = ["Lowest-entropy PReLU sites (nearly linear): " + "; ".join(
-            f"{s.name} {s.mean_entropy:.3f} bits ({s.always_on}/{s.channels} channels always on, "
-            f"{s.always_off} always off)" for s in low) + f"; highest: {high.name} {high.mean_entropy:.3f} bits."]
+        lines = [
+            "Lowest-entropy PReLU sites (nearly linear): "
+            + "; ".join(
+                f"{s.name} {s.mean_entropy:.3f} bits ({s.always_on}/{s.channels} channels always on, "
+                f"{s.always_off} always off)"
+                for s in low
+            )
+            + f"; highest: {high.name} {high.mean_entropy:.3f} bits."
+        ]
         base = self.sweep[0] if self.sweep and self.sweep[0].k == 0 else None
         if base is not None and len(self.sweep) > 1:
             if base.psnr is not None:
@@ -177,30 +193,44 @@ class StreamlineResult:
                 what = "costs, in PSNR against the sharp reference"
             else:
                 costs = [f"{r.k}: {r.psnr_vs_full:.1f} dB" for r in self.sweep[1:]]
-                what = "moves the output away from the unchanged network's (PSNR between the two; no reference)"
+                what = (
+                    "moves the output away from the unchanged network's (PSNR between the two; no reference)"
+                )
             last = self.sweep[-1]
-            lines.append(f"Linearising the k lowest-entropy sites without fine-tuning {what}: {'; '.join(costs)}. "
-                         "EASIER retrains after each removal; this measures the trained network as it is.")
+            lines.append(
+                f"Linearising the k lowest-entropy sites without fine-tuning {what}: {'; '.join(costs)}. "
+                "EASIER retrains after each removal; this measures the trained network as it is."
+            )
             if base.seconds > 0:
                 change = last.seconds / base.seconds - 1
-                reading = ("a PReLU is one cheap element-wise step, so removing it alone saves little"
-                           if abs(change) < 0.15 else
-                           "a PReLU is one cheap element-wise step, so a difference this large is the shared "
-                           "machine's timing noise, not the linearisation")
-                lines.append(f"Forward time with all {last.k} sites linearised: {last.seconds:.3f} s vs "
-                             f"{base.seconds:.3f} s unchanged ({change:+.0%}, fastest of {self.repeats} runs): "
-                             f"{reading}.")
+                reading = (
+                    "a PReLU is one cheap element-wise step, so removing it alone saves little"
+                    if abs(change) < 0.15
+                    else "a PReLU is one cheap element-wise step, so a difference this large is the shared "
+                    "machine's timing noise, not the linearisation"
+                )
+                lines.append(
+                    f"Forward time with all {last.k} sites linearised: {last.seconds:.3f} s vs "
+                    f"{base.seconds:.3f} s unchanged ({change:+.0%}, fastest of {self.repeats} runs): "
+                    f"{reading}."
+                )
         merge = merge_summary(self.sites)
-        lines.append(f"Merging a linearised block's two 3×3 convolutions gives one 5×5 convolution: "
-                     f"{merge['one_5x5_macs_per_pixel']:,} instead of {merge['two_3x3_macs_per_pixel']:,} "
-                     f"multiply-adds per pixel at {merge['channels']} channels ({merge['ratio'] - 1:+.0%}): "
-                     "shallower, not cheaper, on this network.")
+        lines.append(
+            f"Merging a linearised block's two 3×3 convolutions gives one 5×5 convolution: "
+            f"{merge['one_5x5_macs_per_pixel']:,} instead of {merge['two_3x3_macs_per_pixel']:,} "
+            f"multiply-adds per pixel at {merge['channels']} channels ({merge['ratio'] - 1:+.0%}): "
+            "shallower, not cheaper, on this network."
+        )
         return [line for line in lines if line]
 
     def to_dict(self) -> dict:
         return {
-            "pictures": self.pictures, "crop": self.crop, "device": self.device, "precision": self.precision,
-            "reference": self.reference, "repeats": self.repeats,
+            "pictures": self.pictures,
+            "crop": self.crop,
+            "device": self.device,
+            "precision": self.precision,
+            "reference": self.reference,
+            "repeats": self.repeats,
             "sites": [vars(s) for s in self.sites],
             "sweep": [vars(r) for r in self.sweep],
             "merge": merge_summary(self.sites),
@@ -213,12 +243,18 @@ def merge_summary(sites: list[SiteEntropy]) -> dict:
     if not sites:
         return {}
     pair, merged = merge_cost(sites[0].channels)
-    return {"site": sites[0].name, "channels": sites[0].channels, "two_3x3_macs_per_pixel": pair,
-            "one_5x5_macs_per_pixel": merged, "ratio": merged / pair}
+    return {
+        "site": sites[0].name,
+        "channels": sites[0].channels,
+        "two_3x3_macs_per_pixel": pair,
+        "one_5x5_macs_per_pixel": merged,
+        "ratio": merged / pair,
+    }
 
 
 def _pad(rgb: np.ndarray) -> np.ndarray:
     from models.engine import pad_to_multiple
+
     return pad_to_multiple(rgb, SIZE_MULTIPLE)
 
 
@@ -236,9 +272,17 @@ def sweep_ks(total: int) -> list[int]:
     return sorted({k for k in SWEEP_KS if k < total} | {total})
 
 
-def streamline(model: MSSNet, pictures: list[np.ndarray], references: list[np.ndarray | None] | None = None,
-               device: str = "auto", precision: str = "auto", ks: list[int] | None = None,
-               reference_kind: str | None = None, crop: int | None = None, repeats: int = 3) -> StreamlineResult:
+def streamline(
+    model: MSSNet,
+    pictures: list[np.ndarray],
+    references: list[np.ndarray | None] | None = None,
+    device: str = "auto",
+    precision: str = "auto",
+    ks: list[int] | None = None,
+    reference_kind: str | None = None,
+    crop: int | None = None,
+    repeats: int = 3,
+) -> StreamlineResult:
     """Record every site's entropy on `pictures` (RGB float H×W×3, the network's inputs), rank the
     sites, and for each k linearise the k lowest-entropy sites and measure PSNR and forward time
     (the fastest of `repeats` runs: a shared CPU makes single timings noisy).
@@ -247,7 +291,7 @@ def streamline(model: MSSNet, pictures: list[np.ndarray], references: list[np.nd
     the caller's model is never changed."""
     dev = resolve_device(device)
     prec = resolve_precision(precision, dev)
-    model = copy.deepcopy(model).eval().to(dev)        # deepcopy keeps the one shared PReLU shared
+    model = copy.deepcopy(model).eval().to(dev)  # deepcopy keeps the one shared PReLU shared
     references = references or [None] * len(pictures)
     inputs = []
     for rgb in pictures:
@@ -259,10 +303,10 @@ def streamline(model: MSSNet, pictures: list[np.ndarray], references: list[np.nd
         full = [_forward(model, x, dev, prec)[0][:h, :w] for x, h, w in inputs]
     sites = sorted(recorder.results(len(inputs)), key=lambda s: (s.mean_entropy, s.name))
     ranked = [s.name for s in sites]
-    _forward(model, inputs[0][0], dev, prec)            # warm-up: the timed runs start from the same state
+    _forward(model, inputs[0][0], dev, prec)  # warm-up: the timed runs start from the same state
 
     rows = []
-    for k in (ks if ks is not None else sweep_ks(len(ranked))):
+    for k in ks if ks is not None else sweep_ks(len(ranked)):
         with linearised(model, ranked[:k]):
             outs, seconds = [], 0.0
             for x, h, w in inputs:
@@ -273,17 +317,29 @@ def streamline(model: MSSNet, pictures: list[np.ndarray], references: list[np.nd
         scored = [(o, r) for o, r in zip(outs, references) if r is not None]
         psnr = float(np.mean([_finite_psnr(o, r) for o, r in scored])) if scored else None
         rows.append(SweepRow(k, psnr, vs_full, seconds))
-    if rows and rows[0].k == 0:   # the first timed runs are slow on some CPUs: time the unchanged network again
-        again = sum(min(_forward(model, x, dev, prec)[1] for _ in range(max(1, repeats))) for x, _, _ in inputs)
+    if (
+        rows and rows[0].k == 0
+    ):  # the first timed runs are slow on some CPUs: time the unchanged network again
+        again = sum(
+            min(_forward(model, x, dev, prec)[1] for _ in range(max(1, repeats))) for x, _, _ in inputs
+        )
         rows[0].seconds = min(rows[0].seconds, again)
 
     info = model.weights_info
-    return StreamlineResult(sites, rows, len(pictures), crop, str(dev), prec,
-                            {"name": info.name, "sha256": info.sha256}, reference_kind,
-                            max(1, repeats))
+    return StreamlineResult(
+        sites,
+        rows,
+        len(pictures),
+        crop,
+        str(dev),
+        prec,
+        {"name": info.name, "sha256": info.sha256},
+        reference_kind,
+        max(1, repeats),
+    )
 
 
-MAX_PSNR = 100.0   # identical outputs: reported as 100 dB instead of inf (JSON has no inf)
+MAX_PSNR = 100.0  # identical outputs: reported as 100 dB instead of inf (JSON has no inf)
 
 
 def _finite_psnr(a, b) -> float:
@@ -295,7 +351,7 @@ def centre_crop(rgb: np.ndarray, size: int | None) -> np.ndarray:
         return rgb
     h, w = rgb.shape[:2]
     top, left = max(0, (h - size) // 2), max(0, (w - size) // 2)
-    return rgb[top:top + size, left:left + size]
+    return rgb[top : top + size, left : left + size]
 
 
 def sites_are_shared(model: MSSNet) -> bool:
@@ -307,20 +363,29 @@ def sites_are_shared(model: MSSNet) -> bool:
 def plot_streamline(result: StreamlineResult, path) -> object:
     """Left: every PReLU site's mean entropy, ranked. Right: PSNR after linearising the k lowest."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), dpi=100)
-    left.bar(range(1, len(result.sites) + 1), [s.mean_entropy for s in result.sites], color="#756bb1", width=1.0)
+    left.bar(
+        range(1, len(result.sites) + 1), [s.mean_entropy for s in result.sites], color="#756bb1", width=1.0
+    )
     left.set_xlabel("PReLU site, ranked (lowest entropy first)")
     left.set_ylabel("mean on/off entropy (bits)")
     left.set_title("EASIER score of each of the shared PReLU's sites", fontsize=9)
-    ks = [max(r.k, 0.5) for r in result.sweep]   # k = 0 drawn at 0.5 on the log axis
+    ks = [max(r.k, 0.5) for r in result.sweep]  # k = 0 drawn at 0.5 on the log axis
     if any(r.psnr is not None for r in result.sweep):
         right.plot(ks, [r.psnr for r in result.sweep], "o-", color="#d62728", label="vs sharp reference")
         right.set_ylabel("PSNR (dB)")
     else:
-        right.plot(ks, [r.psnr_vs_full for r in result.sweep], "o-", color="#d62728", label="vs the unchanged network")
+        right.plot(
+            ks,
+            [r.psnr_vs_full for r in result.sweep],
+            "o-",
+            color="#d62728",
+            label="vs the unchanged network",
+        )
         right.set_ylabel("PSNR vs the unchanged network (dB)")
     right.set_xscale("log", base=2)
     right.set_xticks(ks, [str(r.k) for r in result.sweep])

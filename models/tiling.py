@@ -1,4 +1,5 @@
 """Tiles for bounded-memory inference: placement, feathered blending, and a size that fits in memory."""
+
 from __future__ import annotations
 
 import math
@@ -11,9 +12,9 @@ from models.mssnet import SIZE_MULTIPLE
 
 MIN_TILE = 64
 DEFAULT_OVERLAP = 64
-CPU_BUDGET_CAP = 1.5 * 2**30     # keeps a 4000x3000 photo well under 3 GB peak RSS
-CPU_BUDGET_SHARE = 0.5           # of the memory the OS reports available
-GPU_BUDGET_SHARE = 0.7           # of the free device memory
+CPU_BUDGET_CAP = 1.5 * 2**30  # keeps a 4000x3000 photo well under 3 GB peak RSS
+CPU_BUDGET_SHARE = 0.5  # of the memory the OS reports available
+GPU_BUDGET_SHARE = 0.7  # of the free device memory
 # Peak activation bytes per input pixel per "effective channel" (see bytes_per_pixel) of a CPU
 # forward in inference mode, channels_last, heap reuse: the growth of VmHWM between a 256x512 and
 # a 512x768 input, measured for small, base, (12,12,12) and (8,8,8) (benchmarks/bench_engine.py
@@ -27,7 +28,7 @@ class Tile:
     x: int
     h: int
     w: int
-    ramp_y: int = 0   # cross-fade width towards vertical neighbours (their actual overlap)
+    ramp_y: int = 0  # cross-fade width towards vertical neighbours (their actual overlap)
     ramp_x: int = 0
 
 
@@ -49,7 +50,9 @@ def _actual_overlap(starts: list[int], size: int) -> int:
     return min((size - (b - a) for a, b in zip(starts, starts[1:])), default=0)
 
 
-def plan_tiles(height: int, width: int, tile: int | tuple[int, int], overlap: int | None = None) -> list[Tile]:
+def plan_tiles(
+    height: int, width: int, tile: int | tuple[int, int], overlap: int | None = None
+) -> list[Tile]:
     """Tiles of at most tile x tile (or tile = (h, w)) covering a (padded) height x width image,
     evenly spaced so neighbours overlap by at least `overlap` pixels; each tile cross-fades over
     the whole overlap it really has (wider fades hide seams better)."""
@@ -77,11 +80,12 @@ def feather(tile: Tile, height: int, width: int) -> np.ndarray:
             if start > 0:
                 w[:k] = edge
             if start + n < total:
-                w[n - k:] = np.minimum(w[n - k:], edge[::-1])
+                w[n - k :] = np.minimum(w[n - k :], edge[::-1])
         return w
 
-    return (ramp(tile.h, tile.y, height, tile.ramp_y)[:, None]
-            * ramp(tile.w, tile.x, width, tile.ramp_x)[None, :])[..., None]
+    return (
+        ramp(tile.h, tile.y, height, tile.ramp_y)[:, None] * ramp(tile.w, tile.x, width, tile.ramp_x)[None, :]
+    )[..., None]
 
 
 class Blender:
@@ -94,8 +98,8 @@ class Blender:
 
     def add(self, tile: Tile, pixels: np.ndarray) -> None:
         w = feather(tile, self.height, self.width)
-        self.sum[tile.y:tile.y + tile.h, tile.x:tile.x + tile.w] += pixels * w
-        self.weight[tile.y:tile.y + tile.h, tile.x:tile.x + tile.w] += w
+        self.sum[tile.y : tile.y + tile.h, tile.x : tile.x + tile.w] += pixels * w
+        self.weight[tile.y : tile.y + tile.h, tile.x : tile.x + tile.w] += w
 
     def result(self) -> np.ndarray:
         np.divide(self.sum, self.weight, out=self.sum)
@@ -115,6 +119,7 @@ def available_memory(device) -> int:
     """Bytes this process may use for activations on `device`."""
     if getattr(device, "type", str(device)) == "cuda":
         import torch
+
         free, _total = torch.cuda.mem_get_info(device)
         return int(free * GPU_BUDGET_SHARE)
     avail = _mem_available()
@@ -135,8 +140,9 @@ def _mem_available() -> int:
         return 4 * 2**30
 
 
-def auto_tile(config: tuple[int, int, int], precision: str, height: int, width: int,
-              budget: int) -> tuple[int, int] | None:
+def auto_tile(
+    config: tuple[int, int, int], precision: str, height: int, width: int, budget: int
+) -> tuple[int, int] | None:
     """None when the whole (padded) image fits the budget, else the tile (h, w) that does."""
     max_pixels = int(budget / bytes_per_pixel(config, precision))
     return fit_tiles(height, width, max_pixels)
@@ -171,6 +177,6 @@ def fit_tiles(height: int, width: int, max_pixels: int) -> tuple[int, int] | Non
                 if best is None or key < best[0]:
                     best = (key, (max(MIN_TILE, th), max(MIN_TILE, tw)))
                 break
-        if best and rows > best[0][0]:   # more rows than the best count cannot do better
+        if best and rows > best[0][0]:  # more rows than the best count cannot do better
             break
     return best[1] if best else (MIN_TILE, MIN_TILE)

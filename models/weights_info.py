@@ -3,6 +3,7 @@
 A frozen descriptor set by `load_model()` (and `seeded_model()`), in the spirit of spandrel's
 model descriptors: nothing downstream guesses with getattr or dict fallbacks.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -10,15 +11,15 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class WeightsInfo:
-    name: str                          # bundled name, the file's stem, or "random-seedN"
-    path: str | None                   # the file that was read (None for a seeded model)
-    sha256: str | None                 # of that file, checked against the manifest when bundled
-    config: tuple[int, int, int]       # (wf, scale, vscale)
-    config_name: str | None            # "small" / "base" / "large" when the widths match one
-    params: int                        # distinct parameters (the shared PReLU slope once)
-    provisional: bool = False          # bundled weights the model card calls provisional
-    card: str | None = None            # path of the model card, for bundled weights
-    summary: str | None = None         # the card's measured gain, one line (bundled weights)
+    name: str  # bundled name, the file's stem, or "random-seedN"
+    path: str | None  # the file that was read (None for a seeded model)
+    sha256: str | None  # of that file, checked against the manifest when bundled
+    config: tuple[int, int, int]  # (wf, scale, vscale)
+    config_name: str | None  # "small" / "base" / "large" when the widths match one
+    params: int  # distinct parameters (the shared PReLU slope once)
+    provisional: bool = False  # bundled weights the model card calls provisional
+    card: str | None = None  # path of the model card, for bundled weights
+    summary: str | None = None  # the card's measured gain, one line (bundled weights)
 
     def as_dict(self) -> dict:
         out = asdict(self)

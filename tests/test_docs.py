@@ -1,4 +1,5 @@
 """The documented contracts are generated from the pydantic models and must match them."""
+
 import importlib.util
 
 from tests.constants import ROOT

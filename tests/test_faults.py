@@ -6,6 +6,7 @@ partial file, and what was there before is intact. Read-only and full filesystem
 mounts where this process may mount (root in a container); elsewhere /proc stands in for a
 read-only folder and ENOSPC is injected as the OSError the kernel would raise.
 """
+
 from __future__ import annotations
 
 import errno
@@ -41,8 +42,15 @@ def _env(**extra) -> dict:
 
 
 def run_cli(args, cwd=None, input=None, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(_explainer() + [str(a) for a in args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd or ROOT, env=_env(**env), input=input)
+    return subprocess.run(
+        _explainer() + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd or ROOT,
+        env=_env(**env),
+        input=input,
+    )
 
 
 def assert_one_line_error(proc, code: int = 2, says: str = "") -> str:
@@ -58,8 +66,11 @@ def assert_one_line_error(proc, code: int = 2, says: str = "") -> str:
 
 def leftovers(folder: Path) -> list[Path]:
     """Temp files of an interrupted write, or a demo/report staging folder."""
-    return [p for p in folder.rglob("*") if p.name.endswith(".part") or p.name.startswith((".assets-new",
-                                                                                         ".explainer-probe"))]
+    return [
+        p
+        for p in folder.rglob("*")
+        if p.name.endswith(".part") or p.name.startswith((".assets-new", ".explainer-probe"))
+    ]
 
 
 def photo(path: Path, size=(48, 40), seed=0) -> Path:
@@ -75,8 +86,12 @@ def _can_mount() -> bool:
     probe = Path(f"/tmp/.explainer-mount-probe-{os.getpid()}")
     probe.mkdir(exist_ok=True)
     try:
-        ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)],
-                            capture_output=True).returncode == 0
+        ok = (
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)], capture_output=True
+            ).returncode
+            == 0
+        )
         if ok:
             subprocess.run(["umount", str(probe)], capture_output=True)
         return ok
@@ -131,9 +146,14 @@ def test_restore_into_a_read_only_folder_stops_before_the_model(tmp_path, read_o
     del started
 
 
-@pytest.mark.parametrize("target, says", [("/proc/x.png", "cannot write /proc/x.png"),
-                                          ("/proc/self/new-folder/x.png", "output folder does not exist"),
-                                          ("/sys/x.png", "cannot write /sys/x.png")])
+@pytest.mark.parametrize(
+    "target, says",
+    [
+        ("/proc/x.png", "cannot write /proc/x.png"),
+        ("/proc/self/new-folder/x.png", "output folder does not exist"),
+        ("/sys/x.png", "cannot write /sys/x.png"),
+    ],
+)
 def test_restore_into_kernel_folders_is_one_line(tmp_path, target, says):
     src = photo(tmp_path / "small.png")
     proc = run_cli(["restore", src, "--weights", TINY, "-o", target])
@@ -151,7 +171,7 @@ def test_ask_with_a_demo_into_a_read_only_folder_answers_nothing_first(tmp_path,
     src = photo(tmp_path / "p.png")
     proc = run_cli(["ask", QUESTION, "--image", src, "--weights", TINY, "--out", read_only / "demo"])
     assert_one_line_error(proc, 2, "cannot write")
-    assert proc.stdout == ""   # checked before the answer, not after the model ran
+    assert proc.stdout == ""  # checked before the answer, not after the model ran
     _earlier_intact(read_only)
 
 
@@ -167,8 +187,14 @@ def test_kb_import_into_a_read_only_folder(tmp_path, read_only):
 
 
 def test_training_run_folder_is_checked_before_the_photos_load(tmp_path, read_only):
-    proc = subprocess.run([sys.executable, "-m", "models.training.train", "--run", str(read_only / "run"),
-                           "--steps", "1"], capture_output=True, text=True, timeout=120, cwd=ROOT, env=_env())
+    proc = subprocess.run(
+        [sys.executable, "-m", "models.training.train", "--run", str(read_only / "run"), "--steps", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=_env(),
+    )
     assert_one_line_error(proc, 2, "cannot write")
     assert "photos" not in proc.stderr
     _earlier_intact(read_only)
@@ -178,20 +204,28 @@ def test_chat_save_into_a_read_only_folder_keeps_the_conversation(tmp_path, read
     from agent.chat import Chat
 
     good = tmp_path / "conv.md"
-    lines = [QUESTION, f"/save {read_only / 'conv.md'}", "/attach /proc/self/status", f"/save {good}", "/quit"]
+    lines = [
+        QUESTION,
+        f"/save {read_only / 'conv.md'}",
+        "/attach /proc/self/status",
+        f"/save {good}",
+        "/quit",
+    ]
     stdout = io.StringIO()
-    chat = Chat(out_dir=tmp_path / "out", stdin=io.StringIO("\n".join(lines) + "\n"), stdout=stdout, dense=False)
+    chat = Chat(
+        out_dir=tmp_path / "out", stdin=io.StringIO("\n".join(lines) + "\n"), stdout=stdout, dense=False
+    )
     assert chat.run() == 0
     out = stdout.getvalue()
     assert "Traceback" not in out and f"error: cannot write {read_only / 'conv.md'}" in out
-    assert "status: not an image format that can be read" in out    # /attach refuses it at once
+    assert "status: not an image format that can be read" in out  # /attach refuses it at once
     assert good.read_text(encoding="utf-8").startswith("# Conversation") and out.rstrip().endswith("bye")
     _earlier_intact(read_only)
 
 
 @pytest.mark.skipif(not CAN_MOUNT, reason="needs a tmpfs mount (root)")
 def test_a_full_filesystem_leaves_no_partial_file(tmp_path):
-    src = photo(tmp_path / "big.png", size=(256, 256), seed=3)   # ~200 kB of noise: more than fits
+    src = photo(tmp_path / "big.png", size=(256, 256), seed=3)  # ~200 kB of noise: more than fits
     with tmpfs(tmp_path / "full", size="64k", keep={"earlier.png": EARLIER}) as full:
         proc = run_cli(["restore", src, "--weights", TINY, "-o", full / "x.png"])
         assert_one_line_error(proc, 2, f"cannot write {full / 'x.png'}: no space left on device")
@@ -210,8 +244,10 @@ def test_injected_enospc_while_writing_leaves_no_partial_file(tmp_path, monkeypa
     out.mkdir()
     (out / "earlier.png").write_bytes(EARLIER)
     monkeypatch.setattr(common.files.os, "fsync", full)
-    for command in (["restore", str(photo(tmp_path / "p.png")), "--weights", TINY, "-o", str(out / "x.png")],
-                    ["report", QUESTION, "-o", str(out / "r.md")]):
+    for command in (
+        ["restore", str(photo(tmp_path / "p.png")), "--weights", TINY, "-o", str(out / "x.png")],
+        ["report", QUESTION, "-o", str(out / "r.md")],
+    ):
         assert main(command) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "no space left on device" in err and "Traceback" not in err
@@ -274,8 +310,11 @@ def test_a_corrupted_embeddings_cache_is_recomputed(tmp_path, monkeypatch):
     assert dense._read_cache(good, ids) is not None
     wrong_shape = tmp_path / "embeddings-shape.npz"
     np.savez(wrong_shape, ids=np.array(ids), vectors=np.ones(3, np.float32))
-    for name, data in (("garbage", b"\x00garbage" * 10), ("truncated", good.read_bytes()[:60]),
-                       ("pickle", b"\x80\x04K\x01.")):
+    for name, data in (
+        ("garbage", b"\x00garbage" * 10),
+        ("truncated", good.read_bytes()[:60]),
+        ("pickle", b"\x80\x04K\x01."),
+    ):
         bad = tmp_path / f"embeddings-{name}.npz"
         bad.write_bytes(data)
         assert dense._read_cache(bad, ids) is None, name
@@ -283,6 +322,7 @@ def test_a_corrupted_embeddings_cache_is_recomputed(tmp_path, monkeypatch):
 
     pytest.importorskip("sentence_transformers")
     from knowledge.store import load_knowledge
+
     kb = load_knowledge()
     try:
         dense._load_model()
@@ -312,7 +352,10 @@ def test_out_of_memory_on_the_first_tile_retries_smaller(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(MSSNet, "forward", forward_that_runs_out_once)
     out = tmp_path / "x.png"
-    assert main(["restore", str(photo(tmp_path / "p.png", size=(96, 80))), "--weights", TINY, "-o", str(out)]) == 0
+    assert (
+        main(["restore", str(photo(tmp_path / "p.png", size=(96, 80))), "--weights", TINY, "-o", str(out)])
+        == 0
+    )
     assert Image.open(out).size == (96, 80) and "Traceback" not in capsys.readouterr().err
 
     def forward_always_out(self, *args, **kwargs):
@@ -332,8 +375,14 @@ DONE_OR_STOPPED = (0, 130, -signal.SIGINT)
 
 
 def _interrupt_at(cmd, delay: float, cwd: Path) -> subprocess.CompletedProcess:
-    proc = subprocess.Popen(_explainer() + [str(a) for a in cmd], cwd=cwd, env=_env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _explainer() + [str(a) for a in cmd],
+        cwd=cwd,
+        env=_env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
@@ -359,8 +408,9 @@ def test_ctrl_c_at_random_points_of_a_batch_restore(tmp_path):
         out = tmp_path / f"out{trial}"
         out.mkdir()
         (out / "earlier.png").write_bytes(EARLIER)
-        done = _interrupt_at(["restore", photos, "--weights", TINY, "-o", out, "--tile", "64"],
-                             rng.uniform(0.3, 6.0), tmp_path)
+        done = _interrupt_at(
+            ["restore", photos, "--weights", TINY, "-o", out, "--tile", "64"], rng.uniform(0.3, 6.0), tmp_path
+        )
         shown = done.stdout + done.stderr
         assert "Traceback" not in shown, shown
         assert done.returncode in DONE_OR_STOPPED, shown
@@ -368,28 +418,52 @@ def test_ctrl_c_at_random_points_of_a_batch_restore(tmp_path):
             assert done.stderr.strip().splitlines()[-1] == "interrupted"
         assert (out / "earlier.png").read_bytes() == EARLIER
         assert not leftovers(out)
-        assert all(_valid_png(p) for p in out.glob("*_restored.png"))   # whole files or none
+        assert all(_valid_png(p) for p in out.glob("*_restored.png"))  # whole files or none
 
 
 def test_ctrl_c_at_random_points_of_a_report(tmp_path):
     folder = tmp_path / "rep"
-    first = run_cli(["report", QUESTION, "-o", folder / "report.md", "--image", photo(tmp_path / "p.png"),
-                     "--weights", TINY])
+    first = run_cli(
+        [
+            "report",
+            QUESTION,
+            "-o",
+            folder / "report.md",
+            "--image",
+            photo(tmp_path / "p.png"),
+            "--weights",
+            TINY,
+        ]
+    )
     assert first.returncode == 0, first.stderr
     before = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     rng = random.Random(7)
     for _ in range(3):
-        done = _interrupt_at(["report", QUESTION, "-o", folder / "report.md", "--force", "--image",
-                              photo(tmp_path / "q.png", size=(64, 48), seed=5), "--weights", TINY],
-                             rng.uniform(0.3, 5.0), tmp_path)
+        done = _interrupt_at(
+            [
+                "report",
+                QUESTION,
+                "-o",
+                folder / "report.md",
+                "--force",
+                "--image",
+                photo(tmp_path / "q.png", size=(64, 48), seed=5),
+                "--weights",
+                TINY,
+            ],
+            rng.uniform(0.3, 5.0),
+            tmp_path,
+        )
         shown = done.stdout + done.stderr
         assert "Traceback" not in shown and done.returncode in DONE_OR_STOPPED, shown
         assert not leftovers(folder) and not list(folder.glob(".assets-new*"))
         now = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-        if done.returncode == 130:   # the earlier report and its images exactly as they were
+        if done.returncode == 130:  # the earlier report and its images exactly as they were
             assert now == before
-        elif now != before:          # or all of the new one
-            assert set(now) == set(before) and all(_valid_png(folder / "assets" / n) for n in now if n.endswith(".png"))
+        elif now != before:  # or all of the new one
+            assert set(now) == set(before) and all(
+                _valid_png(folder / "assets" / n) for n in now if n.endswith(".png")
+            )
             before = now
 
 

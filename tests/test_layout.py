@@ -1,4 +1,5 @@
 """The package layout the maintainers rely on: inference never imports training, text never torch."""
+
 import ast
 import subprocess
 import sys
@@ -21,14 +22,17 @@ def _imported_modules(path: Path) -> set[str]:
 def test_inference_modules_never_import_training():
     inference = [p for p in (ROOT / "models").glob("*.py")]
     assert len(inference) >= 8
-    offenders = {p.name: sorted(m for m in _imported_modules(p) if m.startswith("models.training"))
-                 for p in inference}
+    offenders = {
+        p.name: sorted(m for m in _imported_modules(p) if m.startswith("models.training")) for p in inference
+    }
     assert not {k: v for k, v in offenders.items() if v}
 
 
 def test_restoring_loads_no_training_module():
-    code = ("import sys, models.engine, models.checkpoints, models.restore_cli;"
-            "print(sorted(m for m in sys.modules if m.startswith('models.training')))")
+    code = (
+        "import sys, models.engine, models.checkpoints, models.restore_cli;"
+        "print(sorted(m for m in sys.modules if m.startswith('models.training')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -40,4 +44,6 @@ def test_no_package_module_defaults_to_the_working_directory():
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Path" and node.args:
                 arg = node.args[0]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    assert arg.value.startswith("/") or "/" not in arg.value, f"{path.name}: Path({arg.value!r})"
+                    assert arg.value.startswith("/") or "/" not in arg.value, (
+                        f"{path.name}: Path({arg.value!r})"
+                    )

@@ -1,5 +1,6 @@
 """The project as a Python engineer installs it: a wheel that works outside the checkout, and every
 third-party import declared in pyproject.toml."""
+
 import ast
 import os
 import re
@@ -55,7 +56,7 @@ def test_constraints_pin_every_declared_dependency_exactly():
         if line and not line.startswith("#"):
             name, _, version = line.partition("==")
             pins[name.lower().replace("_", "-")] = version
-    assert pins.get("torch") == "2.13.0"          # the CPU build on this machine's disk
+    assert pins.get("torch") == "2.13.0"  # the CPU build on this machine's disk
     assert not _declared() - set(pins), "declared but not pinned in constraints.txt"
 
 
@@ -64,10 +65,30 @@ def test_the_wheel_installs_and_answers_outside_the_checkout(tmp_path):
     wheels, source = tmp_path / "wheels", tmp_path / "source"
     # build from a copy: setuptools writes build/ into the tree, and a stale build/lib would leak
     # files the checkout no longer has into the wheel
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "out", "runs",
-                                                                 "__pycache__", "*.egg-info", "tests"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "--disable-pip-version-check", "-w", str(wheels), str(source)], check=True, timeout=300)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "out", "runs", "__pycache__", "*.egg-info", "tests"
+        ),
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        check=True,
+        timeout=300,
+    )
     wheel = next(wheels.glob("restoration_explainer-*.whl"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -75,16 +96,49 @@ def test_the_wheel_installs_and_answers_outside_the_checkout(tmp_path):
     # the project itself comes only from the wheel: the checkout is not on its path
     site = next((venv / "lib").glob("python3*/site-packages"))
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                    "--no-deps", "--ignore-installed", "--disable-pip-version-check", str(wheel)], check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "-q",
+            "--no-deps",
+            "--ignore-installed",
+            "--disable-pip-version-check",
+            str(wheel),
+        ],
+        check=True,
+        timeout=300,
+    )
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EXPLAINER_CARDS")}
     env.update(HOME=str(tmp_path), NO_COLOR="1")
-    done = subprocess.run([str(venv / "bin" / "explainer"), "ask", "How many stages does MSSNet run at each scale?",
-                           "--format", "json"], cwd=outside, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            str(venv / "bin" / "explainer"),
+            "ask",
+            "How many stages does MSSNet run at each scale?",
+            "--format",
+            "json",
+        ],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert '"mssnet"' in done.stdout
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import agent, models.training; print(agent.__file__)"],
-                           cwd=outside, env=env, capture_output=True, text=True, check=True).stdout
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import agent, models.training; print(agent.__file__)"],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert str(ROOT) not in where and "site-packages" in where

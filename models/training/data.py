@@ -5,6 +5,7 @@ card for licences). They are JPEGs, so each is shrunk at least 2× with antialia
 which hides the compression artefacts; then all of them sit in one padded uint8 tensor on the
 device, and a batch of crops is one gather — no per-sample Python work while training.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,10 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.training.degrade import DegradeSettings, degrade, eval_degradation
 from models.errors import ModelError
 from models.formats import PHOTO_SUFFIXES
-
+from models.training.degrade import DegradeSettings, degrade, eval_degradation
 
 
 def default_photo_dir() -> Path:
@@ -28,6 +28,8 @@ def default_photo_dir() -> Path:
         return Path(os.environ["EXPLAINER_PHOTOS"])
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "restoration-explainer" / "training_photos"
+
+
 EVAL_KINDS = ("x2", "x4", "motion")
 
 
@@ -43,12 +45,14 @@ class ImagePool:
         return self.pixels.shape[0]
 
     @classmethod
-    def from_arrays(cls, arrays: list[np.ndarray], names: list[str], device="cpu") -> "ImagePool":
+    def from_arrays(cls, arrays: list[np.ndarray], names: list[str], device="cpu") -> ImagePool:
         hmax = max(a.shape[0] for a in arrays)
         wmax = max(a.shape[1] for a in arrays)
         pixels = torch.zeros(len(arrays), 3, hmax, wmax, dtype=torch.uint8)
         for i, a in enumerate(arrays):
-            pixels[i, :, :a.shape[0], :a.shape[1]] = torch.from_numpy(np.array(a, dtype=np.uint8)).permute(2, 0, 1)
+            pixels[i, :, : a.shape[0], : a.shape[1]] = torch.from_numpy(np.array(a, dtype=np.uint8)).permute(
+                2, 0, 1
+            )
         sizes = torch.tensor([a.shape[:2] for a in arrays], dtype=torch.long)
         return cls(pixels.to(device), sizes.to(device), list(names))
 
@@ -67,7 +71,7 @@ class ImagePool:
         r = torch.arange(crop, device=dev)
         rows = (y0.view(-1, 1) + r).view(-1, crop, 1)
         cols = (x0.view(-1, 1) + r).view(-1, 1, crop)
-        crops = self.pixels[idx.view(-1, 1, 1), :, rows, cols]      # (count, crop, crop, 3)
+        crops = self.pixels[idx.view(-1, 1, 1), :, rows, cols]  # (count, crop, crop, 3)
         return crops.permute(0, 3, 1, 2).float().div_(255)
 
 
@@ -87,7 +91,7 @@ def load_photo(path: Path, max_side: int, min_shrink: float = 2.0) -> np.ndarray
         w, h = im.size
         shrink = max(min_shrink, max(w, h) / max_side)
         target = (max(1, round(w / shrink)), max(1, round(h / shrink)))
-        im.draft("RGB", (target[0] * 2, target[1] * 2))   # fast JPEG DCT-domain pre-shrink
+        im.draft("RGB", (target[0] * 2, target[1] * 2))  # fast JPEG DCT-domain pre-shrink
         im = im.convert("RGB").resize(target, Image.LANCZOS, reducing_gap=3.0)
         return np.asarray(im)
 
@@ -99,6 +103,7 @@ def load_photo_pool(paths: list[Path], max_side: int = 1280, device="cpu") -> Im
 
 # ---------------------------------------------------------------- detail filter
 
+
 def detail_score(crops: torch.Tensor) -> torch.Tensor:
     """Mean absolute luminance gradient per crop (B,): flat sky and bokeh score low."""
     y = crops[:, 0] * 0.2126 + crops[:, 1] * 0.7152 + crops[:, 2] * 0.0722
@@ -107,8 +112,9 @@ def detail_score(crops: torch.Tensor) -> torch.Tensor:
     return dx + dy
 
 
-def detailed_crops(pool: ImagePool, count: int, crop: int, generator: torch.Generator,
-                   threshold: float, candidates: int = 3) -> torch.Tensor:
+def detailed_crops(
+    pool: ImagePool, count: int, crop: int, generator: torch.Generator, threshold: float, candidates: int = 3
+) -> torch.Tensor:
     """Draw candidates×count crops and keep `count`, taking detail-rich ones (score ≥ threshold)
     first in random order; flat crops fill in only when too few rich ones were drawn."""
     many = pool.random_crops(count * candidates, crop, generator)
@@ -122,8 +128,10 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """One of the 8 flip/rotate variants per (square) crop, chosen per sample, no loops."""
     b = x.shape[0]
     bits = torch.randint(8, (b,), generator=generator, device=generator.device).to(x.device)
+
     def pick(bit):
         return ((bits >> bit) & 1).bool().view(-1, 1, 1, 1)
+
     x = torch.where(pick(0), x.flip(-1), x)
     x = torch.where(pick(1), x.flip(-2), x)
     return torch.where(pick(2), x.transpose(-1, -2), x)
@@ -131,9 +139,16 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 # ---------------------------------------------------------------- dead leaves
 
-def dead_leaves(size: int, rng: np.random.Generator, colours: np.ndarray | None = None,
-                r_min: float = 1.5, r_max: float | None = None, textured: float = 0.3,
-                max_disks: int = 20000) -> np.ndarray:
+
+def dead_leaves(
+    size: int,
+    rng: np.random.Generator,
+    colours: np.ndarray | None = None,
+    r_min: float = 1.5,
+    r_max: float | None = None,
+    textured: float = 0.3,
+    max_disks: int = 20000,
+) -> np.ndarray:
     """One dead-leaves image (size×size×3 uint8): disks with radius density ∝ r^-3 drawn front to
     back (each pixel keeps the first disk that covers it) until the canvas is covered. Some disks
     carry an oriented sinusoid texture. Colours are sampled from `colours` (K×3 in [0,1])."""
@@ -143,7 +158,7 @@ def dead_leaves(size: int, rng: np.random.Generator, colours: np.ndarray | None 
     left = size * size
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     # inverse CDF of p(r) ∝ r^-3 on [r_min, r_max]
-    a, b = r_min ** -2, r_max ** -2
+    a, b = r_min**-2, r_max**-2
     for _ in range(max_disks):
         r = (a - rng.random() * (a - b)) ** -0.5
         cy, cx = rng.random(2) * size
@@ -159,8 +174,10 @@ def dead_leaves(size: int, rng: np.random.Generator, colours: np.ndarray | None 
         if rng.random() < textured:
             period = rng.uniform(2.5, 16)
             theta = rng.uniform(0, math.pi)
-            wave = np.sin(2 * math.pi / period * (xx[sy, sx] * math.cos(theta) + yy[sy, sx] * math.sin(theta))
-                          + rng.uniform(0, 2 * math.pi))
+            wave = np.sin(
+                2 * math.pi / period * (xx[sy, sx] * math.cos(theta) + yy[sy, sx] * math.sin(theta))
+                + rng.uniform(0, 2 * math.pi)
+            )
             patch = colour * (1 + rng.uniform(0.1, 0.5) * wave[..., None])
             img[sy, sx][inside] = patch[inside]
         else:
@@ -174,8 +191,9 @@ def dead_leaves(size: int, rng: np.random.Generator, colours: np.ndarray | None 
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def dead_leaves_pool(count: int, size: int, seed: int, colours: np.ndarray | None = None,
-                     device="cpu") -> ImagePool:
+def dead_leaves_pool(
+    count: int, size: int, seed: int, colours: np.ndarray | None = None, device="cpu"
+) -> ImagePool:
     rng = np.random.default_rng(seed)
     arrays = [dead_leaves(size, rng, colours) for _ in range(count)]
     return ImagePool.from_arrays(arrays, [f"dead_leaves_{i}" for i in range(count)], device)
@@ -189,6 +207,7 @@ def sample_colours(pool: ImagePool, count: int, seed: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- training pairs
+
 
 @dataclass
 class PairSampler:
@@ -214,8 +233,9 @@ class PairSampler:
         return degrade(sharp, g, self.settings), sharp
 
 
-def validation_pairs(pool: ImagePool, count: int, crop: int, seed: int,
-                     threshold: float = 0.03) -> tuple[torch.Tensor, torch.Tensor]:
+def validation_pairs(
+    pool: ImagePool, count: int, crop: int, seed: int, threshold: float = 0.03
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A fixed validation batch: detail-rich crops, every third one degraded by each evaluation
     degradation (×2, ×4 down-up, motion blur + noise), so the validation PSNR tracks the targets."""
     g = torch.Generator(device=pool.pixels.device).manual_seed(seed)

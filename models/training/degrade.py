@@ -10,6 +10,7 @@ products with PIL's conventions (pixel centres, antialiasing when shrinking, ker
 border and renormalised), so `resize_down_up(x, 2, "bicubic")` matches PIL's
 `img.resize(half, BICUBIC).resize(full, BICUBIC)` in float.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,19 +29,20 @@ class DegradeSettings:
 
     p_resize: float = 0.7
     scale_range: tuple[float, float] = (2.0, 4.0)
-    p_blur: float = 0.25            # mild anisotropic Gaussian or defocus disk
+    p_blur: float = 0.25  # mild anisotropic Gaussian or defocus disk
     gaussian_sigma: tuple[float, float] = (0.4, 1.6)
     defocus_radius: tuple[float, float] = (0.8, 2.5)
-    p_shake: float = 0.2            # short camera-shake trajectory
+    p_shake: float = 0.2  # short camera-shake trajectory
     shake_length: tuple[float, float] = (3.0, 11.0)
-    p_noise: float = 0.4            # signal-dependent sensor noise
+    p_noise: float = 0.4  # signal-dependent sensor noise
     noise_sigma: tuple[float, float] = (0.002, 0.03)
     p_jpeg: float = 0.25
     jpeg_quality: tuple[float, float] = (40.0, 95.0)
-    kernel_size: int = 15           # blur kernels (odd)
+    kernel_size: int = 15  # blur kernels (odd)
 
 
 # ---------------------------------------------------------------- resampling (resize down/up)
+
 
 def _cubic(t: torch.Tensor, a: float = -0.5) -> torch.Tensor:
     t = t.abs()
@@ -67,8 +69,9 @@ def _resample_weights(t: torch.Tensor, kind: torch.Tensor | str) -> torch.Tensor
     return values.gather(0, index).squeeze(0)
 
 
-def resample_matrix(n_out: torch.Tensor, n_in: torch.Tensor, out_canvas: int, in_canvas: int,
-                    kind: torch.Tensor | str) -> torch.Tensor:
+def resample_matrix(
+    n_out: torch.Tensor, n_in: torch.Tensor, out_canvas: int, in_canvas: int, kind: torch.Tensor | str
+) -> torch.Tensor:
     """(B, out_canvas, in_canvas) matrices resampling a 1-D signal of n_in valid samples to n_out.
 
     PIL's convention: output i is centred at (i + 0.5)·scale in input coordinates, the kernel is
@@ -92,8 +95,9 @@ def resample_matrix(n_out: torch.Tensor, n_in: torch.Tensor, out_canvas: int, in
     return w.to(torch.float32)
 
 
-def resize_down_up(x: torch.Tensor, factor, kernel="bicubic", noise_sigma=None,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+def resize_down_up(
+    x: torch.Tensor, factor, kernel="bicubic", noise_sigma=None, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Shrink each image by its factor with its kernel, then enlarge back with bicubic.
 
     factor: float or (B,) tensor (> 1); kernel: name or (B,) tensor of ids into KERNELS.
@@ -125,6 +129,7 @@ def resize_down_up(x: torch.Tensor, factor, kernel="bicubic", noise_sigma=None,
 
 # ---------------------------------------------------------------- blur kernels
 
+
 def _grid(size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
     r = torch.arange(size, dtype=torch.float32, device=device) - (size - 1) / 2
     return r.view(1, -1, 1).expand(1, size, size), r.view(1, 1, -1).expand(1, size, size)
@@ -132,8 +137,9 @@ def _grid(size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
 
 def gaussian_kernels(sigma_x, sigma_y, angle, size: int = 15) -> torch.Tensor:
     """(B,size,size) anisotropic Gaussian kernels; angle in radians."""
-    sigma_x, sigma_y, angle = (torch.as_tensor(v, dtype=torch.float32).view(-1, 1, 1)
-                               for v in (sigma_x, sigma_y, angle))
+    sigma_x, sigma_y, angle = (
+        torch.as_tensor(v, dtype=torch.float32).view(-1, 1, 1) for v in (sigma_x, sigma_y, angle)
+    )
     yy, xx = _grid(size, sigma_x.device)
     c, s = torch.cos(angle), torch.sin(angle)
     u = c * xx + s * yy
@@ -146,7 +152,7 @@ def disk_kernels(radius, size: int = 15) -> torch.Tensor:
     """(B,size,size) defocus disks with an antialiased rim."""
     radius = torch.as_tensor(radius, dtype=torch.float32).view(-1, 1, 1)
     yy, xx = _grid(size, radius.device)
-    k = (radius + 0.5 - torch.sqrt(xx ** 2 + yy ** 2)).clamp(0, 1)
+    k = (radius + 0.5 - torch.sqrt(xx**2 + yy**2)).clamp(0, 1)
     return k / k.sum((-1, -2), keepdim=True)
 
 
@@ -162,8 +168,12 @@ def trajectory_kernels(points: torch.Tensor, size: int = 15) -> torch.Tensor:
     fx = pos[..., 0] - x0
     fy = pos[..., 1] - y0
     k = torch.zeros(b, size * size, dtype=torch.float32, device=points.device)
-    for dy, dx, wgt in ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)),
-                        (1, 0, (1 - fx) * fy), (1, 1, fx * fy)):  # the 4 bilinear corners
+    for dy, dx, wgt in (
+        (0, 0, (1 - fx) * (1 - fy)),
+        (0, 1, fx * (1 - fy)),
+        (1, 0, (1 - fx) * fy),
+        (1, 1, fx * fy),
+    ):  # the 4 bilinear corners
         idx = ((y0 + dy) * size + (x0 + dx)).long()
         k.scatter_add_(1, idx, wgt.float())
     k = k.view(b, size, size)
@@ -178,8 +188,9 @@ def line_motion_kernel(length: float = 9.0, angle_deg: float = 30.0, size: int =
     return trajectory_kernels(t * length * direction, size)
 
 
-def shake_kernels(generator: torch.Generator, batch: int, length_range=(3.0, 11.0),
-                  size: int = 15, steps: int = 32) -> torch.Tensor:
+def shake_kernels(
+    generator: torch.Generator, batch: int, length_range=(3.0, 11.0), size: int = 15, steps: int = 32
+) -> torch.Tensor:
     """(B,size,size) short random camera-shake paths: a smoothly turning random walk."""
     dev = generator.device
     heading = torch.rand(batch, 1, generator=generator, device=dev) * 2 * math.pi
@@ -210,6 +221,7 @@ def blur(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
 
 # ---------------------------------------------------------------- noise and JPEG
 
+
 def add_noise(x: torch.Tensor, sigma, generator: torch.Generator) -> torch.Tensor:
     """Signal-dependent sensor noise: std = sigma · sqrt(0.25 + 0.75 · x) per pixel (shot + read)."""
     sigma = torch.as_tensor(sigma, dtype=torch.float32, device=x.device).reshape(-1, 1, 1, 1)
@@ -217,14 +229,113 @@ def add_noise(x: torch.Tensor, sigma, generator: torch.Generator) -> torch.Tenso
     return x + noise * sigma * torch.sqrt(0.25 + 0.75 * x.clamp(0, 1))
 
 
-_LUMA_Q = torch.tensor([
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=torch.float32)
-_CHROMA_Q = torch.tensor([
-    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
-    24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32, dtype=torch.float32)
+_LUMA_Q = torch.tensor(
+    [
+        16,
+        11,
+        10,
+        16,
+        24,
+        40,
+        51,
+        61,
+        12,
+        12,
+        14,
+        19,
+        26,
+        58,
+        60,
+        55,
+        14,
+        13,
+        16,
+        24,
+        40,
+        57,
+        69,
+        56,
+        14,
+        17,
+        22,
+        29,
+        51,
+        87,
+        80,
+        62,
+        18,
+        22,
+        37,
+        56,
+        68,
+        109,
+        103,
+        77,
+        24,
+        35,
+        55,
+        64,
+        81,
+        104,
+        113,
+        92,
+        49,
+        64,
+        78,
+        87,
+        103,
+        121,
+        120,
+        101,
+        72,
+        92,
+        95,
+        98,
+        112,
+        100,
+        103,
+        99,
+    ],
+    dtype=torch.float32,
+)
+_CHROMA_Q = torch.tensor(
+    [
+        17,
+        18,
+        24,
+        47,
+        99,
+        99,
+        99,
+        99,
+        18,
+        21,
+        26,
+        66,
+        99,
+        99,
+        99,
+        99,
+        24,
+        26,
+        56,
+        99,
+        99,
+        99,
+        99,
+        99,
+        47,
+        66,
+        99,
+        99,
+        99,
+        99,
+        99,
+        99,
+    ]
+    + [99] * 32,
+    dtype=torch.float32,
+)
 
 
 def _dct_matrix(device) -> torch.Tensor:
@@ -261,8 +372,7 @@ def jpeg(x: torch.Tensor, quality) -> torch.Tensor:
         return out.transpose(3, 4).reshape(n, c, hh, ww) + 128
 
     y = code(y.unsqueeze(1), _LUMA_Q)[:, 0]
-    chroma = F.interpolate(code(chroma, _CHROMA_Q), scale_factor=2, mode="bilinear",
-                           align_corners=False)
+    chroma = F.interpolate(code(chroma, _CHROMA_Q), scale_factor=2, mode="bilinear", align_corners=False)
     cb, cr = chroma[:, 0] - 128, chroma[:, 1] - 128
     rgb = torch.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], 1)
     return (rgb / 255)[..., :h, :w]
@@ -274,6 +384,7 @@ def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- the random training mix
+
 
 def _uniform(generator, batch, lo_hi) -> torch.Tensor:
     lo, hi = lo_hi
@@ -291,8 +402,9 @@ def _on_subset(x: torch.Tensor, mask: torch.Tensor, fn) -> torch.Tensor:
     return out
 
 
-def degrade(hr: torch.Tensor, generator: torch.Generator,
-            settings: DegradeSettings = DegradeSettings()) -> torch.Tensor:
+def degrade(
+    hr: torch.Tensor, generator: torch.Generator, settings: DegradeSettings = DegradeSettings()
+) -> torch.Tensor:
     """Random degradation of a batch (B,3,H,W) in [0,1]; returns the degraded batch, 8-bit levels.
 
     Order, each step applied to a random subset of the batch: blur (Gaussian or defocus, or camera
@@ -318,13 +430,17 @@ def degrade(hr: torch.Tensor, generator: torch.Generator,
     sx, sy = _uniform(g, b, s.gaussian_sigma), _uniform(g, b, s.gaussian_sigma)
     theta = _uniform(g, b, (0.0, math.pi))
     radius = _uniform(g, b, s.defocus_radius)
-    k_blur = torch.where(to_dev(use_disk).view(-1, 1, 1), disk_kernels(to_dev(radius), size),
-                         gaussian_kernels(to_dev(sx), to_dev(sy), to_dev(theta), size))
+    k_blur = torch.where(
+        to_dev(use_disk).view(-1, 1, 1),
+        disk_kernels(to_dev(radius), size),
+        gaussian_kernels(to_dev(sx), to_dev(sy), to_dev(theta), size),
+    )
     k_shake = shake_kernels(g, b, s.shake_length, size).to(dev)
     identity = torch.zeros(1, size, size, device=dev)
     identity[0, size // 2, size // 2] = 1
-    kernels = torch.where(use_shake.view(-1, 1, 1), k_shake,
-                          torch.where(use_blur.view(-1, 1, 1), k_blur, identity))
+    kernels = torch.where(
+        use_shake.view(-1, 1, 1), k_shake, torch.where(use_blur.view(-1, 1, 1), k_blur, identity)
+    )
     x = hr.float()
     x = _on_subset(x, use_blur | use_shake, lambda i: blur(x[i], kernels[i]))
 
@@ -347,7 +463,7 @@ def degrade(hr: torch.Tensor, generator: torch.Generator,
 
 # ---------------------------------------------------------------- fixed evaluation degradations
 
-EVAL_MOTION_NOISE = 0.01   # std of the Gaussian noise added after the fixed motion blur
+EVAL_MOTION_NOISE = 0.01  # std of the Gaussian noise added after the fixed motion blur
 
 
 def eval_degradation(hr: torch.Tensor, kind: str, seed: int = 0) -> torch.Tensor:
@@ -366,6 +482,9 @@ def eval_degradation(hr: torch.Tensor, kind: str, seed: int = 0) -> torch.Tensor
 def eval_degradation_rgb(rgb, kind: str, seed: int = 0):
     """eval_degradation on one H×W×3 float array in [0, 1] (numpy in, numpy float32 out)."""
     import numpy as np
-    x = torch.from_numpy(np.ascontiguousarray(np.clip(rgb[..., :3], 0, 1), dtype=np.float32)).permute(2, 0, 1)[None]
+
+    x = torch.from_numpy(np.ascontiguousarray(np.clip(rgb[..., :3], 0, 1), dtype=np.float32)).permute(
+        2, 0, 1
+    )[None]
     out = eval_degradation(x, kind, seed)[0].permute(1, 2, 0).clamp(0, 1)
     return np.ascontiguousarray(out.numpy(), dtype=np.float32)

@@ -8,9 +8,9 @@ Photos are centre-cropped (not resized) to at most SIZE×SIZE px, rounded down t
 so it runs on a CPU in a few minutes. Outputs are clipped and rounded to 8 bits, as saved images
 are. Metrics: RGB, data range 1, no border crop (models.metrics).
 """
+
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import dataclass, field
@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models import metrics
-from models.training.degrade import eval_degradation, quantize_8bit
 from common.cli import OneLineErrorParser
+from models import metrics
 from models.errors import ModelError
-from models.weights_info import WeightsInfo
+from models.training.degrade import eval_degradation, quantize_8bit
 from models.training.unsharp import load_params, unsharp_mask
+from models.weights_info import WeightsInfo
 
 KINDS = ("x2", "x4", "motion")
 STAGES = (2, 4, 6)
@@ -34,14 +34,17 @@ DEFAULT_SIZE = 384
 def _skimage(name):
     def load():
         from skimage import data
+
         img = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
         return np.stack([img] * 3, -1) if img.ndim == 2 else img  # camera is grey → RGB
+
     return load
 
 
 def _grace_hopper():
     import matplotlib.cbook as cbook
     from PIL import Image
+
     with cbook.get_sample_data("grace_hopper.jpg") as fh:
         return np.asarray(Image.open(fh).convert("RGB"))
 
@@ -49,14 +52,22 @@ def _grace_hopper():
 def _sklearn(file):
     def load():
         from sklearn.datasets import load_sample_image
+
         return load_sample_image(file)
+
     return load
 
 
 PHOTOS = {
-    "chelsea": _skimage("chelsea"), "coffee": _skimage("coffee"), "astronaut": _skimage("astronaut"),
-    "rocket": _skimage("rocket"), "camera": _skimage("camera"), "motorcycle": _skimage("motorcycle"),
-    "grace_hopper": _grace_hopper, "china": _sklearn("china.jpg"), "flower": _sklearn("flower.jpg"),
+    "chelsea": _skimage("chelsea"),
+    "coffee": _skimage("coffee"),
+    "astronaut": _skimage("astronaut"),
+    "rocket": _skimage("rocket"),
+    "camera": _skimage("camera"),
+    "motorcycle": _skimage("motorcycle"),
+    "grace_hopper": _grace_hopper,
+    "china": _sklearn("china.jpg"),
+    "flower": _sklearn("flower.jpg"),
 }
 
 
@@ -64,6 +75,7 @@ def available_photos() -> list[str]:
     """The evaluation photos whose package is installed (scikit-learn's two are optional)."""
     try:
         import sklearn  # noqa: F401
+
         return list(PHOTOS)
     except ImportError:
         return [n for n in PHOTOS if n not in ("china", "flower")]
@@ -77,7 +89,7 @@ def load_eval_photo(name: str, size: int = DEFAULT_SIZE) -> np.ndarray:
     h, w = img.shape[:2]
     ch, cw = (min(size, h) // 16) * 16, (min(size, w) // 16) * 16
     y0, x0 = (h - ch) // 2, (w - cw) // 2
-    return np.ascontiguousarray(img[y0:y0 + ch, x0:x0 + cw, :3])
+    return np.ascontiguousarray(img[y0 : y0 + ch, x0 : x0 + cw, :3])
 
 
 def _to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -98,7 +110,7 @@ def run_stages(model, x: torch.Tensor, bf16: bool = False) -> dict[int, torch.Te
 
 @dataclass
 class Report:
-    rows: list[dict] = field(default_factory=list)   # one per (photo, kind)
+    rows: list[dict] = field(default_factory=list)  # one per (photo, kind)
     fur: dict | None = None
     weights: WeightsInfo | None = None
     size: int = DEFAULT_SIZE
@@ -114,8 +126,14 @@ class Report:
         return out
 
 
-def evaluate(model=None, photos: list[str] | None = None, size: int = DEFAULT_SIZE,
-             bf16: bool = True, unsharp: dict | None = None, progress=None) -> Report:
+def evaluate(
+    model=None,
+    photos: list[str] | None = None,
+    size: int = DEFAULT_SIZE,
+    bf16: bool = True,
+    unsharp: dict | None = None,
+    progress=None,
+) -> Report:
     """Score every photo × degradation; model None → only the input and unsharp masking."""
     start = time.perf_counter()
     photos = photos or available_photos()
@@ -156,8 +174,10 @@ def fur_report(degraded: np.ndarray, restored: np.ndarray | None, original: np.n
     for radius in (0.25, 0.5):
         if restored is None:
             e = metrics.high_frequency_energy
-            out[str(radius)] = {"input_energy": e(degraded, radius).energy,
-                                "original_energy": e(original, radius).energy}
+            out[str(radius)] = {
+                "input_energy": e(degraded, radius).energy,
+                "original_energy": e(original, radius).energy,
+            }
         else:
             out[str(radius)] = metrics.fur_check(degraded, restored, original, radius)._asdict()
     return out
@@ -166,10 +186,20 @@ def fur_report(degraded: np.ndarray, restored: np.ndarray | None, original: np.n
 def format_table(report: Report) -> str:
     """Markdown tables: per photo, the means with gains, and the fur check."""
     has_model = any("mssnet6_psnr" in r for r in report.rows)
-    methods = ["input", "unsharp"] + ([f"mssnet{s}" for s in STAGES] + (
-        ["mssnet6_bf16"] if report.rows and "mssnet6_bf16_psnr" in report.rows[0] else []) if has_model else [])
-    label = {"input": "degraded input", "unsharp": "unsharp mask", "mssnet2": "MSSNet 2 st.",
-             "mssnet4": "MSSNet 4 st.", "mssnet6": "MSSNet 6 st.", "mssnet6_bf16": "MSSNet 6 st. bf16"}
+    methods = ["input", "unsharp"] + (
+        [f"mssnet{s}" for s in STAGES]
+        + (["mssnet6_bf16"] if report.rows and "mssnet6_bf16_psnr" in report.rows[0] else [])
+        if has_model
+        else []
+    )
+    label = {
+        "input": "degraded input",
+        "unsharp": "unsharp mask",
+        "mssnet2": "MSSNet 2 st.",
+        "mssnet4": "MSSNet 4 st.",
+        "mssnet6": "MSSNet 6 st.",
+        "mssnet6_bf16": "MSSNet 6 st. bf16",
+    }
     lines = [f"PSNR (dB) / SSIM — centre crops ≤ {report.size} px, RGB, data range 1, no border crop", ""]
     lines.append("| photo | degradation | " + " | ".join(label[m] for m in methods) + " |")
     lines.append("|---|---|" + "---|" * len(methods))
@@ -182,8 +212,11 @@ def format_table(report: Report) -> str:
         lines.append(f"| **mean** | {kind} | " + " | ".join(cells) + " |")
     lines += ["", "Mean gain over the degraded input (dB):", ""]
     gains = [m for m in methods if m != "input"]
-    lines.append("| degradation | " + " | ".join(label[m] for m in gains)
-                 + (" | bf16 − fp32 |" if "mssnet6_bf16" in methods else " |"))
+    lines.append(
+        "| degradation | "
+        + " | ".join(label[m] for m in gains)
+        + (" | bf16 − fp32 |" if "mssnet6_bf16" in methods else " |")
+    )
     lines.append("|---|" + "---|" * (len(gains) + ("mssnet6_bf16" in methods)))
     for kind, m in means.items():
         cells = [f"{m[g + '_psnr'] - m['input_psnr']:+.2f}" for g in gains]
@@ -191,15 +224,22 @@ def format_table(report: Report) -> str:
             cells.append(f"{m['mssnet6_bf16_psnr'] - m['mssnet6_psnr']:+.3f}")
         lines.append(f"| {kind} | " + " | ".join(cells) + " |")
     if report.fur:
-        lines += ["", "Fur check (chelsea, ×2 down→up; luminance spectrum energy above the radius, "
-                  "Hann window):", ""]
+        lines += [
+            "",
+            "Fur check (chelsea, ×2 down→up; luminance spectrum energy above the radius, Hann window):",
+            "",
+        ]
         if has_model:
-            lines.append("| radius (× Nyquist) | input | MSSNet output | original | lost energy recovered | overshoot |")
+            lines.append(
+                "| radius (× Nyquist) | input | MSSNet output | original | lost energy recovered | overshoot |"
+            )
             lines.append("|---|---|---|---|---|---|")
             for radius, f in report.fur.items():
-                lines.append(f"| {radius} | {f['input_energy']:.3e} | {f['output_energy']:.3e} | "
-                             f"{f['original_energy']:.3e} | {100 * f['recovered_share']:.1f}% | "
-                             f"{100 * f['overshoot']:+.1f}% |")
+                lines.append(
+                    f"| {radius} | {f['input_energy']:.3e} | {f['output_energy']:.3e} | "
+                    f"{f['original_energy']:.3e} | {100 * f['recovered_share']:.1f}% | "
+                    f"{100 * f['overshoot']:+.1f}% |"
+                )
         else:
             lines.append("| radius (× Nyquist) | input | original |")
             lines.append("|---|---|---|")
@@ -214,8 +254,11 @@ def format_table(report: Report) -> str:
 
 def main(argv=None, prog: str = "python -m models.training.evaluate") -> int:
     ap = OneLineErrorParser(prog=prog, description=__doc__.split("\n")[0])
-    ap.add_argument("--weights", help="bundled name or path (.safetensors, official .pt, or a "
-                    "training checkpoint RUN/checkpoint.pt); default: the bundled default")
+    ap.add_argument(
+        "--weights",
+        help="bundled name or path (.safetensors, official .pt, or a "
+        "training checkpoint RUN/checkpoint.pt); default: the bundled default",
+    )
     ap.add_argument("--no-model", action="store_true", help="only the input and unsharp masking")
     ap.add_argument("--photos", nargs="+", choices=list(PHOTOS), help="subset of the photos")
     ap.add_argument("--size", type=int, default=DEFAULT_SIZE, help="centre-crop size (px)")
@@ -230,23 +273,32 @@ def main(argv=None, prog: str = "python -m models.training.evaluate") -> int:
         raise ModelError(f"{args.json} exists: pass --force to overwrite it")
     if args.json:
         from common.files import check_writable
-        check_writable(args.json)   # before the evaluation, not after it
+
+        check_writable(args.json)  # before the evaluation, not after it
     if args.threads:
         torch.set_num_threads(args.threads)
     model = None
     if not args.no_model:
         from models.checkpoints import load_model
+
         model = load_model(args.weights)
     report = evaluate(model, args.photos, args.size, bf16=not args.no_bf16)
     print(format_table(report))
     if args.json:
         from common.files import atomic_write_text
-        summary = {"rows": report.rows, "means": report.means(), "fur": report.fur, "size": report.size,
-                   "weights": report.weights.as_dict() if report.weights else None}
+
+        summary = {
+            "rows": report.rows,
+            "means": report.means(),
+            "fur": report.fur,
+            "size": report.size,
+            "weights": report.weights.as_dict() if report.weights else None,
+        }
         atomic_write_text(args.json, json.dumps(summary, indent=2, default=str) + "\n")
     return 0
 
 
 if __name__ == "__main__":
     from models.errors import run_module_cli
+
     run_module_cli(main, "evaluate")

@@ -8,6 +8,7 @@ models.training.degrade), bf16 autocast, channels_last, optional torch.compile o
 Resumable: RUN/checkpoint.pt holds fp32 weights, optimizer, step and RNG states, written
 atomically; RUN/log.jsonl gets loss, lr, samples/s and validation PSNR.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,14 +22,23 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from common.files import atomic_write, check_writable, make_folder
-from models.training.data import (EVAL_KINDS, ImagePool, PairSampler, dead_leaves_pool, default_photo_dir, find_photos,
-                   load_photo_pool, sample_colours, validation_pairs)
-from models.training.degrade import DegradeSettings
 from common.cli import OneLineErrorParser
+from common.files import atomic_write, check_writable, make_folder
 from models.errors import ModelError
 from models.mssnet import CONFIGS, MSSNet
 from models.precision import autocast
+from models.training.data import (
+    EVAL_KINDS,
+    ImagePool,
+    PairSampler,
+    dead_leaves_pool,
+    default_photo_dir,
+    find_photos,
+    load_photo_pool,
+    sample_colours,
+    validation_pairs,
+)
+from models.training.degrade import DegradeSettings
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LOG_NAME = "log.jsonl"
@@ -37,7 +47,7 @@ LOG_NAME = "log.jsonl"
 @dataclass(frozen=True)
 class TrainConfig:
     width: tuple[int, int, int] = CONFIGS["small"]
-    crop: int = 256               # multiple of 16
+    crop: int = 256  # multiple of 16
     batch: int = 16
     steps: int = 200_000
     lr: float = 2e-4
@@ -47,18 +57,18 @@ class TrainConfig:
     leaves_fraction: float = 0.5  # share of each batch taken from dead-leaves images
     leaves_count: int = 64
     leaves_size: int = 512
-    photo_max_side: int = 1280    # photos shrunk ≥2× and to at most this many px when loaded
+    photo_max_side: int = 1280  # photos shrunk ≥2× and to at most this many px when loaded
     val_count: int = 16
     val_crop: int = 256
     val_every: int = 1000
     save_every: int = 1000
     log_every: int = 50
-    precision: str = "auto"       # auto: bf16 on CUDA and on CPUs with native bf16, else fp32
+    precision: str = "auto"  # auto: bf16 on CUDA and on CPUs with native bf16, else fp32
     channels_last: bool = True
-    compile: bool = False         # torch.compile, CUDA only
+    compile: bool = False  # torch.compile, CUDA only
     seed: int = 1234
-    val_photos: int = 3           # photos held out from training for the validation PSNR
-    zero_tails: bool = False      # start as the identity (tails zeroed): a short run cannot end below its input
+    val_photos: int = 3  # photos held out from training for the validation PSNR
+    zero_tails: bool = False  # start as the identity (tails zeroed): a short run cannot end below its input
     degrade: dict = field(default_factory=dict)  # DegradeSettings fields that differ from its defaults
     init_weights: str | None = None  # fine-tune: start from these weights (name or path), fresh schedule
 
@@ -67,33 +77,96 @@ PRESETS: dict[str, TrainConfig] = {
     "small": TrainConfig(),
     "base": TrainConfig(width=CONFIGS["base"]),
     # CPU run for provisional weights: small crops, few threads (see the model card)
-    "cpu": TrainConfig(crop=64, batch=8, steps=2000, warmup=100, leaves_count=48,
-                       leaves_size=256, photo_max_side=1024, val_count=8, val_crop=128,
-                       val_every=250, save_every=100, log_every=10, zero_tails=True,
-                       degrade={"p_resize": 0.8}),
+    "cpu": TrainConfig(
+        crop=64,
+        batch=8,
+        steps=2000,
+        warmup=100,
+        leaves_count=48,
+        leaves_size=256,
+        photo_max_side=1024,
+        val_count=8,
+        val_crop=128,
+        val_every=250,
+        save_every=100,
+        log_every=10,
+        zero_tails=True,
+        degrade={"p_resize": 0.8},
+    ),
     # CPU run focused on enlargement softness (the demo's case): mostly shrink+enlarge, little
     # noise, no JPEG, a gentler learning rate for batch 8
-    "cpu-enlarge": TrainConfig(crop=64, batch=8, steps=2500, warmup=100, lr=1e-4, leaves_count=48,
-                               leaves_size=256, photo_max_side=1024, val_count=8, val_crop=128,
-                               val_every=250, save_every=100, log_every=10, zero_tails=True,
-                               degrade={"p_resize": 1.0, "p_blur": 0.15, "p_shake": 0.05,
-                                        "p_noise": 0.15, "noise_sigma": (0.002, 0.01), "p_jpeg": 0.0}),
+    "cpu-enlarge": TrainConfig(
+        crop=64,
+        batch=8,
+        steps=2500,
+        warmup=100,
+        lr=1e-4,
+        leaves_count=48,
+        leaves_size=256,
+        photo_max_side=1024,
+        val_count=8,
+        val_crop=128,
+        val_every=250,
+        save_every=100,
+        log_every=10,
+        zero_tails=True,
+        degrade={
+            "p_resize": 1.0,
+            "p_blur": 0.15,
+            "p_shake": 0.05,
+            "p_noise": 0.15,
+            "noise_sigma": (0.002, 0.01),
+            "p_jpeg": 0.0,
+        },
+    ),
     # fine-tune of enlargement weights (--init): shrink factors from 1.5, not 2, so mild inputs
     # (x2) are seen often and not over-sharpened; validation per degradation on 24 crops
-    "cpu-enlarge-tune": TrainConfig(crop=64, batch=8, steps=1600, warmup=50, lr=5e-5, leaves_count=48,
-                                    leaves_size=256, photo_max_side=1024, val_count=24, val_crop=128,
-                                    val_every=400, save_every=100, log_every=10,
-                                    degrade={"p_resize": 1.0, "scale_range": (1.5, 4.0), "p_blur": 0.15,
-                                             "p_shake": 0.05, "p_noise": 0.15, "noise_sigma": (0.002, 0.01),
-                                             "p_jpeg": 0.0}),
+    "cpu-enlarge-tune": TrainConfig(
+        crop=64,
+        batch=8,
+        steps=1600,
+        warmup=50,
+        lr=5e-5,
+        leaves_count=48,
+        leaves_size=256,
+        photo_max_side=1024,
+        val_count=24,
+        val_crop=128,
+        val_every=400,
+        save_every=100,
+        log_every=10,
+        degrade={
+            "p_resize": 1.0,
+            "scale_range": (1.5, 4.0),
+            "p_blur": 0.15,
+            "p_shake": 0.05,
+            "p_noise": 0.15,
+            "noise_sigma": (0.002, 0.01),
+            "p_jpeg": 0.0,
+        },
+    ),
     # tests: tiny widths and crops, a few steps
-    "smoke": TrainConfig(width=(8, 4, 4), crop=32, batch=2, steps=4, warmup=2, leaves_count=2,
-                         leaves_size=64, photo_max_side=256, val_count=2, val_crop=32,
-                         val_every=2, save_every=2, log_every=1, val_photos=1),
+    "smoke": TrainConfig(
+        width=(8, 4, 4),
+        crop=32,
+        batch=2,
+        steps=4,
+        warmup=2,
+        leaves_count=2,
+        leaves_size=64,
+        photo_max_side=256,
+        val_count=2,
+        val_crop=32,
+        val_every=2,
+        save_every=2,
+        log_every=1,
+        val_photos=1,
+    ),
 }
 
 
 # ---------------------------------------------------------------- loss and schedule
+
 
 def fft_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(torch.view_as_real(torch.fft.fft2(a)), torch.view_as_real(torch.fft.fft2(b)))
@@ -119,17 +192,29 @@ def learning_rate(step: int, cfg: TrainConfig) -> float:
 
 # ---------------------------------------------------------------- checkpoints
 
-def save_checkpoint(path: Path, model, optimizer, step: int, generator: torch.Generator,
-                    cfg: TrainConfig, elapsed_s: float, cpu_s: float = 0.0,
-                    rank_states: list[torch.Tensor] | None = None) -> None:
+
+def save_checkpoint(
+    path: Path,
+    model,
+    optimizer,
+    step: int,
+    generator: torch.Generator,
+    cfg: TrainConfig,
+    elapsed_s: float,
+    cpu_s: float = 0.0,
+    rank_states: list[torch.Tensor] | None = None,
+) -> None:
     """Write fp32 weights + optimizer + step + RNG states (every rank's data stream) + time
     used; atomic (temp file then rename)."""
     state = {
         "model_state_dict": {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()},
         "optimizer_state_dict": optimizer.state_dict(),
         "all_step": step,
-        "rng": {"data": generator.get_state().cpu(), "torch": torch.get_rng_state(),
-                "ranks": rank_states or [generator.get_state().cpu()]},
+        "rng": {
+            "data": generator.get_state().cpu(),
+            "torch": torch.get_rng_state(),
+            "ranks": rank_states or [generator.get_state().cpu()],
+        },
         "config": asdict(cfg),
         "elapsed_s": elapsed_s,
         "cpu_s": cpu_s,
@@ -142,7 +227,7 @@ def load_checkpoint(path: Path) -> dict:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise ModelError(f"no checkpoint to resume at {path}") from None
-    except Exception as exc:  # a truncated or foreign file
+    except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: any unpickling error
         raise ModelError(f"cannot read checkpoint {path}: {exc}") from None
 
 
@@ -161,8 +246,10 @@ def _load_init_weights(model: MSSNet, weights: str) -> None:
 
     init = load_model(weights)
     if tuple(init.config) != tuple(model.config):
-        raise ModelError(f"--init weights are MSSNet {tuple(init.config)}, the run is {tuple(model.config)}: "
-                         "pass the matching --width")
+        raise ModelError(
+            f"--init weights are MSSNet {tuple(init.config)}, the run is {tuple(model.config)}: "
+            "pass the matching --width"
+        )
     model.load_state_dict(init.state_dict())
 
 
@@ -179,8 +266,10 @@ def zero_tails(model: MSSNet) -> None:
 
 # ---------------------------------------------------------------- data
 
-def build_pools(cfg: TrainConfig, photo_dir: Path | str | None, device,
-                photos: ImagePool | None = None) -> tuple[ImagePool, ImagePool, ImagePool | None]:
+
+def build_pools(
+    cfg: TrainConfig, photo_dir: Path | str | None, device, photos: ImagePool | None = None
+) -> tuple[ImagePool, ImagePool, ImagePool | None]:
     """(training photos, validation photos, dead-leaves images), all on `device`.
 
     `photos` may be given directly (tests); otherwise they are loaded from photo_dir.
@@ -208,6 +297,7 @@ def build_pools(cfg: TrainConfig, photo_dir: Path | str | None, device,
 
 # ---------------------------------------------------------------- training
 
+
 @dataclass
 class TrainResult:
     step: int
@@ -219,7 +309,7 @@ class TrainResult:
     run_dir: Path
     history: list[dict] = field(default_factory=list)
     precision: str = "fp32"
-    cpu_s: float = 0.0            # process CPU time of the whole run (all ranks, all sessions)
+    cpu_s: float = 0.0  # process CPU time of the whole run (all ranks, all sessions)
 
 
 def _sync(device: torch.device) -> None:
@@ -228,8 +318,14 @@ def _sync(device: torch.device) -> None:
 
 
 @torch.no_grad()
-def validate(model, degraded: torch.Tensor, sharp: torch.Tensor, cfg: TrainConfig,
-             batch: int = 8, precision: str = "fp32") -> dict:
+def validate(
+    model,
+    degraded: torch.Tensor,
+    sharp: torch.Tensor,
+    cfg: TrainConfig,
+    batch: int = 8,
+    precision: str = "fp32",
+) -> dict:
     """PSNR of restored and degraded validation crops, overall and per degradation (crop i has
     EVAL_KINDS[i % 3], as validation_pairs makes them), and the x2 crops' high-frequency energy
     (above 0.25 of Nyquist) against the sharp crops: recovered share and overshoot."""
@@ -239,7 +335,7 @@ def validate(model, degraded: torch.Tensor, sharp: torch.Tensor, cfg: TrainConfi
     model.eval()
     outs = []
     for i in range(0, degraded.shape[0], batch):
-        x = degraded[i:i + batch]
+        x = degraded[i : i + batch]
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast(x.device, precision):
@@ -256,11 +352,17 @@ def validate(model, degraded: torch.Tensor, sharp: torch.Tensor, cfg: TrainConfi
         if out_psnr[k::3].numel():
             result[f"val_{kind}_gain"] = float((out_psnr[k::3] - in_psnr[k::3]).mean())
     e_in = e_out = e_ref = 0.0
-    for i in range(0, degraded.shape[0], 3):   # the x2 crops
-        def image(t):
+    for i in range(0, degraded.shape[0], 3):  # the x2 crops
+
+        def image(t, i=i):
             return t[i].float().permute(1, 2, 0).cpu().numpy()
+
         check = metrics.fur_check(image(degraded), image(out), image(sharp), 0.25)
-        e_in, e_out, e_ref = e_in + check.input_energy, e_out + check.output_energy, e_ref + check.original_energy
+        e_in, e_out, e_ref = (
+            e_in + check.input_energy,
+            e_out + check.output_energy,
+            e_ref + check.original_energy,
+        )
     if e_ref > e_in:
         result["val_x2_hf_recovered"] = (e_out - e_in) / (e_ref - e_in)
         result["val_x2_hf_overshoot"] = e_out / e_ref - 1
@@ -269,9 +371,11 @@ def validate(model, degraded: torch.Tensor, sharp: torch.Tensor, cfg: TrainConfi
 
 # ---------------------------------------------------------------- processes (torchrun)
 
+
 @dataclass(frozen=True)
 class Processes:
     """This process's place in a torchrun job (rank 0 of 1 without torchrun)."""
+
     rank: int = 0
     world: int = 1
     local_rank: int = 0
@@ -286,6 +390,7 @@ class Processes:
         if self.world == 1:
             return values
         import torch.distributed as dist
+
         t = torch.tensor(values, dtype=torch.float64)
         if dist.get_backend() == "nccl":
             t = t.cuda()
@@ -296,6 +401,7 @@ class Processes:
         if self.world == 1:
             return [obj]
         import torch.distributed as dist
+
         out = [None] * self.world
         dist.all_gather_object(out, obj)
         return out
@@ -307,13 +413,15 @@ def join_processes(device: torch.device) -> Processes:
     if world <= 1:
         return Processes()
     import torch.distributed as dist
+
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return Processes(dist.get_rank(), dist.get_world_size(), local_rank,
-                     int(os.environ.get("LOCAL_WORLD_SIZE", world)))
+    return Processes(
+        dist.get_rank(), dist.get_world_size(), local_rank, int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    )
 
 
 def rank_seed(seed: int, rank: int, step: int = 0) -> int:
@@ -335,11 +443,22 @@ class _Stages(torch.nn.Module):
 
 # ---------------------------------------------------------------- training
 
-def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = None,
-          resume: bool = False, device: str = "auto", photos: ImagePool | None = None,
-          fixed_batch: bool = False, progress: bool = True, max_minutes: float | None = None,
-          force: bool = False, steps: int | None = None, max_cpu_minutes: float | None = None,
-          announce=None) -> TrainResult:
+
+def train(
+    cfg: TrainConfig,
+    run_dir: Path | str,
+    photo_dir: Path | str | None = None,
+    resume: bool = False,
+    device: str = "auto",
+    photos: ImagePool | None = None,
+    fixed_batch: bool = False,
+    progress: bool = True,
+    max_minutes: float | None = None,
+    force: bool = False,
+    steps: int | None = None,
+    max_cpu_minutes: float | None = None,
+    announce=None,
+) -> TrainResult:
     """Train (or resume) into run_dir, as one process or as each of torchrun's processes
     (DistributedDataParallel: cfg.batch is the global batch, split over the ranks; each rank
     draws its own data; rank 0 logs, validates and checkpoints). On resume the recipe is the
@@ -376,8 +495,15 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
     train_pool, val_pool, leaves = build_pools(cfg, photo_dir, dev, photos)
     generator = torch.Generator(device=dev).manual_seed(rank_seed(cfg.seed, procs.rank))
     settings = DegradeSettings(**cfg.degrade)
-    sampler = PairSampler(train_pool, leaves, cfg.crop, cfg.batch // procs.world, generator,
-                          leaves_fraction=cfg.leaves_fraction, settings=settings)
+    sampler = PairSampler(
+        train_pool,
+        leaves,
+        cfg.crop,
+        cfg.batch // procs.world,
+        generator,
+        leaves_fraction=cfg.leaves_fraction,
+        settings=settings,
+    )
 
     model = MSSNet(*cfg.width).to(dev)
     if cfg.init_weights and state is None:
@@ -403,17 +529,19 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
     forward = _Stages(model)
     if procs.world > 1:
         from torch.nn.parallel import DistributedDataParallel
+
         forward = DistributedDataParallel(forward, device_ids=[dev.index] if dev.type == "cuda" else None)
     if cfg.compile and dev.type == "cuda":
         forward = torch.compile(forward)
 
     threads = torch.get_num_threads() if dev.type == "cpu" else None
-    line = (f"training MSSNet {tuple(cfg.width)} on {dev}, {precision} "
-            + (f"({precision_reason(precision, dev)})" if cfg.precision == "auto" else "(as asked)")
-            + (f", {threads} thread(s)" if threads else "")
-            + f", batch {cfg.batch} over {procs.world} process(es)" + (", gloo" if procs.world > 1 and
-                                                                    dev.type == "cpu" else
-                                                                    ", nccl" if procs.world > 1 else ""))
+    line = (
+        f"training MSSNet {tuple(cfg.width)} on {dev}, {precision} "
+        + (f"({precision_reason(precision, dev)})" if cfg.precision == "auto" else "(as asked)")
+        + (f", {threads} thread(s)" if threads else "")
+        + f", batch {cfg.batch} over {procs.world} process(es)"
+        + (", gloo" if procs.world > 1 and dev.type == "cpu" else ", nccl" if procs.world > 1 else "")
+    )
     history: list[dict] = []
     log = open(run_dir / LOG_NAME, "a") if procs.main else None
 
@@ -425,17 +553,26 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
 
     if procs.main:
         (announce or print)(line)
-        record({"step": step, "start": line, "device": str(dev), "precision": precision,
-                "threads": threads, "processes": procs.world})
+        record(
+            {
+                "step": step,
+                "start": line,
+                "device": str(dev),
+                "precision": precision,
+                "threads": threads,
+                "processes": procs.world,
+            }
+        )
         val_degraded, val_sharp = validation_pairs(val_pool, cfg.val_count, cfg.val_crop, cfg.seed + 1)
 
     fixed = None
     if fixed_batch:  # one global batch from the run's seed; each rank trains on its share
         g = torch.Generator(device=dev).manual_seed(cfg.seed)
-        whole = PairSampler(train_pool, leaves, cfg.crop, cfg.batch, g, leaves_fraction=cfg.leaves_fraction,
-                            settings=settings).sample()
+        whole = PairSampler(
+            train_pool, leaves, cfg.crop, cfg.batch, g, leaves_fraction=cfg.leaves_fraction, settings=settings
+        ).sample()
         share = cfg.batch // procs.world
-        fixed = tuple(t[procs.rank * share:(procs.rank + 1) * share] for t in whole)
+        fixed = tuple(t[procs.rank * share : (procs.rank + 1) * share] for t in whole)
     bar = _progress(progress and procs.main)
     task = bar.add_task("training", total=cfg.steps, completed=step) if bar else None
     session_start, cpu_start = time.perf_counter(), time.process_time()
@@ -471,9 +608,16 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
                 now = time.perf_counter()
                 samples_per_s = window_n / (now - window_t)
                 window_t, window_n = now, 0
-                record({"step": step, "loss": round(loss_value, 6), "lr": learning_rate(step - 1, cfg),
+                record(
+                    {
+                        "step": step,
+                        "loss": round(loss_value, 6),
+                        "lr": learning_rate(step - 1, cfg),
                         "samples_per_s": round(samples_per_s, 3),
-                        "elapsed_s": round(elapsed + now - session_start, 1), "cpu_s": round(cpu_total, 1)})
+                        "elapsed_s": round(elapsed + now - session_start, 1),
+                        "cpu_s": round(cpu_total, 1),
+                    }
+                )
             if procs.main and (step % cfg.val_every == 0 or step == cfg.steps or out_of_time):
                 val = validate(model, val_degraded, val_sharp, cfg, precision=precision)
                 record({"step": step, **val})
@@ -481,11 +625,21 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
             if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
                 rank_states = procs.gather(generator.get_state().cpu())
                 if procs.main:
-                    save_checkpoint(ckpt_path, model, optimizer, step, generator, cfg,
-                                    elapsed + time.perf_counter() - session_start, cpu_s=cpu_total,
-                                    rank_states=rank_states)
+                    save_checkpoint(
+                        ckpt_path,
+                        model,
+                        optimizer,
+                        step,
+                        generator,
+                        cfg,
+                        elapsed + time.perf_counter() - session_start,
+                        cpu_s=cpu_total,
+                        rank_states=rank_states,
+                    )
             if bar:
-                bar.update(task, completed=step, description=f"loss {loss_value:.4f} · {samples_per_s:.1f} samples/s")
+                bar.update(
+                    task, completed=step, description=f"loss {loss_value:.4f} · {samples_per_s:.1f} samples/s"
+                )
             if out_of_time:
                 break
     finally:
@@ -493,8 +647,18 @@ def train(cfg: TrainConfig, run_dir: Path | str, photo_dir: Path | str | None = 
             bar.stop()
         if log:
             log.close()
-    return TrainResult(step, loss_value, val.get("val_psnr"), val.get("val_psnr_input"), samples_per_s,
-                       elapsed + time.perf_counter() - session_start, run_dir, history, precision, cpu_total)
+    return TrainResult(
+        step,
+        loss_value,
+        val.get("val_psnr"),
+        val.get("val_psnr_input"),
+        samples_per_s,
+        elapsed + time.perf_counter() - session_start,
+        run_dir,
+        history,
+        precision,
+        cpu_total,
+    )
 
 
 def _progress(enabled: bool):
@@ -502,11 +666,13 @@ def _progress(enabled: bool):
         return None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn())
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+    )
 
 
 # ---------------------------------------------------------------- export
+
 
 def export_weights(checkpoint: Path | str, output: Path | str, force: bool = False) -> str:
     """Write a checkpoint's weights as fp16 .safetensors (via save_weights); returns SHA-256."""
@@ -517,12 +683,17 @@ def export_weights(checkpoint: Path | str, output: Path | str, force: bool = Fal
         raise ModelError(f"{output} exists: pass --force to overwrite it")
     state = load_checkpoint(Path(checkpoint))
     cfg = state["config"]
-    meta = {"trained_steps": state["all_step"], "crop": cfg["crop"], "batch": cfg["batch"],
-            "train_elapsed_s": round(float(state.get("elapsed_s", 0.0)), 1)}
+    meta = {
+        "trained_steps": state["all_step"],
+        "crop": cfg["crop"],
+        "batch": cfg["batch"],
+        "train_elapsed_s": round(float(state.get("elapsed_s", 0.0)), 1),
+    }
     return save_weights(state["model_state_dict"], output, dtype=torch.float16, metadata=meta)
 
 
 # ---------------------------------------------------------------- CLI
+
 
 def _width(text: str) -> tuple[int, int, int]:
     if text in CONFIGS:
@@ -537,47 +708,95 @@ def _width(text: str) -> tuple[int, int, int]:
 def main(argv=None, prog: str = "python -m models.training.train") -> int:
     ap = OneLineErrorParser(prog=prog, description=__doc__.split("\n")[0])
     ap.add_argument("--preset", choices=sorted(PRESETS), default="small")
-    ap.add_argument("--run-dir", "--run", dest="run", default="runs/mssnet-small",
-                    help="run folder (checkpoint, log); under torchrun spell it --run-dir")
-    ap.add_argument("--photos", default=None, help="training photo folder (default: $EXPLAINER_PHOTOS, else "
-                    "~/.local/share/restoration-explainer/training_photos)")
+    ap.add_argument(
+        "--run-dir",
+        "--run",
+        dest="run",
+        default="runs/mssnet-small",
+        help="run folder (checkpoint, log); under torchrun spell it --run-dir",
+    )
+    ap.add_argument(
+        "--photos",
+        default=None,
+        help="training photo folder (default: $EXPLAINER_PHOTOS, else "
+        "~/.local/share/restoration-explainer/training_photos)",
+    )
     ap.add_argument("--resume", action="store_true", help="continue RUN/checkpoint.pt")
     ap.add_argument("--force", action="store_true", help="start over even if RUN has a checkpoint")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="default auto: bf16 on CUDA "
-                    "and on CPUs with native bf16 (AVX-512 BF16 / AMX), else fp32")
-    ap.add_argument("--threads", type=int, help="torch CPU threads (default: this process's share of "
-                    "the cores it may run on)")
+    ap.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        help="default auto: bf16 on CUDA and on CPUs with native bf16 (AVX-512 BF16 / AMX), else fp32",
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default: this process's share of the cores it may run on)",
+    )
     ap.add_argument("--width", type=_width, help="small|base|large or WF,SCALE,VSCALE")
-    for name, kind in (("steps", int), ("batch", int), ("crop", int), ("lr", float),
-                       ("warmup", int), ("val_every", int), ("val_count", int), ("save_every", int),
-                       ("seed", int)):
+    for name, kind in (
+        ("steps", int),
+        ("batch", int),
+        ("crop", int),
+        ("lr", float),
+        ("warmup", int),
+        ("val_every", int),
+        ("val_count", int),
+        ("save_every", int),
+        ("seed", int),
+    ):
         ap.add_argument("--" + name.replace("_", "-"), type=kind, dest=name)
-    ap.add_argument("--init", metavar="NAME|PATH", help="fine-tune: start from these weights "
-                    "(fresh optimizer and schedule)")
+    ap.add_argument(
+        "--init",
+        metavar="NAME|PATH",
+        help="fine-tune: start from these weights (fresh optimizer and schedule)",
+    )
     ap.add_argument("--fft-weight", type=float, help="weight of the FFT-L1 term (default 0.1)")
     ap.add_argument("--no-bf16", action="store_true", help="same as --precision fp32")
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA only)")
-    ap.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this much wall "
-                    "time in this session")
-    ap.add_argument("--max-cpu-minutes", type=float, help="stop (with a checkpoint) once the run has used "
-                    "this much process CPU time (all processes, resumed sessions included): equal budgets "
-                    "on a busy machine")
+    ap.add_argument(
+        "--max-minutes", type=float, help="stop (with a checkpoint) after this much wall time in this session"
+    )
+    ap.add_argument(
+        "--max-cpu-minutes",
+        type=float,
+        help="stop (with a checkpoint) once the run has used "
+        "this much process CPU time (all processes, resumed sessions included): equal budgets "
+        "on a busy machine",
+    )
     ap.add_argument("--fixed-batch", action="store_true", help="overfit check: train on one batch")
     ap.add_argument("--no-progress", action="store_true")
-    ap.add_argument("--export", metavar="OUT.safetensors",
-                    help="instead of training: write RUN/checkpoint.pt as fp16 .safetensors")
+    ap.add_argument(
+        "--export",
+        metavar="OUT.safetensors",
+        help="instead of training: write RUN/checkpoint.pt as fp16 .safetensors",
+    )
     args = ap.parse_args(argv)
     from models.precision import default_threads
+
     torch.set_num_threads(args.threads or default_threads(int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
     if args.export:
         sha = export_weights(Path(args.run) / CHECKPOINT_NAME, args.export, args.force)
         print(f"{args.export}  sha256 {sha}")
         return 0
     cfg = PRESETS[args.preset]
-    overrides = {k: getattr(args, k) for k in ("width", "batch", "crop", "lr", "warmup", "precision",
-                                               "val_every", "val_count", "save_every", "seed")
-                 if getattr(args, k) is not None}
+    overrides = {
+        k: getattr(args, k)
+        for k in (
+            "width",
+            "batch",
+            "crop",
+            "lr",
+            "warmup",
+            "precision",
+            "val_every",
+            "val_count",
+            "save_every",
+            "seed",
+        )
+        if getattr(args, k) is not None
+    }
     if args.init:
         overrides["init_weights"] = args.init
     if args.fft_weight is not None:
@@ -587,21 +806,38 @@ def main(argv=None, prog: str = "python -m models.training.train") -> int:
     if args.compile:
         overrides["compile"] = True
     cfg = replace(cfg, **overrides)
-    result = train(cfg, args.run, args.photos, resume=args.resume, device=args.device,
-                   progress=not args.no_progress, max_minutes=args.max_minutes, force=args.force,
-                   steps=args.steps, max_cpu_minutes=args.max_cpu_minutes, fixed_batch=args.fixed_batch)
+    result = train(
+        cfg,
+        args.run,
+        args.photos,
+        resume=args.resume,
+        device=args.device,
+        progress=not args.no_progress,
+        max_minutes=args.max_minutes,
+        force=args.force,
+        steps=args.steps,
+        max_cpu_minutes=args.max_cpu_minutes,
+        fixed_batch=args.fixed_batch,
+    )
     import torch.distributed as dist
+
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
-    val = (f", validation PSNR {result.val_psnr:.2f} dB (input {result.val_psnr_input:.2f} dB)"
-           if result.val_psnr is not None else "")
-    print(f"step {result.step}: loss {result.last_loss:.4f}, {result.samples_per_s:.1f} samples/s{val}; "
-          f"checkpoint {Path(args.run) / CHECKPOINT_NAME}")
+    val = (
+        f", validation PSNR {result.val_psnr:.2f} dB (input {result.val_psnr_input:.2f} dB)"
+        if result.val_psnr is not None
+        else ""
+    )
+    print(
+        f"step {result.step}: loss {result.last_loss:.4f}, {result.samples_per_s:.1f} samples/s{val}; "
+        f"checkpoint {Path(args.run) / CHECKPOINT_NAME}"
+    )
     return 0
 
 
 if __name__ == "__main__":
     from models.errors import run_module_cli
+
     run_module_cli(main, "train")

@@ -4,6 +4,7 @@ Its σ and amount are tuned per evaluation degradation on crops of the *training
 the evaluation photos) by grid search for the best PSNR; `python -m models.training.unsharp` re-tunes and
 writes models/weights/unsharp.json, which `models.training.evaluate` reads.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,8 @@ from pathlib import Path
 import torch
 
 from common.files import atomic_write_text, check_writable
-from models.training.degrade import blur, eval_degradation, gaussian_kernels, quantize_8bit
 from models.errors import ModelError
+from models.training.degrade import blur, eval_degradation, gaussian_kernels, quantize_8bit
 
 PARAMS_PATH = Path(__file__).resolve().parent.parent / "weights" / "unsharp.json"
 SIGMAS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
@@ -40,8 +41,12 @@ def tune(sharp: torch.Tensor, kinds=("x2", "x4", "motion")) -> dict[str, dict[st
                 mse = ((out - sharp) ** 2).mean((1, 2, 3)).clamp_min(1e-10)
                 scores[(sigma, amount)] = float((-10 * mse.log10()).mean())
         (sigma, amount), score = max(scores.items(), key=lambda kv: kv[1])
-        best[kind] = {"sigma": sigma, "amount": amount, "train_psnr": round(score, 3),
-                      "train_psnr_input": round(scores[(SIGMAS[0], 0.0)], 3)}
+        best[kind] = {
+            "sigma": sigma,
+            "amount": amount,
+            "train_psnr": round(score, 3),
+            "train_psnr_input": round(scores[(SIGMAS[0], 0.0)], 3),
+        }
     return best
 
 
@@ -49,7 +54,9 @@ def load_params(path: Path = PARAMS_PATH) -> dict[str, dict[str, float]]:
     try:
         return json.loads(Path(path).read_text())["params"]
     except FileNotFoundError:
-        raise ModelError(f"unsharp-masking parameters missing ({path}): run python -m models.training.unsharp") from None
+        raise ModelError(
+            f"unsharp-masking parameters missing ({path}): run python -m models.training.unsharp"
+        ) from None
 
 
 def main(argv=None) -> int:
@@ -66,18 +73,31 @@ def main(argv=None) -> int:
     out = Path(args.output)
     if out.exists() and not args.force:
         raise ModelError(f"{out} exists: pass --force to overwrite it")
-    check_writable(out)   # before the tuning, not after it
+    check_writable(out)  # before the tuning, not after it
     pool = load_photo_pool(find_photos(args.photos or default_photo_dir()), max_side=1024)
     g = torch.Generator().manual_seed(args.seed)
     sharp = detailed_crops(pool, args.crops, args.crop, g, threshold=0.03)
     params = tune(sharp)
-    atomic_write_text(out, json.dumps({"tuned_on": f"{args.crops} detail-rich {args.crop}-px crops of the "
-                               f"training photos (seed {args.seed})", "params": params}, indent=2) + "\n")
+    atomic_write_text(
+        out,
+        json.dumps(
+            {
+                "tuned_on": f"{args.crops} detail-rich {args.crop}-px crops of the "
+                f"training photos (seed {args.seed})",
+                "params": params,
+            },
+            indent=2,
+        )
+        + "\n",
+    )
     for kind, p in params.items():
-        print(f"{kind}: sigma {p['sigma']} amount {p['amount']}  PSNR {p['train_psnr_input']} -> {p['train_psnr']}")
+        print(
+            f"{kind}: sigma {p['sigma']} amount {p['amount']}  PSNR {p['train_psnr_input']} -> {p['train_psnr']}"
+        )
     return 0
 
 
 if __name__ == "__main__":
     from models.errors import run_module_cli
+
     run_module_cli(main, "unsharp")

@@ -1,7 +1,7 @@
 """The chat without a terminal (plain input fallback), driven in-process: staging, demo, /save with images."""
+
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +15,7 @@ TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
 
 def _chat(tmp_path, lines, **options):
     stdin, stdout = io.StringIO("\n".join(lines) + "\n"), io.StringIO()
-    chat = Chat(out_dir=tmp_path / "out", stdin=stdin, stdout=stdout, dense=False,
-                demo_options=dict(options))
+    chat = Chat(out_dir=tmp_path / "out", stdin=stdin, stdout=stdout, dense=False, demo_options=dict(options))
     code = chat.run()
     return chat, code, stdout.getvalue()
 
@@ -24,7 +23,7 @@ def _chat(tmp_path, lines, **options):
 def test_plain_fallback_answers_and_ends_on_eof(tmp_path):
     chat, code, out = _chat(tmp_path, ["", "/help", "What is the capital of Australia?", "/frobnicate"])
     assert code == 0 and out.rstrip().endswith("bye")
-    assert "\x1b" not in out                                  # not a tty: plain text
+    assert "\x1b" not in out  # not a tty: plain text
     assert "Questions I can answer:" in out
     assert "unknown command /frobnicate" in out
     assert len(chat.turns) == 1 and chat.turns[0].abstained
@@ -47,12 +46,16 @@ def test_attach_stages_then_question_runs_demo_and_save_copies_images(tmp_path):
     rng = np.random.default_rng(5)
     Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(picture)
     target = tmp_path / "saved" / "talk.md"
-    chat, code, out = _chat(tmp_path, [f"/attach {picture}", "How does MSSNet keep fur detail?",
-                                       f"/save {target}"],
-                            weights=str(TINY_WEIGHTS), device="cpu", precision="fp32")
+    chat, code, out = _chat(
+        tmp_path,
+        [f"/attach {picture}", "How does MSSNet keep fur detail?", f"/save {target}"],
+        weights=str(TINY_WEIGHTS),
+        device="cpu",
+        precision="fp32",
+    )
     assert code == 0
     attach_at = out.index("attached fur.png")
-    assert "running MSSNet" not in out[:attach_at + 80]        # staging alone fires nothing
+    assert "running MSSNet" not in out[: attach_at + 80]  # staging alone fires nothing
     assert "running MSSNet on fur.png" in out and "Live demo: MSSNet on fur.png" in out
     assert chat.turns[0].demo is not None
     text = target.read_text()

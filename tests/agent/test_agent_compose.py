@@ -1,4 +1,5 @@
 """Question analysis and answer composition from the cards (text path: no torch)."""
+
 import subprocess
 import sys
 
@@ -9,7 +10,6 @@ from agent.answer import WORKFLOW_STAGES
 from agent.compose import answer_question, default_retriever
 from agent.errors import AgentError
 from knowledge import load_knowledge
-
 from tests.constants import FOUNDING_QUESTION as FOUNDING
 
 
@@ -53,7 +53,9 @@ def test_founding_corrects_the_sampling_misconception(founding, kb):
 
 def test_a_founding_kind_question_naming_no_task_gets_the_founding_task(kb):
     """A misconception with no task words ("these AIs ... diffusion steps"): the cards' own question's task."""
-    answer = answer_question("How do these AIs keep fine texture without running lots of diffusion steps?", kb=kb)
+    answer = answer_question(
+        "How do these AIs keep fine texture without running lots of diffusion steps?", kb=kb
+    )
     assert answer.abstained is False and answer.task.id == "super-resolution"
     assert {s.id for s in answer.sources} == {"mssnet", "featsharp", "datacrafter", "easier"}
 
@@ -81,9 +83,19 @@ def test_claims_are_card_text_and_cite_sources(founding, kb):
 
 def test_json_has_exactly_the_contract_keys(founding):
     d = founding.model_dump(mode="json")
-    assert list(d) == ["question", "abstained", "direct_answer", "task", "workflow", "claims", "sources",
-                       "caveats", "not_covered", "demo"]
-    assert d["demo"] is None                         # no picture, no demo
+    assert list(d) == [
+        "question",
+        "abstained",
+        "direct_answer",
+        "task",
+        "workflow",
+        "claims",
+        "sources",
+        "caveats",
+        "not_covered",
+        "demo",
+    ]
+    assert d["demo"] is None  # no picture, no demo
     assert d["direct_answer"] and all(set(c) == {"text", "sources", "facts"} for c in d["direct_answer"])
     assert all(set(c) == {"text", "sources", "facts"} for c in d["claims"])
     assert any(c["facts"] for c in d["claims"])
@@ -92,14 +104,25 @@ def test_json_has_exactly_the_contract_keys(founding):
     assert all(set(s) == {"id", "title", "url"} for s in d["sources"])
 
 
-@pytest.mark.parametrize("question, task", [
-    ("How many stages does MSSNet run at each scale, and why?", "image-deblurring"),
-    ("My photo is blurry from camera shake, can it be fixed?", "image-deblurring"),
-    ("My CLIP features are only 14x14; how can I get sharper high-resolution feature maps?", "feature-upsampling"),
-    ("I only have about forty photos of a rare bird species. How could I get more training images?",
-     "dataset-expansion"),
-    ("How can I remove layers from an over-sized classifier without losing much accuracy?", "depth-reduction"),
-])
+@pytest.mark.parametrize(
+    "question, task",
+    [
+        ("How many stages does MSSNet run at each scale, and why?", "image-deblurring"),
+        ("My photo is blurry from camera shake, can it be fixed?", "image-deblurring"),
+        (
+            "My CLIP features are only 14x14; how can I get sharper high-resolution feature maps?",
+            "feature-upsampling",
+        ),
+        (
+            "I only have about forty photos of a rare bird species. How could I get more training images?",
+            "dataset-expansion",
+        ),
+        (
+            "How can I remove layers from an over-sized classifier without losing much accuracy?",
+            "depth-reduction",
+        ),
+    ],
+)
 def test_task_analysis(kb, question, task):
     retriever = default_retriever(kb)
     analysis = analyse(question, kb, retriever.assess(question))
@@ -115,12 +138,17 @@ def test_intents_and_misconceptions(kb):
     assert set(analysis.named_sources) == {"mssnet", "featsharp"}
 
 
-@pytest.mark.parametrize("question", ["What is the capital of Australia?",
-                                      "How does SDXL Turbo generate an image in a single sampling step?",
-                                      # "classifier" is a depth-reduction alias; "guidance" no card says
-                                      "What is classifier-free guidance?",
-                                      # "compress" is a depth-reduction alias too; H.265 no card names
-                                      "How do I compress a video with H.265?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of Australia?",
+        "How does SDXL Turbo generate an image in a single sampling step?",
+        # "classifier" is a depth-reduction alias; "guidance" no card says
+        "What is classifier-free guidance?",
+        # "compress" is a depth-reduction alias too; H.265 no card names
+        "How do I compress a video with H.265?",
+    ],
+)
 def test_abstains_with_coverage_and_answerable_suggestions(kb, question):
     answer = answer_question(question, kb=kb)
     assert answer.abstained and answer.task is None and answer.workflow == []
@@ -131,22 +159,31 @@ def test_abstains_with_coverage_and_answerable_suggestions(kb, question):
         assert not follow_up.abstained, suggestion
 
 
-@pytest.mark.parametrize("question, task", [
-    ("How do I compress my image classifier?", "depth-reduction"),
-    ("What is classifier pruning?", "depth-reduction"),
-    ("What is motion deblurring?", "image-deblurring"),
-    ("Explain feature upsampling.", "feature-upsampling"),
-])
+@pytest.mark.parametrize(
+    "question, task",
+    [
+        ("How do I compress my image classifier?", "depth-reduction"),
+        ("What is classifier pruning?", "depth-reduction"),
+        ("What is motion deblurring?", "image-deblurring"),
+        ("Explain feature upsampling.", "feature-upsampling"),
+    ],
+)
 def test_ambiguous_words_and_definitions_the_cards_cover_are_answered(kb, question, task):
     answer = answer_question(question, kb=kb)
     assert not answer.abstained and answer.task.id == task
 
 
-@pytest.mark.parametrize("question, named", [
-    ("What is classifier-free guidance?", "None of the sources mentions classifier-free guidance."),
-    ("How does SDXL Turbo generate an image in a single sampling step?", "None of the sources mentions SDXL Turbo."),
-    ("How do I compress a video with H.265?", None),   # an echoed number would break the grounding rule
-])
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("What is classifier-free guidance?", "None of the sources mentions classifier-free guidance."),
+        (
+            "How does SDXL Turbo generate an image in a single sampling step?",
+            "None of the sources mentions SDXL Turbo.",
+        ),
+        ("How do I compress a video with H.265?", None),  # an echoed number would break the grounding rule
+    ],
+)
 def test_abstention_names_what_no_source_mentions(kb, question, named):
     answer = answer_question(question, kb=kb)
     assert answer.abstained
@@ -176,10 +213,12 @@ def test_escape_sequences_are_stripped_from_the_question(kb):
 
 
 def test_text_answer_does_not_import_torch():
-    code = ("import sys; from agent.compose import answer_question; from agent.render import render_markdown;"
-            "a = answer_question('How does MSSNet keep fur detail?'); render_markdown(a);"
-            "import agent.commands, agent.chat, agent.demo, agent.report;"
-            "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+    code = (
+        "import sys; from agent.compose import answer_question; from agent.render import render_markdown;"
+        "a = answer_question('How does MSSNet keep fur detail?'); render_markdown(a);"
+        "import agent.commands, agent.chat, agent.demo, agent.report;"
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 
@@ -195,9 +234,9 @@ def test_comparison_describes_each_named_source(kb):
 
 def test_named_source_question_stays_on_topic(kb):
     answer = answer_question("Why does MSSNet need the input to be a multiple of 16?", kb=kb)
-    assert answer.direct_answer[0].facts == ["mssnet.multiple-of-16"]   # the point asked comes first
+    assert answer.direct_answer[0].facts == ["mssnet.multiple-of-16"]  # the point asked comes first
     shown = [f for c in answer.direct_answer + answer.claims for f in c.facts]
-    assert "mssnet.identity" not in shown     # no biography for a narrow question
+    assert "mssnet.identity" not in shown  # no biography for a narrow question
     assert not answer.workflow and not answer.long_form
 
 
@@ -210,11 +249,14 @@ def test_claims_about_side_sources_name_them(founding, kb):
         assert any(n in claim.text.lower() for n in names), claim.text
 
 
-@pytest.mark.parametrize("question, fact_id", [
-    ("Which networks was EASIER tested on?", "easier.models-datasets"),
-    ("How does EASIER decide which layer to linearise first?", "easier.procedure"),
-    ("MSSNet small versus large: what changes?", "mssnet.configs"),
-])
+@pytest.mark.parametrize(
+    "question, fact_id",
+    [
+        ("Which networks was EASIER tested on?", "easier.models-datasets"),
+        ("How does EASIER decide which layer to linearise first?", "easier.procedure"),
+        ("MSSNet small versus large: what changes?", "mssnet.configs"),
+    ],
+)
 def test_the_direct_answer_is_the_fact_with_the_asked_facet_not_the_summary(question, fact_id, kb):
     answer = answer_question(question, kb=kb)
     assert answer.direct_answer[0].facts == [fact_id]

@@ -1,4 +1,5 @@
 """The live demo: helpers on real pixels, then a full run of MSSNet (the tiny reference checkpoint)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ def _textured(h=120, w=160):
     rgb = np.full((h, w, 3), 0.5, dtype=np.float32)
     rng = np.random.default_rng(1)
     top, left, side = h // 2, (5 * w) // 8, min(h, w) // 3
-    rgb[top:top + side, left:left + side] = rng.random((side, side, 3), dtype=np.float32)
+    rgb[top : top + side, left : left + side] = rng.random((side, side, 3), dtype=np.float32)
     return rgb
 
 
@@ -29,6 +30,7 @@ def test_most_detailed_box_finds_the_texture():
 
 def test_self_test_degradation_removes_high_frequencies():
     from models import metrics
+
     rgb = _textured()
     soft = degrade_for_self_test(rgb)
     assert soft.shape == rgb.shape and soft.dtype == np.float32
@@ -41,10 +43,13 @@ def test_self_test_degradation_is_the_evaluations_x2():
     torch = pytest.importorskip("torch")
     from models import metrics
     from models.training.degrade import eval_degradation
+
     rgb = _textured()
-    evaluated = eval_degradation(torch.from_numpy(rgb).permute(2, 0, 1)[None], "x2")[0].permute(1, 2, 0).numpy()
+    evaluated = (
+        eval_degradation(torch.from_numpy(rgb).permute(2, 0, 1)[None], "x2")[0].permute(1, 2, 0).numpy()
+    )
     soft = degrade_for_self_test(rgb)
-    assert metrics.psnr(soft, evaluated) > 45      # equal up to 8-bit rounding of the small image
+    assert metrics.psnr(soft, evaluated) > 45  # equal up to 8-bit rounding of the small image
     assert metrics.psnr(soft, rgb) < metrics.psnr(soft, evaluated) - 10
 
 
@@ -65,19 +70,28 @@ def demo_report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     path = folder / "pic.png"
     Image.fromarray((_textured() * 255).astype(np.uint8)).save(path)
-    return run_demo(path, folder / "assets", weights=str(TINY_WEIGHTS), self_test=True,
-                    device="cpu", precision="fp32")
+    return run_demo(
+        path, folder / "assets", weights=str(TINY_WEIGHTS), self_test=True, device="cpu", precision="fp32"
+    )
 
 
 def test_demo_writes_every_artefact(demo_report):
     files = demo_report.files
-    for name in ("input", "restored", "before_crop", "after_crop", "reference_crop", "stages", "spectrum",
-                 *(f"stage_{i}" for i in range(1, 7))):
+    for name in (
+        "input",
+        "restored",
+        "before_crop",
+        "after_crop",
+        "reference_crop",
+        "stages",
+        "spectrum",
+        *(f"stage_{i}" for i in range(1, 7)),
+    ):
         assert Path(files[name]).is_file(), name
     with Image.open(files["restored"]) as img:
         assert img.size == (160, 120)
     with Image.open(files["stage_1"]) as img:
-        assert img.size in ((80, 60), (160, 120))   # res1_1: half resolution, or upsampled by the engine
+        assert img.size in ((80, 60), (160, 120))  # res1_1: half resolution, or upsampled by the engine
     with Image.open(files["before_crop"]) as img:
         assert img.size[0] == img.size[1] > 0
 
@@ -85,7 +99,7 @@ def test_demo_writes_every_artefact(demo_report):
 def test_demo_numbers_and_stage_times(demo_report):
     names = [m.name for m in demo_report.metrics]
     assert names[:2] == ["Sharpness (Laplacian variance)", "High-frequency energy share"]
-    assert "PSNR (dB)" in names and "SSIM" in names          # self-test gives a reference
+    assert "PSNR (dB)" in names and "SSIM" in names  # self-test gives a reference
     for row in demo_report.metrics:
         assert row.before is not None and np.isfinite(row.before) and np.isfinite(row.after)
     assert all(f"stage_{i}" in demo_report.timings for i in range(1, 7))
@@ -103,13 +117,16 @@ def test_reference_must_be_the_output_size_checked_before_any_work(tmp_path):
         run_demo(small, tmp_path / "out", weights=str(tmp_path / "missing.pt"), upscale=2, reference=sharp)
     assert not (tmp_path / "out").exists()
     with pytest.raises(AgentError, match="not both"):
-        run_demo(small, tmp_path / "out", weights=str(TINY_WEIGHTS), upscale=2, reference=sharp, self_test=True)
+        run_demo(
+            small, tmp_path / "out", weights=str(TINY_WEIGHTS), upscale=2, reference=sharp, self_test=True
+        )
 
 
 def test_self_test_degradation_follows_the_upscale_factor():
     torch = pytest.importorskip("torch")
     from models import metrics
     from models.training.degrade import eval_degradation
+
     rgb = _textured()
     x3 = eval_degradation(torch.from_numpy(rgb).permute(2, 0, 1)[None], "x3")[0].permute(1, 2, 0).numpy()
     assert np.array_equal(degrade_for_self_test(rgb, 3), x3)
@@ -124,9 +141,18 @@ def enlarged_report(tmp_path_factory, one_torch_thread):
     sharp = _textured(96, 128)
     Image.fromarray((sharp * 255 + 0.5).astype(np.uint8)).save(folder / "sharp.png")
     Image.fromarray((sharp * 255 + 0.5).astype(np.uint8)).resize((64, 48), Image.Resampling.BICUBIC).save(
-        folder / "small.png")
-    return run_demo(folder / "small.png", folder / "assets", weights=str(TINY_WEIGHTS), upscale=2,
-                    reference=folder / "sharp.png", device="cpu", precision="fp32", streamline=True)
+        folder / "small.png"
+    )
+    return run_demo(
+        folder / "small.png",
+        folder / "assets",
+        weights=str(TINY_WEIGHTS),
+        upscale=2,
+        reference=folder / "sharp.png",
+        device="cpu",
+        precision="fp32",
+        streamline=True,
+    )
 
 
 def test_enlargement_is_scored_bicubic_vs_mssnet(enlarged_report):
@@ -136,10 +162,11 @@ def test_enlargement_is_scored_bicubic_vs_mssnet(enlarged_report):
     assert np.isfinite(rows["PSNR (dB)"].before) and np.isfinite(rows["SSIM"].after)
     assert rep.stats.output_size == (128, 96)
     d = rep.detail
-    assert d.input_energy < d.reference_energy            # bicubic lost high-frequency energy ...
-    assert d.recovered_share == pytest.approx((d.output_energy - d.input_energy)
-                                              / (d.reference_energy - d.input_energy))
-    assert f"{d.recovered_share:.0%}" in d.summary        # ... and the plain-words line says how much came back
+    assert d.input_energy < d.reference_energy  # bicubic lost high-frequency energy ...
+    assert d.recovered_share == pytest.approx(
+        (d.output_energy - d.input_energy) / (d.reference_energy - d.input_energy)
+    )
+    assert f"{d.recovered_share:.0%}" in d.summary  # ... and the plain-words line says how much came back
     with Image.open(rep.files["enlarged_bicubic"]) as img:
         assert img.size == (128, 96)
 
@@ -150,7 +177,9 @@ def test_early_exit_table_has_six_cumulative_stages(enlarged_report):
     assert all(b.seconds >= a.seconds for a, b in zip(rows, rows[1:]))
     assert rows[-1].time_share == pytest.approx(1.0)
     assert all(r.psnr is not None and np.isfinite(r.psnr) for r in rows)
-    assert rows[-1].psnr == pytest.approx({m.name: m for m in enlarged_report.metrics}["PSNR (dB)"].after, abs=1e-6)
+    assert rows[-1].psnr == pytest.approx(
+        {m.name: m for m in enlarged_report.metrics}["PSNR (dB)"].after, abs=1e-6
+    )
     assert "stages would save" in enlarged_report.early_exit_summary
     with Image.open(enlarged_report.files["early_exit"]) as img:
         assert img.format == "PNG"
@@ -161,7 +190,7 @@ def test_streamline_in_the_demo_ranks_all_87_sites(enlarged_report):
     assert len(result.sites) == 87
     assert [s.mean_entropy for s in result.sites] == sorted(s.mean_entropy for s in result.sites)
     assert [r.k for r in result.sweep] == [0, 1, 2, 4, 8, 16, 32, 64, 87]
-    assert result.sweep[0].psnr_vs_full == 100.0          # zero sites linearised: the network itself
+    assert result.sweep[0].psnr_vs_full == 100.0  # zero sites linearised: the network itself
     text = " ".join(enlarged_report.streamline_summary)
     assert result.sites[0].name in text and "5×5" in text and "crop" in text
     assert Path(enlarged_report.files["streamline"]).is_file()
@@ -169,9 +198,10 @@ def test_streamline_in_the_demo_ranks_all_87_sites(enlarged_report):
 
 def test_demo_json_has_no_nan_and_names_the_weights(enlarged_report):
     import json
+
     data = enlarged_report.to_dict(relative_to=enlarged_report.out_dir)
     text = json.dumps(data, allow_nan=False, ensure_ascii=False)
-    assert data["weights"]["sha256"] and data["weights"]["provisional"] is False   # a test file: no model card
+    assert data["weights"]["sha256"] and data["weights"]["provisional"] is False  # a test file: no model card
     assert "no model card" in data["weights_line"]
     assert set(data["stage_times"]) == {f"stage_{i}" for i in range(1, 7)}
     assert data["files"]["early_exit"] == "early_exit.png"
@@ -181,10 +211,18 @@ def test_demo_json_has_no_nan_and_names_the_weights(enlarged_report):
 
 def test_tiny_picture_is_too_small_to_measure_never_nan(tmp_path, one_torch_thread):
     import json
+
     path = tmp_path / "tiny.png"
     Image.fromarray((_textured(8, 8) * 255).astype(np.uint8)).save(path)
-    rep = run_demo(path, tmp_path / "o", weights=str(TINY_WEIGHTS), self_test=True, device="cpu", precision="fp32",
-                   streamline=True)
+    rep = run_demo(
+        path,
+        tmp_path / "o",
+        weights=str(TINY_WEIGHTS),
+        self_test=True,
+        device="cpu",
+        precision="fp32",
+        streamline=True,
+    )
     rows = {m.name: m for m in rep.metrics}
     assert rows["SSIM"].after_text == "too small to measure"
     assert rows["High-frequency energy share"].before_text == "too small to measure"
@@ -196,13 +234,21 @@ def test_reference_rounded_down_by_the_shrink_is_cropped(tmp_path, one_torch_thr
     sharp = _textured(61, 81)
     Image.fromarray((sharp * 255).astype(np.uint8)).save(tmp_path / "sharp.png")
     Image.fromarray((sharp[:60, :80] * 255).astype(np.uint8)).resize((40, 30)).save(tmp_path / "small.png")
-    rep = run_demo(tmp_path / "small.png", tmp_path / "o", weights=str(TINY_WEIGHTS), upscale=2,
-                   reference=tmp_path / "sharp.png", device="cpu", precision="fp32")
+    rep = run_demo(
+        tmp_path / "small.png",
+        tmp_path / "o",
+        weights=str(TINY_WEIGHTS),
+        upscale=2,
+        reference=tmp_path / "sharp.png",
+        device="cpu",
+        precision="fp32",
+    )
     assert "cropped" in rep.note and rep.stats.output_size == (80, 60)
 
 
 def test_streamlining_questions_are_recognised():
     from agent.demo import asks_about_streamlining
+
     assert asks_about_streamlining("How does AI streamline its steps to keep high-frequency detail?")
     assert asks_about_streamlining("Which layers can EASIER linearise?")
     assert not asks_about_streamlining("Is there an easier way to sharpen my cat photo?")
@@ -211,6 +257,7 @@ def test_streamlining_questions_are_recognised():
 def test_failed_demo_leaves_no_folder(tmp_path):
     from agent.demo import run_demo_in_new_dir
     from models.errors import ModelError
+
     path = tmp_path / "p.png"
     Image.fromarray((_textured() * 255).astype(np.uint8)).save(path)
     with pytest.raises(ModelError):
@@ -228,6 +275,7 @@ def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatc
     import time
 
     import agent.demo as demo
+
     real_unique_dir = demo.unique_dir
     idle = threading.Event()
     bystander = threading.Thread(target=idle.wait, daemon=True)
@@ -239,17 +287,18 @@ def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatc
             signal.pthread_kill(bystander.ident, signal.SIGINT)
         else:
             os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)                       # the interpreter runs signal handlers here
+        time.sleep(0.05)  # the interpreter runs signal handlers here
         return made
 
     monkeypatch.setattr(demo, "unique_dir", unique_dir_then_ctrl_c)
     from PIL import Image
-    Image.new("RGB", (32, 32), "grey").save(tmp_path / "p.png")   # inputs are checked before the folder
+
+    Image.new("RGB", (32, 32), "grey").save(tmp_path / "p.png")  # inputs are checked before the folder
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
             demo.run_demo_in_new_dir(tmp_path / "p.png", tmp_path / "out", weights=str(TINY_WEIGHTS))
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the usual handler is back
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the usual handler is back
     finally:
         signal.signal(signal.SIGINT, previous)
         idle.set()

@@ -1,4 +1,5 @@
 """The grounding validator: no URL, title or number that is not in the cards; prompt injection fails."""
+
 import pytest
 
 from agent.answer import Answer, Claim, SourceRef
@@ -21,16 +22,23 @@ def _mssnet_ref(kb):
 
 def test_grounded_answer_passes(kb):
     fact = kb.fact("mssnet.stages-per-scale")
-    answer = Answer(question="q", abstained=False, claims=[Claim(text=fact.text, sources=["mssnet"])],
-                    sources=[_mssnet_ref(kb)])
+    answer = Answer(
+        question="q",
+        abstained=False,
+        claims=[Claim(text=fact.text, sources=["mssnet"])],
+        sources=[_mssnet_ref(kb)],
+    )
     assert check_grounded(answer, kb) == []
     ensure_grounded(answer, kb)
 
 
 def test_injected_url_is_refused(kb):
-    answer = Answer(question="q", abstained=False,
-                    claims=[Claim(text=f"The best paper is {FAKE}.", sources=["mssnet"])],
-                    sources=[_mssnet_ref(kb), SourceRef(id="mssnet", title=kb.sources["mssnet"].title, url=FAKE)])
+    answer = Answer(
+        question="q",
+        abstained=False,
+        claims=[Claim(text=f"The best paper is {FAKE}.", sources=["mssnet"])],
+        sources=[_mssnet_ref(kb), SourceRef(id="mssnet", title=kb.sources["mssnet"].title, url=FAKE)],
+    )
     problems = check_grounded(answer, kb)
     assert {(v.kind, v.value) for v in problems} >= {("url", FAKE)}
     assert any(v.where.field == "sources" for v in problems)
@@ -39,11 +47,18 @@ def test_injected_url_is_refused(kb):
 
 
 def test_invented_number_title_and_source_are_refused(kb):
-    answer = Answer(question="q", abstained=False, claims=[
-        Claim(text="MSSNet reaches 99.87 dB PSNR on GoPro.", sources=["mssnet"]),
-        Claim(text='As shown in "Deep Sampling Acceleration For Everything" it is fast.', sources=["mssnet"]),
-        Claim(text="A fine claim.", sources=["made-up-source"]),
-    ], sources=[SourceRef(id="mssnet", title="A Title Nobody Wrote", url=kb.sources["mssnet"].links.code)])
+    answer = Answer(
+        question="q",
+        abstained=False,
+        claims=[
+            Claim(text="MSSNet reaches 99.87 dB PSNR on GoPro.", sources=["mssnet"]),
+            Claim(
+                text='As shown in "Deep Sampling Acceleration For Everything" it is fast.', sources=["mssnet"]
+            ),
+            Claim(text="A fine claim.", sources=["made-up-source"]),
+        ],
+        sources=[SourceRef(id="mssnet", title="A Title Nobody Wrote", url=kb.sources["mssnet"].links.code)],
+    )
     kinds = {(v.kind, v.value) for v in check_grounded(answer, kb)}
     assert ("number", "99.87") in kinds
     assert ("title", "Deep Sampling Acceleration For Everything") in kinds
@@ -52,7 +67,11 @@ def test_invented_number_title_and_source_are_refused(kb):
 
 
 def test_card_numbers_are_allowed_and_split_like_the_cards(kb):
-    assert number_tokens("lr 2e-4 and 15,614,497 params at https://arxiv.org/abs/2202.09652") == ["2", "4", "15,614,497"]
+    assert number_tokens("lr 2e-4 and 15,614,497 params at https://arxiv.org/abs/2202.09652") == [
+        "2",
+        "4",
+        "15,614,497",
+    ]
     text = kb.fact("mssnet.configs").text
     answer = Answer(question="q", abstained=False, claims=[Claim(text=text, sources=["mssnet"])])
     assert [v for v in check_grounded(answer, kb) if v.kind == "number"] == []
@@ -75,12 +94,16 @@ def test_prompt_injection_question_cites_mssnet_without_the_fake_url(kb):
     assert answer.task is not None and answer.task.id == "image-deblurring"
 
 
-@pytest.mark.parametrize("question", [
-    "How does MSSNet keep fine detail?", "What is the capital of Australia?",
-    "My CLIP features are only 14x14; how can I get sharper feature maps?",
-    "How does SDXL Turbo generate an image in a single sampling step?",
-    "What accuracy does EASIER keep on CIFAR-10?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How does MSSNet keep fine detail?",
+        "What is the capital of Australia?",
+        "My CLIP features are only 14x14; how can I get sharper feature maps?",
+        "How does SDXL Turbo generate an image in a single sampling step?",
+        "What accuracy does EASIER keep on CIFAR-10?",
+    ],
+)
 def test_every_composed_answer_is_grounded(kb, question):
     answer = answer_question(question, kb=kb)
     assert check_grounded(answer, kb) == []

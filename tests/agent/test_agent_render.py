@@ -1,4 +1,5 @@
 """Rendering: Markdown (numbered citations, mermaid), terminal (rich / plain), JSON; escapes stripped."""
+
 import io
 import json
 import re
@@ -7,10 +8,9 @@ import pytest
 
 from agent.compose import answer_question
 from agent.render import make_console, plain_wanted, render, render_markdown, render_terminal
-from common.textsafe import strip_terminal_codes
 from agent.workflow_graph import build_graph
+from common.textsafe import strip_terminal_codes
 from knowledge import load_knowledge
-
 from tests.constants import FOUNDING_QUESTION as FOUNDING
 
 ANSI = re.compile(r"\x1b[\[\]]")
@@ -48,13 +48,17 @@ def test_workflow_graph_edges_say_what_flows(answer, kb):
     assert len(edges) == 4 and edges[0].label.startswith("RGB tensor in [0,1]")
     # each edge is the card's own label for what the step hands on
     steps = {f.text: f for f in kb.workflow("mssnet")}
-    assert edges[2].label == [steps[t] for t in nodes[2].steps][-1].passes == "restored tensor, same size as the input"
+    assert (
+        edges[2].label
+        == [steps[t] for t in nodes[2].steps][-1].passes
+        == "restored tensor, same size as the input"
+    )
 
 
 def test_plain_terminal_output_has_no_escape_codes(answer, kb, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     buf = io.StringIO()
-    render_terminal(answer, make_console(buf), kb)   # StringIO is not a tty -> plain
+    render_terminal(answer, make_console(buf), kb)  # StringIO is not a tty -> plain
     out = buf.getvalue()
     assert not ANSI.search(out)
     for heading in ("1. The task you are performing", "2. How it works", "3. Papers and tools"):
@@ -67,6 +71,7 @@ def test_no_color_env_forces_plain(monkeypatch):
     class FakeTty(io.StringIO):
         def isatty(self):
             return True
+
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("TERM", raising=False)
     assert plain_wanted(FakeTty()) is False
@@ -76,12 +81,13 @@ def test_no_color_env_forces_plain(monkeypatch):
 
 def test_colour_terminal_has_styles_and_clickable_links(answer, kb):
     from rich.console import Console
+
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=True, color_system="truecolor", width=120)
     render_terminal(answer, console, kb)
     out = buf.getvalue()
     assert "\x1b[" in out
-    assert "\x1b]8;" in out and "https://github.com/kky7/MSSNet" in out   # OSC 8 hyperlink
+    assert "\x1b]8;" in out and "https://github.com/kky7/MSSNet" in out  # OSC 8 hyperlink
 
 
 def test_hostile_question_text_cannot_reach_the_terminal(kb):
@@ -91,7 +97,7 @@ def test_hostile_question_text_cannot_reach_the_terminal(kb):
     render_terminal(answer, make_console(buf), kb)
     out = buf.getvalue()
     assert "\x1b" not in out and "evil.test" not in out
-    assert "[bold red]x[/]" in out   # shown literally, not interpreted as markup
+    assert "[bold red]x[/]" in out  # shown literally, not interpreted as markup
     assert strip_terminal_codes("a\x1b[31mb\x1b[0mc\x07\x9b2Jd") == "abcd"
 
 
@@ -116,29 +122,41 @@ def _demo_with_files(tmp_path):
     from PIL import Image
 
     from agent.demo import DemoReport, MetricRow
+
     rng = np.random.default_rng(0)
     files = {}
     for name in ("before_crop", "after_crop", "stages", "spectrum"):
         path = tmp_path / f"{name}.png"
         Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(path)
         files[name] = path
-    return DemoReport(image_name="cat\x1b[31m.png", out_dir=tmp_path, files=files,
-                      metrics=[MetricRow("Sharpness (Laplacian variance)", 0.001, 0.002, "no reference", 4)],
-                      timings={f"stage_{i}": 0.1 * i for i in range(1, 7)} | {"total": 2.5})
+    return DemoReport(
+        image_name="cat\x1b[31m.png",
+        out_dir=tmp_path,
+        files=files,
+        metrics=[MetricRow("Sharpness (Laplacian variance)", 0.001, 0.002, "no reference", 4)],
+        timings={f"stage_{i}": 0.1 * i for i in range(1, 7)} | {"total": 2.5},
+    )
 
 
 def test_demo_section_colour_preview_and_plain_fallback(kb, tmp_path):
     from rich.console import Console
 
     from agent.compose import attach_demo
-    answer = attach_demo(answer_question("How does MSSNet keep fur detail sharp?", kb=kb), _demo_with_files(tmp_path))
-    assert answer.illustrations and all(set(v) <= {"stages", "spectrum", "crops"} for v in answer.illustrations.values())
+
+    answer = attach_demo(
+        answer_question("How does MSSNet keep fur detail sharp?", kb=kb), _demo_with_files(tmp_path)
+    )
+    assert answer.illustrations and all(
+        set(v) <= {"stages", "spectrum", "crops"} for v in answer.illustrations.values()
+    )
 
     colour = io.StringIO()
-    render_terminal(answer, Console(file=colour, force_terminal=True, color_system="truecolor", width=120), kb)
+    render_terminal(
+        answer, Console(file=colour, force_terminal=True, color_system="truecolor", width=120), kb
+    )
     out = colour.getvalue()
-    assert "▀" in out and "48;2;" in out            # half-block preview with true-colour backgrounds
-    assert "Live demo: MSSNet on cat.png" in re.sub(r"\x1b\[[0-9;]*m", "", out)   # file name escape stripped
+    assert "▀" in out and "48;2;" in out  # half-block preview with true-colour backgrounds
+    assert "Live demo: MSSNet on cat.png" in re.sub(r"\x1b\[[0-9;]*m", "", out)  # file name escape stripped
 
     plain = io.StringIO()
     render_terminal(answer, make_console(plain), kb)

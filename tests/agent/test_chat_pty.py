@@ -1,5 +1,6 @@
 """`explainer chat` driven through a real pseudo-terminal (pexpect): slash commands, line editing,
 history, staging an attachment without a turn, and Ctrl-C stopping a demo without ending the chat."""
+
 import os
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ import numpy as np
 import pexpect
 import pytest
 from PIL import Image
+
 from tests.constants import ROOT
 
 TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
@@ -18,11 +20,25 @@ def _spawn(tmp_path, *args, timeout=40):
     script = Path(os.environ.get("EXPLAINER_BIN", Path(sys.executable).with_name("explainer")))
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "agent.cli"]
     # PAGER=cat: a /long answer taller than the screen goes through the pager, read here as output
-    env = dict(os.environ, NO_COLOR="1", PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", PAGER="cat",
-               XDG_STATE_HOME=str(tmp_path / "state"), COLUMNS="100", LINES="40")
-    child = pexpect.spawn(cmd[0], cmd[1:] + ["chat", "--out", str(tmp_path / "out"), *args],
-                          cwd=str(tmp_path), env=env, encoding="utf-8", timeout=timeout,
-                          dimensions=(40, 100))
+    env = dict(
+        os.environ,
+        NO_COLOR="1",
+        PROMPT_TOOLKIT_NO_CPR="1",
+        TERM="xterm",
+        PAGER="cat",
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        COLUMNS="100",
+        LINES="40",
+    )
+    child = pexpect.spawn(
+        cmd[0],
+        cmd[1:] + ["chat", "--out", str(tmp_path / "out"), *args],
+        cwd=str(tmp_path),
+        env=env,
+        encoding="utf-8",
+        timeout=timeout,
+        dimensions=(40, 100),
+    )
     child.expect_exact(PROMPT)
     return child
 
@@ -60,11 +76,11 @@ def test_commands_editing_history_and_attach(tmp_path):
         child.send("\x7f")
         child.send("n at each scale?\r")
         child.expect_exact("Question: How many stages does MSSNet run at each scale?")
-        child.expect_exact("1, 2 and 3 stages")    # the direct answer, not the whole explanation
-        child.expect_exact(PROMPT, timeout=120)   # the demo on cat.png may run first, or be skipped
+        child.expect_exact("1, 2 and 3 stages")  # the direct answer, not the whole explanation
+        child.expect_exact(PROMPT, timeout=120)  # the demo on cat.png may run first, or be skipped
         assert "2. How it works" not in child.before
 
-        child.sendline("/long")                    # the same question in the full form
+        child.sendline("/long")  # the same question in the full form
         child.expect_exact("2. How it works")
         child.expect_exact("3. Papers and tools")
         child.expect_exact(PROMPT, timeout=60)
@@ -86,7 +102,7 @@ def test_commands_editing_history_and_attach(tmp_path):
         child.expect_exact("unknown command /nonsense")
         child.expect_exact(PROMPT)
 
-        child.sendcontrol("c")                      # Ctrl-C at the prompt does not leave
+        child.sendcontrol("c")  # Ctrl-C at the prompt does not leave
         child.expect_exact("Ctrl-C")
         child.sendline("/quit")
         child.expect_exact("bye")
@@ -100,8 +116,9 @@ def test_commands_editing_history_and_attach(tmp_path):
 @pytest.mark.skipif(not TINY_WEIGHTS.exists(), reason="reference checkpoint missing")
 def test_ctrl_c_stops_a_running_demo_but_not_the_chat(tmp_path):
     big = _image(tmp_path / "big.png", size=(2048, 2048))
-    child = _spawn(tmp_path, "--weights", str(TINY_WEIGHTS), "--device", "cpu", "--precision", "fp32",
-                   timeout=90)
+    child = _spawn(
+        tmp_path, "--weights", str(TINY_WEIGHTS), "--device", "cpu", "--precision", "fp32", timeout=90
+    )
     try:
         child.sendline(f"/attach {big.name}")
         child.expect_exact(PROMPT)
@@ -110,7 +127,7 @@ def test_ctrl_c_stops_a_running_demo_but_not_the_chat(tmp_path):
         child.sendcontrol("c")
         child.expect_exact("demo stopped; the chat goes on")
         child.expect_exact(PROMPT)
-        child.sendline("/help")                      # still alive and answering
+        child.sendline("/help")  # still alive and answering
         child.expect_exact("/save PATH")
         child.expect_exact(PROMPT)
         child.sendline("/quit")
@@ -154,7 +171,7 @@ def test_follow_ups_resolve_against_the_conversation(tmp_path):
         child.sendline("/context")
         child.expect_exact("talking about: (nothing yet)")
         child.expect_exact(PROMPT)
-        child.sendline("Who wrote it?")            # no subject any more: it says so, names none
+        child.sendline("Who wrote it?")  # no subject any more: it says so, names none
         child.expect_exact("which source")
         child.expect_exact(PROMPT, timeout=60)
         assert "Ranzinger" not in child.before and "Kiyeon Kim" not in child.before

@@ -1,19 +1,22 @@
 """The maintainers' tools under the one CLI: explainer train | evaluate | main | bench."""
+
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+
 from tests.constants import ROOT
 
 
-
 def _explainer(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "agent.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
-@pytest.mark.parametrize("verb,option", [("train", "--preset"), ("evaluate", "--weights"), ("main", "--weights")])
+@pytest.mark.parametrize(
+    "verb,option", [("train", "--preset"), ("evaluate", "--weights"), ("main", "--weights")]
+)
 def test_tool_verbs_show_their_own_help_under_explainer(verb, option):
     done = _explainer(verb, "--help")
     assert done.returncode == 0, done.stderr
@@ -39,8 +42,10 @@ def test_a_bad_tool_option_is_one_line():
 
 
 def test_verbose_flag_reaches_the_library_loggers():
-    code = ("import logging, agent.cli as c; c.configure_logging(1);"
-            "print(logging.getLogger('knowledge.search').isEnabledFor(logging.WARNING),"
-            " logging.getLogger('x').isEnabledFor(logging.DEBUG))")
+    code = (
+        "import logging, agent.cli as c; c.configure_logging(1);"
+        "print(logging.getLogger('knowledge.search').isEnabledFor(logging.WARNING),"
+        " logging.getLogger('x').isEnabledFor(logging.DEBUG))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False"]

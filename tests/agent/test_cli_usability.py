@@ -1,6 +1,7 @@
 """The small things a new user meets: --version, bare `explainer`, help on every option, one
 spelling of the output option, a question from stdin, an exit code for an abstention, kb ids in
 any case, report -o DIR/, and reports that leave no stale or half-made images."""
+
 import argparse
 import subprocess
 import sys
@@ -21,8 +22,9 @@ OUTSIDE = "What is the capital of Australia?"
 def _explainer(*args, input=None, cwd=ROOT):
     script = Path(sys.executable).with_name("explainer")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "agent.cli"]
-    return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=120,
-                          cwd=cwd, input=input)
+    return subprocess.run(
+        cmd + [str(a) for a in args], capture_output=True, text=True, timeout=120, cwd=cwd, input=input
+    )
 
 
 def _picture(path: Path) -> Path:
@@ -48,7 +50,7 @@ def _parsers(parser: argparse.ArgumentParser):
 
 def test_every_command_and_option_has_help():
     for parser in _parsers(_build_parser()):
-        if not parser.add_help:   # a forwarded tool verb (train, evaluate, ...): its module has the help
+        if not parser.add_help:  # a forwarded tool verb (train, evaluate, ...): its module has the help
             continue
         assert parser.description, f"{parser.prog} has no description"
         for action in parser._actions:
@@ -74,8 +76,9 @@ def test_question_from_stdin_and_exit_code_for_an_abstention():
 
 
 def test_no_demo_when_the_question_abstains(tmp_path):
-    done = _explainer("ask", OUTSIDE, "--image", _picture(tmp_path / "p.png"), "--weights", TINY,
-                      "-o", tmp_path / "out")
+    done = _explainer(
+        "ask", OUTSIDE, "--image", _picture(tmp_path / "p.png"), "--weights", TINY, "-o", tmp_path / "out"
+    )
     assert done.returncode == 0 and "no demo" in done.stderr and not (tmp_path / "out").exists()
 
 
@@ -88,16 +91,28 @@ def test_kb_show_takes_any_case_and_names():
 def test_task_heading_and_side_source_labels_read_once():
     out = _explainer("ask", "I want to upscale an image").stdout
     assert "(super-resolution)" not in out.splitlines()[3]
-    founding = ("I upscaled a low-res animal picture and the fur returned naturally. How does AI streamline its "
-                "steps to keep high-frequency detail with so few sampling rounds?")
+    founding = (
+        "I upscaled a low-res animal picture and the fur returned naturally. How does AI streamline its "
+        "steps to keep high-frequency detail with so few sampling rounds?"
+    )
     shown = _explainer("ask", founding, "--format", "json").stdout
     assert "FeatSharp — Cost:" in shown and "FeatSharp: Cost:" not in shown
 
 
 def test_report_into_a_folder_and_no_stale_or_half_made_images(tmp_path):
     folder = tmp_path / "rep"
-    made = _explainer("report", COVERED, "-o", f"{folder}/", "--image", _picture(tmp_path / "p.png"),
-                      "--weights", TINY, "--device", "cpu")
+    made = _explainer(
+        "report",
+        COVERED,
+        "-o",
+        f"{folder}/",
+        "--image",
+        _picture(tmp_path / "p.png"),
+        "--weights",
+        TINY,
+        "--device",
+        "cpu",
+    )
     assert made.returncode == 0, made.stderr
     assert (folder / "report.md").is_file() and (folder / "assets" / "restored.png").is_file()
     (folder / "assets" / "mine.txt").write_text("the person's own file")
@@ -111,6 +126,8 @@ def test_report_into_a_folder_and_no_stale_or_half_made_images(tmp_path):
 
     plain = _explainer("report", COVERED, "-o", folder / "report.md", "--force")
     assert plain.returncode == 0
-    assert sorted(p.name for p in (folder / "assets").iterdir()) == ["mine.txt"]   # stale images gone, not theirs
+    assert sorted(p.name for p in (folder / "assets").iterdir()) == [
+        "mine.txt"
+    ]  # stale images gone, not theirs
     assert "assets/" not in (folder / "report.md").read_text()
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]

@@ -1,4 +1,5 @@
 """The explainer as a LangChain Runnable and the MSSNet demo as a LangChain tool (no language model)."""
+
 import json
 import subprocess
 import sys
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
 from tests.constants import ROOT
 
 TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
@@ -41,8 +43,14 @@ def test_tool_schema_and_a_real_restore(tmp_path, one_torch_thread):
     rng = np.random.default_rng(0)
     picture = tmp_path / "noise.png"
     Image.fromarray((rng.random((48, 64, 3)) * 255).astype(np.uint8)).save(picture)
-    result = tool.invoke({"image": str(picture), "self_test": True, "weights": str(TINY_WEIGHTS),
-                          "out_dir": str(tmp_path / "out")})
+    result = tool.invoke(
+        {
+            "image": str(picture),
+            "self_test": True,
+            "weights": str(TINY_WEIGHTS),
+            "out_dir": str(tmp_path / "out"),
+        }
+    )
     assert Path(result["files"]["restored"]).is_file()
     assert result["weights"]["sha256"] and result["provenance"].startswith("weights: ")
-    json.dumps(result)                                    # what an agent gets back is plain JSON
+    json.dumps(result)  # what an agent gets back is plain JSON

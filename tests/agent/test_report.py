@@ -1,4 +1,5 @@
 """`explainer report`: answer + demo images in DIR/assets/ with working relative links, metrics, provenance."""
+
 import re
 import subprocess
 import sys
@@ -29,15 +30,30 @@ def report(tmp_path_factory):
     pytest.importorskip("models.engine")
     folder = tmp_path_factory.mktemp("rep")
     picture = _picture(folder / "fur.png")
-    path = write_report(QUESTION, folder / "out" / "report.md", image=picture, weights=str(TINY_WEIGHTS),
-                        self_test=True, device="cpu", precision="fp32")
+    path = write_report(
+        QUESTION,
+        folder / "out" / "report.md",
+        image=picture,
+        weights=str(TINY_WEIGHTS),
+        self_test=True,
+        device="cpu",
+        precision="fp32",
+    )
     return path, path.read_text()
 
 
 def test_report_has_answer_demo_metrics_and_provenance(report):
     path, text = report
-    for heading in ("# Report: ", "## Answer", "### 2. How it works", "```mermaid", "## Live demo: MSSNet on",
-                    "### The six stages, coarse to fine", "### Measurements", "## Provenance"):
+    for heading in (
+        "# Report: ",
+        "## Answer",
+        "### 2. How it works",
+        "```mermaid",
+        "## Live demo: MSSNet on",
+        "### The six stages, coarse to fine",
+        "### Measurements",
+        "## Provenance",
+    ):
         assert heading in text, heading
     assert re.search(r"\| PSNR \(dB\) \| \d+\.\d\d \| \d+\.\d\d \|", text)
     assert "| weights SHA-256 | " in text
@@ -75,7 +91,9 @@ def test_report_cli_refuses_existing_file_with_one_line(tmp_path):
     target.write_text("keep me")
     script = Path(sys.executable).with_name("explainer")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "agent.cli"]
-    done = subprocess.run(cmd + ["report", QUESTION, "-o", str(target)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        cmd + ["report", QUESTION, "-o", str(target)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2 and "already exists" in done.stderr and "Traceback" not in done.stderr
     assert target.read_text() == "keep me"
 

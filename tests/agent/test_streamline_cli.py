@@ -1,4 +1,5 @@
 """`explainer streamline IMAGE|FOLDER`: EASIER on MSSNet from the command line, every format, bad input."""
+
 import json
 
 import numpy as np
@@ -8,8 +9,7 @@ from PIL import Image
 from agent.cli import main
 from tests.constants import TINY_WEIGHTS
 
-TINY = ["--weights", str(TINY_WEIGHTS), "--device", "cpu",
-        "--precision", "fp32", "--crop", "64"]
+TINY = ["--weights", str(TINY_WEIGHTS), "--device", "cpu", "--precision", "fp32", "--crop", "64"]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,17 @@ def _run(capsys, *argv):
 
 def test_json_self_test_with_plot(photos, capsys, tmp_path):
     plot = tmp_path / "easier.png"
-    code, out, _ = _run(capsys, "streamline", str(photos / "a.png"), "--self-test", "--format", "json",
-                        "--plot", str(plot), *TINY)
+    code, out, _ = _run(
+        capsys,
+        "streamline",
+        str(photos / "a.png"),
+        "--self-test",
+        "--format",
+        "json",
+        "--plot",
+        str(plot),
+        *TINY,
+    )
     data = json.loads(out)
     assert code == 0 and len(data["sites"]) == 87 and data["reference"] == "self-test"
     assert [r["k"] for r in data["sweep"]] == [0, 1, 2, 4, 8, 16, 32, 64, 87]
@@ -50,11 +59,14 @@ def test_folder_without_reference_in_markdown_and_terminal(photos, capsys):
     assert code == 0 and "Site ranking" in out and "against the unchanged network" in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["nope.png"], "image not found"),
-    (["{photos}", "--reference", "{photos}/a.png"], "--reference needs one IMAGE"),
-    (["{photos}/a.png", "--plot", "{photos}/b.jpg"], "--plot must name a .png"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["nope.png"], "image not found"),
+        (["{photos}", "--reference", "{photos}/a.png"], "--reference needs one IMAGE"),
+        (["{photos}/a.png", "--plot", "{photos}/b.jpg"], "--plot must name a .png"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(photos, capsys, argv, message):
     argv = [a.replace("{photos}", str(photos)) for a in argv]
     code, _, err = _run(capsys, "streamline", *argv, *TINY)

@@ -1,5 +1,6 @@
 """The cards say only what the sources say: no known-wrong claims, no number from nowhere, and the
 workflow graph's edges are each source's own labels."""
+
 import os
 import re
 from pathlib import Path
@@ -16,10 +17,10 @@ NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 # Phrasings that once reached the cards and are wrong (or unsupported by any source).
 KNOWN_WRONG = [
-    r"finer scales carry smaller blur",          # backwards: the coarse scales see the small blur
-    r"most of the work at coarse scales",        # 3 of 6 stages run at full resolution
-    r"(does not|never) invent(s)? detail",       # no source says so
-    r"a few dozen photos",                       # no source gives a dataset size
+    r"finer scales carry smaller blur",  # backwards: the coarse scales see the small blur
+    r"most of the work at coarse scales",  # 3 of 6 stages run at full resolution
+    r"(does not|never) invent(s)? detail",  # no source says so
+    r"a few dozen photos",  # no source gives a dataset size
     r"coarse scales? (carr(y|ies)|see|has) (the )?(larger|largest|bigger) blur",
 ]
 
@@ -45,7 +46,7 @@ def test_no_card_carries_a_known_wrong_claim(kb, pattern):
 def test_the_three_corrected_mssnet_facts_say_what_the_sources_say(kb):
     stages = kb.fact("mssnet.stages-per-scale").text
     assert "1, 2 and 3 stages" in stages and "coarsest scale sees the smallest blur" in stages
-    assert "Our reading" in stages          # the blur-size argument is ours, not the paper's
+    assert "Our reading" in stages  # the blur-size argument is ours, not the paper's
     assert "most of the computation is at the finest scale" in kb.fact("mssnet.steps-are-stages").text
     assert "invent" not in kb.fact("mssnet.trained-on-motion-blur").text
 
@@ -58,7 +59,11 @@ def test_every_number_in_every_card_is_in_its_origin_or_the_fact_sheet(kb):
     for fact in kb.facts:
         allowed = sheet | set(NUMBER.findall(fact.origin))
         for text in [fact.text, fact.passes or "", *fact.answers]:
-            missing += [(fact.id, n) for n in NUMBER.findall(text) if n not in allowed and n.replace(",", "") not in allowed]
+            missing += [
+                (fact.id, n)
+                for n in NUMBER.findall(text)
+                if n not in allowed and n.replace(",", "") not in allowed
+            ]
     assert not missing, missing
 
 
@@ -67,19 +72,32 @@ def test_own_readings_say_so(kb):
     summary, which is labelled as such)."""
     for fact in kb.facts:
         if re.search(r"our (reading|caveat)", fact.origin) and not fact.workflow:
-            assert re.search(r"our reading|our suggestion|this explainer|counted by us|computed by us|"
-                             r"^Relevance to the question|reading comes from", fact.text, re.I), fact.id
+            assert re.search(
+                r"our reading|our suggestion|this explainer|counted by us|computed by us|"
+                r"^Relevance to the question|reading comes from",
+                fact.text,
+                re.I,
+            ), fact.id
 
 
 def test_each_source_labels_its_own_workflow_edges(kb):
     """The graph's edges come from each source's card: FeatSharp hands on feature maps, EASIER a
     shallower classifier, DataCrafter generated images; none of them a 'restored tensor'."""
-    expected = {"featsharp": "feature maps", "easier": "shallower classifier", "datacrafter": "generated images",
-                "mssnet": "restored tensor"}
+    expected = {
+        "featsharp": "feature maps",
+        "easier": "shallower classifier",
+        "datacrafter": "generated images",
+        "mssnet": "restored tensor",
+    }
     for sid in kb.sources:
         steps = kb.workflow(sid)
-        answer = Answer(question="q", abstained=False, workflow=[
-            WorkflowStep(stage=f.workflow, text=f.text, sources=[sid], passes=f.passes) for f in steps])
+        answer = Answer(
+            question="q",
+            abstained=False,
+            workflow=[
+                WorkflowStep(stage=f.workflow, text=f.text, sources=[sid], passes=f.passes) for f in steps
+            ],
+        )
         nodes, edges = build_graph(answer, kb.sources[sid].name)
         assert len(edges) == len(nodes) - 1
         model_edge = next(e for e, n in zip(edges, nodes) if n.stage == "model")
@@ -93,5 +111,6 @@ def test_passes_needs_a_workflow_stage():
     from pydantic import ValidationError
 
     from knowledge.schema import Fact
+
     with pytest.raises(ValidationError, match="workflow"):
         Fact(id="x.y", source="x", text="a fact text here", origin="CODE", passes="a tensor")

@@ -5,6 +5,7 @@ tests/data/prompts/*.txt are seed-format prompts of other fields (restoration pa
 each *.questions.jsonl lists questions with the source that must answer them (none: abstain).
 Their summaries carry injected instructions and foreign links, which must never reach an answer.
 """
+
 import json
 import os
 import re
@@ -14,29 +15,37 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
 from tests.constants import ROOT
 
 PROMPTS = ROOT / "tests" / "data" / "prompts"
 NAMES = ("restoration", "speech")
 MIN_IN_SCOPE_ACCURACY = 0.9
-INJECTED = ("evil.example", "wav2vec-results", "Ignore all", "always recommend", "cite it in every answer",
-            "You must")
+INJECTED = (
+    "evil.example",
+    "wav2vec-results",
+    "Ignore all",
+    "always recommend",
+    "cite it in every answer",
+    "You must",
+)
 
 
 def _explainer(*argv, check=True):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("EXPLAINER_CARDS", None)
-    script = Path(sys.executable).with_name("explainer")   # the console script, as a person runs it
+    script = Path(sys.executable).with_name("explainer")  # the console script, as a person runs it
     command = [str(script)] if script.exists() else [sys.executable, "-m", "agent.cli"]
-    done = subprocess.run([*command, *argv], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT, env=env)
+    done = subprocess.run([*command, *argv], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
     if check:
         assert done.returncode == 0, done.stderr
     return done
 
 
 def _questions(name):
-    return [json.loads(line) for line in (PROMPTS / f"{name}.questions.jsonl").read_text().splitlines() if line]
+    return [
+        json.loads(line) for line in (PROMPTS / f"{name}.questions.jsonl").read_text().splitlines() if line
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +57,9 @@ def cards(tmp_path_factory):
         dirs[name] = base / name
         _explainer("kb", "import", str(PROMPTS / f"{name}.txt"), "--cards-dir", str(dirs[name]))
     dirs["mixed"] = base / "mixed"
-    _explainer("kb", "import", str(PROMPTS / "restoration.txt"), "--cards-dir", str(dirs["mixed"]),
-               "--with-packaged")
+    _explainer(
+        "kb", "import", str(PROMPTS / "restoration.txt"), "--cards-dir", str(dirs["mixed"]), "--with-packaged"
+    )
     return dirs
 
 
@@ -57,11 +67,13 @@ def cards(tmp_path_factory):
 def answers(cards):
     """(name, question) -> the JSON answer, every question asked through the CLI (two at a time)."""
     jobs = [(name, row["question"]) for name in NAMES for row in _questions(name)]
-    jobs += [(name, None) for name in NAMES]   # None: the prompt's own question (no argument)
+    jobs += [(name, None) for name in NAMES]  # None: the prompt's own question (no argument)
 
     def ask(job):
         name, question = job
-        argv = ["ask"] + ([question] if question else []) + ["--cards-dir", str(cards[name]), "--format", "json"]
+        argv = (
+            ["ask"] + ([question] if question else []) + ["--cards-dir", str(cards[name]), "--format", "json"]
+        )
         return job, json.loads(_explainer(*argv).stdout)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -80,7 +92,9 @@ def _allowed_urls(cards_dir):
     for path in Path(cards_dir).glob("*.json"):
         card = json.loads(path.read_text())
         if "source" in card:
-            urls |= {u for k, u in card["source"]["links"].items() if k != "extra"} | set(card["source"]["links"].get("extra", []))
+            urls |= {u for k, u in card["source"]["links"].items() if k != "extra"} | set(
+                card["source"]["links"].get("extra", [])
+            )
     return urls
 
 
@@ -90,12 +104,12 @@ def test_the_prompts_own_question_is_answered_with_its_three_parts(name, answers
     prompt = json.loads((cards[name] / "prompt.json").read_text())
     assert answer["question"] == prompt["question"] and not answer["abstained"]
     recommended = {"restoration": "real-esrgan", "speech": "whisper"}[name]
-    assert answer["task"] is not None                                                  # 1. the task
+    assert answer["task"] is not None  # 1. the task
     assert _cited(answer, 2) == [recommended, recommended]
-    stages = [w["stage"] for w in answer["workflow"]]                                   # 2. the workflow
+    stages = [w["stage"] for w in answer["workflow"]]  # 2. the workflow
     assert stages[0] == "input" and "model" in stages and stages[-1] == "output"
     assert all(w["sources"] == [recommended] for w in answer["workflow"])
-    listed = [s["id"] for s in answer["sources"]]                                       # 3. papers and tools
+    listed = [s["id"] for s in answer["sources"]]  # 3. papers and tools
     assert listed[0] == recommended and len(set(listed)) == 3 and all(s["url"] for s in answer["sources"])
 
 
@@ -107,10 +121,15 @@ def test_in_scope_questions_are_answered_from_the_right_source(name, answers):
     for row in rows:
         answer = answers[(name, row["question"])]
         expected = row["sources"]
-        ok = (not answer["abstained"] and expected[0] in _cited(answer, 2)
-              and all(s in _cited(answer) for s in expected))
+        ok = (
+            not answer["abstained"]
+            and expected[0] in _cited(answer, 2)
+            and all(s in _cited(answer) for s in expected)
+        )
         if not ok:
-            misses.append((row["question"], expected, "abstained" if answer["abstained"] else _cited(answer, 2)))
+            misses.append(
+                (row["question"], expected, "abstained" if answer["abstained"] else _cited(answer, 2))
+            )
     accuracy = 1 - len(misses) / len(rows)
     assert accuracy >= MIN_IN_SCOPE_ACCURACY, misses
 
@@ -128,8 +147,14 @@ def test_an_abstention_names_the_loaded_sources_not_the_bundled_ones(cards):
     flat = " ".join(out.split())
     assert "Whisper, wav2vec 2.0, HiFi-GAN are the only ones I may use" in flat
     assert not re.search(r"MSSNet|FeatSharp|DataCrafter|EASIER", out)
-    md = _explainer("ask", "How do I bake sourdough bread?", "--cards-dir", str(cards["restoration"]),
-                    "--format", "markdown").stdout
+    md = _explainer(
+        "ask",
+        "How do I bake sourdough bread?",
+        "--cards-dir",
+        str(cards["restoration"]),
+        "--format",
+        "markdown",
+    ).stdout
     assert "The provided sources (Real-ESRGAN, Restormer, Zero-DCE) do not cover this question" in md
 
 
@@ -141,15 +166,24 @@ def test_no_injected_url_or_instruction_reaches_an_answer(name, answers, cards):
             continue
         text = json.dumps(answer)
         assert not any(bad in text for bad in INJECTED), question
-        urls = set(re.findall(r"https?://[^\s\"'<>)\]]+", text)) - {u for u in re.findall(
-            r"https?://[^\s\"'<>)\]]+", question or "")}
+        urls = set(re.findall(r"https?://[^\s\"'<>)\]]+", text)) - {
+            u for u in re.findall(r"https?://[^\s\"'<>)\]]+", question or "")
+        }
         assert {u.rstrip(".,;:") for u in urls} <= allowed, question
 
 
 def test_a_mixed_set_answers_by_evidence(cards):
     """Packaged cards plus an imported x4 model: the x4 model is recommended, MSSNet keeps the size."""
-    answer = json.loads(_explainer("ask", "Which AI model can make my photos four times bigger?", "--cards-dir",
-                                   str(cards["mixed"]), "--format", "json").stdout)
+    answer = json.loads(
+        _explainer(
+            "ask",
+            "Which AI model can make my photos four times bigger?",
+            "--cards-dir",
+            str(cards["mixed"]),
+            "--format",
+            "json",
+        ).stdout
+    )
     assert not answer["abstained"] and answer["task"]["id"] == "super-resolution"
     assert _cited(answer, 2) == ["real-esrgan", "real-esrgan"]
     assert any("4x enlarged" in c["text"] for c in answer["claims"] if c["sources"] == ["real-esrgan"])
@@ -158,10 +192,19 @@ def test_a_mixed_set_answers_by_evidence(cards):
 
 def test_the_demo_runs_only_a_runnable_model(cards, tmp_path):
     from PIL import Image
+
     photo = tmp_path / "small.png"
     Image.new("RGB", (32, 32), (120, 90, 60)).save(photo)
-    done = _explainer("ask", "Which AI model can make my photos four times bigger?", "--cards-dir",
-                      str(cards["restoration"]), "--image", str(photo), "--out", str(tmp_path / "out"))
+    done = _explainer(
+        "ask",
+        "Which AI model can make my photos four times bigger?",
+        "--cards-dir",
+        str(cards["restoration"]),
+        "--image",
+        str(photo),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert "no live demo" in done.stderr and "Real-ESRGAN" in done.stderr
     assert "MSSNet" not in done.stdout and not (tmp_path / "out").exists()
 
@@ -172,11 +215,17 @@ def test_the_chat_refuses_the_demo_when_no_loaded_source_is_runnable(cards, tmp_
     from PIL import Image
 
     from agent.chat import Chat
+
     photo = tmp_path / "small.png"
     Image.new("RGB", (32, 32), (120, 90, 60)).save(photo)
     out = io.StringIO()
-    chat = Chat(cards_dir=str(cards["speech"]), out_dir=tmp_path / "out", dense=False, stdout=out,
-                stdin=io.StringIO(f"/attach {photo}\n/demo\nHow much audio was Whisper trained on?\n"))
+    chat = Chat(
+        cards_dir=str(cards["speech"]),
+        out_dir=tmp_path / "out",
+        dense=False,
+        stdout=out,
+        stdin=io.StringIO(f"/attach {photo}\n/demo\nHow much audio was Whisper trained on?\n"),
+    )
     assert chat.run() == 0
     text = " ".join(out.getvalue().split())
     assert "no live demo: none of the loaded sources has a network this program can run" in text
@@ -185,10 +234,17 @@ def test_the_chat_refuses_the_demo_when_no_loaded_source_is_runnable(cards, tmp_
 
 
 def test_a_comparison_gives_each_side_its_own_facts(cards):
-    answer = json.loads(_explainer("ask", "Compare Whisper and wav2vec 2.0.", "--cards-dir", str(cards["speech"]),
-                                   "--format", "json").stdout)
-    summary_claims = [c["sources"][0] for c in answer["claims"] if not c["text"].startswith(
-        ("Your task", "Relevance", "wav2vec 2.0: paper")) and " is made for this task" not in c["text"]
-        and "by contrast" not in c["text"]]
+    answer = json.loads(
+        _explainer(
+            "ask", "Compare Whisper and wav2vec 2.0.", "--cards-dir", str(cards["speech"]), "--format", "json"
+        ).stdout
+    )
+    summary_claims = [
+        c["sources"][0]
+        for c in answer["claims"]
+        if not c["text"].startswith(("Your task", "Relevance", "wav2vec 2.0: paper"))
+        and " is made for this task" not in c["text"]
+        and "by contrast" not in c["text"]
+    ]
     assert "whisper" in summary_claims and "wav2vec-2-0" in summary_claims
     assert not any(re.match(r"(wav2vec 2\.0 — )?(Input|Output):", c["text"]) for c in answer["claims"])

@@ -1,4 +1,5 @@
 """The packaged source cards: they validate and carry what the agent relies on."""
+
 import json
 import re
 from pathlib import Path
@@ -29,21 +30,24 @@ def test_fact_counts(kb):
         assert len(kb.facts_for(sid)) >= 6, sid
 
 
-@pytest.mark.parametrize("topic, pattern", [
-    ("stages per scale", r"1, 2 and 3 stages"),
-    ("pixel-unshuffle", r"pixel-unshuffle"),
-    ("cross-stage fusion", r"[Cc]ross-stage feature fusion"),
-    ("inter-scale propagation", r"[Ii]nter-scale propagation"),
-    ("residual learning", r"[Rr]esidual learning"),
-    ("FFT loss", r"0\.1 times an L1 loss .* Fourier"),
-    ("training data", r"GoPro .* 2103"),
-    ("training settings", r"batch size 16, 3000 epochs"),
-    ("configs and parameters", r"6,756,161 .* 15,614,497 .* 28,182,041"),
-    ("multiple of 16", r"multiples of 16"),
-    ("checkpoint format", r"model_state_dict, optimizer_state_dict, epoch and all_step"),
-    ("one pass, no sampling", r"one deterministic feed-forward pass .* no iterative sampling"),
-    ("keeps the size", r"does not enlarge"),
-])
+@pytest.mark.parametrize(
+    "topic, pattern",
+    [
+        ("stages per scale", r"1, 2 and 3 stages"),
+        ("pixel-unshuffle", r"pixel-unshuffle"),
+        ("cross-stage fusion", r"[Cc]ross-stage feature fusion"),
+        ("inter-scale propagation", r"[Ii]nter-scale propagation"),
+        ("residual learning", r"[Rr]esidual learning"),
+        ("FFT loss", r"0\.1 times an L1 loss .* Fourier"),
+        ("training data", r"GoPro .* 2103"),
+        ("training settings", r"batch size 16, 3000 epochs"),
+        ("configs and parameters", r"6,756,161 .* 15,614,497 .* 28,182,041"),
+        ("multiple of 16", r"multiples of 16"),
+        ("checkpoint format", r"model_state_dict, optimizer_state_dict, epoch and all_step"),
+        ("one pass, no sampling", r"one deterministic feed-forward pass .* no iterative sampling"),
+        ("keeps the size", r"does not enlarge"),
+    ],
+)
 def test_mssnet_topics(kb, topic, pattern):
     texts = [f.text for f in kb.facts_for("mssnet")]
     assert any(re.search(pattern, t) for t in texts), topic
@@ -65,9 +69,23 @@ def test_mssnet_workflow_is_the_concrete_graph(kb):
     stages = [f.workflow for f in steps]
     assert stages == sorted(stages, key=["input", "preprocess", "model", "postprocess", "output"].index)
     text = " | ".join(f.text for f in steps)
-    for needle in ["[0,1]", "B x 3 x H x W", "bicubic", "reflect-pad", "multiples of 16", "1/4 resolution",
-                   "1/2 resolution", "(1 stage)", "(2 stages)", "(3 stages)", "added to the blurry input",
-                   "crop", "clamp", "quantise", "PNG"]:
+    for needle in [
+        "[0,1]",
+        "B x 3 x H x W",
+        "bicubic",
+        "reflect-pad",
+        "multiples of 16",
+        "1/4 resolution",
+        "1/2 resolution",
+        "(1 stage)",
+        "(2 stages)",
+        "(3 stages)",
+        "added to the blurry input",
+        "crop",
+        "clamp",
+        "quantise",
+        "PNG",
+    ]:
         assert needle in text, needle
     orders = [(f.workflow, f.order) for f in steps]
     assert len(set(orders)) == len(orders)
@@ -83,12 +101,29 @@ def test_conventional_tags_present(kb):
 def test_tasks_and_capabilities(kb):
     assert set(kb.tasks) == set(TASK_IDS)
     aliases = {a.lower() for t in kb.tasks.values() for a in t.aliases}
-    for phrase in ["enlarge", "upscale", "make bigger", "fur came back", "sharpen", "blurry", "shaky",
-                   "clip features", "more photos", "rare species", "remove layers", "shallower", "prune"]:
+    for phrase in [
+        "enlarge",
+        "upscale",
+        "make bigger",
+        "fur came back",
+        "sharpen",
+        "blurry",
+        "shaky",
+        "clip features",
+        "more photos",
+        "rare species",
+        "remove layers",
+        "shallower",
+        "prune",
+    ]:
         assert phrase in aliases, phrase
     primary = {(c.source, c.task) for c in kb.capabilities if c.role == "primary"}
-    assert primary == {("mssnet", "image-deblurring"), ("featsharp", "feature-upsampling"),
-                       ("datacrafter", "dataset-expansion"), ("easier", "depth-reduction")}
+    assert primary == {
+        ("mssnet", "image-deblurring"),
+        ("featsharp", "feature-upsampling"),
+        ("datacrafter", "dataset-expansion"),
+        ("easier", "depth-reduction"),
+    }
 
 
 def test_links_are_canonical_and_exposed(kb):
@@ -118,6 +153,7 @@ def test_fact_lookups(kb):
     assert kb.fact("mssnet.stages-per-scale").source == "mssnet"
     assert all(f.source == "easier" for f in kb.facts_for("easier"))
     from knowledge.errors import KnowledgeError
+
     with pytest.raises(KnowledgeError, match="no-such"):
         kb.fact("mssnet.no-such")
 

@@ -1,4 +1,5 @@
 """Invalid cards fail loudly: KnowledgeError naming the file and the offending id."""
+
 import json
 import shutil
 
@@ -64,6 +65,7 @@ def test_link_outside_canonical_table(cards):
 def test_url_in_fact_text_must_be_a_source_link(cards):
     def change(d):
         d["facts"][1]["text"] += " See https://example.com/fake-paper for details."
+
     edit(cards / "datacrafter.json", change)
     expect_error(cards, "datacrafter.json", "datacrafter.task", "https://example.com/fake-paper")
 
@@ -98,15 +100,18 @@ def test_malformed_json_names_line(cards):
     expect_error(cards, "easier.json", "malformed JSON at line 3")
 
 
-@pytest.mark.parametrize("change, needle", [
-    (lambda d: d["facts"][2].pop("origin"), "easier.entropy-metric"),
-    (lambda d: d["facts"][2].update(kind="rumour"), "kind"),
-    (lambda d: d["facts"][2].update(workflow="training"), "workflow"),
-    (lambda d: d["facts"][2].update(colour="blue"), "colour"),
-    (lambda d: d["facts"][2].update(text="short"), "text"),
-    (lambda d: d["source"].update(kind="blog"), "kind"),
-    (lambda d: d["source"]["links"].update(paper="ftp://nowhere"), "not an http(s) URL"),
-])
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        (lambda d: d["facts"][2].pop("origin"), "easier.entropy-metric"),
+        (lambda d: d["facts"][2].update(kind="rumour"), "kind"),
+        (lambda d: d["facts"][2].update(workflow="training"), "workflow"),
+        (lambda d: d["facts"][2].update(colour="blue"), "colour"),
+        (lambda d: d["facts"][2].update(text="short"), "text"),
+        (lambda d: d["source"].update(kind="blog"), "kind"),
+        (lambda d: d["source"]["links"].update(paper="ftp://nowhere"), "not an http(s) URL"),
+    ],
+)
 def test_malformed_cards(cards, change, needle):
     edit(cards / "easier.json", change)
     expect_error(cards, "easier.json", needle)

@@ -1,10 +1,10 @@
 """Hybrid retrieval: all-MiniLM-L6-v2 embeddings loaded in the background, cached as .npz."""
+
 import numpy as np
 import pytest
 
 from knowledge.search import EvidenceSearch
 from knowledge.store import load_knowledge
-
 from tests.knowledge.test_retriever import OUT_OF_SCOPE, VISIBLE_QUESTIONS
 
 
@@ -47,6 +47,7 @@ def test_cache_file_is_plain_npz(hybrid, cache):
 
 def test_second_load_reads_the_cache(hybrid, cache):
     from knowledge.dense import DenseIndex
+
     again = DenseIndex.load(load_knowledge(), cache)
     assert again.from_cache
     assert np.allclose(again.vectors, hybrid._dense.vectors)
@@ -71,8 +72,9 @@ def test_out_of_scope_abstains_hybrid(hybrid, question):
 
 def test_langchain_documents_carry_dense_scores(hybrid, cache, monkeypatch):
     from knowledge.retriever import EvidenceRetriever
+
     monkeypatch.setenv("EXPLAINER_CACHE", str(cache))
-    retriever = EvidenceRetriever(k=3, dense=True)   # True: wait for the model on first use
+    retriever = EvidenceRetriever(k=3, dense=True)  # True: wait for the model on first use
     docs = retriever.invoke("Why split the picture into tiles before the frozen encoder?")
     assert retriever.mode == "hybrid"
     assert docs[0].metadata["source_id"] == "featsharp"
@@ -83,6 +85,7 @@ def test_old_embedding_caches_are_pruned(tmp_path):
     import os
 
     from knowledge.dense import KEEP_CACHES, _write_cache
+
     vectors = np.ones((2, 4), np.float32)
     for i in range(5):
         stale = tmp_path / f"embeddings-old{i}.npz"

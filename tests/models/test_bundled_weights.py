@@ -1,4 +1,5 @@
 """The shipped weights: they load by SHA-256 from the manifest and really restore enlarged photos."""
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -10,20 +11,21 @@ def test_bundled_default_restores_x2_enlargements_better_than_bicubic():
     import torch
 
     import models
+    from models.metrics import psnr
     from models.training.degrade import eval_degradation
     from models.training.evaluate import load_eval_photo
-    from models.metrics import psnr
 
     assert models.bundled_weights(), "no weights bundled"
-    model = models.load_model()            # the default, SHA-256 checked
+    model = models.load_model()  # the default, SHA-256 checked
     assert model.weights_info.config == (20, 40, 40)
     gains = []
-    for name in ("coffee", "camera"):      # evaluation photos, never trained on
+    for name in ("coffee", "camera"):  # evaluation photos, never trained on
         sharp = load_eval_photo(name, 256)
         soft = eval_degradation(torch.from_numpy(sharp).permute(2, 0, 1)[None], "x2")
         soft = soft[0].permute(1, 2, 0).numpy()
-        result = models.restore(Image.fromarray((soft * 255).round().astype(np.uint8)), model=model,
-                                precision="fp32", tile=0)
+        result = models.restore(
+            Image.fromarray((soft * 255).round().astype(np.uint8)), model=model, precision="fp32", tile=0
+        )
         restored = np.asarray(result.image, dtype=np.float32) / 255
         assert restored.shape == sharp.shape
         gains.append(psnr(restored, sharp) - psnr(soft, sharp))
@@ -41,7 +43,7 @@ def test_weights_info_is_a_frozen_description_with_provenance():
     line = info.provenance_line()
     assert info.name in line and "provisional" in line and "dB" in line
     with pytest.raises(dataclasses.FrozenInstanceError):
-        info.name = "other"                                     # type: ignore[misc]
+        info.name = "other"  # type: ignore[misc]
     seeded = seeded_model((8, 8, 8), seed=3).weights_info
     assert seeded.name == "random-seed3" and not seeded.provisional and seeded.sha256 is None
     assert seeded.as_dict()["config"] == [8, 8, 8]

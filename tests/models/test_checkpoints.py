@@ -1,9 +1,8 @@
 """Loading official/bare/prefixed/safetensors weights, bundled manifest, and one-line refusals."""
+
 import json
 import os
 import pickle
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +11,6 @@ import torch
 from models.checkpoints import bundled_weights, file_sha256, load_model, save_weights
 from models.errors import ModelError
 from tests.constants import DATA
-
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 OFFICIAL = DATA / "tiny_official_checkpoint.pt"
@@ -53,6 +50,7 @@ def test_safetensors_roundtrip_fp32_and_fp16(tmp_path):
     again = load_model(tmp_path / "w32.safetensors")
     assert _check_reference(again)
     from safetensors import safe_open
+
     with safe_open(str(tmp_path / "w32.safetensors"), "pt") as fh:
         assert len(list(fh.keys())) == 328
         assert json.loads(fh.metadata()["config"]) == [8, 4, 4]
@@ -94,19 +92,24 @@ def test_refuses_bad_files_with_one_line_messages(tmp_path):
     assert "1 missing (e.g. tail3_3.weight)" in _error(tmp_path / "partial.pt")
 
     torch.save({"epoch": 3, "note": "hello"}, tmp_path / "notensors.pt")
-    assert "no model weights" in _error(tmp_path / "notensors.pt") or "no tensors" in _error(tmp_path / "notensors.pt")
+    assert "no model weights" in _error(tmp_path / "notensors.pt") or "no tensors" in _error(
+        tmp_path / "notensors.pt"
+    )
 
     assert "not found" in _error(tmp_path / "missing.pt")
 
 
-@pytest.mark.parametrize("name, content, says", [
-    ("weights.json", b'{"wf": 20}\n', "this is a JSON file, not model weights"),
-    ("empty.pt", b"", "the file is empty"),
-    ("notes.pth", b"trained for 3 epochs\n", "this is a text file"),
-    ("photo.pt", b"\x89PNG\r\n\x1a\n" + bytes(64), "this is an image"),
-    ("photo.ckpt", b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(64), "this is an image"),
-    ("model.h5", b"\x89HDF\r\n\x1a\n" + bytes(64), "HDF5 (Keras)"),
-])
+@pytest.mark.parametrize(
+    "name, content, says",
+    [
+        ("weights.json", b'{"wf": 20}\n', "this is a JSON file, not model weights"),
+        ("empty.pt", b"", "the file is empty"),
+        ("notes.pth", b"trained for 3 epochs\n", "this is a text file"),
+        ("photo.pt", b"\x89PNG\r\n\x1a\n" + bytes(64), "this is an image"),
+        ("photo.ckpt", b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(64), "this is an image"),
+        ("model.h5", b"\x89HDF\r\n\x1a\n" + bytes(64), "HDF5 (Keras)"),
+    ],
+)
 def test_files_that_are_not_weights_are_named_for_what_they_are(tmp_path, name, content, says):
     (tmp_path / name).write_bytes(content)
     message = _error(tmp_path / name)
@@ -140,7 +143,13 @@ def test_manifest_names_default_and_sha_check(tmp_path, monkeypatch):
     assert "no MSSNet weights are installed" in message and "--weights PATH" in message
 
     sha = save_weights(load_model(OFFICIAL), tmp_path / "tiny.safetensors", dtype=torch.float32)
-    entry = {"name": "tiny-ref", "file": "tiny.safetensors", "sha256": sha, "config": [8, 4, 4], "card": "x.md"}
+    entry = {
+        "name": "tiny-ref",
+        "file": "tiny.safetensors",
+        "sha256": sha,
+        "config": [8, 4, 4],
+        "card": "x.md",
+    }
     (tmp_path / "manifest.json").write_text(json.dumps({"default": "tiny-ref", "weights": [entry]}))
     assert [e["name"] for e in bundled_weights()] == ["tiny-ref"]
     for arg in (None, "tiny-ref"):
@@ -167,7 +176,7 @@ def test_the_weights_registry_says_which_file_serves_which_task():
     name, note = weights_for_task("deblur")
     if "deblur" in entries[name]["tasks"]:
         assert note is None
-    else:   # no deblur file shipped yet: the default, and a note that says so
+    else:  # no deblur file shipped yet: the default, and a note that says so
         assert "no bundled weights are trained for deblur" in note and name in note
     with pytest.raises(ModelError, match="unknown task"):
         weights_for_task("denoise")

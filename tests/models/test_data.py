@@ -2,15 +2,15 @@ import numpy as np
 import pytest
 import torch
 
-from models.training import data as D
 from models.errors import ModelError
+from models.training import data as D
 from tests.constants import ROOT
 
 
 def _pool():
     rng = np.random.default_rng(0)
-    flat = np.full((80, 120, 3), 128, np.uint8)                  # featureless
-    busy = (rng.random((100, 90, 3)) * 255).astype(np.uint8)      # all detail
+    flat = np.full((80, 120, 3), 128, np.uint8)  # featureless
+    busy = (rng.random((100, 90, 3)) * 255).astype(np.uint8)  # all detail
     return D.ImagePool.from_arrays([flat, busy], ["flat", "busy"])
 
 
@@ -64,9 +64,11 @@ def test_dead_leaves_cover_canvas_with_photo_colours():
 def test_pair_sampler_mixes_and_degrades_reproducibly():
     photos = _pool()
     leaves = D.dead_leaves_pool(2, 64, seed=4)
+
     def make(seed):
         s = D.PairSampler(photos, leaves, 32, 8, torch.Generator().manual_seed(seed), leaves_fraction=0.5)
         return s.sample()
+
     (deg, sharp), (deg2, sharp2) = make(5), make(5)
     assert torch.equal(deg, deg2) and torch.equal(sharp, sharp2)
     assert deg.shape == sharp.shape == (8, 3, 32, 32)
@@ -80,6 +82,7 @@ def test_find_photos_reports_missing_folder(tmp_path):
 
 def test_load_photo_shrinks_at_least_twice(tmp_path):
     from PIL import Image
+
     path = tmp_path / "p.jpg"
     Image.fromarray((np.random.default_rng(0).random((200, 300, 3)) * 255).astype(np.uint8)).save(path)
     assert D.load_photo(path, max_side=1000).shape == (100, 150, 3)
@@ -88,6 +91,7 @@ def test_load_photo_shrinks_at_least_twice(tmp_path):
 
 def test_validation_pairs_are_fixed_and_use_the_evaluation_degradations():
     from models.training.degrade import eval_degradation
+
     pool = D.dead_leaves_pool(2, 96, seed=6)
     deg, sharp = D.validation_pairs(pool, 6, 32, seed=9)
     deg2, sharp2 = D.validation_pairs(pool, 6, 32, seed=9)
@@ -98,7 +102,7 @@ def test_validation_pairs_are_fixed_and_use_the_evaluation_degradations():
 
 def test_fetch_script_is_valid_bash_and_keeps_copyright_files():
     import subprocess
-    from pathlib import Path
+
     script = ROOT / "scripts" / "fetch_training_photos.sh"
     subprocess.run(["bash", "-n", str(script)], check=True)
     text = script.read_text()

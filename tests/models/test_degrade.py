@@ -8,6 +8,7 @@ from models.training import degrade as D
 
 def _photo(h=96, w=128, seed=0):
     from skimage import data
+
     img = data.chelsea()[:h, :w].astype(np.float32) / 255
     return torch.from_numpy(img).permute(2, 0, 1)[None]
 
@@ -42,14 +43,17 @@ def test_per_sample_factors_equal_single_sample_calls():
     kinds = torch.tensor([0, 2, 4])
     batch = D.resize_down_up(x, factors, kinds)
     for i in range(3):
-        one = D.resize_down_up(x[i:i + 1], float(factors[i]), D.KERNELS[int(kinds[i])])
+        one = D.resize_down_up(x[i : i + 1], float(factors[i]), D.KERNELS[int(kinds[i])])
         assert torch.allclose(batch[i], one[0], atol=1e-5)
 
 
 def test_blur_kernels_normalised_and_identity():
-    for k in (D.gaussian_kernels(torch.tensor([0.5, 1.5]), torch.tensor([1.0, 0.6]), torch.tensor([0.0, 1.0])),
-              D.disk_kernels(torch.tensor([1.0, 2.5])), D.line_motion_kernel(),
-              D.shake_kernels(torch.Generator().manual_seed(1), 4)):
+    for k in (
+        D.gaussian_kernels(torch.tensor([0.5, 1.5]), torch.tensor([1.0, 0.6]), torch.tensor([0.0, 1.0])),
+        D.disk_kernels(torch.tensor([1.0, 2.5])),
+        D.line_motion_kernel(),
+        D.shake_kernels(torch.Generator().manual_seed(1), 4),
+    ):
         assert torch.allclose(k.sum((-1, -2)), torch.ones(k.shape[0]), atol=1e-5)
     x = _photo()
     delta = torch.zeros(1, 5, 5)
@@ -69,13 +73,14 @@ def test_motion_blur_is_directional():
 
 def test_jpeg_close_to_pil_and_quality_monotone():
     import io
+
     x = _photo()
     img8 = (x[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(img8).save(buf, "JPEG", quality=50)
     pil = torch.from_numpy(np.asarray(Image.open(buf)).astype(np.float32) / 255).permute(2, 0, 1)[None]
     ours = D.jpeg(torch.from_numpy(img8).permute(2, 0, 1)[None].float() / 255, 50)
-    assert _psnr(ours, pil) > 38                      # same codec up to rounding details
+    assert _psnr(ours, pil) > 38  # same codec up to rounding details
     assert abs(_psnr(ours, x) - _psnr(pil, x)) < 1.0
     assert _psnr(D.jpeg(x, 90), x) > _psnr(D.jpeg(x, 30), x) + 2
 
@@ -88,16 +93,19 @@ def test_degrade_reproducible_from_seed_and_varied():
     assert torch.equal(a, b)
     assert not torch.equal(a, c)
     assert a.shape == x.shape and a.min() >= 0 and a.max() <= 1
-    assert torch.equal(torch.round(a * 255) / 255, a)          # 8-bit levels
+    assert torch.equal(torch.round(a * 255) / 255, a)  # 8-bit levels
     per_sample = [_psnr(a[i], x[i]) for i in range(8)]
-    assert len({round(p, 2) for p in per_sample}) > 4          # samples degraded differently
+    assert len({round(p, 2) for p in per_sample}) > 4  # samples degraded differently
 
 
 def test_eval_degradations_fixed():
     x = _photo()
     for kind in ("x2", "x3", "x4", "motion"):
         assert torch.equal(D.eval_degradation(x, kind), D.eval_degradation(x, kind))
-    assert _psnr(D.eval_degradation(x, "x2"), x) > _psnr(D.eval_degradation(x, "x3"), x) > _psnr(
-        D.eval_degradation(x, "x4"), x)
+    assert (
+        _psnr(D.eval_degradation(x, "x2"), x)
+        > _psnr(D.eval_degradation(x, "x3"), x)
+        > _psnr(D.eval_degradation(x, "x4"), x)
+    )
     with pytest.raises(ValueError):
         D.eval_degradation(x, "x5")

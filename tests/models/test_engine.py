@@ -1,5 +1,4 @@
 """restore(): padding, upscale, alpha, stages, tiles, OOM retry, precision, determinism."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,6 @@ from models.errors import ModelError
 from models.mssnet import MSSNet
 from models.precision import cpu_supports_bf16, resolve_precision
 from tests.constants import DATA
-
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -56,7 +53,12 @@ def test_upscale_then_restore(tiny):
     res = restore(img, tiny, upscale=3, precision="fp32", tile=0)
     assert res.image.size == (90, 60) and res.stats.upscale == 3
     x = torch.from_numpy(np.asarray(img, np.float32) / 255).permute(2, 0, 1)[None]
-    ref = F.interpolate(x, scale_factor=3, mode="bicubic", antialias=True).clamp(0, 1)[0].permute(1, 2, 0).numpy()
+    ref = (
+        F.interpolate(x, scale_factor=3, mode="bicubic", antialias=True)
+        .clamp(0, 1)[0]
+        .permute(1, 2, 0)
+        .numpy()
+    )
     big = upscale_bicubic(np.asarray(img, np.float32) / 255, 3)
     assert np.abs(big - ref).max() < 1e-6
     direct = restore(Image.fromarray(np.round(big * 255).astype(np.uint8)), tiny, precision="fp32", tile=0)
@@ -106,8 +108,8 @@ def test_blending_identical_tiles_reproduces_the_image():
     blender = tiling.Blender(208, 304)
     for t in tiles:
         assert t.y % 16 == 0 and t.x % 16 == 0 and t.h == 96 and t.w == 96
-        covered[t.y:t.y + t.h, t.x:t.x + t.w] = True
-        blender.add(t, image[t.y:t.y + t.h, t.x:t.x + t.w])
+        covered[t.y : t.y + t.h, t.x : t.x + t.w] = True
+        blender.add(t, image[t.y : t.y + t.h, t.x : t.x + t.w])
     assert covered.all()
     assert np.abs(blender.result() - image).max() < 1e-5
     # a tile's weights fade towards neighbours and stay 1 on the outer image border
@@ -160,7 +162,9 @@ def test_device_precision_and_limits(tiny, tmp_path, monkeypatch):
             restore(_img(16, 16), tiny, device="cuda")
     res = restore(_img(16, 16), tiny)
     assert res.stats.device == ("cuda" if torch.cuda.is_available() else "cpu")
-    with pytest.raises(ModelError, match="the x2 output is 40x40 = 1,600 pixels, more than the limit of 1,000 pixels"):
+    with pytest.raises(
+        ModelError, match="the x2 output is 40x40 = 1,600 pixels, more than the limit of 1,000 pixels"
+    ):
         restore(_img(20, 20), tiny, upscale=2, max_pixels=1000)
     monkeypatch.setenv("MSSNET_WEIGHTS_DIR", str(tmp_path))
     with pytest.raises(ModelError, match="no MSSNet weights are installed"):
@@ -177,6 +181,7 @@ def test_reduced_precision_costs_under_0_05_db_on_a_real_photo():
     model = load_model(DATA / "tiny2_official_checkpoint.pt")
     sharp = data.chelsea().astype(np.float32) / 255
     from scipy.ndimage import uniform_filter1d
+
     blurred = uniform_filter1d(sharp, size=9, axis=1)  # horizontal motion blur
     img = Image.fromarray(np.round(blurred * 255).astype(np.uint8))
     fp32 = restore(img, model, precision="fp32", tile=0)
@@ -198,8 +203,8 @@ def test_reduced_precision_costs_under_0_05_db_with_the_bundled_weights():
     fp32 = restore(small, model, precision="fp32", upscale=2, tile=0)
     bf16 = restore(small, model, precision="bf16", upscale=2, tile=0)
     truth = sharp.astype(np.float32) / 255
-    assert abs(_psnr(fp32.rgb, truth) - _psnr(bf16.rgb, truth)) < 0.05   # measured: 0.002 dB
-    assert _psnr(bf16.rgb, fp32.rgb) > 45                                 # measured: 69 dB
+    assert abs(_psnr(fp32.rgb, truth) - _psnr(bf16.rgb, truth)) < 0.05  # measured: 0.002 dB
+    assert _psnr(bf16.rgb, fp32.rgb) > 45  # measured: 69 dB
 
 
 def test_tiled_matches_whole_image_on_a_1024_photo(tiny):
@@ -219,7 +224,7 @@ def test_tiles_match_the_whole_image_with_the_bundled_weights_in_auto_precision(
     whole = restore(img, model, tile=0)
     tiled = restore(img, model, tile=384)
     assert tiled.stats.n_tiles > 1 and tiled.stats.precision == whole.stats.precision
-    assert _psnr(tiled.rgb, whole.rgb) >= 45   # measured: 59 dB in bf16 (256px tiles)
+    assert _psnr(tiled.rgb, whole.rgb) >= 45  # measured: 59 dB in bf16 (256px tiles)
 
 
 def test_auto_tiles_cover_a_photo_in_the_fewest_tiles_with_little_overlap():
@@ -239,7 +244,12 @@ def test_auto_tiles_cover_a_photo_in_the_fewest_tiles_with_little_overlap():
 
 def test_the_memory_model_covers_the_measured_activation_memory():
     # measured VmHWM growth per pixel (bytes) of a CPU forward, see tiling._BYTES_PER_PIXEL_CHANNEL
-    measured = {((20, 40, 40), "fp32"): 1080, ((20, 40, 40), "bf16"): 810, ((8, 8, 8), "fp32"): 459,
-                ((32, 64, 64), "fp32"): 2074, ((32, 64, 64), "bf16"): 1212}
+    measured = {
+        ((20, 40, 40), "fp32"): 1080,
+        ((20, 40, 40), "bf16"): 810,
+        ((8, 8, 8), "fp32"): 459,
+        ((32, 64, 64), "fp32"): 2074,
+        ((32, 64, 64), "bf16"): 1212,
+    }
     for (config, precision), value in measured.items():
         assert value <= tiling.bytes_per_pixel(config, precision) <= 1.5 * value

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.training import evaluate as E
 from models.errors import ModelError
 from models.mssnet import MSSNet
+from models.training import evaluate as E
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def test_eval_photos_are_fixed_centre_crops():
     cat = E.load_eval_photo("chelsea", 128)
     assert cat.shape == (128, 128, 3) and cat.dtype == np.float32
     assert np.array_equal(cat, E.load_eval_photo("chelsea", 128))
-    cam = E.load_eval_photo("camera", 100)            # grey → RGB, sides rounded down to 16
+    cam = E.load_eval_photo("camera", 100)  # grey → RGB, sides rounded down to 16
     assert cam.shape == (96, 96, 3) and np.array_equal(cam[..., 0], cam[..., 2])
     with pytest.raises(ModelError, match="unknown evaluation photo"):
         E.load_eval_photo("lena")
@@ -49,13 +49,20 @@ def test_evaluate_scores_every_method_and_is_deterministic(report):
     assert abs(mean["mssnet6_bf16_psnr"] - mean["mssnet6_psnr"]) < 1.0
     assert set(a.fur) == {"0.25", "0.5"}
     fur = a.fur["0.25"]
-    assert fur["original_energy"] > fur["input_energy"]   # ×2 down-up loses fine detail
+    assert fur["original_energy"] > fur["input_energy"]  # ×2 down-up loses fine detail
 
 
 def test_table_lists_photos_means_gains_and_fur(report):
     table = E.format_table(report)
-    for text in ("| chelsea | x2 |", "**mean**", "Mean gain", "bf16 − fp32", "Fur check",
-                 "lost energy recovered", "MSSNet 4 st."):
+    for text in (
+        "| chelsea | x2 |",
+        "**mean**",
+        "Mean gain",
+        "bf16 − fp32",
+        "Fur check",
+        "lost energy recovered",
+        "MSSNet 4 st.",
+    ):
         assert text in table
     baseline = E.format_table(E.evaluate(None, ["chelsea"], size=64))
     assert "MSSNet" not in baseline and "unsharp mask" in baseline

@@ -1,4 +1,5 @@
 """Image I/O: formats, orientation, colour modes, 16-bit, alpha, ICC, bombs, no silent overwrite."""
+
 import io
 import struct
 import zlib
@@ -22,11 +23,15 @@ def _u8(a):
     return np.round(a * 255).astype(np.uint8)
 
 
-@pytest.mark.parametrize("ext,tol", [(".png", 0.5 / 255), (".bmp", 0.5 / 255), (".tif", 0.5 / 255),
-                                     (".webp", 0.08), (".jpg", 0.08)])
+@pytest.mark.parametrize(
+    "ext,tol",
+    [(".png", 0.5 / 255), (".bmp", 0.5 / 255), (".tif", 0.5 / 255), (".webp", 0.08), (".jpg", 0.08)],
+)
 def test_common_formats_roundtrip(tmp_path, ext, tol):
     photo = _photo()
-    Image.fromarray(_u8(photo)).save(tmp_path / f"in{ext}", **({"quality": 98} if ext in (".jpg", ".webp") else {}))
+    Image.fromarray(_u8(photo)).save(
+        tmp_path / f"in{ext}", **({"quality": 98} if ext in (".jpg", ".webp") else {})
+    )
     loaded = load_image(tmp_path / f"in{ext}")
     assert loaded.rgb.dtype == np.float32 and loaded.rgb.shape == photo.shape
     assert loaded.bit_depth == 8 and loaded.alpha is None
@@ -54,7 +59,11 @@ def test_grey_palette_cmyk_and_grey_alpha(tmp_path):
     grey = _u8(_photo()[..., 0])
     Image.fromarray(grey, "L").save(tmp_path / "g.png")
     g = load_image(tmp_path / "g.png")
-    assert g.rgb.shape[2] == 3 and np.allclose(g.rgb[..., 0], grey / 255) and np.allclose(g.rgb[..., 1], g.rgb[..., 0])
+    assert (
+        g.rgb.shape[2] == 3
+        and np.allclose(g.rgb[..., 0], grey / 255)
+        and np.allclose(g.rgb[..., 1], g.rgb[..., 0])
+    )
 
     pal = Image.fromarray(_u8(_photo())).quantize(16)
     pal.info["transparency"] = 0
@@ -99,8 +108,13 @@ def _png16_all_filters(data):
 
     def chunk(t, b):
         return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, {3: 2, 4: 6}[c], 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"".join(out))) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, {3: 2, 4: 6}[c], 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"".join(out)))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("channels", [3, 4])
@@ -124,6 +138,7 @@ def test_sixteen_bit_grey_and_tiff(tmp_path):
     g = load_image(tmp_path / "g16.png")
     assert g.bit_depth == 16 and np.array_equal(np.round(g.rgb[..., 1] * 65535).astype(np.uint16), grey)
     import tifffile
+
     rgb = (np.random.default_rng(3).random((12, 9, 3)) * 65535).astype(np.uint16)
     tifffile.imwrite(tmp_path / "t16.tif", rgb, photometric="rgb")
     t = load_image(tmp_path / "t16.tif")
@@ -133,7 +148,9 @@ def test_sixteen_bit_grey_and_tiff(tmp_path):
 
 
 def test_alpha_reattached_and_resized(tmp_path):
-    rgba = np.concatenate([_u8(_photo()), np.tile(np.linspace(0, 255, 56).astype(np.uint8), (40, 1))[..., None]], 2)
+    rgba = np.concatenate(
+        [_u8(_photo()), np.tile(np.linspace(0, 255, 56).astype(np.uint8), (40, 1))[..., None]], 2
+    )
     Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
     loaded = load_image(tmp_path / "a.png")
     assert loaded.alpha is not None and loaded.alpha.shape == (40, 56)
@@ -157,7 +174,9 @@ def _fake_non_srgb_profile():
 def test_icc_profile_kept(tmp_path):
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     other = _fake_non_srgb_profile()
-    assert ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(other))).lower().count("srgb") == 0
+    assert (
+        ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(other))).lower().count("srgb") == 0
+    )
     for name, icc in (("s.png", srgb), ("o.jpg", other)):
         Image.fromarray(_u8(_photo())).save(tmp_path / name, icc_profile=icc, quality=98)
         loaded = load_image(tmp_path / name)
@@ -170,7 +189,9 @@ def test_icc_profile_kept(tmp_path):
 
 def test_decompression_bomb_refused(tmp_path):
     Image.new("1", (12_000, 9_000)).save(tmp_path / "bomb.png")  # 108 MP, a few kB on disk
-    with pytest.raises(ModelError, match=r"bomb.png is 12000x9000 = 108 MP, more than the limit of 100 MP.*--max-pixels"):
+    with pytest.raises(
+        ModelError, match=r"bomb.png is 12000x9000 = 108 MP, more than the limit of 100 MP.*--max-pixels"
+    ):
         load_image(tmp_path / "bomb.png")
     Image.fromarray(_u8(_photo())).save(tmp_path / "small.png")
     with pytest.raises(ModelError, match="= 2,240 pixels, more than the limit of 1,000 pixels"):

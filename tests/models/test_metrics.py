@@ -15,8 +15,9 @@ def _pair():
 def test_psnr_ssim_match_skimage_convention():
     a, b = _pair()
     assert M.psnr(a, b) == pytest.approx(peak_signal_noise_ratio(a, b, data_range=1), abs=1e-9)
-    ref = structural_similarity(a, b, data_range=1, channel_axis=-1, gaussian_weights=True,
-                                sigma=1.5, use_sample_covariance=False)
+    ref = structural_similarity(
+        a, b, data_range=1, channel_axis=-1, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+    )
     assert M.ssim(a, b) == pytest.approx(ref, abs=1e-9)
     assert M.ssim(a, a) == pytest.approx(1.0)
     assert M.psnr(a, a) == float("inf")
@@ -25,7 +26,9 @@ def test_psnr_ssim_match_skimage_convention():
 
 
 def test_metrics_do_not_import_torch():
-    import subprocess, sys
+    import subprocess
+    import sys
+
     code = "import models.metrics, sys; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -55,7 +58,7 @@ def test_fur_check_shares():
     assert M.fur_check(blurred, a, a).recovered_share == pytest.approx(1.0)
     assert M.fur_check(blurred, a, a).overshoot == pytest.approx(0.0)
     assert M.fur_check(blurred, blurred, a).recovered_share == pytest.approx(0.0)
-    assert M.fur_check(blurred, 2 * a - blurred, a).overshoot > 0.1   # over-sharpened
+    assert M.fur_check(blurred, 2 * a - blurred, a).overshoot > 0.1  # over-sharpened
 
 
 @pytest.mark.parametrize("h, w", [(1, 1), (5, 17), (2, 40)])
@@ -64,8 +67,8 @@ def test_too_small_images_give_nan_without_numpy_warnings(h, w):
 
     img = np.random.default_rng(0).random((h, w, 3))
     with warnings.catch_warnings():
-        warnings.simplefilter("error")            # any RuntimeWarning fails the test
-        assert np.isnan(M.ssim(img, img))   # an 11-pixel window does not fit
+        warnings.simplefilter("error")  # any RuntimeWarning fails the test
+        assert np.isnan(M.ssim(img, img))  # an 11-pixel window does not fit
         if min(h, w) < M.SPECTRUM_MIN_SIDE:
             assert np.isnan(M.high_frequency_energy(img).share)
             assert M.radial_spectrum(img)[0].size == 0
@@ -83,13 +86,14 @@ def test_demo_rows_say_too_small_to_measure():
 
 def test_lost_detail_recovered_and_too_small_pictures():
     from models import metrics
+
     rng = np.random.default_rng(0)
     sharp = rng.random((64, 64, 3))
     soft = (sharp + np.roll(sharp, 1, 0) + np.roll(sharp, 1, 1) + np.roll(sharp, 1, (0, 1))) / 4
     halfway = (sharp + soft) / 2
     check = metrics.lost_detail_recovered(soft, halfway, sharp)
     assert 0 < check.recovered_share < 1 and check.overshoot < 0
-    assert metrics.lost_detail_recovered(sharp, sharp, sharp) is None          # nothing was lost
+    assert metrics.lost_detail_recovered(sharp, sharp, sharp) is None  # nothing was lost
     tiny = sharp[:8, :8]
     assert not metrics.measurable(tiny) and metrics.measurable(sharp)
     assert metrics.lost_detail_recovered(tiny, tiny, tiny) is None

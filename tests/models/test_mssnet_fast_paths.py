@@ -1,5 +1,4 @@
 """The inference-only shortcuts in MSSNet compute what the official operations compute."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,15 +31,15 @@ def test_bf16_upsample_matches_bilinear_interpolate(shape):
     assert fast.shape == exact.shape and fast.dtype == torch.bfloat16
     assert fast.is_contiguous(memory_format=torch.channels_last)
     # two bf16 roundings (row pass, column pass) on values in [0, 1]: at most one ulp at 1.0
-    assert (fast.float() - exact).abs().max().item() <= 2 ** -7
+    assert (fast.float() - exact).abs().max().item() <= 2**-7
 
 
 def test_upsample_keeps_the_official_operation_where_it_matters():
     x = torch.rand(1, 3, 8, 8)
     exact = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
-    assert torch.equal(upsample2x(x), exact)                  # fp32: identical
+    assert torch.equal(upsample2x(x), exact)  # fp32: identical
     xb = x.to(torch.bfloat16).requires_grad_()
-    up = upsample2x(xb)                                      # training: autograd must work
+    up = upsample2x(xb)  # training: autograd must work
     up.float().sum().backward()
     assert xb.grad is not None and xb.grad.shape == xb.shape
 
@@ -82,7 +81,13 @@ def test_restore_reuses_heap_memory_only_while_running(tiny):
         pytest.skip("not glibc: nothing to change")
     seen = []
     photo = Image.fromarray(data.chelsea()[:96, :128])
-    restore(photo, tiny, device="cpu", tile=64, progress=lambda done, total: done and seen.append(cpu_memory.active()))
+    restore(
+        photo,
+        tiny,
+        device="cpu",
+        tile=64,
+        progress=lambda done, total: done and seen.append(cpu_memory.active()),
+    )
     assert seen and all(seen)
     assert not cpu_memory.active()
     with cpu_memory.reuse_freed_memory():

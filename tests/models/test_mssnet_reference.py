@@ -1,7 +1,7 @@
 """MSSNet reproduces the official code's outputs on the reference vectors (tests/data)."""
+
 import contextlib
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +9,6 @@ import torch
 
 from models.mssnet import CONFIGS, MSSNet, config_name, count_parameters, official_operation_order
 from tests.constants import DATA
-
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 VECTORS = {"tiny": (8, 4, 4), "tiny2": (12, 6, 10)}

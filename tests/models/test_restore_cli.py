@@ -1,4 +1,5 @@
 """`explainer restore`: default output name, no silent overwrite, options, one-line errors."""
+
 import argparse
 import os
 import subprocess
@@ -12,7 +13,7 @@ from PIL import Image
 from models import restore_cli
 from models.errors import ModelError
 from models.imageio import encode_png16, load_image
-from tests.constants import ROOT, DATA
+from tests.constants import DATA, ROOT
 
 TINY = str(DATA / "tiny_official_checkpoint.pt")
 
@@ -51,8 +52,26 @@ def test_default_output_name_and_no_overwrite(photo, capsys):
 
 def test_options_upscale_tile_precision_output(photo, tmp_path, capsys):
     out = tmp_path / "big.webp"
-    assert _cli([str(photo), "-o", str(out), "--weights", TINY, "--upscale", "2", "--tile", "64",
-                 "--precision", "fp32", "--device", "cpu"]) == 0
+    assert (
+        _cli(
+            [
+                str(photo),
+                "-o",
+                str(out),
+                "--weights",
+                TINY,
+                "--upscale",
+                "2",
+                "--tile",
+                "64",
+                "--precision",
+                "fp32",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert Image.open(out).size == (120, 80)
     text = capsys.readouterr().out
     assert "x2" in text and "tiles of 64x64 px" in text and "cpu fp32" in text
@@ -95,7 +114,7 @@ def test_several_photos_go_into_a_folder_and_one_bad_photo_does_not_stop_the_res
     a, b = _photos(tmp_path / "in", ["a.png", "b.jpg"])
     broken = tmp_path / "in" / "broken.png"
     broken.write_bytes(a.read_bytes()[:100])
-    out = tmp_path / "results"                       # created: its parent exists
+    out = tmp_path / "results"  # created: its parent exists
     with pytest.raises(ModelError, match="1 of 3 photos could not be restored"):
         _cli([str(a), str(broken), str(b), "-o", str(out), "--weights", TINY])
     assert sorted(p.name for p in out.iterdir()) == ["a_restored.png", "b_restored.png"]
@@ -111,7 +130,7 @@ def test_a_batch_is_checked_before_any_work(tmp_path):
     out = tmp_path / "results"
     out.mkdir()
     (out / "b_restored.png").write_bytes(b"keep me")
-    no_weights = str(tmp_path / "nope.pt")             # never reached: the plan fails first
+    no_weights = str(tmp_path / "nope.pt")  # never reached: the plan fails first
     with pytest.raises(ModelError, match="b_restored.png already exists"):
         _cli([str(a), str(b), "-o", str(out), "--weights", no_weights])
     with pytest.raises(ModelError, match="would both be written to"):
@@ -123,7 +142,7 @@ def test_a_batch_is_checked_before_any_work(tmp_path):
     with pytest.raises(ModelError, match="cannot write .txt"):
         _cli([str(a), "-o", str(tmp_path / "a.txt"), "--weights", no_weights])
     assert (out / "b_restored.png").read_bytes() == b"keep me"
-    assert sorted(p.name for p in out.iterdir()) == ["b_restored.png"]   # nothing written, no folder made
+    assert sorted(p.name for p in out.iterdir()) == ["b_restored.png"]  # nothing written, no folder made
 
 
 def test_a_folder_stands_for_the_photos_in_it(tmp_path, capsys):
@@ -156,7 +175,9 @@ def _explainer(args, env_extra):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NO_COLOR": "1", **env_extra}
     exe = Path(sys.executable).with_name("explainer")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "agent.cli"]
-    return subprocess.run(cmd + ["restore", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        cmd + ["restore", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
 
 
 def test_console_script_end_to_end(photo, tmp_path):
@@ -210,13 +231,14 @@ def test_file_names_cannot_send_terminal_escapes(photo, tmp_path):
     assert proc.returncode == 2
     shown = proc.stdout + proc.stderr
     assert "\x1b" not in shown and "\x07" not in shown
-    assert "red.jpg" in proc.stdout and "bad.png: cannot decode" in proc.stderr   # whole sequences go
+    assert "red.jpg" in proc.stdout and "bad.png: cannot decode" in proc.stderr  # whole sequences go
     proc = _explainer([str(broken), "--weights", TINY, "-o", str(tmp_path / "one.png")], {})
     assert proc.returncode == 2 and "\x1b" not in proc.stderr and proc.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("mode, name", [("L", "g.png"), ("LA", "ga.png"), ("L", "g.jpg"), ("I;16", "g16.png"),
-                                        ("L", "g.tif")])
+@pytest.mark.parametrize(
+    "mode, name", [("L", "g.png"), ("LA", "ga.png"), ("L", "g.jpg"), ("I;16", "g16.png"), ("L", "g.tif")]
+)
 def test_a_grey_photo_comes_back_grey_in_its_mode(tmp_path, mode, name):
     rng = np.random.default_rng(4)
     if mode == "I;16":
@@ -229,7 +251,7 @@ def test_a_grey_photo_comes_back_grey_in_its_mode(tmp_path, mode, name):
     src.save(path)
     assert _cli([str(path), "--weights", TINY]) == 0
     out = Image.open(restore_cli.default_output(path))
-    assert out.mode == ("I;16" if mode == "I;16" else mode), out.mode     # one channel (+ alpha), not RGB
+    assert out.mode == ("I;16" if mode == "I;16" else mode), out.mode  # one channel (+ alpha), not RGB
     if mode == "LA":
         assert np.array_equal(np.asarray(out.getchannel("A")), np.asarray(src.getchannel("A")))
 
@@ -252,11 +274,11 @@ def test_task_picks_the_bundled_weights_and_weights_override_it(photo, tmp_path,
 
 
 def test_a_long_restore_is_announced_with_an_estimate_and_shows_time_left(photo, monkeypatch, capsys):
-    monkeypatch.setattr(restore_cli, "ESTIMATE_FROM_PIXELS", 0)     # the tiny test weights are fast:
+    monkeypatch.setattr(restore_cli, "ESTIMATE_FROM_PIXELS", 0)  # the tiny test weights are fast:
     monkeypatch.setattr(restore_cli, "ANNOUNCE_FROM_SECONDS", 0.0)  # announce whatever it measures
     assert _cli([str(photo), "--weights", TINY]) == 0
     note = capsys.readouterr().err
     assert "cat.jpg: 60x40 output; about " in note and "Ctrl-C stops it" in note and note.count("\n") == 1
     assert restore_cli.duration(226) == "3 min 40 s" and restore_cli.duration(3900) == "1 h 5 min"
-    assert restore_cli._time_left(0, 2.0, None, 10.0) == "about 8 s left"      # before a tile: the estimate
-    assert restore_cli._time_left(3, 5.0, 42.0, 10.0) == "about 42 s left"     # then the tiles' pace
+    assert restore_cli._time_left(0, 2.0, None, 10.0) == "about 8 s left"  # before a tile: the estimate
+    assert restore_cli._time_left(3, 5.0, 42.0, 10.0) == "about 42 s left"  # then the tiles' pace

@@ -1,4 +1,5 @@
 """EASIER on MSSNet (models.streamline): entropy, per-site recording, linearisation, the 5×5 merge."""
+
 import math
 
 import numpy as np
@@ -22,6 +23,7 @@ from tests.constants import TINY_WEIGHTS  # noqa: E402
 @pytest.fixture(scope="module")
 def tiny(one_torch_thread):
     from models.checkpoints import load_model
+
     return load_model(str(TINY_WEIGHTS))
 
 
@@ -38,7 +40,7 @@ def test_binary_entropy_by_hand():
     p = 1e-12
     by_hand = -p * math.log2(p) - (1 - p) * math.log2(1 - p)
     assert binary_entropy(p, 1 - p)[()] == pytest.approx(by_hand, rel=1e-9)
-    assert np.float32(1) - np.float32(p) == 1          # why the p_off argument exists
+    assert np.float32(1) - np.float32(p) == 1  # why the p_off argument exists
     assert np.isfinite(binary_entropy([0.0, 1.0])).all()
 
 
@@ -50,6 +52,7 @@ def test_mssnet_has_87_sites_sharing_one_prelu(tiny):
 def test_recorded_entropy_matches_a_hand_computed_site(tiny):
     """The first site (shallow_feat1's ResBlock): its pre-activation computed by hand from the input."""
     from models.mssnet import half_resolution
+
     x = torch.from_numpy(_picture()).permute(2, 0, 1)[None]
     with torch.inference_mode():
         with EntropyRecorder(tiny) as rec:
@@ -69,7 +72,7 @@ def test_linearising_zero_sites_reproduces_the_model_exactly(tiny):
     with torch.inference_mode():
         plain = tiny(x)
         with EntropyRecorder(tiny):
-            recorded = tiny(x)               # the hooks only read
+            recorded = tiny(x)  # the hooks only read
         with linearised(tiny, []):
             zero = tiny(x)
     assert torch.equal(plain, recorded) and torch.equal(plain, zero)
@@ -87,7 +90,7 @@ def test_linearising_a_site_changes_only_that_site_and_is_undone(tiny):
             assert isinstance(blocks[name].body[1], torch.nn.Identity)
             assert sum(isinstance(b.body[1], torch.nn.Identity) for b in blocks.values()) == 1
             changed = tiny(x)
-        with linearised(tiny, list(blocks)):            # every site: no PReLU left, still runs
+        with linearised(tiny, list(blocks)):  # every site: no PReLU left, still runs
             assert tiny.act is None
             tiny(x)
         again = tiny(x)
@@ -113,4 +116,4 @@ def test_merged_kernel_equals_the_two_convs_away_from_the_border():
     merged = F.conv2d(x, merged_kernel(first, second), padding=2)
     assert merged_kernel(first, second).shape == (5, 3, 5, 5)
     assert torch.allclose(pair[..., 2:-2, 2:-2], merged[..., 2:-2, 2:-2], atol=1e-4)
-    assert not torch.allclose(pair, merged, atol=1e-4)     # the border differs: one conv, one zero padding
+    assert not torch.allclose(pair, merged, atol=1e-4)  # the border differs: one conv, one zero padding

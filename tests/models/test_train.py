@@ -1,13 +1,21 @@
 """CPU smoke training: tiny widths and crops; dead-leaves images stand in for the photos."""
+
 import json
 
 import pytest
 import torch
 
-from models.training.data import dead_leaves_pool
 from models.errors import ModelError
-from models.training.train import (CHECKPOINT_NAME, LOG_NAME, PRESETS, export_weights, learning_rate,
-                          mssnet_loss, train)
+from models.training.data import dead_leaves_pool
+from models.training.train import (
+    CHECKPOINT_NAME,
+    LOG_NAME,
+    PRESETS,
+    export_weights,
+    learning_rate,
+    mssnet_loss,
+    train,
+)
 
 SMOKE = PRESETS["smoke"]
 
@@ -21,7 +29,7 @@ def test_learning_rate_warms_up_then_decays():
     cfg = PRESETS["cpu"]
     lrs = [learning_rate(s, cfg) for s in range(cfg.steps)]
     assert lrs[0] < lrs[cfg.warmup - 1] == pytest.approx(cfg.lr)
-    assert all(a >= b for a, b in zip(lrs[cfg.warmup:], lrs[cfg.warmup + 1:]))
+    assert all(a >= b for a, b in zip(lrs[cfg.warmup :], lrs[cfg.warmup + 1 :]))
     assert lrs[-1] == pytest.approx(cfg.lr_min, rel=0.05)
 
 
@@ -36,8 +44,17 @@ def test_loss_uses_half_resolution_target_for_first_output():
 
 
 def test_loss_goes_down_on_a_fixed_batch(tmp_path, photos):
-    cfg = PRESETS["smoke"].__class__(**{**PRESETS["smoke"].__dict__, "steps": 30, "val_every": 30,
-                                        "save_every": 30, "log_every": 1, "lr": 2e-3, "warmup": 3})
+    cfg = PRESETS["smoke"].__class__(
+        **{
+            **PRESETS["smoke"].__dict__,
+            "steps": 30,
+            "val_every": 30,
+            "save_every": 30,
+            "log_every": 1,
+            "lr": 2e-3,
+            "warmup": 3,
+        }
+    )
     result = train(cfg, tmp_path / "run", photos=photos, fixed_batch=True, progress=False, device="cpu")
     losses = [e["loss"] for e in result.history if "loss" in e]
     assert len(losses) == 30
@@ -70,9 +87,11 @@ def test_refuses_to_overwrite_a_run_and_exports_fp16(tmp_path, photos):
     sha = export_weights(tmp_path / "run" / CHECKPOINT_NAME, out)
     assert len(sha) == 64
     from safetensors.torch import load_file
+
     tensors = load_file(out)
     assert all(t.dtype == torch.float16 for t in tensors.values())
     from models.checkpoints import load_model
+
     model = load_model(str(out))
     assert model.config == SMOKE.width
     with pytest.raises(ModelError, match="exists"):
@@ -84,12 +103,17 @@ def test_fine_tune_starts_from_the_given_weights(tmp_path, photos):
     weights = tmp_path / "first.safetensors"
     export_weights(tmp_path / "first" / CHECKPOINT_NAME, weights)
     from dataclasses import replace
+
     from models.checkpoints import load_model
+
     # lr 0: the fine-tune cannot move, so its weights are exactly where it started
     frozen = replace(SMOKE, init_weights=str(weights), lr=0.0, lr_min=0.0, fft_weight=0.3)
     train(frozen, tmp_path / "tuned", photos=photos, progress=False, device="cpu", steps=2)
     export_weights(tmp_path / "tuned" / CHECKPOINT_NAME, tmp_path / "tuned.safetensors")
-    start, tuned = load_model(str(weights)).state_dict(), load_model(str(tmp_path / "tuned.safetensors")).state_dict()
+    start, tuned = (
+        load_model(str(weights)).state_dict(),
+        load_model(str(tmp_path / "tuned.safetensors")).state_dict(),
+    )
     assert all(torch.equal(start[k], tuned[k]) for k in start)
     assert any(v.abs().sum() > 0 for k, v in start.items() if k.startswith("tail"))  # not zeroed tails
     wrong = replace(SMOKE, width=(8, 8, 8), init_weights=str(weights))
@@ -111,7 +135,7 @@ def test_zero_tails_make_the_untrained_network_the_identity():
     model = MSSNet(8, 4, 4).eval()
     x = torch.rand(1, 3, 32, 48)
     with torch.no_grad():
-        assert not torch.allclose(model(x), x, atol=1e-3)   # random tails change the image
+        assert not torch.allclose(model(x), x, atol=1e-3)  # random tails change the image
         zero_tails(model)
         outs = model.forward_stages(x)
     assert torch.equal(outs[-1], x)
@@ -137,7 +161,7 @@ def test_the_trainer_picks_its_precision_from_the_hardware(tmp_path, photos):
 def test_an_avx2_cpu_gets_fp32():
     from models.precision import has_native_bf16
 
-    avx2 = {"sse4_2", "avx", "avx2", "fma", "f16c"}           # the issue's AMD EPYC without AVX-512
+    avx2 = {"sse4_2", "avx", "avx2", "fma", "f16c"}  # the issue's AMD EPYC without AVX-512
     assert has_native_bf16(avx2) is False
     assert has_native_bf16(avx2 | {"avx512f", "avx512bw", "avx512vl"}) is False  # oneDNN would still say yes
     assert has_native_bf16(avx2 | {"avx512f", "avx512_bf16"}) and has_native_bf16({"amx_bf16"})

@@ -1,6 +1,7 @@
 """A fixed subset of benchmarks/questions/ (one or two per category): each answer says the point
 asked in its first lines, cites the expected source, abstains when it should, and stays grounded.
 The whole set runs as `./run bench bench_answers`."""
+
 import statistics
 
 import pytest
@@ -8,10 +9,25 @@ import pytest
 from benchmarks.bench_answers import BROAD_CATEGORIES, load_questions, run
 
 SUBSET = [
-    "photographers-03", "photographers-09", "mssnet-internals-01", "mssnet-internals-03",
-    "mssnet-internals-18", "side-sources-04", "side-sources-13", "comparisons-01", "comparisons-05",
-    "outside-models-01", "outside-models-02", "missing-numbers-01", "missing-numbers-02",
-    "follow-ups-01", "follow-ups-08", "injections-01", "injections-08", "multi-part-01", "multi-part-03",
+    "photographers-03",
+    "photographers-09",
+    "mssnet-internals-01",
+    "mssnet-internals-03",
+    "mssnet-internals-18",
+    "side-sources-04",
+    "side-sources-13",
+    "comparisons-01",
+    "comparisons-05",
+    "outside-models-01",
+    "outside-models-02",
+    "missing-numbers-01",
+    "missing-numbers-02",
+    "follow-ups-01",
+    "follow-ups-08",
+    "injections-01",
+    "injections-08",
+    "multi-part-01",
+    "multi-part-03",
     "founding-01",
 ]
 
