@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from knowledge.text import STOPWORDS, is_acronym_plural, is_number, tokens
+from knowledge.text import STOPWORDS, is_acronym_plural, is_number, leads_as_subject, tokens
 
 INTENTS = ("task", "workflow", "papers", "how-it-works", "comparison", "run-it")
 
@@ -356,11 +356,13 @@ def _unknown_names(question: str, kb) -> list[str]:
     text = _URL.sub(" ", question)
     unknown: list[str] = []
     for sentence in re.split(r"(?<=[.!?;])\s+", text):
-        words = _WORD.findall(sentence)
-        for i, word in enumerate(words):
+        spans = list(_WORD.finditer(sentence))
+        for i, span in enumerate(spans):
+            word = span.group(0)
             looks_named = (
                 (word.isupper() and len(word) > 1)
                 or (word[0].isupper() and i > 0)
+                or (i == 0 and leads_as_subject(word, sentence[span.end() :]))
                 or any(c.isdigit() for c in word[1:])
                 and word[0].isalpha()
             )
@@ -549,7 +551,12 @@ def _in_order_of_mention(text: str, source_ids: list[str], kb) -> list[str]:
 
 # "How does X work?" with nothing more specific: an overview, answered in the full three-part form.
 _OVERVIEW_TOPIC = frozenset(
-    "keep detail detailed fine high-frequency streamline steps input output end".split()
+    "keep detail detailed fine high-frequency streamline steps input output end ai few fewer".split()
+)
+
+
+_FEW_STEPS = re.compile(
+    r"\b(?:so |too |very )?few(?:er)?\s+(?:\w+\s+)?(?:steps?|passes|iterations?|rounds?)\b", re.I
 )
 
 
@@ -569,6 +576,8 @@ def _is_broad(qa: QuestionAnalysis) -> bool:
                 or re.search(
                     r"step by step|input to output|from input|end to end|workflow|pipeline", part.text, re.I
                 )
+                # "I blew up a tiny picture ... How does the AI do this in so few steps?"
+                or (part.task_id and _FEW_STEPS.search(part.text))
             )
         ):
             return True

@@ -39,7 +39,7 @@ _ASKED_FACETS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
             r"backbones|datasets|classifiers)\b",
             re.I,
         ),
-        frozenset({"models", "datasets"}),
+        frozenset({"models", "datasets", "evaluation"}),
     ),
     (
         re.compile(
@@ -267,6 +267,9 @@ def _best_fact(out: PartAnswer, kb, retriever, used: set[str]) -> None:
             used.add(overview.id)
             return
     ranked = _reweigh(_rank(retriever, kb, query, sources[:1]), part)
+    if not ranked:  # no word in common ("evaluated" vs "evaluation"): the facts with the asked facet
+        facets = _asked_facets(part)
+        ranked = [(1.0, f) for f in kb.facts_for(sources[0]) if facets & set(f.tags) and not f.workflow]
     prefix = (lambda f: "No — " if _says_no(f, part) else "") if part.kind == "yes-no" else ""
     _take(out, ranked, used, kb, prefix)
 
@@ -291,7 +294,7 @@ def _reweigh(ranked, part: QuestionPart):
 
     # "Can I use this to turn a thumbnail into a poster?": a job, no source named
     asks_for_the_job = part.task_id and not part.sources and part.kind in ("yes-no", "how-do-i")
-    facets = set().union(*(tags for asked, tags in _ASKED_FACETS if asked.search(part.query)))
+    facets = _asked_facets(part)
     weighed = [(weight(s, f), f) for s, f in ranked]
     top = max((w for w, _ in weighed), default=0.0)
 
@@ -299,6 +302,10 @@ def _reweigh(ranked, part: QuestionPart):
         return bool(facets & set(fact.tags)) and w >= FACET_FLOOR * top
 
     return sorted(weighed, key=lambda r: (not answers_facet(*r), -r[0]))
+
+
+def _asked_facets(part: QuestionPart) -> set[str]:
+    return set().union(*(tags for asked, tags in _ASKED_FACETS if asked.search(part.query)))
 
 
 def _says_no(fact, part: QuestionPart) -> bool:
@@ -385,13 +392,38 @@ def _attribute(out: PartAnswer, kb, retriever, used: set[str]) -> None:
     ranked = [
         (s * (1.5 if f.kind == "not-known" else 1.0), f)
         for s, f in _rank(retriever, kb, part.query, [sid])
-        if fact_shows_attribute(part.attribute, f.text)
+        if fact_shows_attribute(part.attribute, f.text) and not f.workflow  # a step that reports it
     ]
     ranked.sort(key=lambda r: -r[0])
+    unknown = next((f for _, f in ranked if f.kind == "not-known" and f.id not in used), None)
+    if unknown is not None:  # "runtimes ... were not available": say so, then the nearest facts given
+        out.direct.append(
+            Claim(
+                text=f"The sources don't give {kb.sources[sid].name}'s {part.attribute}.",
+                sources=[sid],
+                section="direct",
+            )
+        )
+        out.direct.append(_claim(unknown, kb))
+        used.add(unknown.id)
+        near = [
+            r for r in _rank(retriever, kb, part.query, [sid]) if not r[1].workflow and r[1].kind == "fact"
+        ]
+        near.sort(key=lambda r: (not _near_attribute(r[1], part.attribute), -r[0]))
+        _add_support(out, near, used, near[0][0] if near else 0.0, kb)
+        return
     if ranked:
         _take(out, ranked, used, kb)
         return
     _not_given(out, sid, part.attribute, kb, retriever, used)
+
+
+# Card tags of the facts nearest an attribute the sources don't give (runtime -> compute, sizes).
+_NEAR_TAGS = {"runtime": {"speed", "cost", "configs"}, "FLOPs": {"cost", "configs"}, "memory use": {"cost"}}
+
+
+def _near_attribute(fact, attribute: str) -> bool:
+    return bool(_NEAR_TAGS.get(attribute, set()) & set(fact.tags))
 
 
 def _not_given(out: PartAnswer, sid: str, what: str, kb, retriever, used: set[str]) -> None:

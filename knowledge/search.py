@@ -21,7 +21,7 @@ import numpy as np
 
 from knowledge.lexical import LexicalIndex, compact
 from knowledge.store import KnowledgeBase, load_knowledge
-from knowledge.text import is_acronym_plural, tokens
+from knowledge.text import is_acronym_plural, leads_as_subject, tokens
 
 if TYPE_CHECKING:  # the dense index imports sentence-transformers: only for type checkers here
     from knowledge.dense import DenseIndex
@@ -236,6 +236,7 @@ class EvidenceSearch:
                 any(c.isupper() for c in word[1:])
                 or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word))
                 or (word[0].isupper() and not sentence_start)
+                or (sentence_start and leads_as_subject(word, text[m.end() :]))
             )
             if not looks_named or word == "I":
                 continue

@@ -96,3 +96,17 @@ _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
 
 def is_acronym_plural(word: str) -> bool:
     return bool(_ACRONYM_PLURAL.fullmatch(word))
+
+
+# A sentence's first word is capitalised anyway; it is still a name when a verb follows it as its
+# subject ("Midjourney can ...", "Photoshop is ..."), and the cards never use the word.
+_SUBJECT_VERB = re.compile(
+    r"\s*(?:can|could|is|was|does|did|will|would|has|had|should|may|might|seems?|claims?|"
+    r"upscales|enlarges|sharpens|fixes|makes|gives|works|says)\b",
+    re.I,
+)
+
+
+def leads_as_subject(word: str, rest: str) -> bool:
+    """`word` opens a sentence and `rest` (what follows it) starts with a verb it is the subject of."""
+    return word[:1].isupper() and word.lower() not in STOPWORDS and bool(_SUBJECT_VERB.match(rest))

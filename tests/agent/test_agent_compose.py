@@ -274,3 +274,49 @@ def test_a_job_no_card_describes_is_not_answered_as_another_task(kb):
     assert answer.abstained is True
     assert answer.not_covered[0].startswith("None of the sources covers this job")
     assert answer_question("How do I fix a shaky picture?", kb=kb).abstained is False
+
+
+@pytest.mark.parametrize(
+    "question, name",
+    [
+        ("Photoshop can sharpen my dog photo too, right?", "Photoshop"),
+        ("Midjourney upscales cat photos, is it better than these?", "Midjourney"),
+        ("Can Midjourney upscale my cat photo better than these?", "Midjourney"),
+    ],
+)
+def test_an_outside_product_is_named_as_not_among_the_sources_even_opening_the_sentence(question, name, kb):
+    answer = answer_question(question, kb=kb)
+    assert answer.not_covered[0].startswith(f"{name} is not among the sources")
+    assert not any("MSSNet is not among" in line for line in answer.not_covered)
+
+
+def test_a_sentence_opened_by_a_source_or_a_verb_names_nothing_outside(kb):
+    for question in ("MSSNet can deblur my photo?", "Upscaling my photo: what does MSSNet do?"):
+        assert answer_question(question, kb=kb).not_covered == []
+
+
+def test_a_runtime_the_sources_lack_is_said_missing_with_the_nearest_facts(kb):
+    answer = answer_question("How long does MSSNet-large take per image on a GPU?", kb=kb)
+    assert answer.direct_answer[0].text == "The sources don't give MSSNet's runtime."
+    assert answer.direct_answer[1].facts == ["mssnet.results-unknown"]
+    assert "mssnet.compute" in {f for c in answer.claims for f in c.facts}
+    assert not any(c.text.startswith("Output:") for c in answer.direct_answer)
+
+
+def test_each_part_of_a_multi_part_question_gets_its_direct_answer(kb):
+    answer = answer_question(
+        "Does DataCrafter use Stable Diffusion, and what tasks was it evaluated on?", kb=kb
+    )
+    facts = [f for c in answer.direct_answer for f in c.facts]
+    assert facts == ["datacrafter.stable-diffusion", "datacrafter.evaluation"]
+
+
+def test_how_the_ai_does_a_described_enlargement_in_few_steps_is_the_founding_kind(kb):
+    question = (
+        "I blew up a tiny picture of my rabbit and the whiskers came back sharp. "
+        "How does the AI do this in so few steps?"
+    )
+    answer = answer_question(question, kb=kb)
+    assert answer.long_form and answer.task is not None and answer.task.id == "super-resolution"
+    assert [s.stage for s in answer.workflow][:1] == ["input"]
+    assert {s.id for s in answer.sources} == set(kb.sources)
