@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from common.cli import add_device_options, add_weights_option
+from common.cli import add_device_options, add_weights_option, non_negative_int
 
 DEFAULT_CROP = 256
 
@@ -38,7 +38,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--crop",
-        type=_non_negative,
+        type=non_negative_int,
         default=DEFAULT_CROP,
         metavar="N",
         help=f"measure on the centre N×N crop of each picture (default {DEFAULT_CROP}; 0 = whole picture, slow)",
@@ -54,16 +54,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing --plot file")
     p.set_defaults(run=run)
     return p
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
-    return value
 
 
 def _pictures(source: Path) -> list[Path]:

@@ -18,6 +18,17 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type for counts and sizes where 0 means "none" or "no limit"."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
 def add_weights_option(p: argparse.ArgumentParser, default_text: str = "the bundled default weights") -> None:
     p.add_argument(
         "--weights",

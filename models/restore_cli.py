@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from common.cli import add_device_options, add_weights_option
+from common.cli import add_device_options, add_weights_option, non_negative_int
 from common.textsafe import clean_line  # file names are shown without terminal escapes
 from models.formats import DEFAULT_MAX_PIXELS
 
@@ -63,30 +63,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_device_options(p)
     p.add_argument(
         "--tile",
-        type=_non_negative,
+        type=non_negative_int,
         metavar="N",
         help="tile size in pixels (default: from free memory; 0 = whole image)",
     )
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.add_argument(
         "--max-pixels",
-        type=_non_negative,
+        type=non_negative_int,
         default=DEFAULT_MAX_PIXELS,
         metavar="N",
         help=f"refuse larger images (decompression-bomb guard; default {DEFAULT_MAX_PIXELS:,}, 0 = no limit)",
     )
     p.set_defaults(run=run)
     return p
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
-    return value
 
 
 def default_output(input_path: Path) -> Path:
