@@ -380,6 +380,9 @@ def _availability(out: PartAnswer, kb, retriever, used: set[str]) -> None:
     _not_given(out, sid, "code and weights", kb, retriever, used)
 
 
+_MEASURED_VALUE = re.compile(r"\d+(\.\d+)?\s?%|\b\d+\.\d+\b")
+
+
 def _attribute(out: PartAnswer, kb, retriever, used: set[str]) -> None:
     """A kind of fact (licence, runtime, scores, FLOPs, ...): the card fact that gives it, or says it
     is not known; else say the sources don't give it and name the nearest facts they do give."""
@@ -396,6 +399,11 @@ def _attribute(out: PartAnswer, kb, retriever, used: set[str]) -> None:
     ]
     ranked.sort(key=lambda r: -r[0])
     unknown = next((f for _, f in ranked if f.kind == "not-known" and f.id not in used), None)
+    best = next((f for _, f in ranked if f.id not in used), None)
+    if best is not None and best.kind == "fact" and _MEASURED_VALUE.search(best.text):
+        # a card that says "only the appendix accuracies are available" must not hide those
+        # accuracies: a fact with measured values that outranks the "not known" one leads
+        unknown = None
     if unknown is not None:  # "runtimes ... were not available": say so, then the nearest facts given
         out.direct.append(
             Claim(

@@ -320,3 +320,12 @@ def test_how_the_ai_does_a_described_enlargement_in_few_steps_is_the_founding_ki
     assert answer.long_form and answer.task is not None and answer.task.id == "super-resolution"
     assert [s.stage for s in answer.workflow][:1] == ["input"]
     assert {s.id for s in answer.sources} == set(kb.sources)
+
+
+def test_scores_the_cards_do_give_are_not_called_missing():
+    """EASIER's card says only the appendix accuracies are known: those accuracies still answer."""
+    answer = answer_question("What is EASIER's accuracy on CIFAR-10 with ResNet-18 after removing 8 layers?")
+    lead = answer.direct_answer[0].text
+    assert "92.10" in lead and "don't give" not in lead
+    missing = answer_question("What PSNR does MSSNet reach on GoPro?")
+    assert missing.direct_answer[0].text.startswith("The sources don't give MSSNet's")
