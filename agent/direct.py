@@ -337,13 +337,20 @@ def _task_fact(kb, source_id: str):
     )
 
 
+def _main_subject(out: PartAnswer, kb, retriever) -> str | None:
+    """The source a part is about (the first of its subjects), recorded as the part's source."""
+    sources = subject_sources(out.part, kb, retriever)
+    if not sources:
+        return None
+    out.sources = [sources[0]]
+    return sources[0]
+
+
 def _published(out: PartAnswer, kb, retriever, used: set[str]) -> None:
     part = out.part
-    sources = subject_sources(part, kb, retriever)
-    if not sources:
+    sid = _main_subject(out, kb, retriever)
+    if sid is None:
         return
-    sid = sources[0]
-    out.sources = [sid]
     src = kb.sources[sid]
     if _CODE_WORDS.search(part.text) and src.links.code:
         out.direct.append(
@@ -364,11 +371,9 @@ def _published(out: PartAnswer, kb, retriever, used: set[str]) -> None:
 
 def _availability(out: PartAnswer, kb, retriever, used: set[str]) -> None:
     part = out.part
-    sources = subject_sources(part, kb, retriever)
-    if not sources:
+    sid = _main_subject(out, kb, retriever)
+    if sid is None:
         return
-    sid = sources[0]
-    out.sources = [sid]
     ranked = [
         r for r in _rank(retriever, kb, part.query, [sid]) if any(t in r[1].tags for t in _AVAILABILITY_TAGS)
     ]
@@ -387,11 +392,9 @@ def _attribute(out: PartAnswer, kb, retriever, used: set[str]) -> None:
     """A kind of fact (licence, runtime, scores, FLOPs, ...): the card fact that gives it, or says it
     is not known; else say the sources don't give it and name the nearest facts they do give."""
     part = out.part
-    sources = subject_sources(part, kb, retriever)
-    if not sources:
+    sid = _main_subject(out, kb, retriever)
+    if sid is None:
         return
-    sid = sources[0]
-    out.sources = [sid]
     ranked = [
         (s * (1.5 if f.kind == "not-known" else 1.0), f)
         for s, f in _rank(retriever, kb, part.query, [sid])
