@@ -822,6 +822,9 @@ def main(argv=None, prog: str = "python -m models.training.train") -> int:
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        # every rank reaches the end before any tears its group down: a rank that destroyed gloo
+        # while rank 0 still wrote its last checkpoint aborted ("terminate called ...") under load
+        dist.barrier()
         dist.destroy_process_group()
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
