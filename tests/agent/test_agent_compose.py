@@ -11,6 +11,7 @@ from agent.compose import answer_question, default_retriever
 from agent.errors import AgentError
 from knowledge import load_knowledge
 from tests.constants import FOUNDING_QUESTION as FOUNDING
+from tests.constants import JSON_CONTRACT_KEYS
 
 
 @pytest.fixture(scope="module")
@@ -83,18 +84,7 @@ def test_claims_are_card_text_and_cite_sources(founding, kb):
 
 def test_json_has_exactly_the_contract_keys(founding):
     d = founding.model_dump(mode="json")
-    assert list(d) == [
-        "question",
-        "abstained",
-        "direct_answer",
-        "task",
-        "workflow",
-        "claims",
-        "sources",
-        "caveats",
-        "not_covered",
-        "demo",
-    ]
+    assert list(d) == list(JSON_CONTRACT_KEYS)
     assert d["demo"] is None  # no picture, no demo
     assert d["direct_answer"] and all(set(c) == {"text", "sources", "facts"} for c in d["direct_answer"])
     assert all(set(c) == {"text", "sources", "facts"} for c in d["claims"])

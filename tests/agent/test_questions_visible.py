@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.constants import ROOT
+from tests.constants import JSON_CONTRACT_KEYS, ROOT
 
 SHARED = Path(os.environ.get("EXPLAINER_SHARED", ROOT.parent / "shared"))
 QUESTIONS_FILE = SHARED / "questions-visible.jsonl"
@@ -90,18 +90,7 @@ def test_visible_question(expect):
     assert done.returncode == 0, done.stderr
     raw = done.stdout
     answer = json.loads(raw)
-    assert {
-        "question",
-        "abstained",
-        "direct_answer",
-        "task",
-        "workflow",
-        "claims",
-        "sources",
-        "caveats",
-        "not_covered",
-        "demo",
-    } <= set(answer)
+    assert set(JSON_CONTRACT_KEYS) <= set(answer)
     assert answer["demo"] is None  # no --image: no demo
     if not answer["abstained"]:
         assert answer["direct_answer"], "the answer opens with a direct answer"
