@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest="${1:-${EXPLAINER_PHOTOS:-${XDG_DATA_HOME:-$HOME/.local/share}/restoration-explainer/training_photos}}"
-packages=(lomiri-wallpapers-16.04 mate-backgrounds plasma-workspace-wallpapers)
+packages=(lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 mate-backgrounds plasma-workspace-wallpapers)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -26,6 +26,12 @@ for pkg in "${packages[@]}"; do
     lomiri-wallpapers-16.04)
       # every photo except the abstract "umang" one
       find "$x/usr/share/backgrounds" -maxdepth 1 -name '*.jpg' ! -iname '*umang*' -exec cp {} "$out/" \; ;;
+    lomiri-wallpapers-20.04)
+      # its two photographs (the others are renders); gnome-backgrounds 43, ukui-wallpapers and
+      # sway-backgrounds were checked too and carry renders only
+      for name in Kleiber_by_Lukas_Baubkus Infinite-Sea_by_Aury88; do
+        cp "$x/usr/share/backgrounds/$name.jpg" "$out/"
+      done ;;
     mate-backgrounds)
       cp "$x"/usr/share/backgrounds/mate/nature/*.jpg "$out/" ;;
     plasma-workspace-wallpapers)

@@ -29,11 +29,13 @@ class DegradeSettings:
 
     p_resize: float = 0.7
     scale_range: tuple[float, float] = (2.0, 4.0)
+    p_bicubic: float = 0.0  # share of the shrinks forced to bicubic (the common resizer; the evaluation's)
     p_blur: float = 0.25  # mild anisotropic Gaussian or defocus disk
     gaussian_sigma: tuple[float, float] = (0.4, 1.6)
     defocus_radius: tuple[float, float] = (0.8, 2.5)
     p_shake: float = 0.2  # short camera-shake trajectory
     shake_length: tuple[float, float] = (3.0, 11.0)
+    p_straight: float = 0.0  # share of the shake kernels that are straight lines at a random angle
     p_noise: float = 0.4  # signal-dependent sensor noise
     noise_sigma: tuple[float, float] = (0.002, 0.03)
     p_jpeg: float = 0.25
@@ -180,12 +182,16 @@ def trajectory_kernels(points: torch.Tensor, size: int = 15) -> torch.Tensor:
     return k / k.sum((-1, -2), keepdim=True)
 
 
-def line_motion_kernel(length: float = 9.0, angle_deg: float = 30.0, size: int = 15) -> torch.Tensor:
+def line_motion_kernel(length: float = 13.0, angle_deg: float = 30.0, size: int = 15) -> torch.Tensor:
     """(1,size,size) straight motion blur: the fixed evaluation kernel."""
-    t = torch.linspace(-0.5, 0.5, 64).view(1, -1, 1)
-    a = math.radians(angle_deg)
-    direction = torch.tensor([math.cos(a), math.sin(a)]).view(1, 1, 2)
-    return trajectory_kernels(t * length * direction, size)
+    return line_motion_kernels(torch.tensor([length]), torch.tensor([math.radians(angle_deg)]), size)
+
+
+def line_motion_kernels(length: torch.Tensor, angle: torch.Tensor, size: int = 15) -> torch.Tensor:
+    """(B,size,size) straight motion blurs, `length` px long at `angle` radians (each (B,))."""
+    t = torch.linspace(-0.5, 0.5, 64, device=length.device).view(1, -1, 1)
+    direction = torch.stack([torch.cos(angle), torch.sin(angle)], -1).view(-1, 1, 2).float()
+    return trajectory_kernels(t * length.view(-1, 1, 1).float() * direction, size)
 
 
 def shake_kernels(
@@ -436,6 +442,11 @@ def degrade(
         gaussian_kernels(to_dev(sx), to_dev(sy), to_dev(theta), size),
     )
     k_shake = shake_kernels(g, b, s.shake_length, size).to(dev)
+    if s.p_straight > 0:  # drawn only when asked, so the older recipes keep their random streams
+        straight = chance(s.p_straight)
+        length, angle = _uniform(g, b, s.shake_length), _uniform(g, b, (0.0, math.pi))
+        k_line = line_motion_kernels(length, angle, size).to(dev)
+        k_shake = torch.where(straight.view(-1, 1, 1), k_line, k_shake)
     identity = torch.zeros(1, size, size, device=dev)
     identity[0, size // 2, size // 2] = 1
     kernels = torch.where(
@@ -449,6 +460,8 @@ def degrade(
     use_resize = chance(s.p_resize)
     factor = to_dev(_uniform(g, b, s.scale_range)).double()
     kind = to_dev(torch.randint(len(KERNELS), (b,), generator=g, device=g.device))
+    if s.p_bicubic > 0:  # drawn only when asked, so the older recipes keep their random streams
+        kind = torch.where(chance(s.p_bicubic), torch.zeros_like(kind), kind)
     use_noise = chance(s.p_noise)
     sigma = to_dev(_uniform(g, b, s.noise_sigma)) * use_noise
     x = _on_subset(x, use_resize, lambda i: resize_down_up(x[i], factor[i], kind[i], sigma[i], g))
@@ -463,12 +476,12 @@ def degrade(
 
 # ---------------------------------------------------------------- fixed evaluation degradations
 
-EVAL_MOTION_NOISE = 0.01  # std of the Gaussian noise added after the fixed motion blur
+EVAL_MOTION_NOISE = 0.005  # std of the Gaussian noise added after the fixed motion blur
 
 
 def eval_degradation(hr: torch.Tensor, kind: str, seed: int = 0) -> torch.Tensor:
     """The fixed evaluation inputs: "x2"/"x3"/"x4" = shrink with bicubic then enlarge with bicubic;
-    "motion" = 9-px straight motion blur at 30° plus Gaussian noise (std 0.01, seeded). 8-bit."""
+    "motion" = 13-px straight motion blur at 30° plus Gaussian noise (std 0.005, seeded). 8-bit."""
     if kind in ("x2", "x3", "x4"):
         return quantize_8bit(resize_down_up(hr, float(kind[1]), "bicubic"))
     if kind == "motion":

@@ -145,6 +145,62 @@ PRESETS: dict[str, TrainConfig] = {
             "p_jpeg": 0.0,
         },
     ),
+    # long fine-tune of the enlargement weights (--init mssnet-small-cpu-enlarge): 96-px crops for
+    # context, factors from 1.5 so ×2 is not over-sharpened, half the shrinks bicubic
+    "cpu-enlarge-long": TrainConfig(
+        crop=96,
+        batch=8,
+        steps=3000,
+        warmup=50,
+        lr=5e-5,
+        leaves_count=48,
+        leaves_size=256,
+        photo_max_side=1024,
+        val_count=24,
+        val_crop=128,
+        val_every=500,
+        save_every=100,
+        log_every=10,
+        degrade={
+            "p_resize": 1.0,
+            "scale_range": (1.5, 4.0),
+            "p_bicubic": 0.5,
+            "p_blur": 0.15,
+            "p_shake": 0.05,
+            "p_noise": 0.15,
+            "noise_sigma": (0.002, 0.01),
+            "p_jpeg": 0.0,
+        },
+    ),
+    # MSSNet's own task, motion blur + noise (fine-tune from the enlargement weights with --init):
+    # camera-shake paths and straight lines of 5-25 px (27-px kernels), sensor noise on almost
+    # every sample, a few mildly defocused or clean ones so sharp input is left alone
+    "cpu-deblur": TrainConfig(
+        crop=96,
+        batch=8,
+        steps=3000,
+        warmup=50,
+        lr=1e-4,
+        leaves_count=48,
+        leaves_size=256,
+        photo_max_side=1024,
+        val_count=24,
+        val_crop=128,
+        val_every=500,
+        save_every=100,
+        log_every=10,
+        degrade={
+            "p_resize": 0.0,
+            "p_blur": 0.1,
+            "p_shake": 0.85,
+            "p_straight": 0.5,
+            "shake_length": (5.0, 25.0),
+            "kernel_size": 27,
+            "p_noise": 0.9,
+            "noise_sigma": (0.002, 0.012),
+            "p_jpeg": 0.0,
+        },
+    ),
     # tests: tiny widths and crops, a few steps
     "smoke": TrainConfig(
         width=(8, 4, 4),

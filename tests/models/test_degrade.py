@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -109,3 +111,31 @@ def test_eval_degradations_fixed():
     )
     with pytest.raises(ValueError):
         D.eval_degradation(x, "x5")
+
+
+def test_eval_motion_is_the_issues_spec():
+    """13-px straight blur (its support spans 13 px along the line) plus σ 0.005 noise."""
+    k = D.line_motion_kernel(angle_deg=0.0)[0]
+    row = k[k.sum(1).argmax()]
+    assert abs(float(k.sum()) - 1) < 1e-5
+    assert int((row > 0.05).sum()) == 13  # (the two end pixels get the sub-pixel remainder)
+    x = torch.full((1, 3, 64, 64), 0.5)
+    noise = D.eval_degradation(x, "motion") - x  # flat image: blur changes nothing, noise is left
+    assert 0.003 < float(noise.std()) < 0.007
+
+
+def test_straight_shake_kernels_are_lines_and_bicubic_share_changes_the_shrink():
+    x = _photo(96, 96).repeat(8, 1, 1, 1)
+    lines = D.line_motion_kernels(torch.tensor([5.0, 25.0]), torch.tensor([0.0, 0.0]), 27)
+    assert torch.allclose(lines.sum((1, 2)), torch.ones(2), atol=1e-5)
+    assert int((lines[1].sum(0) > 1e-3).sum()) >= 24 and int((lines[1].sum(1) > 1e-3).sum()) <= 2
+    shake = D.DegradeSettings(p_resize=0.0, p_blur=0.0, p_shake=1.0, p_noise=0.0, p_jpeg=0.0, kernel_size=27)
+    curved = D.degrade(x, torch.Generator().manual_seed(5), shake)
+    straight = D.degrade(x, torch.Generator().manual_seed(5), replace(shake, p_straight=1.0))
+    assert not torch.equal(curved, straight)
+    # the option off draws nothing extra: the older recipes keep their random streams
+    assert torch.equal(D.degrade(x, torch.Generator().manual_seed(5), replace(shake, p_straight=0.0)), curved)
+    resize = D.DegradeSettings(p_resize=1.0, p_blur=0.0, p_shake=0.0, p_noise=0.0, p_jpeg=0.0)
+    mixed = D.degrade(x, torch.Generator().manual_seed(6), resize)
+    bicubic = D.degrade(x, torch.Generator().manual_seed(6), replace(resize, p_bicubic=1.0))
+    assert not torch.equal(mixed, bicubic)
