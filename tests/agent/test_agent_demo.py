@@ -311,3 +311,27 @@ def test_the_demo_weights_follow_the_question_task():
     assert weights_task("super-resolution") == "enlarge"
     assert weights_task("image-deblurring") == "deblur"
     assert weights_task("dataset-expansion") is None and weights_task(None) is None
+
+
+def test_deblur_self_test_blurs_with_the_motion_evaluation_not_an_enlargement(tmp_path):
+    """A shaky-photo question's self-test scores the deblurring weights on their own degradation."""
+    torch = pytest.importorskip("torch")
+    from models.training.degrade import eval_degradation
+
+    rgb = _textured()
+    motion = eval_degradation(torch.from_numpy(rgb).permute(2, 0, 1)[None], "motion")[0].permute(1, 2, 0)
+    assert np.array_equal(degrade_for_self_test(rgb, task="deblur"), motion.clamp(0, 1).numpy())
+    path = tmp_path / "pic.png"
+    Image.fromarray((rgb * 255).astype(np.uint8)).save(path)
+    report = run_demo(
+        path,
+        tmp_path / "out",
+        weights=str(TINY_WEIGHTS),
+        self_test=True,
+        task="deblur",
+        device="cpu",
+        precision="fp32",
+    )
+    assert report.reference == "self-test" and report.factor == 1
+    assert report.before_label == "Blurred" and "13-pixel straight camera motion" in report.note
+    assert "enlarged" not in report.note and "enlarged_bicubic" not in report.files
