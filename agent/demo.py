@@ -833,11 +833,14 @@ def _restore(models, input_img, model, upscale, device, precision, tile, console
     if console is not None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from common.progress import time_left_column
+
         progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(),
+            time_left_column(_estimate(models, input_img.size, model, upscale, device, precision)),
             console=console,
             transient=True,
         )
@@ -855,6 +858,17 @@ def _restore(models, input_img, model, upscale, device, precision, tile, console
         return models.restore(input_img, **options)
     with progress:
         return models.restore(input_img, **options)
+
+
+def _estimate(models, size: tuple[int, int], model, upscale: int, device, precision) -> float | None:
+    """Seconds the restore should take, timed on two small patches, for big outputs only (as
+    `explainer restore` does): the bar then shows the time left before the first tile ends."""
+    from models.formats import ESTIMATE_FROM_PIXELS
+
+    w, h = size
+    if w * h * upscale**2 < ESTIMATE_FROM_PIXELS:
+        return None
+    return models.estimate_seconds(model, size, upscale, 6, device, precision)
 
 
 # Which claims a measurement illustrates: the demo artefacts compose already places beside claims

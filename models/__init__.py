@@ -15,6 +15,7 @@ _EXPORTS = {
     "save_weights": "models.checkpoints",
     "bundled_weights": "models.checkpoints",
     "restore": "models.engine",
+    "estimate_seconds": "models.engine",
     "RestoreResult": "models.engine",
     "load_image": "models.imageio",
     "save_image": "models.imageio",

@@ -6,3 +6,6 @@ PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".g
 
 # decompression-bomb guard: larger images are refused unless --max-pixels raises it
 DEFAULT_MAX_PIXELS = 100_000_000
+
+# outputs smaller than this take half a minute at most here: no time estimate (no patches timed)
+ESTIMATE_FROM_PIXELS = 2_000_000

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 from common.cli import add_device_options, add_weights_option, non_negative_int
+from common.progress import duration, time_left_column
 from common.textsafe import clean_line  # file names are shown without terminal escapes
-from models.formats import DEFAULT_MAX_PIXELS
+from models.formats import DEFAULT_MAX_PIXELS, ESTIMATE_FROM_PIXELS
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -205,7 +206,6 @@ def _restore_one(model, src: Path, out: Path, args) -> None:
     print(_summary(src, out, result))
 
 
-ESTIMATE_FROM_PIXELS = 2_000_000  # smaller outputs take half a minute at most here: no patches timed
 ANNOUNCE_FROM_SECONDS = 5.0
 
 
@@ -224,18 +224,6 @@ def _announce_estimate(model, src: Path, size: tuple[int, int], args) -> float |
             file=sys.stderr,
         )
     return seconds
-
-
-def duration(seconds: float) -> str:
-    """'8 s', '3 min 40 s', '1 h 5 min': rounded as an estimate should be."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        minutes, rest = divmod(seconds, 60)
-        return f"{minutes} min {rest // 10 * 10} s" if rest >= 10 else f"{minutes} min"
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours} h {rest // 60} min"
 
 
 def _summary(src: Path, out: Path, result) -> str:
@@ -272,7 +260,7 @@ class _TileProgress:
             MofNCompleteColumn(),
             TextColumn("tiles"),
             TimeElapsedColumn(),
-            _time_left_column(self.estimate),
+            time_left_column(self.estimate),
             console=console,
             transient=True,
             disable=not console.is_terminal,
@@ -288,24 +276,3 @@ class _TileProgress:
 
     def __exit__(self, *exc):
         return self.progress.__exit__(*exc)
-
-
-def _time_left(done: int, elapsed: float | None, speed_left: float | None, estimate: float | None) -> str:
-    """'about 2 min 30 s left': from the tiles done so far, else from the estimate."""
-    left = (
-        speed_left
-        if done and speed_left is not None
-        else (estimate - (elapsed or 0.0) if estimate is not None else None)
-    )
-    return "" if left is None else f"about {duration(max(left, 0.0))} left"
-
-
-def _time_left_column(estimate: float | None):
-    from rich.progress import ProgressColumn
-    from rich.text import Text
-
-    class TimeLeft(ProgressColumn):
-        def render(self, task):
-            return Text(_time_left(int(task.completed), task.elapsed, task.time_remaining, estimate))
-
-    return TimeLeft()

@@ -335,3 +335,24 @@ def test_deblur_self_test_blurs_with_the_motion_evaluation_not_an_enlargement(tm
     assert report.reference == "self-test" and report.factor == 1
     assert report.before_label == "Blurred" and "13-pixel straight camera motion" in report.note
     assert "enlarged" not in report.note and "enlarged_bicubic" not in report.files
+
+
+def test_demo_progress_shows_the_time_left_for_a_big_picture(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import agent.demo as demo
+    import models.formats
+
+    monkeypatch.setattr(
+        models.formats, "ESTIMATE_FROM_PIXELS", 0
+    )  # the tiny weights are fast: estimate anyway
+    path = tmp_path / "pic.png"
+    Image.fromarray((_textured() * 255).astype(np.uint8)).save(path)
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    demo.run_demo(
+        path, tmp_path / "out", weights=str(TINY_WEIGHTS), device="cpu", precision="fp32", console=console
+    )
+    assert "MSSNet restoring" in screen.getvalue() and " left" in screen.getvalue()

@@ -180,3 +180,17 @@ def test_the_weights_registry_says_which_file_serves_which_task():
         assert "no bundled weights are trained for deblur" in note and name in note
     with pytest.raises(ModelError, match="unknown task"):
         weights_for_task("denoise")
+
+
+def test_every_shipped_file_has_a_card_with_its_sha256_evaluation_and_data_licences():
+    from models.checkpoints import bundled_weights, weights_dir
+
+    folder = weights_dir()
+    for entry in bundled_weights():
+        card = (folder / entry["card"]).read_text(encoding="utf-8")
+        assert entry["sha256"] in card, entry["name"]
+        assert file_sha256(folder / entry["file"]) == entry["sha256"], entry["name"]
+        assert "| **mean** | x2 |" in card and "| **mean** | motion |" in card, entry["name"]
+        assert "## Training" in card and "Command" in card, entry["name"]
+        for package in ("lomiri-wallpapers-16.04", "mate-backgrounds", "plasma-workspace-wallpapers"):
+            assert package in card, (entry["name"], package)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from common.progress import duration, time_left
 from models import restore_cli
 from models.errors import ModelError
 from models.imageio import encode_png16, load_image
@@ -279,6 +280,6 @@ def test_a_long_restore_is_announced_with_an_estimate_and_shows_time_left(photo,
     assert _cli([str(photo), "--weights", TINY]) == 0
     note = capsys.readouterr().err
     assert "cat.jpg: 60x40 output; about " in note and "Ctrl-C stops it" in note and note.count("\n") == 1
-    assert restore_cli.duration(226) == "3 min 40 s" and restore_cli.duration(3900) == "1 h 5 min"
-    assert restore_cli._time_left(0, 2.0, None, 10.0) == "about 8 s left"  # before a tile: the estimate
-    assert restore_cli._time_left(3, 5.0, 42.0, 10.0) == "about 42 s left"  # then the tiles' pace
+    assert duration(226) == "3 min 40 s" and duration(3900) == "1 h 5 min"
+    assert time_left(0, 2.0, None, 10.0) == "about 8 s left"  # before a tile: the estimate
+    assert time_left(3, 5.0, 42.0, 10.0) == "about 42 s left"  # then the tiles' pace
