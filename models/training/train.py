@@ -73,122 +73,71 @@ class TrainConfig:
     init_weights: str | None = None  # fine-tune: start from these weights (name or path), fresh schedule
 
 
+# what every CPU recipe shares: small crops and batches, few dead-leaves images, frequent saves
+_CPU = TrainConfig(
+    crop=64,
+    batch=8,
+    warmup=100,
+    leaves_count=48,
+    leaves_size=256,
+    photo_max_side=1024,
+    val_count=8,
+    val_crop=128,
+    val_every=250,
+    save_every=100,
+    log_every=10,
+)
+# the enlargement mix: every sample shrunk and enlarged back, little noise, no JPEG
+_ENLARGE_MIX = {
+    "p_resize": 1.0,
+    "p_blur": 0.15,
+    "p_shake": 0.05,
+    "p_noise": 0.15,
+    "noise_sigma": (0.002, 0.01),
+    "p_jpeg": 0.0,
+}
+
 PRESETS: dict[str, TrainConfig] = {
     "small": TrainConfig(),
     "base": TrainConfig(width=CONFIGS["base"]),
     # CPU run for provisional weights: small crops, few threads (see the model card)
-    "cpu": TrainConfig(
-        crop=64,
-        batch=8,
-        steps=2000,
-        warmup=100,
-        leaves_count=48,
-        leaves_size=256,
-        photo_max_side=1024,
-        val_count=8,
-        val_crop=128,
-        val_every=250,
-        save_every=100,
-        log_every=10,
-        zero_tails=True,
-        degrade={"p_resize": 0.8},
-    ),
-    # CPU run focused on enlargement softness (the demo's case): mostly shrink+enlarge, little
-    # noise, no JPEG, a gentler learning rate for batch 8
-    "cpu-enlarge": TrainConfig(
-        crop=64,
-        batch=8,
-        steps=2500,
-        warmup=100,
-        lr=1e-4,
-        leaves_count=48,
-        leaves_size=256,
-        photo_max_side=1024,
-        val_count=8,
-        val_crop=128,
-        val_every=250,
-        save_every=100,
-        log_every=10,
-        zero_tails=True,
-        degrade={
-            "p_resize": 1.0,
-            "p_blur": 0.15,
-            "p_shake": 0.05,
-            "p_noise": 0.15,
-            "noise_sigma": (0.002, 0.01),
-            "p_jpeg": 0.0,
-        },
-    ),
+    "cpu": replace(_CPU, steps=2000, zero_tails=True, degrade={"p_resize": 0.8}),
+    # CPU run focused on enlargement softness (the demo's case), a gentler learning rate for batch 8
+    "cpu-enlarge": replace(_CPU, steps=2500, lr=1e-4, zero_tails=True, degrade=dict(_ENLARGE_MIX)),
     # fine-tune of enlargement weights (--init): shrink factors from 1.5, not 2, so mild inputs
     # (x2) are seen often and not over-sharpened; validation per degradation on 24 crops
-    "cpu-enlarge-tune": TrainConfig(
-        crop=64,
-        batch=8,
+    "cpu-enlarge-tune": replace(
+        _CPU,
         steps=1600,
         warmup=50,
         lr=5e-5,
-        leaves_count=48,
-        leaves_size=256,
-        photo_max_side=1024,
         val_count=24,
-        val_crop=128,
         val_every=400,
-        save_every=100,
-        log_every=10,
-        degrade={
-            "p_resize": 1.0,
-            "scale_range": (1.5, 4.0),
-            "p_blur": 0.15,
-            "p_shake": 0.05,
-            "p_noise": 0.15,
-            "noise_sigma": (0.002, 0.01),
-            "p_jpeg": 0.0,
-        },
+        degrade={**_ENLARGE_MIX, "scale_range": (1.5, 4.0)},
     ),
-    # long fine-tune of the enlargement weights (--init mssnet-small-cpu-enlarge): 96-px crops for
-    # context, factors from 1.5 so ×2 is not over-sharpened, half the shrinks bicubic
-    "cpu-enlarge-long": TrainConfig(
+    # long fine-tune of the enlargement weights (--init): 96-px crops for context, factors from
+    # 1.5 so ×2 is not over-sharpened, half the shrinks bicubic
+    "cpu-enlarge-long": replace(
+        _CPU,
         crop=96,
-        batch=8,
         steps=3000,
         warmup=50,
         lr=5e-5,
-        leaves_count=48,
-        leaves_size=256,
-        photo_max_side=1024,
         val_count=24,
-        val_crop=128,
         val_every=500,
-        save_every=100,
-        log_every=10,
-        degrade={
-            "p_resize": 1.0,
-            "scale_range": (1.5, 4.0),
-            "p_bicubic": 0.5,
-            "p_blur": 0.15,
-            "p_shake": 0.05,
-            "p_noise": 0.15,
-            "noise_sigma": (0.002, 0.01),
-            "p_jpeg": 0.0,
-        },
+        degrade={**_ENLARGE_MIX, "scale_range": (1.5, 4.0), "p_bicubic": 0.5},
     ),
     # MSSNet's own task, motion blur + noise (fine-tune from the enlargement weights with --init):
     # camera-shake paths and straight lines of 5-25 px (27-px kernels), sensor noise on almost
     # every sample, a few mildly defocused or clean ones so sharp input is left alone
-    "cpu-deblur": TrainConfig(
+    "cpu-deblur": replace(
+        _CPU,
         crop=96,
-        batch=8,
         steps=3000,
         warmup=50,
         lr=1e-4,
-        leaves_count=48,
-        leaves_size=256,
-        photo_max_side=1024,
         val_count=24,
-        val_crop=128,
         val_every=500,
-        save_every=100,
-        log_every=10,
         degrade={
             "p_resize": 0.0,
             "p_blur": 0.1,
