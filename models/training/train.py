@@ -87,6 +87,8 @@ _CPU = TrainConfig(
     save_every=100,
     log_every=10,
 )
+# the longer CPU fine-tunes: 96-px crops for context, validation on 24 crops every 500 steps
+_CPU_LONG = replace(_CPU, crop=96, steps=3000, warmup=50, val_count=24, val_every=500)
 # the enlargement mix: every sample shrunk and enlarged back, little noise, no JPEG
 _ENLARGE_MIX = {
     "p_resize": 1.0,
@@ -118,26 +120,16 @@ PRESETS: dict[str, TrainConfig] = {
     # long fine-tune of the enlargement weights (--init): 96-px crops for context, factors from
     # 1.5 so ×2 is not over-sharpened, half the shrinks bicubic
     "cpu-enlarge-long": replace(
-        _CPU,
-        crop=96,
-        steps=3000,
-        warmup=50,
+        _CPU_LONG,
         lr=5e-5,
-        val_count=24,
-        val_every=500,
         degrade={**_ENLARGE_MIX, "scale_range": (1.5, 4.0), "p_bicubic": 0.5},
     ),
     # MSSNet's own task, motion blur + noise (fine-tune from the enlargement weights with --init):
     # camera-shake paths and straight lines of 5-25 px (27-px kernels), sensor noise on almost
     # every sample, a few mildly defocused or clean ones so sharp input is left alone
     "cpu-deblur": replace(
-        _CPU,
-        crop=96,
-        steps=3000,
-        warmup=50,
+        _CPU_LONG,
         lr=1e-4,
-        val_count=24,
-        val_every=500,
         degrade={
             "p_resize": 0.0,
             "p_blur": 0.1,
