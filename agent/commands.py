@@ -12,6 +12,7 @@ from pathlib import Path
 from agent.errors import AgentError
 from common.cli import add_device_options, add_weights_option
 from common.errors import EXIT_ABSTAINED
+from models.formats import WEIGHTS_TASKS
 
 
 def _add_demo_options(p: argparse.ArgumentParser) -> None:
@@ -19,7 +20,7 @@ def _add_demo_options(p: argparse.ArgumentParser) -> None:
     add_weights_option(p, "the bundled weights for the task")
     p.add_argument(
         "--task",
-        choices=("enlarge", "deblur"),
+        choices=WEIGHTS_TASKS,
         help="which bundled weights the demo runs: enlarge or deblur (default: from the "
         "question's task; --weights overrides it)",
     )

@@ -19,6 +19,7 @@ import torch
 
 from common.files import atomic_path, make_folder
 from models.errors import ModelError
+from models.formats import WEIGHTS_TASKS
 from models.mssnet import MSSNet, config_name, count_parameters
 from models.precision import resolve_device
 from models.weights_info import WeightsInfo
@@ -67,7 +68,7 @@ def bundled_weights() -> list[dict]:
     return list(_read_manifest(weights_dir())["weights"])
 
 
-TASKS = ("enlarge", "deblur")  # what bundled weights are trained for (the manifest's "tasks")
+TASKS = WEIGHTS_TASKS
 
 
 def weights_for_task(task: str) -> tuple[str | None, str | None]:

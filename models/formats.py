@@ -4,6 +4,9 @@ PIL or torch (the CLI's argument definitions use them while `explainer ask` must
 # suffixes treated as photos when a folder is given (restore) or scanned (training photos)
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 
+# what bundled weights are trained for (the manifest's "tasks"; restore/ask --task)
+WEIGHTS_TASKS = ("enlarge", "deblur")
+
 # decompression-bomb guard: larger images are refused unless --max-pixels raises it
 DEFAULT_MAX_PIXELS = 100_000_000
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from common.cli import add_device_options, add_weights_option, non_negative_int
 from common.progress import duration, time_left_column
 from common.textsafe import clean_line  # file names are shown without terminal escapes
-from models.formats import DEFAULT_MAX_PIXELS, ESTIMATE_FROM_PIXELS
+from models.formats import DEFAULT_MAX_PIXELS, ESTIMATE_FROM_PIXELS, WEIGHTS_TASKS
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -48,7 +48,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_weights_option(p, "the bundled weights for --task")
     p.add_argument(
         "--task",
-        choices=("enlarge", "deblur"),
+        choices=WEIGHTS_TASKS,
         help="what the photo suffers from: enlarge (softness of an enlarged photo) or deblur "
         "(motion blur and noise); picks the bundled weights trained for it (default: the "
         "bundled default); --weights overrides it",
