@@ -21,6 +21,7 @@ TASK_IDS = (
     "depth-reduction",
 )
 WORKFLOW_STAGES = ("input", "preprocess", "model", "postprocess", "output")
+ATTRIBUTE_ID = r"^[a-z0-9][a-z0-9-]*$"
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
 
 
@@ -64,7 +65,8 @@ class Source(_Strict):
     title: str = Field(min_length=3)
     short_name: str | None = None  # e.g. "MSSNet"; the title's first words otherwise
     also_known_as: list[str] = Field(default_factory=list)  # other names the source itself uses
-    kind: Literal["model", "paper"]
+    # "tool": this explainer itself (knowledge/tool/), kept apart from the cited sources.
+    kind: Literal["model", "paper", "tool"]
     # The prompt's section: "Recommended AI Models" (recommended) or "Related Papers" (related).
     role: Literal["recommended", "related"] | None = None
     authors: list[str] = Field(default_factory=list)
@@ -99,8 +101,21 @@ class Fact(_Strict):
     kind: Literal["fact", "does-not", "not-known"] = "fact"
     # A workflow step: what it hands to the next stage (the label on the workflow graph's edge).
     passes: str | None = Field(default=None, min_length=3)
-    # Short questions this fact answers ("who wrote it", "does it enlarge"): matched like its text.
+    # Short questions this fact answers, in people's words ("how long does it take", "the bigger
+    # one"): indexed beside its text, so a question is matched to the fact by what it asks.
     answers: list[str] = Field(default_factory=list)
+    # The attribute the fact states (an id of knowledge/lang/<code>/attributes.yml, checked at load).
+    attribute: str | None = Field(default=None, pattern=ATTRIBUTE_ID)
+    # For a yes/no question about `attribute` of the fact's source: what the fact settles.
+    # Only such a fact may open an answer with "Yes" or "No".
+    polarity: Literal["yes", "no"] | None = None
+
+    @field_validator("polarity")
+    @classmethod
+    def _polarity_needs_attribute(cls, value: str | None, info) -> str | None:
+        if value is not None and not info.data.get("attribute"):
+            raise ValueError("'polarity' says what a fact settles about its 'attribute': set the attribute")
+        return value
 
     @field_validator("passes")
     @classmethod
@@ -172,6 +187,38 @@ class Prompt(_Strict):
     imported_from: str | None = None
 
 
+class Table(_Strict):
+    """Rows of values a source gives (configurations, accuracies per layers removed), for look-ups and
+    calculations on the person's own numbers. Columns listed in `derived` were computed by the project."""
+
+    id: str = Field(pattern=FACT_ID)
+    title: str = Field(min_length=3)
+    origin: str = Field(min_length=3)
+    attribute: str | None = Field(default=None, pattern=ATTRIBUTE_ID)
+    columns: list[str] = Field(min_length=2)
+    key: str  # the column that names a row ("config")
+    derived: list[str] = Field(default_factory=list)
+    rank_by: str | None = None  # the column that orders rows for "the largest" / "the smallest"
+    aliases: dict[str, list[str]] = Field(default_factory=dict)  # a row's key -> other names for it
+    rows: list[dict[str, str | int | float]] = Field(min_length=1)
+
+    @field_validator("rows")
+    @classmethod
+    def _rows_match_columns(cls, rows: list[dict], info) -> list[dict]:
+        columns = set(info.data.get("columns", []))
+        for row in rows:
+            if set(row) != columns:
+                raise ValueError(f"row {row} does not have exactly the columns {sorted(columns)}")
+        return rows
+
+    @field_validator("key", "rank_by")
+    @classmethod
+    def _a_column(cls, value: str | None, info) -> str | None:
+        if value is not None and value not in info.data.get("columns", []):
+            raise ValueError(f"{value!r} is not a column")
+        return value
+
+
 class SourceCard(_Strict):
     """One file under knowledge/cards/: a source and the facts taken from it."""
 
@@ -180,6 +227,7 @@ class SourceCard(_Strict):
     imported_from: str | None = None
     position: int = 0  # where the source is listed (the seed prompt's order); ties by id
     facts: list[dict] = Field(default_factory=list)  # validated one by one to name the failing id
+    tables: list[Table] = Field(default_factory=list)
 
 
 class TasksFile(_Strict):

@@ -1,0 +1,207 @@
+"""Pydantic schema of the language data in knowledge/lang/<code>/*.yml.
+
+Everything the program knows about how people phrase questions lives in those files, not in
+Python: question kinds and the attributes people ask about (each with cue patterns and example
+questions that run as tests), referent words, quantities, the marks that split a question into
+parts, well-known outside products, and every sentence frame the answers are built from.
+
+Cue patterns are token sequences matched on stemmed, lower-cased words (see knowledge.lang.match):
+  "how long"            the two words in a row
+  "^ can|could|may"     the part starts with one of the alternatives (after filler words)
+  "how * work"          `*` stands for zero to three words
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ID = r"^[a-z0-9][a-z0-9-]*$"
+ANSWER_KINDS = (
+    "yes-no",
+    "number",
+    "list",
+    "mechanism",
+    "choice",
+    "comparison",
+    "how-to",
+    "definition",
+    "overview",
+)
+AnswerKind = Literal[
+    "yes-no", "number", "list", "mechanism", "choice", "comparison", "how-to", "definition", "overview"
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_patterns(values: list[str]) -> list[str]:
+    for value in values:
+        parts = value.split()
+        if not parts or parts == ["^"]:
+            raise ValueError(f"empty cue pattern {value!r}")
+        if "^" in parts[1:]:
+            raise ValueError(f"'^' may only open a pattern: {value!r}")
+        if parts[-1] == "*":
+            raise ValueError(f"a pattern cannot end with '*': {value!r}")
+    return values
+
+
+class Kind(_Strict):
+    """An answer type: what shape the direct answer takes (yes/no, a number, a mechanism, ...)."""
+
+    id: AnswerKind
+    description: str
+    # Higher wins when cues of several kinds match one part ("how many" beats "how").
+    priority: int = 0
+    cues: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(min_length=3)
+
+    _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
+
+
+class Attribute(_Strict):
+    """Something people ask about a subject (its runtime, licence, input sizes, ...)."""
+
+    id: str = Field(pattern=ID)
+    label: str  # a noun phrase for frames: "how long it takes to run"
+    description: str = ""
+    cues: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+    # Kinds this attribute's questions usually take, when the wording leaves it open.
+    kind: AnswerKind | None = None
+
+    _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
+
+
+class KindsFile(_Strict):
+    kinds: list[Kind]
+
+
+class AttributesFile(_Strict):
+    attributes: list[Attribute]
+
+
+class Referents(_Strict):
+    """Words that point at something other than a named source."""
+
+    # "it", "this", "my photo": the attached picture when there is one.
+    picture: list[str]
+    # "you", "this tool", "the explainer": this program itself.
+    tool: list[str]
+    # "it", "its", "the model": the source the context or the asked attribute points at.
+    pronouns: list[str]
+    examples: list[Example] = Field(default_factory=list)
+
+
+class Example(_Strict):
+    """A labelled question: what understanding must find in it (runs as a test)."""
+
+    text: str
+    kind: AnswerKind | None = None
+    attribute: str | None = None
+    subject: str | None = None  # a source id, "tool", "picture", "outside:<Name>", "ambiguous"
+    parts: int | None = None
+    picture: bool = False  # a picture is attached
+
+
+class Quantities(_Strict):
+    """How people write sizes, factors, percentages and counts (regular expressions, data only)."""
+
+    size: str  # groups w, h: "1920x1080", "1920 by 1080"
+    factor: str  # group n: "x2", "2x", "4×"
+    percent: str  # group p: "90%", "90 percent"
+    megapixels: str  # group mp: "12 MP", "12 megapixels"
+    # Words for factors ("twice" -> 2, "double" -> 2).
+    factor_words: dict[str, int]
+    # Relative words that pick a row of a table by its ranking column ("the bigger one").
+    largest: list[str]
+    smallest: list[str]
+    examples: list[QuantityExample] = Field(default_factory=list)
+
+    @field_validator("size", "factor", "percent", "megapixels")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+class QuantityExample(_Strict):
+    text: str
+    sizes: list[tuple[int, int]] = Field(default_factory=list)
+    factors: list[int] = Field(default_factory=list)
+    percents: list[float] = Field(default_factory=list)
+
+
+class Parts(_Strict):
+    """Where one question becomes several asked points."""
+
+    # Text that ends one part and starts the next (besides sentence ends).
+    separators: list[str]
+    # A part that opens with these continues the previous one's subject ("and the base model?").
+    continuations: list[str] = Field(default_factory=list)
+    # Words that start no question and can be dropped before classifying ("so", "ok", "hey").
+    fillers: list[str] = Field(default_factory=list)
+    examples: list[Example] = Field(default_factory=list)
+
+
+class Outside(_Strict):
+    """Well-known restoration and image tools that are not among the sources (for recall)."""
+
+    products: list[str]
+    # Capitalised words that name no product (brands of cameras, platforms): never outside models.
+    not_models: list[str] = Field(default_factory=list)
+
+
+class Misconception(_Strict):
+    id: str = Field(pattern=ID)
+    cues: list[str]
+    # The card tag of the facts that correct it.
+    corrected_by: str
+    examples: list[str] = Field(min_length=2)
+
+    _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
+
+
+class MisconceptionsFile(_Strict):
+    misconceptions: list[Misconception]
+
+
+class Languages(_Strict):
+    """Other languages a question may come in: answered in English with a one-line note."""
+
+    # wordfreq language codes to compare against English.
+    compare: list[str]
+    # Share of a question's words that must be more frequent in another language.
+    min_share: float = Field(ge=0.0, le=1.0)
+    names: dict[str, str]  # code -> name in English, for the note
+    examples: list[LanguageExample] = Field(default_factory=list)
+
+
+class LanguageExample(_Strict):
+    text: str
+    language: str  # "en" or a code from `compare`
+
+
+class Frames(_Strict):
+    """Every sentence the answers emit, with {placeholders}."""
+
+    frames: dict[str, str]
+
+    @field_validator("frames")
+    @classmethod
+    def _ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.match(ID, key):
+                raise ValueError(f"bad frame id {key!r}")
+        return value
+
+
+Referents.model_rebuild()
+Quantities.model_rebuild()
+Parts.model_rebuild()
+Languages.model_rebuild()
