@@ -8,9 +8,26 @@ contract stays fixed; the demo is dumped as its `to_dict()`.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema, field_serializer
+
+from agent.demo.result import DemoResult  # a plain dataclass module: no torch, no demo run
+
+
+def _demo_or_none(demo: object) -> DemoResult | None:
+    """The demo field holds a DemoResult (built by the demo run, never parsed from JSON) or None."""
+    if demo is not None and not isinstance(demo, DemoResult):
+        raise ValueError(f"demo must be a DemoResult, not {type(demo).__name__}")
+    return demo
+
+
+if TYPE_CHECKING:
+    DemoField = DemoResult | None
+else:  # checked to be a DemoResult; its dataclass fields (torch types among them) are no pydantic schema
+    DemoField = Annotated[
+        Any, PlainValidator(_demo_or_none), WithJsonSchema({"anyOf": [{"type": "object"}, {"type": "null"}]})
+    ]
 
 WorkflowStage = Literal["input", "preprocess", "model", "postprocess", "output"]
 WORKFLOW_STAGES: tuple[str, ...] = ("input", "preprocess", "model", "postprocess", "output")
@@ -96,24 +113,24 @@ class Answer(BaseModel):
     loaded_sources: list[str] = Field(default_factory=list, exclude=True)
     # the source the answer recommends (the demo runs it only if the cards mark it runnable)
     recommended: str | None = Field(default=None, exclude=True)
-    # The live demo (agent.demo.DemoReport): in JSON the contract's "demo" object (measurements on
-    # the person's picture, kept apart from the source claims), null without a picture.
-    demo: Any = Field(
+    # whether the question concerns the attached picture ("it", "this", "my photo"): set by the
+    # understanding layer; None = not decided there (agent.demo.trigger then falls back)
+    about_picture: bool | None = Field(default=None, exclude=True)
+    # The live demo: in JSON the contract's "demo" object (measurements on the person's picture,
+    # kept apart from the source claims), null without a picture.
+    demo: DemoField = Field(
         default=None,
         description=(
             "with --image: the live demo's measurements on the person's picture (PSNR/SSIM, the lost detail recovered, "
-            "per-stage times and early exit, the EASIER sweep when asked), its files, and the weights (name, SHA-256, "
-            "provisional), device and precision; null without a picture"
+            "per-stage times and early exit, the EASIER sweep when asked), its files with what each shows (the ×3 "
+            "zoom strip, the amplified difference map), the weights (name, SHA-256, provisional) and why they "
+            "were chosen, device and precision; null without a picture"
         ),
     )
 
     @field_serializer("demo")
-    def _demo_object(self, demo):
-        if demo is None:
-            return None
-        from agent.demo import measured_beside_claims
-
-        return {**demo.to_dict(), "measurements": measured_beside_claims(self)}
+    def _demo_object(self, demo: DemoResult | None) -> dict[str, Any] | None:
+        return None if demo is None else demo.json_object(self)
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=indent, ensure_ascii=False)

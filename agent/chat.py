@@ -1,7 +1,9 @@
-"""`explainer chat`: a REPL with history and line editing (prompt_toolkit on a terminal, plain input otherwise).
+"""`explainer chat`: a REPL with history, line editing and tab completion (prompt_toolkit on a
+terminal, plain input otherwise).
 
-/attach stages a picture without firing a turn; the next question (or /demo) runs MSSNet on it.
-Ctrl-C stops a running demo or answer and returns to the prompt; Ctrl-D or /quit leaves.
+/attach stages a picture without firing a turn; the demo runs on it once, with the next question
+that concerns it (agent.demo.trigger) or on /demo. Later answers point to it in one line instead of
+re-printing it. Ctrl-C stops a running demo or answer and returns to the prompt; Ctrl-D or /quit leaves.
 """
 
 from __future__ import annotations
@@ -12,21 +14,29 @@ import shutil
 import sys
 from pathlib import Path
 
+from agent.demo.result import DemoResult
 from agent.errors import AgentError
 from common.textsafe import clean_line
 
 HELP = """Commands:
   /help            this list
-  /attach PATH     stage a picture; the next question uses it (nothing runs yet)
-  /demo            run MSSNet on the staged picture now (Ctrl-C stops it)
+  /attach PATH     stage a picture; the demo runs on it once, with your next question about it
+  /detach          forget the picture (and its demo)
+  /demo            the demo on the attached picture: run it now, or show it again (Ctrl-C stops it)
   /save PATH       save the conversation as Markdown, with its images beside it
   /sources         the sources I may cite, with links
   /context         what follow-ups refer to ("it", "what about ...?"): subjects, task, picture
-  /clear           forget the conversation's subjects (a fresh start)
+  /clear           forget the conversation's subjects and the picture (a fresh start)
+  /history         the questions asked so far in this chat
   /long            the last answer again in full: task, input-to-output workflow, papers and tools
                    (in a pager when it is longer than the screen; q leaves it)
   /quit            leave (Ctrl-D also works)
-Anything else is a question, e.g. "How does MSSNet keep fine detail?\""""
+Anything else is a question, e.g. "How does MSSNet keep fine detail?\"
+Tab completes commands and, after /attach or /save, file paths."""
+COMMANDS = (
+    "/help", "/attach", "/detach", "/demo", "/save", "/sources", "/context", "/clear", "/history",
+    "/long", "/quit",
+)  # fmt: skip
 
 
 def _history_file() -> Path | None:
@@ -59,14 +69,14 @@ class Chat:
         self.out_dir = Path(out_dir)
         self.demo_options = demo_options or {}
         self.staged: Path | None = None
-        self.demo = None  # the last demo run on the staged picture
+        self.demo: DemoResult | None = None  # the demo run on the staged picture (once)
         self.turns: list = []  # answers (and DemoOnly for a bare /demo), in order
         self.kb = None
         self.cards_dir = cards_dir  # None: $EXPLAINER_CARDS or the packaged cards
         self.retriever = None
         self.dense = dense  # "auto": embeddings join in the background once loaded
         if image:
-            self._attach(image)
+            self._stage(image)  # said once the sources are loaded (run), so the line can be true
 
     # -- input ------------------------------------------------------------------------------------
     def _reader(self):
@@ -76,7 +86,11 @@ class Chat:
             from prompt_toolkit.history import FileHistory, InMemoryHistory
 
             path = _history_file()
-            session = PromptSession(history=FileHistory(str(path)) if path else InMemoryHistory())
+            session = PromptSession(
+                history=FileHistory(str(path)) if path else InMemoryHistory(),
+                completer=_completer(),
+                complete_while_typing=False,  # Tab asks; typing a question shows no menu
+            )
             return lambda: session.prompt("explainer> ")
 
         def plain() -> str:
@@ -97,7 +111,7 @@ class Chat:
             markup=False,
         )
         if self.staged:
-            self.console.print(f"Staged picture: {self.staged.name} (the next question or /demo uses it)")
+            self._say_attached()
         read = self._reader()
         while True:
             try:
@@ -152,8 +166,17 @@ class Chat:
             if not args:
                 raise AgentError("usage: /attach PATH")
             self._attach(" ".join(args))
+        elif name == "/detach":
+            self._detach(say=True)
+        elif name == "/history":
+            questions = [t.question for t in self.turns if not isinstance(t, DemoOnly)]
+            for n, question in enumerate(questions, 1):
+                self.console.print(f"{n:>3}  {question}", markup=False)
+            if not questions:
+                self.console.print("no questions yet", markup=False)
         elif name == "/demo":
-            self._run_demo()
+            if self.demo is None:
+                self._run_demo()
             if self.demo is not None:
                 self.turns.append(DemoOnly(self.demo))  # /save keeps a bare /demo too
                 from rich.text import Text
@@ -176,38 +199,52 @@ class Chat:
                 self.console.print(line, markup=False)
         elif name == "/clear":
             self.conversation.clear()
-            self.conversation.state.image = self.staged
-            self.console.print("context cleared: the next question starts afresh", markup=False)
+            self._detach(say=False)
+            self.console.print(
+                "context cleared: the next question starts afresh (no picture attached)", markup=False
+            )
         elif name == "/long":
             self._ask_long()
         else:
             raise AgentError(f"unknown command {clean_line(name)} (type /help)")
         return None
 
-    def _attach(self, raw: str) -> None:
+    def _stage(self, raw: str) -> Path:
         path = Path(clean_line(raw)).expanduser()
-        if not os.path.lexists(path):
-            raise AgentError(f"no such image file: {clean_line(raw)}")
         from models.imageio import probe_image
 
-        probe_image(path)  # a text file, a folder or a symlink loop is refused now, not at the demo
+        probe_image(path)  # missing, a text file, a folder or a symlink loop is refused now, not at the demo
         self.staged, self.demo = path, None
         if getattr(self, "conversation", None) is not None:
             self.conversation.state.image = path
-        runnable = (
-            [self.kb.sources[s].name for s in self.kb.sources if self.kb.runnable(s)] if self.kb else []
-        )
-        demo = (
-            f" or type /demo to run {', '.join(runnable)} on it now"
-            if runnable
-            else " (no loaded source can be run on it: the answers will say so)"
-        )
-        self.console.print(
-            f"attached {clean_line(path.name)}: ask your question (it will use the picture){demo}",
-            markup=False,
-        )
+        return path
 
-    def _run_demo(self, question: str | None = None) -> None:
+    def _attach(self, raw: str) -> None:
+        self._stage(raw)
+        self._say_attached()
+
+    def _say_attached(self) -> None:
+        """What will happen with the picture, true for the sources loaded."""
+        assert self.staged is not None and self.kb is not None
+        runnable = [self.kb.sources[s].name for s in self.kb.sources if self.kb.runnable(s)]
+        what = (
+            f"{', '.join(runnable)} runs on it once, with your next question about it (or now: /demo)"
+            if runnable
+            else "none of the loaded sources can run on a picture, so there will be no demo"
+        )
+        self.console.print(f"attached {clean_line(self.staged.name)}: {what}", markup=False)
+
+    def _detach(self, say: bool) -> None:
+        name = self.staged.name if self.staged else None
+        self.staged, self.demo = None, None
+        if getattr(self, "conversation", None) is not None:
+            self.conversation.state.image = None
+        if say:
+            self.console.print(
+                f"detached {clean_line(name)}" if name else "no picture was attached", markup=False
+            )
+
+    def _run_demo(self, question: str | None = None, card_task: str | None = None) -> None:
         if self.staged is None:
             raise AgentError("no picture attached: /attach PATH first")
         if not any(self.kb.runnable(sid) for sid in self.kb.sources):
@@ -215,7 +252,8 @@ class Chat:
                 f"no live demo: none of the loaded sources has a network this program can run "
                 f"({', '.join(self.kb.names())})"
             )
-        from agent.demo import asks_about_streamlining, load_engine, run_demo_in_new_dir
+        from agent.demo.illustrate import asks_about_streamlining
+        from agent.demo.run import load_engine, run_demo_in_new_dir
 
         with self.console.status("loading MSSNet…"):
             # Let a background embeddings load (which imports torch too) finish first: two threads
@@ -229,6 +267,8 @@ class Chat:
                 f"running MSSNet on {clean_line(self.staged.name)} (Ctrl-C stops it)…", markup=False
             )
             options = {"streamline": asks_about_streamlining(question), **self.demo_options}
+            if card_task is not None:
+                options["card_task"] = card_task
             self.demo = run_demo_in_new_dir(self.staged, self.out_dir, console=self.console, **options)
         except KeyboardInterrupt:
             self.console.print("demo stopped; the chat goes on", markup=False)
@@ -236,23 +276,30 @@ class Chat:
 
     def _ask(self, question: str) -> None:
         from agent.compose import attach_demo, demo_refusal
+        from agent.demo.trigger import demo_wanted
         from agent.render import render_terminal
 
         answer = self.conversation.ask(question)
-        if self.staged is not None and self.demo is None:
-            refusal = demo_refusal(answer, self.kb)
+        fresh_demo = False
+        if self.staged is not None and self.demo is None and demo_wanted(answer, question):
             try:
+                refusal = demo_refusal(answer, self.kb)
                 if refusal:
                     raise AgentError(refusal)
-                self._run_demo(question)
+                self._run_demo(question, answer.task.id if answer.task else None)
+                fresh_demo = self.demo is not None
             except Exception as exc:  # noqa: BLE001 - no weights etc.: answer anyway, say why
                 self.console.print(f"(demo skipped: {_message(exc)})", markup=False)
-        if self.demo is not None:
-            attach_demo(answer, self.demo)
+        if fresh_demo:
+            attach_demo(answer, self.demo)  # shown once, with this answer
         self.turns.append(answer)
         if answer.resolved_question:
             self.console.print(f"(understood as: {answer.resolved_question})", markup=False, style="dim")
         render_terminal(answer, self.console, self.kb)
+        if self.demo is not None and not fresh_demo and demo_wanted(answer, question):
+            self.console.print(
+                f"measured on your picture: {self.demo.headline} (see /demo)", markup=False, style="dim"
+            )
 
     def _ask_long(self) -> None:
         """The last question again, answered in the full form."""
@@ -266,10 +313,9 @@ class Chat:
             question,
             kb=self.kb,
             retriever=self.retriever,
-            demo=self.demo,
             long=True,
             context=self.conversation.state.subjects,
-        )
+        )  # the demo is not printed again: /demo shows it
         self.turns.append(answer)
         if self._taller_than_the_screen(lambda: render_terminal(answer, self.console, self.kb)):
             os.environ.setdefault("LESS", "-RFX")  # colours kept, quits at the end, screen not cleared
@@ -308,9 +354,9 @@ class Chat:
             )
         if not self.turns:
             raise AgentError("nothing to save yet: ask a question (or run /demo) first")
-        from common.files import atomic_write_text, check_writable, make_folder
+        from common.files import atomic_write_text, check_writable, prepare_folder
 
-        make_folder(check_writable(path).parent)
+        prepare_folder(check_writable(path).parent)
         assets = path.parent / f"{path.stem}_assets"
         had_assets = assets.exists()
         try:
@@ -359,8 +405,18 @@ def _message(exc: Exception) -> str:
     return one_line(exc) or f"unexpected {type(exc).__name__}: {clean_line(str(exc))[:200]}"
 
 
+def _completer():
+    """Tab: the slash commands at the start of a line, file paths after /attach and /save."""
+    from prompt_toolkit.completion import NestedCompleter, PathCompleter
+
+    paths = PathCompleter(expanduser=True)
+    return NestedCompleter.from_nested_dict(
+        {name: (paths if name in ("/attach", "/save") else None) for name in COMMANDS}
+    )
+
+
 class DemoOnly:
     """A bare /demo in the conversation (no question): saved with its tables and pictures."""
 
-    def __init__(self, demo):
+    def __init__(self, demo: DemoResult):
         self.demo = demo

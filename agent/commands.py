@@ -150,13 +150,11 @@ def question_text(raw: str) -> str:
 
 
 def demo_options(args, answer=None) -> dict:
-    """The demo's options; the weights' task is --task, else the answered question's task."""
-    from agent.demo import weights_task
-
-    task = args.task or weights_task(answer.task.id if answer is not None and answer.task else None)
+    """The demo's options; the weights follow models.weights_choice (the question's task a hint)."""
     return dict(
         weights=args.weights,
-        task=task,
+        task=args.task,
+        card_task=answer.task.id if answer is not None and answer.task else None,
         upscale=args.upscale,
         reference=args.reference,
         self_test=args.self_test,
@@ -185,22 +183,26 @@ def run_ask(args) -> int:
             'the question is empty: explainer ask "QUESTION" (e.g. "What can these sources do?")'
         )
     if args.image:  # everything the demo needs is checked before any work
-        from agent.demo import check_demo_inputs
+        from agent.demo.run import check_demo_inputs
         from common.files import check_writable
 
         check_demo_inputs(Path(args.image), args.reference, args.upscale)
         check_writable(Path(args.out), folder=True)
     answer = answer_question(question, kb=kb, long=args.long)
     if args.image:
+        from agent.demo.trigger import demo_wanted
+
         refusal = (
             "no demo: the sources do not cover this question"
             if answer.abstained
             else demo_refusal(answer, kb)
+            or (None if demo_wanted(answer, question) else "no demo: the question is not about the picture")
         )
         if refusal:
             print(f"note: {refusal}", file=sys.stderr)
         else:
-            from agent.demo import asks_about_streamlining, run_demo_in_new_dir
+            from agent.demo.illustrate import asks_about_streamlining
+            from agent.demo.run import run_demo_in_new_dir
             from agent.render import make_console
 
             progress_console = make_console(sys.stderr) if sys.stderr.isatty() else None

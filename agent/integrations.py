@@ -51,7 +51,7 @@ def _run_demo(
     weights: str | None = None,
     out_dir: str = "out",
 ) -> dict:
-    from agent.demo import run_demo_in_new_dir
+    from agent.demo.run import run_demo_in_new_dir
 
     report = run_demo_in_new_dir(
         Path(image), Path(out_dir), upscale=upscale, reference=reference, self_test=self_test, weights=weights
@@ -64,6 +64,8 @@ def _run_demo(
             {"name": m.name, "before": m.before, "after": m.after, "note": m.note} for m in report.metrics
         ],
         "seconds": dict(report.timings),
+        "stage_seconds": dict(report.stage_timing.median) if report.stage_timing else {},
+        "weights_reason": report.weights_reason,
         "weights": weights_info.as_dict() if weights_info else None,
         "provenance": weights_info.provenance_line() if weights_info else None,
     }

@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") 
     import numpy as np
     from skimage import data
 
-    from agent.demo import asks_about_streamlining, fresh_dir, run_demo
+    from agent.demo.folders import fresh_dir
+    from agent.demo.illustrate import asks_about_streamlining
+    from agent.demo.run import run_demo
     from agent.report import write_report
 
     cat = np.asarray(data.chelsea(), dtype=np.float32) / 255.0

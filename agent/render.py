@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from agent.answer import Answer
-from agent.demo import STAGE_NAMES, measured_beside_claims  # torch-free: one vocabulary for the six outputs
+from agent.demo.illustrate import measured_beside_claims  # torch-free
 from agent.workflow_graph import build_graph, mermaid
 from common.textsafe import strip_terminal_codes
 
@@ -37,14 +37,26 @@ def _env():
     )
     env.filters["m"] = lambda s: escape(strip_terminal_codes(str(s)))
     env.filters["md"] = markdown_escape
+    env.filters["code"] = code_span
     env.filters["plain"] = lambda s: " ".join(strip_terminal_codes(str(s)).split())  # for @@ directive args
     return env
 
 
 def markdown_escape(text) -> str:
-    """Neutralise Markdown/HTML control characters in text from users, files or cards."""
+    """Neutralise Markdown/HTML control characters in text from users, files or cards, only where
+    Markdown reads them: an underscore inside a word (coffee_small.png) and a # inside a line stay."""
     text = strip_terminal_codes(str(text))
-    return re.sub(r"([\\`*_<>\[\]|#])", r"\\\1", text)
+    text = re.sub(r"([\\`*<>\[\]|])", r"\\\1", text)
+    text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
+    return re.sub(r"^(\s*)#", r"\1\\#", text, flags=re.M)
+
+
+def code_span(text) -> str:
+    """`text` as a Markdown code span, shown literally (no backslash escapes work inside one)."""
+    text = " ".join(strip_terminal_codes(str(text)).split())
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def plain_wanted(stream=None) -> bool:
@@ -325,102 +337,10 @@ def _demo_illustration_files(demo) -> dict[str, Path]:
 
 
 def demo_renderable(demo, console):
-    """The demo: provenance line, crops preview (half-blocks on a colour terminal), the measurement,
-    early-exit and streamlining tables (compact), stage times, files."""
-    from rich.columns import Columns
-    from rich.console import Group
-    from rich.style import Style
-    from rich.table import Table
-    from rich.text import Text
+    """The demo for the terminal (agent.demo.terminal)."""
+    from agent.demo.terminal import demo_renderable as renderable
 
-    parts = []
-    if getattr(demo, "provenance_line", ""):
-        parts.append(Text(strip_terminal_codes(demo.provenance_line), style="bold"))
-    if getattr(demo, "note", None):
-        parts.append(Text(strip_terminal_codes(demo.note), style="yellow"))
-    files = demo.files
-    before_label = getattr(demo, "before_label", "Before")
-    after_label = getattr(demo, "after_label", "After")
-    if console.color_system in ("truecolor", "256") and files.get("before_crop") and files.get("after_crop"):
-        from agent.preview import half_block
-
-        before = Group(Text(before_label.lower(), style="bold"), half_block(files["before_crop"]))
-        after = Group(
-            Text(f"after ({after_label})" if after_label != "After" else "after (MSSNet)", style="bold"),
-            half_block(files["after_crop"]),
-        )
-        parts.append(Columns([before, after], padding=(0, 3)))
-    if demo.metrics:
-        table = Table(title="Measurements", title_justify="left", show_header=True)
-        for col in ("Metric", before_label, after_label, "Note"):
-            table.add_column(col)
-        for row in demo.metrics:
-            table.add_row(row.name, row.before_text, row.after_text, row.note)
-        parts.append(table)
-    detail = getattr(demo, "detail", None)
-    if detail is not None and detail.summary:
-        parts.append(Text("Fine detail: " + strip_terminal_codes(detail.summary)))
-    early = getattr(demo, "early_exit", None)
-    if early:
-        table = Table(title="Early exit: stop after k stages", title_justify="left")
-        for col in ("k", "stage", "cumulative s", "share of time", "PSNR dB"):
-            table.add_column(col, justify="right")
-        for r in early:
-            table.add_row(
-                str(r.stage),
-                r.name,
-                f"{r.seconds:.3f}",
-                f"{r.time_share:.0%}",
-                f"{r.psnr:.2f}" if r.psnr is not None else "—",
-            )
-        parts.append(table)
-        if demo.early_exit_summary:
-            parts.append(Text(strip_terminal_codes(demo.early_exit_summary)))
-    elif demo.timings:
-        times = Table(title="Time per stage (seconds)", title_justify="left")
-        stage_keys = [k for k in (f"stage_{i}" for i in range(1, 7)) if k in demo.timings]
-        for key in stage_keys + [k for k in ("upscale", "forward", "total") if k in demo.timings]:
-            times.add_column(key.replace("_", " "), justify="right")
-        times.add_row(
-            *[
-                f"{demo.timings[k]:.3f}"
-                for k in stage_keys + [k for k in ("upscale", "forward", "total") if k in demo.timings]
-            ]
-        )
-        parts.append(times)
-    sweep = getattr(demo, "streamline", None)
-    if sweep is not None and sweep.sites:
-        parts.append(_streamline_tables(sweep))
-        for line in demo.streamline_summary:
-            parts.append(Text("• " + strip_terminal_codes(line)))
-    listing = Text("Files:\n", style="bold")
-    for name, path in files.items():
-        path = Path(path)
-        listing.append(f"  {name}: ", style="dim")
-        listing.append(strip_terminal_codes(str(path)), style=Style(link=path.resolve().as_uri()))
-        listing.append("\n")
-    parts.append(listing)
-    return Group(*parts)
-
-
-def _streamline_tables(result, shown: int = 5):
-    """EASIER, compact: the lowest-entropy sites and the linearisation sweep side by side."""
-    from rich.columns import Columns
-    from rich.table import Table
-
-    sites = Table(title=f"EASIER: lowest-entropy PReLU sites (of {len(result.sites)})", title_justify="left")
-    for col in ("#", "site", "bits", "on"):
-        sites.add_column(col, justify="left" if col == "site" else "right")
-    for i, s in enumerate(result.sites[:shown], 1):
-        sites.add_row(str(i), s.name, f"{s.mean_entropy:.3f}", f"{s.on_share:.2f}")
-    sweep = Table(title="Linearise the k lowest (no fine-tuning)", title_justify="left")
-    scored = any(r.psnr is not None for r in result.sweep)
-    for col in ("k", "PSNR dB" if scored else "vs unchanged dB", "time s"):
-        sweep.add_column(col, justify="right")
-    for r in result.sweep:
-        value = r.psnr if scored else r.psnr_vs_full
-        sweep.add_row(str(r.k), f"{value:.2f}" if value is not None else "—", f"{r.seconds:.3f}")
-    return Columns([sites, sweep], padding=(0, 3))
+    return renderable(demo, console)
 
 
 # -- markdown --------------------------------------------------------------------------------------
@@ -475,11 +395,15 @@ def render_markdown(
 
 def render_demo_markdown(demo, links: dict[str, str], heading_level: int = 2) -> str:
     """The live demo's section in Markdown: images linked by `links` (relative to the Markdown file),
-    the measurement, early-exit and streamlining tables, and the weights' provenance line."""
+    the tables of agent.demo.tables, the weights' provenance line and why those weights."""
+    from agent.demo.tables import demo_tables, markdown_table
+
+    tables = {t.title: markdown_table(t, markdown_escape) for t in demo_tables(demo)}
+    labels = {name: label for name, (label, _) in demo.labelled_files().items()}
     return (
         _env()
         .get_template("demo.md.j2")
-        .render(demo=demo, links=links, h="#" * heading_level, stage_names=STAGE_NAMES)
+        .render(demo=demo, links=links, h="#" * heading_level, tables=tables, labels=labels)
         .strip()
         + "\n"
     )

@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from agent.errors import AgentError
-from common.files import atomic_path, check_writable, make_folder
+from common.files import atomic_path, check_writable, make_folder, prepare_folder
 
 _PACKAGES = (
     "torch",
@@ -50,6 +50,8 @@ def provenance(demo, kb=None) -> list[tuple[str, str]]:
     if demo is not None and demo.stats is not None:
         s, w = demo.stats, demo.stats.weights
         rows.append(("weights provenance", demo.provenance_line))
+        if demo.weights_reason:
+            rows.append(("why these weights", demo.weights_reason))
         rows += [
             ("weights", w.name + (" (provisional)" if w.provisional else "")),
             ("weights SHA-256", w.sha256 or "—"),
@@ -61,15 +63,14 @@ def provenance(demo, kb=None) -> list[tuple[str, str]]:
             ("input size", "x".join(map(str, s.input_size))),
             ("output size", "x".join(map(str, s.output_size))),
         ]
-        rows += [(f"time: {k}", f"{v:.3f} s") for k, v in demo.timings.items()]
     return rows
 
 
 # The files run_demo writes: only these are replaced or removed in DIR/assets/ (anything else the
 # person put there stays).
 _DEMO_FILE = re.compile(
-    r"(input|restored|enlarged_bicubic|crop_(before|after|reference)|stage_[1-6]|stages"
-    r"|spectrum|early_exit|streamline)\.png"
+    r"(input|restored|enlarged_bicubic|crop_(before|after|reference)|zoom_strip|difference|stage_[1-6]"
+    r"|stages|spectrum|early_exit|streamline)\.png"
 )
 
 
@@ -98,8 +99,11 @@ def write_report(
     earlier report and its images as they were. No demo runs when the question abstains.
     """
     from agent.compose import answer_question, attach_demo, load_default_kb
-    from agent.demo import check_demo_inputs, fresh_dir, run_demo, weights_task
-    from agent.render import STAGE_NAMES, _env, illustration_links, render_demo_markdown, render_markdown
+    from agent.demo.folders import fresh_dir
+    from agent.demo.illustrate import asks_about_streamlining
+    from agent.demo.run import check_demo_inputs, run_demo
+    from agent.demo.trigger import demo_wanted
+    from agent.render import _env, illustration_links, render_demo_markdown, render_markdown
     from common.textsafe import clean_line
 
     output = report_path(output)
@@ -118,13 +122,11 @@ def write_report(
     kb = kb if kb is not None else load_default_kb()
 
     answer = answer_question(question, kb=kb, long=True)  # a report is the full explanation
-    make_folder(output.parent)
+    prepare_folder(output.parent)  # the output-folder rule: the report's folder may be new, not its parent
     with fresh_dir(output.parent, ".assets-new") as staging:
-        if demo is None and image is not None and not answer.abstained:
-            if demo_options.get("task") is None:  # the weights for the question's task
-                demo_options["task"] = weights_task(answer.task.id if answer.task else None)
-            from agent.demo import asks_about_streamlining
-
+        if demo is None and image is not None and demo_wanted(answer, question):
+            if demo_options.get("card_task") is None:  # the question's task: a hint for the weights
+                demo_options["card_task"] = answer.task.id if answer.task else None
             demo_options.setdefault("streamline", asks_about_streamlining(question))
             demo = run_demo(image, staging, image_name=image_name, **demo_options)
             demo.files = {name: assets / path.name for name, path in demo.files.items()}
@@ -146,7 +148,6 @@ def write_report(
                 answer_md=answer_md,
                 demo=demo,
                 links=links,
-                stage_names=STAGE_NAMES,
                 demo_md=render_demo_markdown(demo, links, heading_level=2) if demo is not None else "",
                 provenance=provenance(demo, kb),
                 created=_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),

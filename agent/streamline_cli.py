@@ -61,7 +61,7 @@ def _pictures(source: Path) -> list[Path]:
     from models.restore_cli import expand_folders
 
     if not source.exists():
-        raise ModelError(f"image not found: {source}")
+        raise ModelError(f"no such image file: {source}")
     return expand_folders([source])
 
 
@@ -159,95 +159,41 @@ def run(args) -> int:
     return 0
 
 
-# -- rendering ---------------------------------------------------------------------------------------
-RANKED_SHOWN = 10  # lowest-entropy sites listed (the highest is listed too)
-
-
-def _shown_sites(result):
-    sites = result.sites
-    return list(enumerate(sites[:RANKED_SHOWN], 1)) + (
-        [(len(sites), sites[-1])] if len(sites) > RANKED_SHOWN else []
-    )
-
-
-def _sweep_cells(result, row) -> list[str]:
-    base = result.sweep[0]
-    drop = f"{base.psnr - row.psnr:.2f}" if row.psnr is not None and base.psnr is not None else "—"
-    time_share = f"{row.seconds / base.seconds:.0%}" if base.seconds > 0 else "—"
-    return [
-        str(row.k),
-        f"{row.psnr:.2f}" if row.psnr is not None else "—",
-        drop,
-        f"{row.psnr_vs_full:.1f}",
-        f"{row.seconds:.3f}",
-        time_share,
-    ]
-
-
-SWEEP_HEADER = ["k linearised", "PSNR (dB)", "cost (dB)", "vs unchanged (dB)", "time (s)", "time vs k=0"]
-SITE_HEADER = ["rank", "site (ResBlock)", "channels", "entropy (bits)", "on share", "always on", "always off"]
-
-
-def _site_cells(rank, s) -> list[str]:
-    return [
-        str(rank),
-        s.name,
-        str(s.channels),
-        f"{s.mean_entropy:.3f}",
-        f"{s.on_share:.2f}",
-        str(s.always_on),
-        str(s.always_off),
-    ]
+# -- rendering: the demo's table builders (agent.demo.tables), one set of columns and rules --------
 
 
 def markdown(result, weights_line: str, scope: str, plot_link: str | None) -> str:
-    def table(header, rows):
-        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        out += ["| " + " | ".join(cells) + " |" for cells in rows]
-        return "\n".join(out)
+    from agent.demo.tables import markdown_table, streamline_sites_table, streamline_sweep_table
+    from agent.render import markdown_escape
 
     parts = [
         "## EASIER on MSSNet: which PReLU sites are nearly linear",
         "",
-        f"*{weights_line}*",
-        "",
-        f"Measured on {scope}.",
-        "",
-        f"### Site ranking (lowest entropy first, {result.total_sites} sites)",
-        "",
-        table(SITE_HEADER, [_site_cells(r, s) for r, s in _shown_sites(result)]),
-        "",
-        "### Linearising the k lowest-entropy sites (no fine-tuning)",
-        "",
-        table(SWEEP_HEADER, [_sweep_cells(result, r) for r in result.sweep]),
-        "",
+        f"*{markdown_escape(weights_line)}*",
     ]
+    parts += ["", f"Measured on {markdown_escape(scope)}.", ""]
+    for table in (streamline_sites_table(result), streamline_sweep_table(result)):
+        parts += [f"### {table.title}", "", markdown_table(table, markdown_escape), ""]
     if plot_link:
         parts += [f"![EASIER ranking and sweep]({plot_link})", ""]
-    parts += [f"- {line}" for line in result.summary()]
+    parts += [f"- {markdown_escape(line)}" for line in result.summary()]
     return "\n".join(parts) + "\n"
 
 
 def terminal(result, weights_line: str, scope: str, plot: Path | None) -> None:
     from rich.console import Console
-    from rich.table import Table
+
+    from agent.demo.tables import streamline_sites_table, streamline_sweep_table
+    from agent.demo.terminal import rich_table
 
     console = Console(highlight=False)
     console.print("[bold]EASIER on MSSNet[/bold]: which of the shared PReLU's sites are nearly linear")
     console.print(weights_line, markup=False)
     console.print(f"Measured on {scope}.", markup=False)
-    sites = Table(title=f"Site ranking (lowest entropy first, of {result.total_sites})", title_justify="left")
-    for col in SITE_HEADER:
-        sites.add_column(col, justify="left" if col.startswith("site") else "right")
-    for rank, s in _shown_sites(result):
-        sites.add_row(*_site_cells(rank, s))
-    console.print(sites)
-    sweep = Table(title="Linearising the k lowest-entropy sites (no fine-tuning)", title_justify="left")
-    for col in SWEEP_HEADER:
-        sweep.add_column(col, justify="right")
-    for row in result.sweep:
-        sweep.add_row(*_sweep_cells(result, row))
-    console.print(sweep)
+    for table in (streamline_sites_table(result), streamline_sweep_table(result)):
+        console.print(rich_table(table))
+        for note in table.notes:
+            console.print(note, markup=False, style="dim")
     for line in result.summary():
         console.print(f"• {line}", markup=False)
     if plot is not None:

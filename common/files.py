@@ -109,3 +109,17 @@ def make_folder(path) -> Path:
     except OSError as exc:
         raise cannot_write(path, exc) from None
     return path
+
+
+# The one output-folder rule, for every command: the folder an output goes into may be new (it is
+# created), but the folder above it must already exist. Nothing is created further up, so a typo
+# (-o /nonexistent/dir/x.png) is refused with one line instead of growing a tree somewhere else.
+def prepare_folder(folder) -> Path:
+    """Create `folder` if it is missing and its parent exists; a one-line error otherwise."""
+    folder = Path(folder)
+    if folder.is_dir():
+        return folder
+    parent = folder.parent
+    if not parent.is_dir():
+        raise UserError(f"output folder does not exist: {parent} (create it first)")
+    return make_folder(folder)

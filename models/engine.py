@@ -59,12 +59,24 @@ class RestoreStats:
 
 @dataclass
 class RestoreResult:
-    image: Image.Image  # input size x upscale, alpha re-attached
-    stage_images: list[Image.Image] | None  # six stage outputs (official order) if asked
+    """The result as floats (H x W x 3 float32 in [0, 1], sRGB): 16-bit depth and the source's ICC
+    profile and alpha reach the output when it is saved with `models.save_image(result.source, ...)`."""
+
+    rgb: np.ndarray  # input size x upscale
+    alpha: np.ndarray | None  # H x W float32, resized with the picture; None without alpha
+    stages: list[np.ndarray] | None  # six stage outputs (official order, full size) if asked
     timings: dict[str, float]  # seconds: upscale, forward, total, stage_1..6
     stats: RestoreStats
-    rgb: np.ndarray | None = None  # H x W x 3 float32 [0,1] (for 16-bit saving)
-    source: LoadedImage | None = None  # what was read (alpha, ICC, bit depth)
+    source: LoadedImage  # what was read (alpha, ICC, bit depth)
+
+    @property
+    def image(self) -> Image.Image:
+        """The result as an 8-bit PIL image (alpha re-attached), made on demand."""
+        return _to_pil(self.rgb, self.alpha)
+
+    @property
+    def stage_images(self) -> list[Image.Image] | None:
+        return [_to_pil(s, None) for s in self.stages] if self.stages is not None else None
 
 
 def restore(
@@ -79,7 +91,7 @@ def restore(
     keep_stages: bool = False,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> RestoreResult:
-    """Restore `image` (path, PIL image or LoadedImage) with MSSNet.
+    """Restore `image` (path, PIL image, LoadedImage, or an H x W x 3 float array in [0, 1]) with MSSNet.
 
     model: None -> the bundled default weights. tile: None -> chosen from free memory (whole
     image when it fits), 0 -> whole image, N -> N x N tiles. progress: callable(done, total).
@@ -140,9 +152,9 @@ def restore(
 
     final = outputs[-1][:out_h, :out_w]
     np.clip(final, 0.0, 1.0, out=final)
-    stage_images = None
+    stage_rgb = None
     if keep_stages:
-        stage_images = [_to_pil(np.clip(o[:out_h, :out_w], 0, 1), None) for o in outputs]
+        stage_rgb = [np.clip(o[:out_h, :out_w], 0, 1) for o in outputs]
     alpha = source.alpha
     if alpha is not None and upscale != 1:
         alpha = np.asarray(
@@ -163,7 +175,7 @@ def restore(
         output_size=(out_w, out_h),
         threads=torch.get_num_threads(),
     )
-    return RestoreResult(_to_pil(final, alpha), stage_images, timings, stats, final, source)
+    return RestoreResult(final, alpha, stage_rgb, timings, stats, source)
 
 
 # ---------------------------------------------------------------------------- steps
@@ -210,7 +222,12 @@ def _as_loaded(image, max_pixels) -> LoadedImage:
         return from_pil(image)
     if isinstance(image, (str, os.PathLike)):
         return load_image(image, max_pixels=max_pixels)
-    raise ModelError(f"cannot restore a {type(image).__name__}: pass a path, a PIL image or a LoadedImage")
+    if isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] >= 3:
+        check_pixels("the image", (image.shape[1], image.shape[0]), max_pixels)
+        return LoadedImage(np.ascontiguousarray(np.clip(image[..., :3], 0, 1), dtype=np.float32))
+    raise ModelError(
+        f"cannot restore a {type(image).__name__}: pass a path, a PIL image, a LoadedImage or an RGB float array"
+    )
 
 
 def upscale_bicubic(rgb: np.ndarray, factor: int) -> np.ndarray:

@@ -12,3 +12,6 @@ DEFAULT_MAX_PIXELS = 100_000_000
 
 # outputs smaller than this take half a minute at most here: no time estimate (no patches timed)
 ESTIMATE_FROM_PIXELS = 2_000_000
+FAST_PNG = (
+    1  # zlib level for the PNGs written: about 3x faster than Pillow's 6 on photos, files ~10-15% larger
+)

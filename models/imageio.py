@@ -24,7 +24,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from common.errors import os_reason
 from common.files import atomic_write, check_writable
 from models.errors import ModelError
-from models.formats import DEFAULT_MAX_PIXELS, PHOTO_SUFFIXES  # noqa: F401 - re-exported
+from models.formats import DEFAULT_MAX_PIXELS, FAST_PNG, PHOTO_SUFFIXES  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def require_file(path: str | os.PathLike) -> Path:
     try:
         path.stat()
     except FileNotFoundError:
-        raise ModelError(f"image not found: {path}") from None
+        raise ModelError(f"no such image file: {path}") from None
     except OSError as exc:
         raise ModelError(f"cannot read {path}: {os_reason(exc)}") from None
     if not path.is_file():
@@ -321,10 +321,16 @@ def what_is_not_kept(src: LoadedImage, fmt: str) -> list[str]:
     return notes
 
 
-def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, force: bool = False) -> Path:
+def save_image(
+    loaded_like: LoadedImage | None,
+    rgb,
+    path: str | os.PathLike,
+    force: bool = False,
+    png_level: int = FAST_PNG,
+) -> Path:
     """Write `rgb` (H x W x 3 float [0,1] array or PIL image) like the source: same bit depth where
     the format allows, grey for a grey source, its alpha (resized if needed) and its ICC profile.
-    Returns the path."""
+    `png_level`: zlib level 0-9 for PNG (speed vs size). Returns the path."""
     path = Path(path)
     fmt = check_output_path(path, force)
     src = loaded_like or LoadedImage(np.zeros((1, 1, 3), np.float32))
@@ -341,7 +347,7 @@ def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, fo
         data = arr if alpha is None else np.concatenate([arr, alpha[..., None]], axis=2)
         data = np.round(np.clip(data, 0, 1) * 65535).astype(np.uint16)
         if fmt == "PNG":
-            payload = encode_png16(data, src.icc_profile)
+            payload = encode_png16(data, src.icc_profile, png_level)
             atomic_write(path, lambda fh: fh.write(payload))
         else:
             import tifffile
@@ -372,6 +378,8 @@ def save_image(loaded_like: LoadedImage | None, rgb, path: str | os.PathLike, fo
         options.update(quality=95, subsampling=0)
     elif fmt == "WEBP":
         options.update(quality=95, method=4)
+    elif fmt == "PNG":
+        options.update(compress_level=png_level)
     atomic_write(path, lambda fh: im.save(fh, fmt, **options))
     return path
 

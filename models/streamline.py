@@ -20,6 +20,7 @@ import contextlib
 import copy
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -148,8 +149,9 @@ def merged_kernel(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
 class SweepRow:
     k: int  # sites linearised (the k lowest-entropy ones)
     psnr: float | None  # vs the sharp reference, when there is one (dB, mean over pictures)
-    psnr_vs_full: float  # vs the unmodified network's output: how much removing them changes it
-    seconds: float  # forward time, summed over pictures
+    psnr_vs_full: float | None  # vs the unmodified network's output; None = identical to it (k = 0)
+    seconds: float  # forward time, summed over pictures (median of the repeats)
+    spread: float = 0.0  # max − min of that time over the repeats
 
 
 @dataclass
@@ -162,7 +164,7 @@ class StreamlineResult:
     precision: str
     weights: dict = field(default_factory=dict)
     reference: str | None = None  # "self-test", "reference" or None
-    repeats: int = 1  # timed runs per k (the fastest is kept)
+    repeats: int = 1  # timed runs per k (the median is kept, with the spread)
 
     @property
     def total_sites(self) -> int:
@@ -192,7 +194,10 @@ class StreamlineResult:
                 costs = [f"{r.k}: {base.psnr - r.psnr:.2f} dB" for r in self.sweep[1:]]
                 what = "costs, in PSNR against the sharp reference"
             else:
-                costs = [f"{r.k}: {r.psnr_vs_full:.1f} dB" for r in self.sweep[1:]]
+                costs = [
+                    f"{r.k}: " + ("identical" if r.psnr_vs_full is None else f"{r.psnr_vs_full:.1f} dB")
+                    for r in self.sweep[1:]
+                ]
                 what = (
                     "moves the output away from the unchanged network's (PSNR between the two; no reference)"
                 )
@@ -202,18 +207,7 @@ class StreamlineResult:
                 "EASIER retrains after each removal; this measures the trained network as it is."
             )
             if base.seconds > 0:
-                change = last.seconds / base.seconds - 1
-                reading = (
-                    "a PReLU is one cheap element-wise step, so removing it alone saves little"
-                    if abs(change) < 0.15
-                    else "a PReLU is one cheap element-wise step, so a difference this large is the shared "
-                    "machine's timing noise, not the linearisation"
-                )
-                lines.append(
-                    f"Forward time with all {last.k} sites linearised: {last.seconds:.3f} s vs "
-                    f"{base.seconds:.3f} s unchanged ({change:+.0%}, fastest of {self.repeats} runs): "
-                    f"{reading}."
-                )
+                lines.append(self.time_reading(base, last))
         merge = merge_summary(self.sites)
         lines.append(
             f"Merging a linearised block's two 3×3 convolutions gives one 5×5 convolution: "
@@ -222,6 +216,22 @@ class StreamlineResult:
             "shallower, not cheaper, on this network."
         )
         return [line for line in lines if line]
+
+    def time_reading(self, base: SweepRow, last: SweepRow) -> str:
+        """The forward-time comparison, or that it is below the timing noise of this machine."""
+        noise = max(base.spread, last.spread)
+        what = f"median of {self.repeats} runs"
+        if abs(last.seconds - base.seconds) <= noise:
+            return (
+                f"Forward time with all {last.k} sites linearised vs unchanged: differences below timing noise "
+                f"({last.seconds:.3f} s vs {base.seconds:.3f} s, {what}, runs vary by up to {noise:.3f} s); "
+                "a PReLU is one cheap element-wise step, so removing it alone saves little."
+            )
+        change = last.seconds / base.seconds - 1
+        return (
+            f"Forward time with all {last.k} sites linearised: {last.seconds:.3f} s vs {base.seconds:.3f} s "
+            f"unchanged ({change:+.0%}, {what}, spread up to {noise:.3f} s)."
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -285,7 +295,7 @@ def streamline(
 ) -> StreamlineResult:
     """Record every site's entropy on `pictures` (RGB float H×W×3, the network's inputs), rank the
     sites, and for each k linearise the k lowest-entropy sites and measure PSNR and forward time
-    (the fastest of `repeats` runs: a shared CPU makes single timings noisy).
+    (the median of `repeats` runs, with their spread: a shared CPU makes single timings noisy).
 
     `references`: the sharp picture for each input (same size), or None. The model is copied, so
     the caller's model is never changed."""
@@ -308,22 +318,17 @@ def streamline(
     rows = []
     for k in ks if ks is not None else sweep_ks(len(ranked)):
         with linearised(model, ranked[:k]):
-            outs, seconds = [], 0.0
+            outs, totals = [], np.zeros(max(1, repeats))
             for x, h, w in inputs:
                 runs = [_forward(model, x, dev, prec) for _ in range(max(1, repeats))]
                 outs.append(runs[0][0][:h, :w])
-                seconds += min(t for _, t in runs)
-        vs_full = float(np.mean([_finite_psnr(o, f) for o, f in zip(outs, full)]))
+                totals += [t for _, t in runs]
+        vs = [metrics.psnr(o, f) for o, f in zip(outs, full)]
+        vs_full = float(np.mean(vs)) if all(np.isfinite(vs)) else None  # identical: no stand-in number
         scored = [(o, r) for o, r in zip(outs, references) if r is not None]
-        psnr = float(np.mean([_finite_psnr(o, r) for o, r in scored])) if scored else None
-        rows.append(SweepRow(k, psnr, vs_full, seconds))
-    if (
-        rows and rows[0].k == 0
-    ):  # the first timed runs are slow on some CPUs: time the unchanged network again
-        again = sum(
-            min(_forward(model, x, dev, prec)[1] for _ in range(max(1, repeats))) for x, _, _ in inputs
-        )
-        rows[0].seconds = min(rows[0].seconds, again)
+        psnr = float(np.mean([metrics.psnr(o, r) for o, r in scored])) if scored else None
+        psnr = psnr if psnr is None or np.isfinite(psnr) else None
+        rows.append(SweepRow(k, psnr, vs_full, float(np.median(totals)), float(totals.max() - totals.min())))
 
     info = model.weights_info
     return StreamlineResult(
@@ -337,13 +342,6 @@ def streamline(
         reference_kind,
         max(1, repeats),
     )
-
-
-MAX_PSNR = 100.0  # identical outputs: reported as 100 dB instead of inf (JSON has no inf)
-
-
-def _finite_psnr(a, b) -> float:
-    return min(metrics.psnr(a, b), MAX_PSNR)
 
 
 def centre_crop(rgb: np.ndarray, size: int | None) -> np.ndarray:
@@ -360,7 +358,7 @@ def sites_are_shared(model: MSSNet) -> bool:
     return len(acts) <= 1
 
 
-def plot_streamline(result: StreamlineResult, path) -> object:
+def plot_streamline(result: StreamlineResult, path: Path) -> Path:
     """Left: every PReLU site's mean entropy, ranked. Right: PSNR after linearising the k lowest."""
     import matplotlib
 
@@ -380,8 +378,8 @@ def plot_streamline(result: StreamlineResult, path) -> object:
         right.set_ylabel("PSNR (dB)")
     else:
         right.plot(
-            ks,
-            [r.psnr_vs_full for r in result.sweep],
+            ks[1:],
+            [r.psnr_vs_full for r in result.sweep[1:]],
             "o-",
             color="#d62728",
             label="vs the unchanged network",

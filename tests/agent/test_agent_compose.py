@@ -206,7 +206,7 @@ def test_text_answer_does_not_import_torch():
     code = (
         "import sys; from agent.compose import answer_question; from agent.render import render_markdown;"
         "a = answer_question('How does MSSNet keep fur detail?'); render_markdown(a);"
-        "import agent.commands, agent.chat, agent.demo, agent.report;"
+        "import agent.commands, agent.chat, agent.demo.result, agent.report;"
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.demo import degrade_for_self_test, most_detailed_box, run_demo, unique_dir
+from agent.demo.folders import unique_dir
+from agent.demo.measure import most_detailed_box
+from agent.demo.run import degrade_for_self_test, run_demo
 from agent.errors import AgentError
+from models.errors import ModelError
 from tests.constants import ROOT
 
 TINY_WEIGHTS = ROOT / "tests" / "data" / "tiny_official_checkpoint.pt"
@@ -60,7 +63,7 @@ def test_unique_dir_never_reuses_a_folder(tmp_path):
 
 
 def test_missing_image_is_a_user_error(tmp_path):
-    with pytest.raises(AgentError, match="no such image"):
+    with pytest.raises(ModelError, match="no such image file"):
         run_demo(tmp_path / "nope.png", tmp_path / "out", weights=str(TINY_WEIGHTS))
 
 
@@ -102,7 +105,7 @@ def test_demo_numbers_and_stage_times(demo_report):
     assert "PSNR (dB)" in names and "SSIM" in names  # self-test gives a reference
     for row in demo_report.metrics:
         assert row.before is not None and np.isfinite(row.before) and np.isfinite(row.after)
-    assert all(f"stage_{i}" in demo_report.timings for i in range(1, 7))
+    assert set(demo_report.stage_timing.median) == {f"stage_{i}" for i in range(1, 7)}
     assert demo_report.reference == "self-test"
     assert demo_report.stats.weights.sha256
 
@@ -190,7 +193,9 @@ def test_streamline_in_the_demo_ranks_all_87_sites(enlarged_report):
     assert len(result.sites) == 87
     assert [s.mean_entropy for s in result.sites] == sorted(s.mean_entropy for s in result.sites)
     assert [r.k for r in result.sweep] == [0, 1, 2, 4, 8, 16, 32, 64, 87]
-    assert result.sweep[0].psnr_vs_full == 100.0  # zero sites linearised: the network itself
+    assert (
+        result.sweep[0].psnr_vs_full is None
+    )  # zero sites linearised: the network itself, no stand-in number
     text = " ".join(enlarged_report.streamline_summary)
     assert result.sites[0].name in text and "5×5" in text and "crop" in text
     assert Path(enlarged_report.files["streamline"]).is_file()
@@ -204,6 +209,7 @@ def test_demo_json_has_no_nan_and_names_the_weights(enlarged_report):
     assert data["weights"]["sha256"] and data["weights"]["provisional"] is False  # a test file: no model card
     assert "no model card" in data["weights_line"]
     assert set(data["stage_times"]) == {f"stage_{i}" for i in range(1, 7)}
+    assert data["file_labels"]["zoom_strip"].startswith("zoom strip ×3") and data["weights_reason"]
     assert data["files"]["early_exit"] == "early_exit.png"
     assert len(data["early_exit"]) == 6 and data["streamline"]["sweep"][0]["k"] == 0
     assert "Bicubic ×2" in text
@@ -247,7 +253,7 @@ def test_reference_rounded_down_by_the_shrink_is_cropped(tmp_path, one_torch_thr
 
 
 def test_streamlining_questions_are_recognised():
-    from agent.demo import asks_about_streamlining
+    from agent.demo.illustrate import asks_about_streamlining
 
     assert asks_about_streamlining("How does AI streamline its steps to keep high-frequency detail?")
     assert asks_about_streamlining("Which layers can EASIER linearise?")
@@ -255,7 +261,7 @@ def test_streamlining_questions_are_recognised():
 
 
 def test_failed_demo_leaves_no_folder(tmp_path):
-    from agent.demo import run_demo_in_new_dir
+    from agent.demo.run import run_demo_in_new_dir
     from models.errors import ModelError
 
     path = tmp_path / "p.png"
@@ -274,9 +280,10 @@ def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatc
     import threading
     import time
 
-    import agent.demo as demo
+    import agent.demo.folders as folders
+    import agent.demo.run as demo
 
-    real_unique_dir = demo.unique_dir
+    real_unique_dir = folders.unique_dir
     idle = threading.Event()
     bystander = threading.Thread(target=idle.wait, daemon=True)
     bystander.start()
@@ -290,7 +297,7 @@ def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatc
         time.sleep(0.05)  # the interpreter runs signal handlers here
         return made
 
-    monkeypatch.setattr(demo, "unique_dir", unique_dir_then_ctrl_c)
+    monkeypatch.setattr(folders, "unique_dir", unique_dir_then_ctrl_c)
     from PIL import Image
 
     Image.new("RGB", (32, 32), "grey").save(tmp_path / "p.png")  # inputs are checked before the folder
@@ -305,12 +312,12 @@ def test_ctrl_c_as_the_demo_folder_is_made_leaves_no_folder(tmp_path, monkeypatc
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def test_the_demo_weights_follow_the_question_task():
-    from agent.demo import weights_task
+def test_the_question_task_is_a_hint_for_the_weights():
+    from models.weights_choice import question_task
 
-    assert weights_task("super-resolution") == "enlarge"
-    assert weights_task("image-deblurring") == "deblur"
-    assert weights_task("dataset-expansion") is None and weights_task(None) is None
+    assert question_task("super-resolution") == "enlarge"
+    assert question_task("image-deblurring") == "deblur"
+    assert question_task("dataset-expansion") is None and question_task(None) is None
 
 
 def test_deblur_self_test_blurs_with_the_motion_evaluation_not_an_enlargement(tmp_path):
@@ -328,7 +335,7 @@ def test_deblur_self_test_blurs_with_the_motion_evaluation_not_an_enlargement(tm
         tmp_path / "out",
         weights=str(TINY_WEIGHTS),
         self_test=True,
-        task="deblur",
+        card_task="image-deblurring",
         device="cpu",
         precision="fp32",
     )
@@ -342,7 +349,7 @@ def test_demo_progress_shows_the_time_left_for_a_big_picture(tmp_path, monkeypat
 
     from rich.console import Console
 
-    import agent.demo as demo
+    import agent.demo.run as demo
     import models.formats
 
     monkeypatch.setattr(

@@ -121,7 +121,7 @@ def _demo_with_files(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from agent.demo import DemoReport, MetricRow
+    from agent.demo.result import DemoResult, MetricRow
 
     rng = np.random.default_rng(0)
     files = {}
@@ -129,12 +129,12 @@ def _demo_with_files(tmp_path):
         path = tmp_path / f"{name}.png"
         Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(path)
         files[name] = path
-    return DemoReport(
+    return DemoResult(
         image_name="cat\x1b[31m.png",
         out_dir=tmp_path,
         files=files,
         metrics=[MetricRow("Sharpness (Laplacian variance)", 0.001, 0.002, "no reference", 4)],
-        timings={f"stage_{i}": 0.1 * i for i in range(1, 7)} | {"total": 2.5},
+        timings={"total": 2.5},
     )
 
 
@@ -162,7 +162,7 @@ def test_demo_section_colour_preview_and_plain_fallback(kb, tmp_path):
     render_terminal(answer, make_console(plain), kb)
     text = plain.getvalue()
     assert "▀" not in text and not ANSI.search(text)
-    assert "on your picture:" in text and "stage 6" in text and "0.0020" in text
+    assert "on your picture:" in text and "the six stage outputs" in text and "0.0020" in text
 
     md = render_markdown(answer, kb)
     assert "*On your picture:*" in md and "file://" in md

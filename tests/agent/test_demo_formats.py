@@ -60,11 +60,13 @@ def test_founding_report_has_every_measurement(founding_report):
         "share of the lost energy brought back",
         "**Fine detail:** MSSNet",
         "what stopping early would save",
-        "![early exit](assets/early_exit.png)",
+        "](assets/early_exit.png)",
         "Streamlining the steps: EASIER",
         "| Rank | Site (ResBlock) |",
         "| Sites linearised |",
         "![EASIER ranking and linearisation sweep](assets/streamline.png)",
+        "](assets/zoom_strip.png)",
+        "](assets/difference.png)",
         "5×5",
         "### Measured on your picture",
         "not facts from the sources",
@@ -72,7 +74,7 @@ def test_founding_report_has_every_measurement(founding_report):
     ):
         assert piece in text, piece
     assert re.search(
-        r"\*weights: tiny\\_official\\_checkpoint \(MSSNet .*SHA-256 [0-9a-f]{12}…\); no model card", text
+        r"\*weights: tiny_official_checkpoint \(MSSNet .*SHA-256 [0-9a-f]{12}…\); no model card", text
     )
     assert len(re.findall(r"^\| [1-6] \| res\d_\d", text, re.M)) == 6  # the early-exit table
     for link in re.findall(r"\]\((assets/[^)]+)\)", text):
@@ -110,11 +112,13 @@ def test_ask_json_carries_the_same_numbers(founding_report, pictures, capsys):
     for row in demo["early_exit"]:
         assert f"| {row['stage']} | " in text and f"{row['psnr']:.2f} |" in text
     best = demo["streamline"]["sites"][0]
-    assert f"`{best['name']}` | {best['channels']} | {best['mean_entropy']:.3f}" in text
+    assert f"| {best['name']} | {best['channels']} | {best['mean_entropy']:.3f}" in text
     assert demo["weights"]["sha256"] and demo["weights"]["provisional"] is False and demo["device"] == "cpu"
     assert demo["precision"] == "fp32" and set(demo["stage_times"]) == {f"stage_{i}" for i in range(1, 7)}
     assert all(Path(f).is_file() for f in demo["files"].values())
-    assert {m["topic"] for m in demo["measurements"]} >= {"detail", "stages", "streamline", "weights"}
+    assert {m["topic"] for m in demo["measurements"]} >= {"detail", "stages", "streamline"}
+    assert "weights" not in {m["topic"] for m in demo["measurements"]}  # provenance is no measurement
+    assert demo["weights_line"] and demo["weights_reason"]
     # measurements are kept out of the claims
     assert not any("dB" in c["text"] and "your picture" in c["text"] for c in data["claims"])
 
@@ -169,6 +173,6 @@ def test_chat_save_keeps_the_tables_and_a_bare_demo(pictures, tmp_path):
     chat.run()
     text = target.read_text()
     assert "## Turn 1: /demo" in text and "| Metric | Bicubic ×2 | MSSNet | Note |" in text
-    assert "| Stop after | Stage |" in text and "*weights: tiny\\_official\\_checkpoint" in text
+    assert "| Stop after | Stage |" in text and "*weights: tiny_official_checkpoint" in text
     for link in re.findall(r"\]\(([^)]+\.png)\)", text):
         assert not link.startswith("/") and (tmp_path / link).is_file(), link

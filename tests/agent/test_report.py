@@ -59,8 +59,27 @@ def test_report_has_answer_demo_metrics_and_provenance(report):
     assert "| weights SHA-256 | " in text
     sha = re.search(r"\| weights SHA-256 \| ([0-9a-f]{64}) \|", text)
     assert sha, "the weights hash is in the provenance block"
-    for key in ("| device | ", "| precision | ", "| version: torch | ", "| time: stage_1 | "):
+    for key in ("| device | ", "| precision | ", "| version: torch | ", "| why these weights | "):
         assert key in text, key
+    provenance = text[text.index("## Provenance") :]
+    assert "time:" not in provenance  # measurements stay in the demo section, provenance apart
+
+
+def test_report_shows_the_zoom_strip_and_the_difference_map(report):
+    """The change a person can see: the ×3 nearest-neighbour strip and the amplified difference,
+    labelled in words and linked to files that exist."""
+    path, text = report
+    assert "### What changed, zoomed ×3" in text
+    strip = re.search(r"!\[zoom strip ×3 \(nearest-neighbour\): ([^\]]+)\]\((assets/zoom_strip\.png)\)", text)
+    assert strip and "MSSNet" in strip.group(1) and "sharp reference" in strip.group(1)
+    diff = re.search(r"!\[difference map: MSSNet − ([^\]]+)\]\((assets/difference\.png)\)", text)
+    assert diff and "amplified ×" in diff.group(1) and "grey = unchanged" in diff.group(1)
+    with Image.open(path.parent / strip.group(2)) as img:
+        zoomed_crop = 3 * 96  # the crop is min(96, picture side) px, each pixel drawn 3×3
+        assert img.height > zoomed_crop and img.width > 3 * zoomed_crop  # four panels side by side
+    with Image.open(path.parent / diff.group(2)) as img:
+        assert img.size == (128, 96)
+    assert "\\_" not in text.split("## Provenance")[0].split("## Live demo")[1].split("\n")[0]
 
 
 def test_report_image_links_are_relative_and_resolve(report):

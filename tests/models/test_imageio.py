@@ -212,7 +212,7 @@ def test_never_overwrite_without_force_and_clear_errors(tmp_path):
     (tmp_path / "text.png").write_text("not an image")
     with pytest.raises(ModelError, match="not an image format"):
         load_image(tmp_path / "text.png")
-    with pytest.raises(ModelError, match="image not found"):
+    with pytest.raises(ModelError, match="no such image file"):
         load_image(tmp_path / "nope.png")
     with pytest.raises(ModelError, match="cannot write .gifx"):
         save_image(loaded, loaded.rgb, tmp_path / "x.gifx")

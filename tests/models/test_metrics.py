@@ -77,7 +77,7 @@ def test_too_small_images_give_nan_without_numpy_warnings(h, w):
 
 
 def test_demo_rows_say_too_small_to_measure():
-    from agent.demo import MetricRow
+    from agent.demo.result import MetricRow
 
     row = MetricRow("SSIM", float("nan"), float("nan"))
     assert row.before is None and row.before_text == row.after_text == "too small to measure"

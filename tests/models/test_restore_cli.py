@@ -91,7 +91,7 @@ def test_sixteen_bit_in_sixteen_bit_out(tmp_path):
 
 
 def test_user_errors(photo, tmp_path):
-    with pytest.raises(ModelError, match="image not found"):
+    with pytest.raises(ModelError, match="no such image file"):
         _cli([str(tmp_path / "missing.png"), "--weights", TINY])
     with pytest.raises(ModelError, match="weights file not found"):
         _cli([str(photo), "--weights", str(tmp_path / "nope.pt")])
@@ -138,7 +138,7 @@ def test_a_batch_is_checked_before_any_work(tmp_path):
         _cli([str(a), str(same), "-o", str(out / "new"), "--weights", no_weights])
     with pytest.raises(ModelError, match="is a file, not a folder"):
         _cli([str(a), str(b), "-o", str(a), "--weights", no_weights])
-    with pytest.raises(ModelError, match="image not found"):
+    with pytest.raises(ModelError, match="no such image file"):
         _cli([str(a), str(tmp_path / "missing.png"), "-o", str(out / "new"), "--weights", no_weights])
     with pytest.raises(ModelError, match="cannot write .txt"):
         _cli([str(a), "-o", str(tmp_path / "a.txt"), "--weights", no_weights])

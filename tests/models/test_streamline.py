@@ -77,7 +77,7 @@ def test_linearising_zero_sites_reproduces_the_model_exactly(tiny):
             zero = tiny(x)
     assert torch.equal(plain, recorded) and torch.equal(plain, zero)
     result = streamline(tiny, [_picture()], [None], device="cpu", precision="fp32", ks=[0])
-    assert result.sweep[0].psnr_vs_full == 100.0 and result.sweep[0].psnr is None
+    assert result.sweep[0].psnr_vs_full is None and result.sweep[0].psnr is None
 
 
 def test_linearising_a_site_changes_only_that_site_and_is_undone(tiny):
@@ -104,7 +104,7 @@ def test_sweep_ranks_sites_and_scores_against_a_reference(tiny):
     assert [s.mean_entropy for s in result.sites] == sorted(s.mean_entropy for s in result.sites)
     assert all(0.0 <= s.mean_entropy <= 1.0 for s in result.sites)
     assert [r.k for r in result.sweep] == [0, 1, 87] and result.pictures == 2
-    assert result.sweep[2].psnr_vs_full < result.sweep[1].psnr_vs_full < 100.0
+    assert result.sweep[2].psnr_vs_full < result.sweep[1].psnr_vs_full
     assert result.to_dict()["merge"]["ratio"] == pytest.approx(25 / 18)
 
 
