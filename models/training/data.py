@@ -234,14 +234,21 @@ class PairSampler:
 
 
 def validation_pairs(
-    pool: ImagePool, count: int, crop: int, seed: int, threshold: float = 0.03
+    pool: ImagePool,
+    count: int,
+    crop: int,
+    seed: int,
+    threshold: float = 0.03,
+    kinds: tuple[str, ...] = EVAL_KINDS,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A fixed validation batch: detail-rich crops, every third one degraded by each evaluation
-    degradation (×2, ×4 down-up, motion blur + noise), so the validation PSNR tracks the targets."""
+    """A fixed validation batch: detail-rich crops, crop i degraded by kinds[i % len(kinds)] — the
+    evaluation degradations (×2, ×4 down-up, motion blur + noise; "motion_random": a random angle
+    and 5-25 px length per crop, the deblur training's straight lines), so validation tracks the targets."""
     g = torch.Generator(device=pool.pixels.device).manual_seed(seed)
     sharp = detailed_crops(pool, count, crop, g, threshold)
     degraded = torch.empty_like(sharp)
-    for i, kind in enumerate(EVAL_KINDS):
-        if sharp[i::3].shape[0]:
-            degraded[i::3] = eval_degradation(sharp[i::3], kind, seed)
+    n = len(kinds)
+    for i, kind in enumerate(kinds):
+        if sharp[i::n].shape[0]:
+            degraded[i::n] = eval_degradation(sharp[i::n], kind, seed)
     return degraded, sharp

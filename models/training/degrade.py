@@ -479,9 +479,42 @@ def degrade(
 EVAL_MOTION_NOISE = 0.005  # std of the Gaussian noise added after the fixed motion blur
 
 
+# straight motion blurs in random directions (validation and the evaluation's random-motion kind):
+# lengths as the deblur training draws them, in kernels large enough for the longest
+MOTION_LENGTHS = (5.0, 25.0)
+MOTION_KERNEL = 27
+
+
+def motion_blur_noise(
+    hr: torch.Tensor,
+    length: torch.Tensor,
+    angle: torch.Tensor,
+    generator: torch.Generator,
+    sigma: float = EVAL_MOTION_NOISE,
+) -> torch.Tensor:
+    """Each sample blurred along a straight line (`length` px at `angle` radians, each (B,)) plus
+    Gaussian noise of std `sigma` from `generator`; 8-bit."""
+    kernels = line_motion_kernels(length.float(), angle.float(), MOTION_KERNEL)
+    blurred = blur(hr.float(), kernels.to(hr.device))
+    noise = torch.randn(hr.shape, generator=generator, device=generator.device).to(hr.device)
+    return quantize_8bit(blurred + sigma * noise)
+
+
+def random_motion(
+    hr: torch.Tensor, generator: torch.Generator, lengths=MOTION_LENGTHS
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(degraded, angles in degrees): straight blurs at uniform random angles in [0°, 180°) and
+    lengths in `lengths` (the deblur training's straight lines) plus noise σ 0.005."""
+    b = hr.shape[0]
+    length = _uniform(generator, b, lengths).cpu()
+    angle = _uniform(generator, b, (0.0, math.pi)).cpu()
+    return motion_blur_noise(hr, length, angle, generator), torch.rad2deg(angle)
+
+
 def eval_degradation(hr: torch.Tensor, kind: str, seed: int = 0) -> torch.Tensor:
     """The fixed evaluation inputs: "x2"/"x3"/"x4" = shrink with bicubic then enlarge with bicubic;
-    "motion" = 13-px straight motion blur at 30° plus Gaussian noise (std 0.005, seeded). 8-bit."""
+    "motion" = 13-px straight motion blur at 30° plus Gaussian noise (std 0.005, seeded);
+    "motion_random" = random_motion seeded by `seed` (a random angle and length per sample). 8-bit."""
     if kind in ("x2", "x3", "x4"):
         return quantize_8bit(resize_down_up(hr, float(kind[1]), "bicubic"))
     if kind == "motion":
@@ -489,6 +522,8 @@ def eval_degradation(hr: torch.Tensor, kind: str, seed: int = 0) -> torch.Tensor
         blurred = blur(hr.float(), line_motion_kernel().to(hr.device))
         noise = torch.randn(hr.shape, generator=g, device=hr.device)
         return quantize_8bit(blurred + EVAL_MOTION_NOISE * noise)
+    if kind == "motion_random":
+        return random_motion(hr, torch.Generator(device=hr.device).manual_seed(seed))[0]
     raise ValueError(f"unknown evaluation degradation {kind!r}")
 
 

@@ -41,6 +41,7 @@ from models.training.data import (
 from models.training.degrade import DegradeSettings
 
 CHECKPOINT_NAME = "checkpoint.pt"
+BEST_NAME = "best.pt"
 LOG_NAME = "log.jsonl"
 
 
@@ -71,6 +72,14 @@ class TrainConfig:
     zero_tails: bool = False  # start as the identity (tails zeroed): a short run cannot end below its input
     degrade: dict = field(default_factory=dict)  # DegradeSettings fields that differ from its defaults
     init_weights: str | None = None  # fine-tune: start from these weights (name or path), fresh schedule
+    # exponential moving average of the weights (BasicSR's ema_decay); validated, kept as the
+    # best checkpoint and exported instead of the raw weights. 0 turns it off.
+    ema_decay: float = 0.999
+    val_kinds: tuple[str, ...] = EVAL_KINDS  # crop i of the validation set gets val_kinds[i % n]
+    # an extra loss term for fine detail: "highpass" (L1 of image minus its Gaussian blur, σ 1) or
+    # "gradient" (L1 of horizontal and vertical differences), weighted by hf_weight
+    hf_loss: str = "none"
+    hf_weight: float = 0.0
 
 
 # what every CPU recipe shares: small crops and batches, few dead-leaves images, frequent saves
@@ -98,6 +107,30 @@ _ENLARGE_MIX = {
     "noise_sigma": (0.002, 0.01),
     "p_jpeg": 0.0,
 }
+# MSSNet's own task, motion blur + noise: camera-shake paths and straight lines at random angles,
+# 5-25 px (27-px kernels), sensor noise on almost every sample, a few mildly defocused or clean
+# ones so sharp input is left alone
+_DEBLUR_MIX = {
+    "p_resize": 0.0,
+    "p_blur": 0.1,
+    "p_shake": 0.85,
+    "p_straight": 0.5,
+    "shake_length": (5.0, 25.0),
+    "kernel_size": 27,
+    "p_noise": 0.9,
+    "noise_sigma": (0.002, 0.012),
+    "p_jpeg": 0.0,
+}
+_ENLARGE_EMA = replace(
+    _CPU_LONG,
+    steps=30_000,
+    lr=5e-5,
+    val_every=300,
+    val_count=96,
+    val_crop=96,
+    val_kinds=("x2", "x4"),
+    degrade={**_ENLARGE_MIX, "scale_range": (1.5, 4.0), "p_bicubic": 0.5},
+)
 
 PRESETS: dict[str, TrainConfig] = {
     "small": TrainConfig(),
@@ -124,23 +157,23 @@ PRESETS: dict[str, TrainConfig] = {
         lr=5e-5,
         degrade={**_ENLARGE_MIX, "scale_range": (1.5, 4.0), "p_bicubic": 0.5},
     ),
-    # MSSNet's own task, motion blur + noise (fine-tune from the enlargement weights with --init):
-    # camera-shake paths and straight lines of 5-25 px (27-px kernels), sensor noise on almost
-    # every sample, a few mildly defocused or clean ones so sharp input is left alone
-    "cpu-deblur": replace(
+    # MSSNet's own task (fine-tune from the enlargement weights with --init)
+    "cpu-deblur": replace(_CPU_LONG, lr=1e-4, degrade=dict(_DEBLUR_MIX)),
+    # the background runs (models.training.background), fine-tunes of the shipped files (--init):
+    # long cosine schedules (the rate stays near its peak for many sessions; the moving average does
+    # the smoothing), validation on 96 crops per task (96 px) of the held-out photos every 300 steps
+    "cpu-enlarge-ema": _ENLARGE_EMA,
+    # the same with a high-pass L1 term for fine detail (the issue's fur sweep)
+    "cpu-enlarge-ema-hf": replace(_ENLARGE_EMA, hf_loss="highpass", hf_weight=1.0),
+    "cpu-deblur-ema": replace(
         _CPU_LONG,
-        lr=1e-4,
-        degrade={
-            "p_resize": 0.0,
-            "p_blur": 0.1,
-            "p_shake": 0.85,
-            "p_straight": 0.5,
-            "shake_length": (5.0, 25.0),
-            "kernel_size": 27,
-            "p_noise": 0.9,
-            "noise_sigma": (0.002, 0.012),
-            "p_jpeg": 0.0,
-        },
+        steps=30_000,
+        lr=5e-5,
+        val_every=300,
+        val_count=96,
+        val_crop=96,
+        val_kinds=("motion_random",),
+        degrade=dict(_DEBLUR_MIX),
     ),
     # tests: tiny widths and crops, a few steps
     "smoke": TrainConfig(
@@ -164,19 +197,80 @@ PRESETS: dict[str, TrainConfig] = {
 
 # ---------------------------------------------------------------- loss and schedule
 
+HF_LOSSES = ("none", "highpass", "gradient")
+
 
 def fft_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(torch.view_as_real(torch.fft.fft2(a)), torch.view_as_real(torch.fft.fft2(b)))
 
 
-def mssnet_loss(outputs: list[torch.Tensor], sharp: torch.Tensor, fft_weight: float = 0.1) -> torch.Tensor:
-    """Σ over the six outputs of L1 + fft_weight · FFT-L1; output 1 is compared at half size."""
+def high_pass(x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
+    """x minus its Gaussian blur (σ px, separable, reflect padding): the fine detail alone."""
+    r = int(3 * sigma + 0.5)
+    t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    y = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    y = F.conv2d(F.pad(y, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    return x - y
+
+
+def hf_l1(a: torch.Tensor, b: torch.Tensor, kind: str) -> torch.Tensor:
+    """L1 between the fine detail of a and b: "highpass" (high_pass) or "gradient" (differences)."""
+    if kind == "highpass":
+        return F.l1_loss(high_pass(a), high_pass(b))
+    if kind == "gradient":
+
+        def grads(x):
+            return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+
+        (ax, ay), (bx, by) = grads(a), grads(b)
+        return F.l1_loss(ax, bx) + F.l1_loss(ay, by)
+    raise ModelError(f"unknown high-frequency loss {kind!r}; choose from {', '.join(HF_LOSSES)}")
+
+
+def mssnet_loss(
+    outputs: list[torch.Tensor],
+    sharp: torch.Tensor,
+    fft_weight: float = 0.1,
+    hf_loss: str = "none",
+    hf_weight: float = 0.0,
+) -> torch.Tensor:
+    """Σ over the six outputs of L1 + fft_weight · FFT-L1 (+ hf_weight · the hf_loss term);
+    output 1 is compared at half size."""
     half = F.interpolate(sharp, scale_factor=0.5, mode="bilinear", align_corners=True)
     total = sharp.new_zeros(())
     for out, target in zip(outputs, [half] + [sharp] * 5):
         out = out.float()  # the loss (and the FFT) in fp32 even under bf16 autocast
         total = total + F.l1_loss(out, target) + fft_weight * fft_l1(out, target)
+        if hf_loss != "none" and hf_weight:
+            total = total + hf_weight * hf_l1(out, target, hf_loss)
     return total
+
+
+class WeightsEMA:
+    """An exponential moving average of a model's weights, as BasicSR's model_ema: after every
+    step ema ← decay·ema + (1 − decay)·weights (fp32 copies; buffers copied as they are)."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.state = {k: v.detach().float().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        current = model.state_dict()
+        floats = [k for k, v in self.state.items() if v.is_floating_point()]
+        torch._foreach_lerp_(
+            [self.state[k] for k in floats], [current[k].detach().float() for k in floats], 1 - self.decay
+        )
+        for k, v in self.state.items():
+            if not v.is_floating_point():
+                v.copy_(current[k])
+
+    def copy_to(self, model: torch.nn.Module) -> torch.nn.Module:
+        model.load_state_dict(self.state)
+        return model
 
 
 def learning_rate(step: int, cfg: TrainConfig) -> float:
@@ -200,9 +294,11 @@ def save_checkpoint(
     elapsed_s: float,
     cpu_s: float = 0.0,
     rank_states: list[torch.Tensor] | None = None,
+    ema: WeightsEMA | None = None,
+    best: dict | None = None,
 ) -> None:
-    """Write fp32 weights + optimizer + step + RNG states (every rank's data stream) + time
-    used; atomic (temp file then rename)."""
+    """Write fp32 weights (and their moving average) + optimizer + step + RNG states (every rank's
+    data stream) + time used + the best validation so far; atomic (temp file then rename)."""
     state = {
         "model_state_dict": {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()},
         "optimizer_state_dict": optimizer.state_dict(),
@@ -216,7 +312,30 @@ def save_checkpoint(
         "elapsed_s": elapsed_s,
         "cpu_s": cpu_s,
     }
+    if ema is not None:
+        state["ema_state_dict"] = {k: v.contiguous() for k, v in ema.state.items()}
+    if best is not None:
+        state["best"] = best
     atomic_write(path, lambda fh: torch.save(state, fh))
+
+
+def save_best(path: Path, weights: dict, cfg: TrainConfig, step: int, val: dict, elapsed_s: float) -> None:
+    """RUN/best.pt: the weights that scored best on validation so far (the moving average when the
+    run keeps one), in the checkpoint layout, so --export can read it."""
+    state = {
+        "model_state_dict": {k: v.detach().float().cpu().contiguous() for k, v in weights.items()},
+        "all_step": step,
+        "config": asdict(cfg),
+        "elapsed_s": elapsed_s,
+        "val": val,
+    }
+    atomic_write(path, lambda fh: torch.save(state, fh))
+
+
+def selection_score(val: dict, kinds: tuple[str, ...]) -> float:
+    """What checkpoints are chosen by: the mean validation gain (dB) over the run's degradations."""
+    gains = [val[f"val_{k}_gain"] for k in kinds if f"val_{k}_gain" in val]  # tiny sets may lack a kind
+    return sum(gains) / len(gains)
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -234,6 +353,8 @@ def config_from_checkpoint(state: dict) -> TrainConfig:
     if "bf16" in raw:  # runs from before precision was chosen by the hardware
         raw["precision"] = "auto" if raw.pop("bf16") else "fp32"
     raw["degrade"] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.get("degrade", {}).items()}
+    if "val_kinds" in raw:
+        raw["val_kinds"] = tuple(raw["val_kinds"])
     return TrainConfig(**raw)
 
 
@@ -324,7 +445,7 @@ def validate(
     precision: str = "fp32",
 ) -> dict:
     """PSNR of restored and degraded validation crops, overall and per degradation (crop i has
-    EVAL_KINDS[i % 3], as validation_pairs makes them), and the x2 crops' high-frequency energy
+    cfg.val_kinds[i % n], as validation_pairs makes them), and the x2 crops' high-frequency energy
     (above 0.25 of Nyquist) against the sharp crops: recovered share and overshoot."""
     from models import metrics
     from models.precision import autocast
@@ -345,11 +466,14 @@ def validate(
 
     out_psnr, in_psnr = psnr(out), psnr(degraded)
     result = {"val_psnr": float(out_psnr.mean()), "val_psnr_input": float(in_psnr.mean())}
-    for k, kind in enumerate(EVAL_KINDS):
-        if out_psnr[k::3].numel():
-            result[f"val_{kind}_gain"] = float((out_psnr[k::3] - in_psnr[k::3]).mean())
+    kinds = cfg.val_kinds
+    n = len(kinds)
+    for k, kind in enumerate(kinds):
+        if out_psnr[k::n].numel():
+            result[f"val_{kind}_gain"] = float((out_psnr[k::n] - in_psnr[k::n]).mean())
     e_in = e_out = e_ref = 0.0
-    for i in range(0, degraded.shape[0], 3):  # the x2 crops
+    x2_crops = range(kinds.index("x2"), degraded.shape[0], n) if "x2" in kinds else range(0)
+    for i in x2_crops:
 
         def image(t, i=i):
             return t[i].float().permute(1, 2, 0).cpu().numpy()
@@ -455,6 +579,9 @@ def train(
     steps: int | None = None,
     max_cpu_minutes: float | None = None,
     announce=None,
+    session_steps: int | None = None,
+    should_stop=None,
+    pools: tuple[ImagePool, ImagePool, ImagePool | None] | None = None,
 ) -> TrainResult:
     """Train (or resume) into run_dir, as one process or as each of torchrun's processes
     (DistributedDataParallel: cfg.batch is the global batch, split over the ranks; each rank
@@ -463,7 +590,11 @@ def train(
     schedule's end) may change it. `fixed_batch` reuses one global batch (overfit check, tests);
     `max_minutes` stops early (with a checkpoint) after that much wall time in this session,
     `max_cpu_minutes` once the run's process CPU time (all ranks, all sessions) reaches it.
-    `announce(line)` gets the start-up line (device, precision, threads, processes)."""
+    `announce(line)` gets the start-up line (device, precision, threads, processes).
+    `session_steps` stops (with a checkpoint) after that many steps in this call, and a true
+    `should_stop()` (checked every step, e.g. set by a signal handler) stops the same way.
+    With cfg.ema_decay the moving average is validated (the raw weights too, as raw_val_*) and
+    RUN/best.pt keeps the average that scored best (selection_score)."""
     from models.precision import precision_reason, resolve_device, resolve_precision
 
     run_dir = Path(run_dir)
@@ -478,6 +609,8 @@ def train(
         cfg = replace(cfg, steps=steps)
     if cfg.crop % 16 or cfg.val_crop % 16:
         raise ModelError("crop sizes must be multiples of 16 (MSSNet's size rule)")
+    if cfg.hf_loss not in HF_LOSSES:
+        raise ModelError(f"unknown high-frequency loss {cfg.hf_loss!r}; choose from {', '.join(HF_LOSSES)}")
     dev = resolve_device(device)
     precision = resolve_precision(cfg.precision, dev, training=True)
     procs = join_processes(dev)
@@ -489,7 +622,8 @@ def train(
         make_folder(check_writable(run_dir, folder=True))
     torch.manual_seed(cfg.seed)
 
-    train_pool, val_pool, leaves = build_pools(cfg, photo_dir, dev, photos)
+    # `pools` (build_pools' result) spares a caller that trains several runs the dead-leaves drawing
+    train_pool, val_pool, leaves = pools or build_pools(cfg, photo_dir, dev, photos)
     generator = torch.Generator(device=dev).manual_seed(rank_seed(cfg.seed, procs.rank))
     settings = DegradeSettings(**cfg.degrade)
     sampler = PairSampler(
@@ -523,6 +657,15 @@ def train(
         else:  # another process count: fresh, distinct streams from here on
             generator.manual_seed(rank_seed(cfg.seed, procs.rank, step))
         torch.set_rng_state(state["rng"]["torch"])
+    ema = ema_model = None
+    best = dict(state.get("best") or {}) if state is not None else {}
+    if cfg.ema_decay > 0 and procs.main:
+        ema = WeightsEMA(model, cfg.ema_decay)  # a run from before the average starts it here
+        if state is not None and "ema_state_dict" in state:
+            ema.state = {k: v.float() for k, v in state["ema_state_dict"].items()}
+        ema_model = MSSNet(*cfg.width).to(dev)
+        if cfg.channels_last:
+            ema_model = ema_model.to(memory_format=torch.channels_last)
     forward = _Stages(model)
     if procs.world > 1:
         from torch.nn.parallel import DistributedDataParallel
@@ -560,7 +703,9 @@ def train(
                 "processes": procs.world,
             }
         )
-        val_degraded, val_sharp = validation_pairs(val_pool, cfg.val_count, cfg.val_crop, cfg.seed + 1)
+        val_degraded, val_sharp = validation_pairs(
+            val_pool, cfg.val_count, cfg.val_crop, cfg.seed + 1, kinds=cfg.val_kinds
+        )
 
     fixed = None
     if fixed_batch:  # one global batch from the run's seed; each rank trains on its share
@@ -576,6 +721,7 @@ def train(
     window_t, window_n = time.perf_counter(), 0
     loss_value, val = float("nan"), {}
     samples_per_s, cpu_total = 0.0, cpu_before
+    session_begin = step
     model.train()
     try:
         if bar:
@@ -588,17 +734,24 @@ def train(
                 group["lr"] = learning_rate(step, cfg)
             with autocast(dev, precision):
                 outputs = forward(degraded)
-            loss = mssnet_loss(outputs, sharp, cfg.fft_weight)
+            loss = mssnet_loss(outputs, sharp, cfg.fft_weight, cfg.hf_loss, cfg.hf_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if ema is not None:
+                ema.update(model)
             step += 1
             window_n += cfg.batch
             # every process stops at the same step: the budgets are summed / maxed over ranks
             out_of_wall = max_minutes is not None and time.perf_counter() - session_start > 60 * max_minutes
             cpu_used, wall_flag = procs.reduce([time.process_time() - cpu_start, float(out_of_wall)])
             cpu_total = cpu_before + cpu_used
-            out_of_time = wall_flag > 0 or (max_cpu_minutes is not None and cpu_total >= 60 * max_cpu_minutes)
+            out_of_time = (
+                wall_flag > 0
+                or (max_cpu_minutes is not None and cpu_total >= 60 * max_cpu_minutes)
+                or (session_steps is not None and step - session_begin >= session_steps)
+                or bool(should_stop and should_stop())
+            )
             if step % cfg.log_every == 0 or step == cfg.steps:
                 loss_value = procs.reduce([float(loss.detach())])[0] / procs.world
                 _sync(dev)
@@ -617,6 +770,21 @@ def train(
                 )
             if procs.main and (step % cfg.val_every == 0 or step == cfg.steps or out_of_time):
                 val = validate(model, val_degraded, val_sharp, cfg, precision=precision)
+                if ema is not None and ema_model is not None:
+                    raw = {"raw_" + k: v for k, v in val.items()}
+                    val = validate(ema.copy_to(ema_model), val_degraded, val_sharp, cfg, precision=precision)
+                    val = {**val, **raw}
+                    score = selection_score(val, cfg.val_kinds)
+                    if not best or score > best["score"]:
+                        best = {"step": step, "score": round(score, 4)}
+                        save_best(
+                            run_dir / BEST_NAME,
+                            ema.state,
+                            cfg,
+                            step,
+                            val,
+                            elapsed + time.perf_counter() - session_start,
+                        )
                 record({"step": step, **val})
                 window_t = time.perf_counter()  # validation time is not training throughput
             if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
@@ -632,6 +800,8 @@ def train(
                         elapsed + time.perf_counter() - session_start,
                         cpu_s=cpu_total,
                         rank_states=rank_states,
+                        ema=ema,
+                        best=best or None,
                     )
             if bar:
                 bar.update(
@@ -671,8 +841,9 @@ def _progress(enabled: bool):
 # ---------------------------------------------------------------- export
 
 
-def export_weights(checkpoint: Path | str, output: Path | str, force: bool = False) -> str:
-    """Write a checkpoint's weights as fp16 .safetensors (via save_weights); returns SHA-256."""
+def export_weights(checkpoint: Path | str, output: Path | str, force: bool = False, raw: bool = False) -> str:
+    """Write a checkpoint's weights as fp16 .safetensors (via save_weights); returns SHA-256.
+    The moving average is written where the checkpoint has one, unless `raw`."""
     from models.checkpoints import save_weights
 
     output = Path(output)
@@ -680,13 +851,16 @@ def export_weights(checkpoint: Path | str, output: Path | str, force: bool = Fal
         raise ModelError(f"{output} exists: pass --force to overwrite it")
     state = load_checkpoint(Path(checkpoint))
     cfg = state["config"]
+    weights = state["model_state_dict"] if raw else state.get("ema_state_dict", state["model_state_dict"])
     meta = {
         "trained_steps": state["all_step"],
         "crop": cfg["crop"],
         "batch": cfg["batch"],
         "train_elapsed_s": round(float(state.get("elapsed_s", 0.0)), 1),
     }
-    return save_weights(state["model_state_dict"], output, dtype=torch.float16, metadata=meta)
+    if not raw and ("ema_state_dict" in state or BEST_NAME == Path(checkpoint).name):
+        meta["ema_decay"] = cfg.get("ema_decay")
+    return save_weights(weights, output, dtype=torch.float16, metadata=meta)
 
 
 # ---------------------------------------------------------------- CLI
@@ -750,6 +924,11 @@ def main(argv=None, prog: str = "python -m models.training.train") -> int:
         help="fine-tune: start from these weights (fresh optimizer and schedule)",
     )
     ap.add_argument("--fft-weight", type=float, help="weight of the FFT-L1 term (default 0.1)")
+    ap.add_argument("--hf-loss", choices=HF_LOSSES, help="an extra fine-detail loss term (default none)")
+    ap.add_argument("--hf-weight", type=float, help="weight of the --hf-loss term")
+    ap.add_argument(
+        "--ema-decay", type=float, help="moving average of the weights (default 0.999; 0 turns it off)"
+    )
     ap.add_argument("--no-bf16", action="store_true", help="same as --precision fp32")
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA only)")
     ap.add_argument(
@@ -767,14 +946,19 @@ def main(argv=None, prog: str = "python -m models.training.train") -> int:
     ap.add_argument(
         "--export",
         metavar="OUT.safetensors",
-        help="instead of training: write RUN/checkpoint.pt as fp16 .safetensors",
+        help="instead of training: write RUN/checkpoint.pt (its moving average) as fp16 .safetensors",
     )
+    ap.add_argument(
+        "--best", action="store_true", help="with --export: RUN/best.pt, the best average on validation"
+    )
+    ap.add_argument("--raw", action="store_true", help="with --export: the raw weights, not their average")
     args = ap.parse_args(argv)
     from models.precision import default_threads
 
     torch.set_num_threads(args.threads or default_threads(int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
     if args.export:
-        sha = export_weights(Path(args.run) / CHECKPOINT_NAME, args.export, args.force)
+        source = Path(args.run) / (BEST_NAME if args.best else CHECKPOINT_NAME)
+        sha = export_weights(source, args.export, args.force, raw=args.raw)
         print(f"{args.export}  sha256 {sha}")
         return 0
     cfg = PRESETS[args.preset]
@@ -796,8 +980,9 @@ def main(argv=None, prog: str = "python -m models.training.train") -> int:
     }
     if args.init:
         overrides["init_weights"] = args.init
-    if args.fft_weight is not None:
-        overrides["fft_weight"] = args.fft_weight
+    for name in ("fft_weight", "hf_loss", "hf_weight", "ema_decay"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
     if args.no_bf16:
         overrides["precision"] = "fp32"
     if args.compile:
