@@ -4,6 +4,9 @@ For each photo and each fixed degradation (×2 and ×4 bicubic shrink → bicubi
 motion blur at 30° plus noise σ 0.005, the issue's spec) it prints PSNR/SSIM of the degraded input, of unsharp
 masking (tuned on the training photos), and of MSSNet after 2, 4 and 6 stages in fp32, plus the
 6-stage result under bf16 autocast; then the means and the fur check on the cat (chelsea).
+Motion blur in random directions too (design.md's pitfall: one fixed 30° line flatters a model
+trained near it): per photo, one straight blur in each 45° bucket at a seeded random angle, both
+13 px and a random 5-25 px length, plus noise σ 0.005; means per angle bucket.
 Photos are centre-cropped (not resized) to at most SIZE×SIZE px, rounded down to multiples of 16,
 so it runs on a CPU in a few minutes. Outputs are clipped and rounded to 8 bits, as saved images
 are. Metrics: RGB, data range 1, no border crop (models.metrics).
@@ -22,13 +25,30 @@ import torch
 from common.cli import OneLineErrorParser
 from models import metrics
 from models.errors import ModelError
-from models.training.degrade import eval_degradation, quantize_8bit
+from models.training.degrade import MOTION_LENGTHS, eval_degradation, motion_blur_noise, quantize_8bit
 from models.training.unsharp import load_params, unsharp_mask
 from models.weights_info import WeightsInfo
 
 KINDS = ("x2", "x4", "motion")
 STAGES = (2, 4, 6)
 DEFAULT_SIZE = 384
+ANGLE_BUCKETS = ((0, 45), (45, 90), (90, 135), (135, 180))  # degrees; 0 = horizontal
+RANDOM_LENGTHS = ("13", "5-25")  # the issue's 13 px and the deblur training's range
+
+
+def random_motion_draws(photo_index: int) -> list[dict]:
+    """The seeded blurs of one photo: a random angle in each bucket, each at 13 px and at a random
+    5-25 px length, with its noise seed."""
+    rng = np.random.default_rng(1000 + photo_index)
+    draws = []
+    for b, (lo, hi) in enumerate(ANGLE_BUCKETS):
+        angle = float(rng.uniform(lo, hi))
+        random_length = float(rng.uniform(*MOTION_LENGTHS))
+        for lengths, length in zip(RANDOM_LENGTHS, (13.0, random_length)):
+            draws.append(
+                {"bucket": b, "lengths": lengths, "angle": round(angle, 1), "length": round(length, 1)}
+            )
+    return draws
 
 
 def _skimage(name):
@@ -115,6 +135,26 @@ class Report:
     weights: WeightsInfo | None = None
     size: int = DEFAULT_SIZE
     seconds: float = 0.0
+    motion_rows: list[dict] = field(default_factory=list)  # random-direction blurs, one per draw
+
+    def angle_means(self) -> dict[str, list[dict]]:
+        """Per length setting ("13", "5-25"): per angle bucket and over all, the mean PSNR of the
+        input, unsharp masking and MSSNet (6 stages) and the draws' count."""
+        out: dict[str, list[dict]] = {}
+        for lengths in RANDOM_LENGTHS:
+            rows = [r for r in self.motion_rows if r["lengths"] == lengths]
+            if not rows:
+                continue
+            keys = [k for k in rows[0] if k.endswith("_psnr")]
+            table = []
+            for b, (lo, hi) in [*enumerate(ANGLE_BUCKETS), (None, (0, 180))]:
+                chosen = [r for r in rows if b is None or r["bucket"] == b]
+                table.append(
+                    {"angles": f"{lo}-{hi}°" if b is not None else "all", "n": len(chosen)}
+                    | {k: float(np.mean([r[k] for r in chosen])) for k in keys}
+                )
+            out[lengths] = table
+        return out
 
     def means(self) -> dict[str, dict[str, float]]:
         out = {}
@@ -133,8 +173,10 @@ def evaluate(
     bf16: bool = True,
     unsharp: dict | None = None,
     progress=None,
+    random_motion: bool = False,
 ) -> Report:
-    """Score every photo × degradation; model None → only the input and unsharp masking."""
+    """Score every photo × degradation; model None → only the input and unsharp masking.
+    `random_motion` adds the random-direction blurs (random_motion_draws) to report.motion_rows."""
     start = time.perf_counter()
     photos = photos or available_photos()
     unsharp = unsharp or load_params()
@@ -164,8 +206,27 @@ def evaluate(
                 report.fur = fur_report(_to_numpy(degraded), restored, original)
             if progress:
                 progress(name, kind)
+        if random_motion:
+            report.motion_rows += _random_motion_rows(model, name, i, x_true, original, unsharp["motion"])
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _random_motion_rows(model, name: str, index: int, x_true, original, unsharp: dict) -> list[dict]:
+    rows = []
+    for d in random_motion_draws(index):
+        g = torch.Generator().manual_seed(10_000 + 100 * index + 2 * d["bucket"] + (d["lengths"] != "13"))
+        degraded = motion_blur_noise(
+            x_true, torch.tensor([d["length"]]), torch.deg2rad(torch.tensor([d["angle"]])), g
+        )
+        results = {"input": degraded, "unsharp": unsharp_mask(degraded, unsharp["sigma"], unsharp["amount"])}
+        if model is not None:
+            results["mssnet6"] = run_stages(model, degraded)[6]
+        rows.append(
+            {"photo": name, **d}
+            | {f"{k}_psnr": metrics.psnr(_to_numpy(v), original) for k, v in results.items()}
+        )
+    return rows
 
 
 def fur_report(degraded: np.ndarray, restored: np.ndarray | None, original: np.ndarray) -> dict:
@@ -245,6 +306,29 @@ def format_table(report: Report) -> str:
             lines.append("|---|---|---|")
             for radius, f in report.fur.items():
                 lines.append(f"| {radius} | {f['input_energy']:.3e} | {f['original_energy']:.3e} |")
+    angle_means = report.angle_means()
+    if angle_means:
+        has = "mssnet6_psnr" in report.motion_rows[0]
+        lines += [
+            "",
+            "Motion blur in random directions + noise σ 0.005 (one seeded angle per 45° bucket and photo; "
+            "PSNR of the blurred input, gain over it in dB):",
+            "",
+            "| length | angles | draws | input | unsharp mask |" + (" MSSNet 6 st. |" if has else ""),
+            "|---|---|---|---|---|" + ("---|" if has else ""),
+        ]
+        for lengths, table in angle_means.items():
+            for row in table:
+                cells = [
+                    f"{lengths} px",
+                    row["angles"],
+                    str(row["n"]),
+                    f"{row['input_psnr']:.2f}",
+                    f"{row['unsharp_psnr'] - row['input_psnr']:+.2f}",
+                ] + ([f"{row['mssnet6_psnr'] - row['input_psnr']:+.2f}"] if has else [])
+                if row["angles"] == "all":
+                    cells = [f"**{c}**" for c in cells]
+                lines.append("| " + " | ".join(cells) + " |")
     if report.weights:
         w = report.weights
         lines += ["", f"weights: {w.name} ({(w.sha256 or 'no file')[:12]}), config {w.config}"]
@@ -263,6 +347,7 @@ def main(argv=None, prog: str = "python -m models.training.evaluate") -> int:
     ap.add_argument("--photos", nargs="+", choices=list(PHOTOS), help="subset of the photos")
     ap.add_argument("--size", type=int, default=DEFAULT_SIZE, help="centre-crop size (px)")
     ap.add_argument("--no-bf16", action="store_true", help="skip the bf16 column")
+    ap.add_argument("--no-random-motion", action="store_true", help="skip the random-direction motion blurs")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
     ap.add_argument("--force", action="store_true", help="overwrite --json's file")
@@ -282,7 +367,9 @@ def main(argv=None, prog: str = "python -m models.training.evaluate") -> int:
         from models.checkpoints import load_model
 
         model = load_model(args.weights)
-    report = evaluate(model, args.photos, args.size, bf16=not args.no_bf16)
+    report = evaluate(
+        model, args.photos, args.size, bf16=not args.no_bf16, random_motion=not args.no_random_motion
+    )
     print(format_table(report))
     if args.json:
         from common.files import atomic_write_text
@@ -291,6 +378,8 @@ def main(argv=None, prog: str = "python -m models.training.evaluate") -> int:
             "rows": report.rows,
             "means": report.means(),
             "fur": report.fur,
+            "motion_rows": report.motion_rows,
+            "motion_angle_means": report.angle_means(),
             "size": report.size,
             "weights": report.weights.as_dict() if report.weights else None,
         }

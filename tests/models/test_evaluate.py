@@ -76,3 +76,18 @@ def test_cli_writes_json_and_refuses_to_overwrite(tmp_path, capsys):
     assert "| rocket | motion |" in capsys.readouterr().out
     with pytest.raises(ModelError, match="--force"):
         E.main(["--no-model", "--photos", "rocket", "--size", "64", "--json", str(out)])
+
+
+def test_random_direction_motion_is_reported_per_angle_bucket(tiny_model):
+    report = E.evaluate(tiny_model, ["chelsea", "coffee"], size=64, random_motion=True)
+    assert len(report.motion_rows) == 2 * len(E.ANGLE_BUCKETS) * len(E.RANDOM_LENGTHS)
+    for row in report.motion_rows:
+        lo, hi = E.ANGLE_BUCKETS[row["bucket"]]
+        assert lo <= row["angle"] < hi and 5 <= row["length"] <= 25
+        assert row["length"] == 13 or row["lengths"] == "5-25"
+    means = report.angle_means()
+    assert [r["n"] for r in means["5-25"]] == [2, 2, 2, 2, 8]
+    assert E.random_motion_draws(0) == E.random_motion_draws(0) != E.random_motion_draws(1)
+    table = E.format_table(report)
+    assert "Motion blur in random directions" in table and "| **5-25 px** | **all** | **8** |" in table
+    assert not E.evaluate(None, ["chelsea"], size=64).motion_rows  # off unless asked
