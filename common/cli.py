@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import time
+
+STARTED = time.perf_counter()  # the command's start (imported first thing): wall times count from here
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")

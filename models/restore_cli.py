@@ -13,7 +13,7 @@ from pathlib import Path
 from common.cli import add_device_options, add_weights_option, non_negative_int
 from common.progress import duration, time_left_column
 from common.textsafe import clean_line  # file names are shown without terminal escapes
-from models.formats import DEFAULT_MAX_PIXELS, ESTIMATE_FROM_PIXELS, WEIGHTS_TASKS
+from models.formats import DEFAULT_MAX_PIXELS, ESTIMATE_FROM_PIXELS, FAST_PNG, WEIGHTS_TASKS
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -50,8 +50,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--task",
         choices=WEIGHTS_TASKS,
         help="what the photo suffers from: enlarge (softness of an enlarged photo) or deblur "
-        "(motion blur and noise); picks the bundled weights trained for it (default: the "
-        "bundled default); --weights overrides it",
+        "(motion blur and noise); picks the bundled weights trained for it (default: --upscale N>1 "
+        "means enlarge, else the photo decides: a directional blur is deblur, a small photo enlarge); "
+        "--weights overrides it",
     )
     p.add_argument(
         "--stages",
@@ -62,6 +63,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="stop after this many of the six stages (default 6, the full network)",
     )
     add_device_options(p)
+    p.add_argument(
+        "--png-level",
+        type=int,
+        choices=range(10),
+        default=FAST_PNG,
+        metavar="0..9",
+        help=f"PNG compression: {FAST_PNG} (default) saves fast, 9 makes the smallest files (slower)",
+    )
     p.add_argument(
         "--tile",
         type=non_negative_int,
@@ -145,7 +154,7 @@ def plan_outputs(
 
 
 def run(args) -> int:
-    from common.files import make_folder
+    from common.files import prepare_folder
     from models.errors import ModelError
 
     inputs = [Path(p) for p in args.inputs]
@@ -153,42 +162,59 @@ def run(args) -> int:
     # "-o results/" names a folder even before it exists
     output_is_folder = bool(args.output) and args.output.endswith(("/", os.sep))
     plan = plan_outputs(inputs, output, args.force, output_is_folder)
-    folder = plan[0][1].parent
-    if not folder.exists():  # only a folder -o names can be missing here: plan_outputs checked the rest
-        if not folder.parent.is_dir():
-            raise ModelError(f"output folder does not exist: {folder.parent}")
-        make_folder(folder)
+    prepare_folder(plan[0][1].parent)  # the output-folder rule: only a folder -o names may be new
 
-    from models.checkpoints import load_model, weights_for_task
+    models: dict = {}  # one load per weights file the rule picks
+    if args.weights is not None:  # a wrong --weights fails before any photo, not once per photo
+        from models.checkpoints import load_model
 
-    weights = args.weights
-    if weights is None and args.task:
-        weights, note = weights_for_task(args.task)
-        if note:
-            print(f"explainer: note: {note}", file=sys.stderr)
-    model = load_model(weights)
+        models[args.weights] = load_model(args.weights)
     if len(plan) == 1:
-        _restore_one(model, *plan[0], args)
+        _restore_one(models, *plan[0], args)
+        _say_wall_time(len(plan))
         return 0
     failed = 0
     for src, out in plan:
         try:
-            _restore_one(model, src, out, args)
+            _restore_one(models, src, out, args)
         except ModelError as exc:  # one unreadable photo does not stop the others
             failed += 1
             print(f"explainer: error: {clean_line(str(exc))}", file=sys.stderr)
+    _say_wall_time(len(plan))
     if failed:
         raise ModelError(f"{failed} of {len(plan)} photos could not be restored (see above)")
     return 0
 
 
-def _restore_one(model, src: Path, out: Path, args) -> None:
+def _say_wall_time(photos: int) -> None:
+    import time
+
+    from common.cli import STARTED
+
+    what = "the photo" if photos == 1 else f"{photos} photos"
+    print(
+        f"wall time {time.perf_counter() - STARTED:.1f}s for {what} (start-up, weights, reading, restoring, saving)"
+    )
+
+
+def _restore_one(models: dict, src: Path, out: Path, args) -> None:
+    import time
+
+    from models.checkpoints import load_model
     from models.engine import restore
     from models.imageio import load_image, output_format, save_image, what_is_not_kept
+    from models.weights_choice import choose_weights
 
     loaded = load_image(src, max_pixels=args.max_pixels or None)
     for note in what_is_not_kept(loaded, output_format(out)):  # said before the long part
         print(f"explainer: note: {clean_line(src.name)}: {note}", file=sys.stderr)
+    choice = choose_weights(args.weights, args.task, args.upscale, loaded.rgb)
+    if choice.note:
+        print(f"explainer: note: {choice.note}", file=sys.stderr)
+    if choice.weights not in models:
+        models[choice.weights] = load_model(choice.weights)
+    model = models[choice.weights]
+    print(f"{clean_line(src.name)}: weights {model.weights_info.name}, because {choice.reason}")
     estimate = _announce_estimate(model, src, loaded.size, args)
     with _TileProgress(src.name, estimate) as progress:
         result = restore(
@@ -202,8 +228,9 @@ def _restore_one(model, src: Path, out: Path, args) -> None:
             progress=progress,
             max_pixels=args.max_pixels or None,
         )
-    save_image(loaded, result.rgb, out, force=args.force)
-    print(_summary(src, out, result))
+    t0 = time.perf_counter()
+    save_image(loaded, result.rgb, out, force=args.force, png_level=args.png_level)
+    print(_summary(src, out, result, time.perf_counter() - t0))
 
 
 ANNOUNCE_FROM_SECONDS = 5.0
@@ -226,7 +253,7 @@ def _announce_estimate(model, src: Path, size: tuple[int, int], args) -> float |
     return seconds
 
 
-def _summary(src: Path, out: Path, result) -> str:
+def _summary(src: Path, out: Path, result, save_seconds: float) -> str:
     s, t, info = result.stats, result.timings, result.stats.weights
     w, h = s.output_size
     sha = (info.sha256 or "")[:12]
@@ -235,7 +262,7 @@ def _summary(src: Path, out: Path, result) -> str:
         f"restored {clean_line(str(src))} -> {clean_line(str(out))} "
         f"({w}x{h}, x{s.upscale}, {s.stages} stages; weights "
         f"{info.name}{' ' + sha if sha else ''} {info.config_name or info.config}; {s.device} "
-        f"{s.precision}, {tiles}; {t['total']:.1f}s)"
+        f"{s.precision}, {tiles}; restore {t['total']:.1f}s, save {save_seconds:.1f}s)"
     )
 
 

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,9 @@ def test_default_output_name_and_no_overwrite(photo, capsys):
     assert Image.open(out).size == (60, 40)
     line = capsys.readouterr().out
     assert "cat_restored.png" in line and "tiny_official_checkpoint" in line and "whole image" in line
+    assert "cat.jpg: weights tiny_official_checkpoint, because --weights names them" in line
+    assert re.search(r"restore \d+\.\ds, save \d+\.\ds\)", line)
+    assert re.search(r"^wall time \d+\.\ds for the photo \(start-up, weights", line, re.M)
     before = out.read_bytes()
     with pytest.raises(ModelError, match="already exists; pass --force"):
         _cli([str(photo), "--weights", TINY, "--stages", "2"])
@@ -154,7 +158,7 @@ def test_a_folder_stands_for_the_photos_in_it(tmp_path, capsys):
     (folder / "sub").mkdir()
     assert _cli([str(folder), "-o", str(tmp_path / "out"), "--weights", TINY]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_restored.png", "b_restored.png"]
-    lines = capsys.readouterr().out.splitlines()
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("restored ")]
     assert [line.split()[1] for line in lines] == [str(folder / "a.JPG"), str(folder / "b.png")]  # by name
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -272,6 +276,8 @@ def test_task_picks_the_bundled_weights_and_weights_override_it(photo, tmp_path,
     assert _cli([str(photo), "-o", str(tmp_path / "w.png"), "--task", "deblur", "--weights", TINY]) == 0
     captured = capsys.readouterr()
     assert "weights tiny_official_checkpoint " in captured.out and "note:" not in captured.err
+    assert _cli([str(photo), "-o", str(tmp_path / "u.png"), "--upscale", "2", "--stages", "1"]) == 0
+    assert f"weights {enlarge}, because --upscale 2 is an enlargement" in capsys.readouterr().out
 
 
 def test_a_long_restore_is_announced_with_an_estimate_and_shows_time_left(photo, monkeypatch, capsys):
