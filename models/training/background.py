@@ -267,6 +267,8 @@ def _start(args) -> int:
     runs.mkdir(parents=True, exist_ok=True)
     command = ["nice", "-n", "19", sys.executable, "-m", MODULE, "run", "--runs", str(runs.resolve())]
     command += ["--turn", str(args.turn)]
+    for name in args.only or ():
+        command += ["--only", name]
     if args.photos:
         command += ["--photos", args.photos]
     if args.max_hours:
@@ -297,7 +299,8 @@ def _run(args) -> int:
         print(line, flush=True)
 
     try:
-        run_forever(Path(args.runs), args.turn, args.photos, args.max_hours, say=say)
+        rotation = tuple(r for r in ROTATION if not args.only or r.name in args.only)
+        run_forever(Path(args.runs), args.turn, args.photos, args.max_hours, rotation, say=say)
     finally:
         if running_pid() == os.getpid():
             path.unlink(missing_ok=True)
@@ -340,6 +343,12 @@ def main(argv=None, prog: str = f"python -m {MODULE}") -> int:
     ap.add_argument("--turn", type=int, default=DEFAULT_TURN, help="steps per run before the next one's turn")
     ap.add_argument("--photos", help="training photo folder (default as train)")
     ap.add_argument("--max-hours", type=float, help="stop after this long")
+    ap.add_argument(
+        "--only",
+        action="append",
+        choices=[r.name for r in ROTATION],
+        help="start/run: train only this run (repeatable; the others wait, untouched)",
+    )
     ap.add_argument("--weights", help="score: these weights instead of each run's starting file")
     ap.add_argument("--run", help="score: only this run")
     args = ap.parse_args(argv)
