@@ -218,6 +218,18 @@ class Table(_Strict):
             raise ValueError(f"{value!r} is not a column")
         return value
 
+    @field_validator("derived")
+    @classmethod
+    def _derived_are_columns(cls, value: list[str], info) -> list[str]:
+        missing = [c for c in value if c not in info.data.get("columns", [])]
+        if missing:
+            raise ValueError(f"derived names no column: {', '.join(missing)}")
+        return value
+
+    def cell_numbers(self) -> list[int | float]:
+        """Every numeric cell (what answers may quote from the table)."""
+        return [v for row in self.rows for v in row.values() if isinstance(v, int | float)]
+
 
 class SourceCard(_Strict):
     """One file under knowledge/cards/: a source and the facts taken from it."""

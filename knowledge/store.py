@@ -26,12 +26,17 @@ from knowledge.schema import (
     Prompt,
     Source,
     SourceCard,
+    Table,
     Task,
     TasksFile,
 )
 
 PACKAGE_CARDS = Path(__file__).resolve().parent / "cards"
 CANONICAL_LINKS = Path(__file__).resolve().parent / "canonical_links.json"
+# This explainer as a subject (its commands, weights, measurements): loaded beside any cards dir,
+# kept apart from the cited sources (`kb.tool`, `kb.tool_facts`).
+TOOL_CARD = Path(__file__).resolve().parent / "tool" / "explainer.json"
+ATTRIBUTES_FILE = Path(__file__).resolve().parent / "lang" / "en" / "attributes.yml"
 SPECIAL_FILES = ("tasks.json", "capabilities.json", "prompt.json")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -59,15 +64,21 @@ class KnowledgeBase:
         cards_dir: Path,
         digest: str,
         prompt: Prompt | None = None,
+        tables: dict[str, Table] | None = None,
+        tool: Source | None = None,
+        tool_facts: list[Fact] | None = None,
     ):
         self.sources = sources
+        self.tables = tables or {}  # table id -> Table (configurations, accuracies per layers removed)
+        self.tool = tool  # this explainer (knowledge/tool/explainer.json): not a cited source
+        self.tool_facts = tool_facts or []
         self.prompt = prompt  # the question the cards were made for (prompt.json), if known
         self.facts = facts
         self.tasks = tasks
         self.capabilities = capabilities
         self.cards_dir = cards_dir
         self.digest = digest  # hash of every card file: keys the embedding cache
-        self._by_id = {f.id: f for f in facts}
+        self._by_id = {f.id: f for f in [*facts, *self.tool_facts]}
 
     def fact(self, fact_id: str) -> Fact:
         try:
@@ -199,8 +210,10 @@ class KnowledgeBase:
         return titles
 
     def allowed_numbers(self) -> set[str]:
-        """Every number token in any card text, title or link: the only numbers an answer may state."""
-        texts = [f.text for f in self.facts]
+        """Every number token in any card text, table cell, title or link: the only numbers an answer
+        may state."""
+        texts = [f.text for f in [*self.facts, *self.tool_facts]]
+        texts += [str(v) for table in self.tables.values() for v in table.cell_numbers()]
         for s in self.sources.values():
             texts += [s.title, s.venue or "", str(s.year or ""), *s.urls(), *s.authors]
         texts += [t.label + " " + t.description for t in self.tasks.values()]
@@ -210,6 +223,11 @@ class KnowledgeBase:
             for token in _NUMBER.findall(text):
                 numbers.add(token)
                 numbers.add(token.replace(",", ""))  # "6,756,161" is also allowed as "6756161"
+        for table in self.tables.values():
+            for value in table.cell_numbers():
+                # a float cell as the source prints it ("92.10"), the same value
+                if isinstance(value, float):
+                    numbers |= {f"{value:.2f}", f"{value:.1f}"}
         return numbers
 
 
@@ -238,7 +256,30 @@ def _canonical_links() -> dict[str, set[str]]:
     return {sid: set(urls) for sid, urls in table.items()}
 
 
-def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Source, list[Fact], int]:
+@lru_cache(maxsize=1)
+def attribute_ids() -> frozenset[str]:
+    """The attribute ids of knowledge/lang/en/attributes.yml: what a fact's `attribute` may name."""
+    import yaml
+
+    from knowledge.lang.schema import AttributesFile
+
+    try:
+        parsed = AttributesFile.model_validate(yaml.safe_load(ATTRIBUTES_FILE.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise KnowledgeError(f"{ATTRIBUTES_FILE.name}: cannot read the attributes ({exc})") from None
+    return frozenset(a.id for a in parsed.attributes)
+
+
+def _check_attribute(path: Path, what: str, attribute: str | None) -> None:
+    if attribute is not None and attribute not in attribute_ids():
+        raise KnowledgeError(
+            f"{path.name}: {what} names attribute {attribute!r}, which is not in {ATTRIBUTES_FILE.name}"
+        )
+
+
+def _load_source_card(
+    path: Path, canonical: dict[str, set[str]], tool: bool = False
+) -> tuple[Source, list[Fact], int, list[Table]]:
     raw = _read_json(path)
     try:
         card = SourceCard.model_validate(raw)
@@ -247,7 +288,13 @@ def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Sourc
     source = card.source
     if path.stem != source.id:
         raise KnowledgeError(f"{path.name}: source id {source.id!r} does not match the file name")
-    if card.imported_from is None:
+    if (source.kind == "tool") != tool:
+        raise KnowledgeError(
+            f"{path.name}: only {TOOL_CARD.parent.name}/{TOOL_CARD.name} describes this tool (kind 'tool')"
+        )
+    if tool and source.urls():
+        raise KnowledgeError(f"{path.name}: the tool card carries no links")
+    if card.imported_from is None and not tool:
         # Hand-written cards exist only for the sources in the canonical-links table; any other
         # source must come from a seed prompt (`kb import`), whose own links it carries.
         if source.id not in canonical:
@@ -280,8 +327,13 @@ def _load_source_card(path: Path, canonical: dict[str, set[str]]) -> tuple[Sourc
                 raise KnowledgeError(
                     f"{path.name}: fact {fact.id} links {url}, which is not one of the source's links"
                 )
+        _check_attribute(path, f"fact {fact.id}", fact.attribute)
         facts.append(fact)
-    return source, facts, card.position
+    for table in card.tables:
+        if not table.id.startswith(source.id + "."):
+            raise KnowledgeError(f"{path.name}: table id {table.id!r} must start with '{source.id}.'")
+        _check_attribute(path, f"table {table.id}", table.attribute)
+    return source, facts, card.position, list(card.tables)
 
 
 def _load_tasks(path: Path) -> dict[str, Task]:
@@ -357,13 +409,19 @@ def load_knowledge_uncached(cards_dir: str | Path | None = None) -> KnowledgeBas
 
     loaded = [(path, *_load_source_card(path, canonical)) for path in card_paths]
     loaded.sort(key=lambda item: (item[3], item[1].id))
+    tool, tool_facts, _, tool_tables = _load_source_card(TOOL_CARD, canonical, tool=True)
     sources: dict[str, Source] = {}
     facts: list[Fact] = []
-    seen_facts: dict[str, str] = {}
-    for path, source, card_facts, _position in loaded:
-        if source.id in sources:
+    tables: dict[str, Table] = {}
+    seen_facts: dict[str, str] = {f.id: TOOL_CARD.name for f in tool_facts}
+    for path, source, card_facts, _position, card_tables in loaded:
+        if source.id in sources or source.id == tool.id:
             raise KnowledgeError(f"{path.name}: duplicate source id {source.id!r}")
         sources[source.id] = source
+        for table in card_tables:
+            if table.id in tables:
+                raise KnowledgeError(f"{path.name}: duplicate table id {table.id!r}")
+            tables[table.id] = table
         for fact in card_facts:
             if fact.id in seen_facts:
                 raise KnowledgeError(
@@ -385,8 +443,11 @@ def load_knowledge_uncached(cards_dir: str | Path | None = None) -> KnowledgeBas
     prompt_path = directory / "prompt.json"
     prompt = _load_prompt(prompt_path)
 
-    used = card_paths + [p for p in (tasks_path, cap_path, prompt_path) if p.exists()]
-    return KnowledgeBase(sources, facts, tasks, capabilities, directory, _digest(used), prompt)
+    used = card_paths + [p for p in (tasks_path, cap_path, prompt_path) if p.exists()] + [TOOL_CARD]
+    tables |= {t.id: t for t in tool_tables}
+    return KnowledgeBase(
+        sources, facts, tasks, capabilities, directory, _digest(used), prompt, tables, tool, tool_facts
+    )
 
 
 @lru_cache(maxsize=8)

@@ -135,9 +135,38 @@ def test_missing_directory(tmp_path):
 def test_unknown_source_id_without_seed(cards):
     data = json.loads((cards / "easier.json").read_text())
     data["source"]["id"] = "restormer"
-    data["facts"] = []
+    data["facts"] = data["tables"] = []
     (cards / "restormer.json").write_text(json.dumps(data))
     expect_error(cards, "restormer.json", "unknown source id 'restormer'")
     data["imported_from"] = "seed:other-prompt.txt"  # a seed's own sources are allowed
     (cards / "restormer.json").write_text(json.dumps(data))
     assert "restormer" in load_knowledge_uncached(cards).sources
+
+
+def test_unknown_attribute_names_the_fact(cards):
+    edit(cards / "mssnet.json", lambda d: d["facts"][0].update(attribute="colour-of-the-sky"))
+    expect_error(cards, "mssnet.json", "mssnet.identity", "colour-of-the-sky", "attributes.yml")
+
+
+def test_polarity_needs_an_attribute(cards):
+    def drop(d):
+        d["facts"][0].pop("attribute")
+        d["facts"][0]["polarity"] = "yes"
+
+    edit(cards / "mssnet.json", drop)
+    expect_error(cards, "mssnet.json", "mssnet.identity", "attribute")
+
+
+def test_table_row_must_have_every_column(cards):
+    edit(cards / "mssnet.json", lambda d: d["tables"][0]["rows"][0].pop("wf"))
+    expect_error(cards, "mssnet.json", "columns")
+
+
+def test_table_id_outside_its_source(cards):
+    edit(cards / "easier.json", lambda d: d["tables"][0].update(id="mssnet.accuracy"))
+    expect_error(cards, "easier.json", "mssnet.accuracy", "must start with 'easier.'")
+
+
+def test_a_tool_card_among_the_source_cards_is_refused(cards):
+    edit(cards / "mssnet.json", lambda d: d["source"].update(kind="tool"))
+    expect_error(cards, "mssnet.json", "kind 'tool'")
