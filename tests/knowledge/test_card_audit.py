@@ -1,6 +1,7 @@
 """The cards say only what the sources say: no known-wrong claims, no number from nowhere, and the
 workflow graph's edges are each source's own labels."""
 
+import json
 import os
 import re
 from pathlib import Path
@@ -65,6 +66,54 @@ def test_every_number_in_every_card_is_in_its_origin_or_the_fact_sheet(kb):
                 if n not in allowed and n.replace(",", "") not in allowed
             ]
     assert not missing, missing
+
+
+def _sheet_values() -> set[float]:
+    return {float(n.replace(",", "")) for n in NUMBER.findall(FACT_SHEET.read_text(encoding="utf-8"))}
+
+
+@pytest.mark.skipif(not FACT_SHEET.exists(), reason="the shared fact sheet is not beside this checkout")
+def test_every_number_in_every_table_is_in_the_fact_sheet(kb):
+    sheet = _sheet_values()
+    missing = [
+        (table.id, value)
+        for table in kb.tables.values()
+        for value in table.cell_numbers()
+        if value not in sheet
+    ]
+    assert not missing, missing
+
+
+@pytest.mark.skipif(not FACT_SHEET.exists(), reason="the shared fact sheet is not beside this checkout")
+def test_every_easier_row_is_printed_in_its_appendix_table(kb):
+    """Each row's 'removed/total -> top-1' is the fact sheet's own entry, under its dataset and model."""
+    sheet = FACT_SHEET.read_text(encoding="utf-8")
+    for row in kb.tables["easier.accuracy-vs-removed"].rows:
+        section = sheet.split(f"**{row['dataset']} (Table {row['table']})**", 1)[1].split("**", 1)[0]
+        line = next(ln for ln in section.splitlines() if ln.startswith(f"| {row['model']} |"))
+        assert f"{row['removed']}/{row['total']} → {row['top1']:.2f}" in line, row
+
+
+def test_tool_facts_say_only_what_the_project_documents(kb):
+    """The tool card's numbers come from the README, the model cards or the weights manifest, and
+    each shipped weight file's measured gain is quoted exactly as its manifest summary gives it."""
+    weights = ROOT / "models" / "weights"
+    documents = [ROOT / "README.md", *weights.glob("*.md"), weights / "manifest.json"]
+    allowed = {n for doc in documents for n in NUMBER.findall(doc.read_text(encoding="utf-8"))}
+    allowed |= {n.replace(",", "") for n in allowed}
+    missing = [
+        (fact.id, n)
+        for fact in kb.tool_facts
+        for text in [fact.text, *fact.answers]
+        for n in NUMBER.findall(text)
+        if n not in allowed and n.replace(",", "") not in allowed
+    ]
+    assert not missing, missing
+    manifest = json.loads((weights / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["weights"]:
+        quoting = [f.id for f in kb.tool_facts if entry["summary"] in f.text and entry["name"] in f.text]
+        assert quoting, f"no tool fact quotes {entry['name']}'s measured gain"
+    assert all(f.origin.startswith("this explainer") for f in kb.tool_facts)
 
 
 def test_own_readings_say_so(kb):
