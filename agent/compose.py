@@ -582,10 +582,14 @@ MAX_CLAIMS_PER_ARTEFACT = 2
 def _illustrations(answer: Answer) -> dict[int, list[str]]:
     """Which demo artefact shows each claim on the person's own picture (the demo model's claims only)."""
     out: dict[int, list[str]] = {}
+    # only claims the claim list shows: the task section and the direct answers are rendered apart
+    hidden = {c.text for c in answer.direct_answer}
     for name, words in _ARTEFACT_WORDS.items():
         scored = []
         for i, claim in enumerate(answer.claims):
             if answer.recommended not in claim.sources:  # the demo ran the recommended model
+                continue
+            if claim.text in hidden or (claim.section in ("task", "comparison") and not answer.abstained):
                 continue
             text = claim.text.lower()
             hits = sum(text.count(w) for w in words)

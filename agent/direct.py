@@ -165,7 +165,8 @@ def _job_words_no_card_has(part: QuestionPart, kb) -> list[str]:
     job = [w for w in part.topic if w not in _NOT_THE_JOB and len(w) > 3]
     if not job:
         return []
-    facts = [(f.text, set(tokens(f.text))) for f in kb.facts]
+    # a "not known" fact names the job only to say the sources lack it
+    facts = [(f.text, set(tokens(f.text))) for f in kb.facts if f.kind != "not-known"]
 
     def said(word: str) -> bool:
         stems = set(tokens(word))

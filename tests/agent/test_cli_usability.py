@@ -3,6 +3,7 @@ spelling of the output option, a question from stdin, an exit code for an absten
 any case, report -o DIR/, and reports that leave no stale or half-made images."""
 
 import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,7 +97,9 @@ def test_task_heading_and_side_source_labels_read_once():
         "steps to keep high-frequency detail with so few sampling rounds?"
     )
     shown = _explainer("ask", founding, "--format", "json").stdout
-    assert "FeatSharp — Cost:" in shown and "FeatSharp: Cost:" not in shown
+    # the card names its source ("FeatSharp's cost: ..."): no label is added in front of it again
+    assert "FeatSharp's cost:" in shown
+    assert not re.search(r"FeatSharp(:| —) (FeatSharp|Cost:)", shown)
 
 
 def test_report_into_a_folder_and_no_stale_or_half_made_images(tmp_path):
