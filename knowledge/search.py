@@ -1,12 +1,14 @@
 """Evidence search over the cards: BM25 now, BM25 + dense (reciprocal rank fusion) once loaded.
 
-This module does not import langchain (about 0.5 s) or sentence-transformers (about 5 s):
-a one-shot `explainer ask` can use `EvidenceSearch` directly and start fast. The langchain
-`BaseRetriever` is the thin wrapper in `knowledge.retriever`.
+This module does not import langchain (about 0.5 s) or onnxruntime: a one-shot `explainer ask`
+can use `EvidenceSearch` directly and start fast, and the MiniLM embedder (`knowledge.embed`,
+about 0.4 s to load, no torch) joins when asked for. The langchain `BaseRetriever` is the thin
+wrapper in `knowledge.retriever`.
 
 Abstention: each query gets an evidence value in [0, 1] from the lexical match (and, once
 loaded, the embedding similarity); below the threshold calibrated for the current mode by
-`benchmarks/bench_retrieval.py --calibrate`, the cards do not cover the question.
+`benchmarks/bench_retrieval.py --calibrate` (kept in `knowledge.settings`), the cards do not cover
+the question.
 """
 
 from __future__ import annotations
@@ -15,30 +17,18 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from knowledge.dense import DenseIndex
+from knowledge.embed import background
 from knowledge.lexical import LexicalIndex, compact
+from knowledge.settings import RETRIEVAL, RetrievalSettings
 from knowledge.store import KnowledgeBase, load_knowledge
 from knowledge.text import is_acronym_plural, leads_as_subject, tokens
 
-if TYPE_CHECKING:  # the dense index imports sentence-transformers: only for type checkers here
-    from knowledge.dense import DenseIndex
-
 log = logging.getLogger(__name__)
 
-RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very top ranks
-# MiniLM ranks these short technical facts less reliably than BM25 with expansions: on the dev
-# questions a dense weight of 0.5 or 0.75 gave top-1 0.927 against 0.902 at 1.0.
-DENSE_WEIGHT = 0.75
-# Calibrated on the 87 questions of benchmarks/retrieval_questions.jsonl by
-# `./run bench bench_retrieval --calibrate` (best abstention F1, widest margin; leave-one-out F1 1.0
-# in both modes, 2026-11-26).
-THRESHOLDS = {"bm25": 0.413, "hybrid": 0.417}
-# A proper name the cards never mention (SDXL, Canberra, GPT-4) points outside the sources.
-UNKNOWN_NAME_PENALTY = 0.5
-TASK_PRIOR = 1.25  # BM25 weight for facts of a source that performs the task the wording names
 _NAME = re.compile(r"(?<![\w/.-])([A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)")
 _SCALE = re.compile(r"x\d+", re.I)  # "x4": a scale factor, not a name
 # Everyday computing acronyms that say nothing about which system a question is about.
@@ -80,13 +70,15 @@ class EvidenceSearch:
         k: int = 8,
         dense: bool | str = "auto",
         thresholds: dict[str, float] | None = None,
+        settings: RetrievalSettings = RETRIEVAL,
     ):
         if dense not in ("auto", True, False):
             raise ValueError("dense must be 'auto', True or False")
         self.kb = kb or load_knowledge()
         self.k = k
         self.dense_mode = dense
-        self.thresholds = dict(THRESHOLDS, **(thresholds or {}))
+        self.settings = settings
+        self.thresholds = dict(settings.thresholds, **(thresholds or {}))
         self.lexical = LexicalIndex(self.kb)
         self._dense: DenseIndex | None = None
         self._dense_error: BaseException | None = None
@@ -100,14 +92,11 @@ class EvidenceSearch:
             return None
         with self._lock:
             if self._loader is None:
-                self._loader = threading.Thread(target=self._load_dense, name="embeddings", daemon=True)
-                self._loader.start()
+                self._loader = background(self._load_dense, "embeddings")
             return self._loader
 
     def _load_dense(self) -> None:
         try:
-            from knowledge.dense import DenseIndex
-
             self._dense = DenseIndex.load(self.kb)
         except Exception as exc:  # noqa: BLE001 - keep answering with BM25; report via dense_error
             self._dense_error = exc
@@ -150,7 +139,11 @@ class EvidenceSearch:
             top = bm25[order_bm25[0]] if len(bm25) else 0.0
             fused = bm25 / top if top > 0 else bm25
         else:
-            fused = _rrf([order_bm25, np.argsort(-sims, kind="stable")], [1.0, DENSE_WEIGHT], len(bm25))
+            fused = _rrf(
+                [order_bm25, np.argsort(-sims, kind="stable")],
+                [1.0, self.settings.dense_weight],
+                self.settings.rrf_k,
+            )
             ranked = np.argsort(-fused, kind="stable")
 
         evidence = [
@@ -187,7 +180,8 @@ class EvidenceSearch:
             score = 0.3 * score + 0.7 * normalised(self.lexical.precise_scores(query))
         if self._dense is not None:
             sims = self._dense.similarities(query)
-            score = (score + DENSE_WEIGHT * np.clip((sims - 0.1) / 0.5, 0.0, 1.0)) / (1 + DENSE_WEIGHT)
+            weight = self.settings.dense_weight
+            score = (score + weight * self.settings.dense_evidence(sims)) / (1 + weight)
         ranked = [
             (float(score[i]), f)
             for i, f in enumerate(self.kb.facts)
@@ -203,7 +197,7 @@ class EvidenceSearch:
             for c in self.kb.capabilities_for(task_id=tid)
             if c.role != "related"
         }
-        return np.array([TASK_PRIOR if f.source in doers else 1.0 for f in self.kb.facts])
+        return np.array([self.settings.task_prior if f.source in doers else 1.0 for f in self.kb.facts])
 
     def evidence_value(self, query, q_tokens, bm25, sims, named, unknown) -> float:
         """One number in [0, 1]: how well the cards cover the question."""
@@ -216,12 +210,11 @@ class EvidenceSearch:
             match = lex.best_match_ratio(q_tokens, float(bm25.max()) if len(bm25) else 0.0)
         value = 0.8 * lex.coverage(query) + 0.2 * min(1.0, 2.0 * match)
         if sims is not None:
-            # cosine of unrelated MiniLM sentences sits near 0.1, of a paraphrase above 0.5
-            value = 0.5 * value + 0.5 * float(np.clip((sims.max() - 0.1) / 0.5, 0.0, 1.0))
+            value = 0.5 * value + 0.5 * float(self.settings.dense_evidence(sims.max()))
         if named:
             value = max(value, 0.75)  # the question is about one of the sources
         elif unknown:
-            value *= UNKNOWN_NAME_PENALTY
+            value *= self.settings.unknown_name_penalty
         return float(value)
 
     def unknown_names(self, query: str) -> list[str]:
@@ -269,12 +262,13 @@ class EvidenceSearch:
         )
 
 
-def _rrf(orders: list[np.ndarray], weights: list[float], n: int) -> np.ndarray:
+def _rrf(orders: list[np.ndarray], weights: list[float], k: int) -> np.ndarray:
+    n = len(orders[0])
     fused = np.zeros(n)
     for order, weight in zip(orders, weights):
         ranks = np.empty(n)
         ranks[order] = np.arange(1, n + 1)
-        fused += weight / (RRF_K + ranks)
+        fused += weight / (k + ranks)
     return fused
 
 

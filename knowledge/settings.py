@@ -1,8 +1,18 @@
-"""Tuning values of the knowledge layer in one typed place (calibrated, not scattered constants)."""
+"""Tuning values of the knowledge layer in one typed place (calibrated, not scattered constants).
+
+`UNDERSTANDING` tunes the understanding layer; `RETRIEVAL` holds what
+`benchmarks/bench_retrieval.py --calibrate` measures for `EvidenceSearch`; `EMBEDDING` how the
+MiniLM embedder runs. Frozen: a caller that wants other values makes a copy with
+`dataclasses.replace`, it never edits the shared one.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -26,3 +36,46 @@ class UnderstandingSettings:
 
 
 UNDERSTANDING = UnderstandingSettings()
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    # the usual reciprocal-rank-fusion constant: damps the weight of the very top ranks
+    rrf_k: int = 60
+    # MiniLM ranks these short technical facts less reliably than BM25 with expansions: on the dev
+    # questions a dense weight of 0.5 or 0.75 gave top-1 0.927 against 0.902 at 1.0.
+    dense_weight: float = 0.75
+    # cosine of unrelated MiniLM sentences sits near `dense_floor`, of a paraphrase above
+    # floor + span: similarities are mapped linearly from that band onto [0, 1]
+    dense_floor: float = 0.1
+    dense_span: float = 0.5
+    # evidence value below which the cards do not cover a question, per mode: calibrated on the
+    # questions of benchmarks/retrieval_questions.jsonl by `./run bench bench_retrieval --calibrate`
+    # (best abstention F1, widest margin)
+    thresholds: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({"bm25": 0.413, "hybrid": 0.417})
+    )
+    # a proper name the cards never mention (SDXL, Canberra, GPT-4) points outside the sources
+    unknown_name_penalty: float = 0.5
+    # BM25 weight for facts of a source that performs the task the wording names
+    task_prior: float = 1.25
+
+    def dense_evidence(self, similarity: np.ndarray | float) -> np.ndarray:
+        """A cosine (or an array of them) as evidence in [0, 1]."""
+        return np.clip((similarity - self.dense_floor) / self.dense_span, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    # sentence-transformers' max_seq_length for all-MiniLM-L6-v2 (the tokenizer file says 128)
+    max_tokens: int = 256
+    batch_size: int = 32
+    # onnxruntime intra-op threads: on this busy 2-core machine one thread was faster for a query
+    # (10 ms against 19 ms) and for a batch of 700 texts (8.6 s against 15.5 s)
+    threads: int = 1
+    # rows kept in the on-disk vector cache (384 float32 each: 5000 rows are about 7.7 MB)
+    cache_rows: int = 5000
+
+
+RETRIEVAL = RetrievalSettings()
+EMBEDDING = EmbeddingSettings()

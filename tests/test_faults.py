@@ -302,36 +302,38 @@ def test_truncated_safetensors_is_one_line_and_writes_nothing(tmp_path, one_torc
 
 def test_a_corrupted_embeddings_cache_is_recomputed(tmp_path, monkeypatch):
     """Garbage, a truncated zip, or vectors of the wrong shape: read as 'no cache', then replaced."""
-    from knowledge import dense
+    from knowledge import embed
+    from knowledge.dense import DenseIndex
+    from knowledge.store import load_knowledge
 
-    ids = ["a", "b"]
-    good = tmp_path / "embeddings-good.npz"
-    assert dense._write_cache(good, ids, np.ones((2, 4), np.float32))
-    assert dense._read_cache(good, ids) is not None
-    wrong_shape = tmp_path / "embeddings-shape.npz"
-    np.savez(wrong_shape, ids=np.array(ids), vectors=np.ones(3, np.float32))
+    rows = {"a": np.ones(384, np.float32), "b": np.zeros(384, np.float32)}
+    good = tmp_path / "good.npz"
+    assert embed.write_cache(good, rows)
+    assert list(embed.read_cache(good)) == ["a", "b"]
+    wrong_shape = tmp_path / "shape.npz"
+    np.savez(wrong_shape, keys=np.array(["a", "b"]), vectors=np.ones(3, np.float32))
     for name, data in (
         ("garbage", b"\x00garbage" * 10),
         ("truncated", good.read_bytes()[:60]),
         ("pickle", b"\x80\x04K\x01."),
     ):
-        bad = tmp_path / f"embeddings-{name}.npz"
+        bad = tmp_path / f"{name}.npz"
         bad.write_bytes(data)
-        assert dense._read_cache(bad, ids) is None, name
-    assert dense._read_cache(wrong_shape, ids) is None
+        assert embed.read_cache(bad) == {}, name
+    assert embed.read_cache(wrong_shape) == {}
 
-    pytest.importorskip("sentence_transformers")
-    from knowledge.store import load_knowledge
-
-    kb = load_knowledge()
     try:
-        dense._load_model()
-    except Exception:  # noqa: BLE001 - no local copy of the embedding model: the rest was checked
-        pytest.skip("the embedding model is not available offline")
-    path = tmp_path / f"embeddings-{dense.cards_key(kb)}.npz"
+        model = embed.embedder()
+    except embed.EmbeddingUnavailable:
+        pytest.skip("the embedding model is not installed: the rest was checked")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("EXPLAINER_CACHE", str(cache))
+    path = cache / f"{embed.CACHE_PREFIX}{embed.MODEL_ID}-{model.settings.max_tokens}.npz"
     path.write_bytes(good.read_bytes()[:60])
-    index = dense.DenseIndex.load(kb, tmp_path)
-    assert not index.from_cache and dense._read_cache(path, [f.id for f in kb.facts]) is not None
+    kb = load_knowledge()
+    index = DenseIndex.load(kb, embed.Embedder(model._session, model._tokenizer, model.settings))
+    assert not index.from_cache and len(embed.read_cache(path)) == len(kb.facts)
 
 
 # ---------------------------------------------------------------------------- out of memory

