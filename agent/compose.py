@@ -35,8 +35,9 @@ def load_default_kb(cards_dir=None):
     return load_knowledge(cards_dir)
 
 
-def default_retriever(kb, dense=False):
-    """BM25-only by default: a one-shot answer never waits for (or competes with) embeddings.
+def default_retriever(kb, dense=True):
+    """BM25 + MiniLM by default (the torch-free embedder loads in about 0.4 s; start it early with
+    knowledge.embed.preload()); BM25 alone when it cannot load or `dense` is False.
 
     knowledge.search.EvidenceSearch has the same assess() as the langchain EvidenceRetriever
     without importing langchain (about 0.5 s), which matters for `ask`'s start-up.
