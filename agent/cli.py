@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+EMBEDDING_VERBS = ("ask", "chat", "report")  # the verbs that rank facts with the MiniLM embedder
+
+
 def _run(argv: list[str]) -> int:
     from agent import tool_commands
 
@@ -74,6 +77,15 @@ def _run(argv: list[str]) -> int:
     if verbosity < len(argv) and argv[verbosity] in tool_commands.FORWARDED:
         configure_logging(sum(a.count("v") if a != "--verbose" else 1 for a in argv[:verbosity]))
         return tool_commands.run(argv[verbosity], argv[verbosity + 1 :])
+    if (
+        verbosity < len(argv)
+        and argv[verbosity] in EMBEDDING_VERBS
+        and "--help" not in argv
+        and "-h" not in argv
+    ):
+        from knowledge.embed import preload
+
+        preload()  # the embedding model (about 0.4 s) loads while the parsers and the cards do
     args = _build_parser().parse_args(argv)
     configure_logging(args.verbose)
     if not args.verbose and not sys.warnoptions:  # our messages only, unless -v or python -W asks for more

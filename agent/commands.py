@@ -167,9 +167,7 @@ def demo_options(args, answer=None) -> dict:
 def run_ask(args) -> int:
     from agent.compose import answer_question, attach_demo, demo_refusal
     from common.textsafe import clean_line
-    from knowledge.embed import preload
 
-    preload()  # the embedding model loads while the cards do
     kb = _cards(args)
     question = args.question
     if question is None:
