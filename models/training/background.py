@@ -34,7 +34,6 @@ from common.files import atomic_write_text
 from models.errors import ModelError
 
 MODULE = "models.training.background"
-DEFAULT_RUNS = Path("runs/background")
 DEFAULT_TURN = 300
 LOG_NAME = "trainer.log"
 SCORES_NAME = "scores.json"
@@ -55,12 +54,22 @@ ROTATION = (
 )
 
 
+def state_folder() -> Path:
+    """The user's state folder ($XDG_STATE_HOME or ~/.local/state): the same for every checkout."""
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "restoration-explainer"
+
+
+def default_runs() -> Path:
+    """Where the runs live unless --runs says otherwise: not wherever the command happens to start."""
+    return state_folder() / "background-runs"
+
+
 def pid_file() -> Path:
-    """$EXPLAINER_TRAINER_PID, else the user's state folder: the same for every checkout."""
+    """$EXPLAINER_TRAINER_PID, else the user's state folder."""
     if os.environ.get("EXPLAINER_TRAINER_PID"):
         return Path(os.environ["EXPLAINER_TRAINER_PID"])
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return base / "restoration-explainer" / "background-trainer.pid"
+    return state_folder() / "background-trainer.pid"
 
 
 def running_pid() -> int | None:
@@ -339,7 +348,7 @@ def _status(args) -> int:
 def main(argv=None, prog: str = f"python -m {MODULE}") -> int:
     ap = OneLineErrorParser(prog=prog, description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=("start", "run", "stop", "pause", "resume", "status", "score"))
-    ap.add_argument("--runs", default=str(DEFAULT_RUNS), help="folder of the runs (default runs/background)")
+    ap.add_argument("--runs", default=str(default_runs()), help="folder of the runs (default: ~/.local/state/restoration-explainer/background-runs)")
     ap.add_argument("--turn", type=int, default=DEFAULT_TURN, help="steps per run before the next one's turn")
     ap.add_argument("--photos", help="training photo folder (default as train)")
     ap.add_argument("--max-hours", type=float, help="stop after this long")
