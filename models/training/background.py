@@ -348,7 +348,11 @@ def _status(args) -> int:
 def main(argv=None, prog: str = f"python -m {MODULE}") -> int:
     ap = OneLineErrorParser(prog=prog, description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=("start", "run", "stop", "pause", "resume", "status", "score"))
-    ap.add_argument("--runs", default=str(default_runs()), help="folder of the runs (default: ~/.local/state/restoration-explainer/background-runs)")
+    ap.add_argument(
+        "--runs",
+        default=str(default_runs()),
+        help="folder of the runs (default: ~/.local/state/restoration-explainer/background-runs)",
+    )
     ap.add_argument("--turn", type=int, default=DEFAULT_TURN, help="steps per run before the next one's turn")
     ap.add_argument("--photos", help="training photo folder (default as train)")
     ap.add_argument("--max-hours", type=float, help="stop after this long")
