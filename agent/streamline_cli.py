@@ -127,7 +127,7 @@ def run(args) -> int:
         reference_kind=kind,
         crop=args.crop or None,
     )
-    weights = model.weights_info
+    weights = model.info
     if plot is not None:
         tmp = plot.with_name(plot.name + ".tmp")
         plot_streamline(result, tmp)

@@ -8,7 +8,7 @@ For each config and size: seconds for the whole `restore()` call on a photo of t
 its ratio to the model forward: what tiling, padding and conversion add; goal <= 1.1), then
 for the model forward on the engine path (channels_last + autocast in the precision `auto`
 picks + heap reuse + the inference shortcuts) and on a plain eager fp32 NCHW forward in the
-official code's operation order (`official_operation_order()`), the
+official code's operation order (`official_twin()`: built without the shortcuts), the
 GFLOP/s each achieves (conv MACs counted with hooks, x2) against the fp32 and bf16 matrix-product
 peaks measured in the same run, and the speed-up. Then the peak RSS of `restore()` on a
 4000x3000 photo with `small` (auto tiles), in a fresh process. With CUDA, also base at 720x1280
@@ -32,7 +32,7 @@ from skimage import data
 from models import tiling
 from models.cpu_memory import reuse_freed_memory
 from models.engine import restore
-from models.mssnet import CONFIGS, official_operation_order, seeded_model
+from models.mssnet import CONFIGS, official_twin, seeded_model
 from models.precision import autocast, resolve_device, resolve_precision
 
 TARGETS = (
@@ -64,7 +64,7 @@ def conv_macs(model, h: int, w: int) -> int:
         total += out.numel() * (mod.in_channels // mod.groups) * k
 
     with torch.device("meta"):
-        meta = type(model)(*model.config)
+        meta = type(model)(*model.config, shortcuts=model.shortcuts)
     handles = [m.register_forward_hook(hook) for m in meta.modules() if isinstance(m, torch.nn.Conv2d)]
     with torch.no_grad():
         meta(torch.empty(1, 3, h, w, device="meta"))
@@ -84,13 +84,10 @@ def time_forward(model, x, device, precision: str, channels_last: bool, repeats:
     x = x.to(device).contiguous(memory_format=fmt)
     # the engine path: what restore() sets up around the model, entered per image as restore()
     # does (so the page faults of a fresh heap are counted); plain: the official code's path
+    # (pass a model built without the shortcuts, see official_twin)
     engine = channels_last and device.type == "cpu"
     best = float("inf")
-    with (
-        torch.inference_mode() if channels_last else torch.no_grad(),
-        autocast(device, precision),
-        contextlib.nullcontext() if channels_last else official_operation_order(),
-    ):
+    with torch.inference_mode() if channels_last else torch.no_grad(), autocast(device, precision):
         model(x[..., :64, :64])  # warm-up: oneDNN/cuDNN primitive creation
         for _ in range(repeats):
             _sync(device)
@@ -226,7 +223,7 @@ def main(argv=None) -> int:
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
     for name in [] if args.skip_table else args.configs:
-        model = seeded_model(name)
+        model = seeded_model(name).model
         for size in args.sizes:
             h, w = (int(v) for v in size.lower().split("x"))
             x = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0))
@@ -243,9 +240,9 @@ def main(argv=None) -> int:
             if args.skip_plain:
                 row += " - | - | - | - |"
             else:
-                plain = time_forward(model, x, cpu, "fp32", False, 1)
-                with official_operation_order():  # its 1x1 convs run after the x2 resizes
-                    plain_gflop = 2 * conv_macs(model, h, w) / 1e9
+                official = official_twin(model)
+                plain = time_forward(official, x, cpu, "fp32", False, 1)
+                plain_gflop = 2 * conv_macs(official, h, w) / 1e9  # its 1x1 convs run after the x2 resizes
                 row += (
                     f" {plain:.2f} | {plain_gflop / plain:.0f} | {100 * plain_gflop / plain / peak32:.0f}% | "
                     f"{plain / fast:.1f}x |"
@@ -263,10 +260,10 @@ def main(argv=None) -> int:
     if torch.cuda.is_available():
         gpu = resolve_device("cuda")
         gprec = resolve_precision("auto", gpu)
-        model = seeded_model("base")
+        model = seeded_model("base").model
         x = torch.rand(1, 3, 720, 1280)
         fast = time_forward(model, x, gpu, gprec, True, 10)
-        plain = time_forward(model, x, gpu, "fp32", False, 10)
+        plain = time_forward(official_twin(model), x, gpu, "fp32", False, 10)
         print(
             f"\nGPU {torch.cuda.get_device_name(gpu)}: base 720x1280 engine ({gprec}, channels_last) "
             f"{fast * 1e3:.1f} ms, plain fp32 {plain * 1e3:.1f} ms, speed-up {plain / fast:.1f}x"

@@ -22,7 +22,7 @@ from models.errors import ModelError
 from models.formats import WEIGHTS_TASKS
 from models.mssnet import MSSNet, config_name, count_parameters
 from models.precision import resolve_device
-from models.weights_info import WeightsInfo
+from models.weights_info import LoadedModel, WeightsInfo
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 MANIFEST_NAME = "manifest.json"
@@ -215,9 +215,11 @@ def infer_config(state: dict[str, torch.Tensor], source: str = "weights") -> tup
     return int(wf), int(w2 - wf), int(w3 - w2)
 
 
-def model_from_state_dict(state: dict[str, torch.Tensor], source: str = "weights") -> MSSNet:
+def model_from_state_dict(
+    state: dict[str, torch.Tensor], source: str = "weights", shortcuts: bool = True
+) -> MSSNet:
     config = infer_config(state, source)
-    model = MSSNet(*config)
+    model = MSSNet(*config, shortcuts=shortcuts)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
@@ -240,7 +242,7 @@ def model_from_state_dict(state: dict[str, torch.Tensor], source: str = "weights
     return model
 
 
-def _load_file(path: Path) -> tuple[MSSNet, dict]:
+def _load_file(path: Path, shortcuts: bool) -> tuple[MSSNet, dict]:
     if not path.is_file():
         raise ModelError(f"weights file not found: {path}")
     meta: dict = {}
@@ -248,11 +250,14 @@ def _load_file(path: Path) -> tuple[MSSNet, dict]:
         state, meta = _read_safetensors(path)
     else:
         state = _extract_state_dict(_read_pickle(path), path.name)
-    return model_from_state_dict(state, path.name), meta
+    return model_from_state_dict(state, path.name, shortcuts), meta
 
 
-def load_model(name_or_path: str | os.PathLike | None = None, device: str = "cpu") -> MSSNet:
-    """An MSSNet in eval mode; `model.weights_info` is its frozen `WeightsInfo`."""
+def load_model(
+    name_or_path: str | os.PathLike | None = None, device: str = "cpu", *, shortcuts: bool = True
+) -> LoadedModel:
+    """An MSSNet in eval mode beside its frozen `WeightsInfo`: `model, info = load_model(...)`.
+    `shortcuts=False` builds it to run the official code's literal operations (see MSSNet)."""
     entry = None
     if name_or_path is not None and Path(name_or_path).exists():
         path = Path(name_or_path)
@@ -271,9 +276,9 @@ def load_model(name_or_path: str | os.PathLike | None = None, device: str = "cpu
             f"bundled weights {entry['name']!r} failed the SHA-256 check "
             f"({path.name} is {sha[:12]}..., manifest says {entry['sha256'][:12]}...)"
         )
-    model, _meta = _load_file(path)
+    model, _meta = _load_file(path, shortcuts)
     card = weights_dir() / entry["card"] if entry and entry.get("card") else None
-    model.weights_info = WeightsInfo(
+    info = WeightsInfo(
         name=entry["name"] if entry else path.stem,
         path=str(path),
         sha256=sha,
@@ -284,7 +289,7 @@ def load_model(name_or_path: str | os.PathLike | None = None, device: str = "cpu
         card=str(card) if card else None,
         summary=entry.get("summary") if entry else None,
     )
-    return model.eval().to(resolve_device(device))
+    return LoadedModel(model.eval().to(resolve_device(device)), info)
 
 
 def _looks_like_path(text: str) -> bool:

@@ -22,9 +22,9 @@ from models import tiling
 from models.cpu_memory import reuse_freed_memory
 from models.errors import ModelError
 from models.imageio import DEFAULT_MAX_PIXELS, LoadedImage, check_pixels, from_pil, load_image
-from models.mssnet import SIZE_MULTIPLE, MSSNet, half_resolution
+from models.mssnet import SIZE_MULTIPLE, MSSNet, as_loaded, half_resolution
 from models.precision import autocast, is_out_of_memory, resolve_device, resolve_precision
-from models.weights_info import WeightsInfo
+from models.weights_info import LoadedModel, WeightsInfo
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class RestoreResult:
 
 def restore(
     image,
-    model: MSSNet | None = None,
+    model: LoadedModel | MSSNet | None = None,
     upscale: int = 1,
     stages: int = 6,
     device: str = "auto",
@@ -93,7 +93,8 @@ def restore(
 ) -> RestoreResult:
     """Restore `image` (path, PIL image, LoadedImage, or an H x W x 3 float array in [0, 1]) with MSSNet.
 
-    model: None -> the bundled default weights. tile: None -> chosen from free memory (whole
+    model: `load_model()`'s result (the network beside its WeightsInfo); a bare MSSNet is
+    described as untrained; None -> the bundled default weights. tile: None -> chosen from free memory (whole
     image when it fits), 0 -> whole image, N -> N x N tiles. progress: callable(done, total).
     """
     t_start = time.perf_counter()
@@ -108,7 +109,8 @@ def restore(
         from models.checkpoints import load_model
 
         model = load_model(None)
-    model = model.eval().to(dev, memory_format=torch.channels_last)
+    net, info = as_loaded(model)
+    net = net.eval().to(dev, memory_format=torch.channels_last)
 
     h0, w0 = source.rgb.shape[:2]
     out_h, out_w = h0 * upscale, w0 * upscale
@@ -120,7 +122,7 @@ def restore(
     padded = pad_to_multiple(rgb, SIZE_MULTIPLE)
     ph, pw = padded.shape[:2]
     if tile is None:
-        tile = tiling.auto_tile(model.config, prec, ph, pw, tiling.available_memory(dev))
+        tile = tiling.auto_tile(net.config, prec, ph, pw, tiling.available_memory(dev))
     elif tile:
         side = max(tiling.MIN_TILE, tiling.round_up(int(tile)))
         tile = (side, side)
@@ -132,7 +134,7 @@ def restore(
     while True:
         try:
             outputs, n_tiles = _run_tiles(
-                model, padded, tile, stages, dev, prec, progress, keep_stages, timings
+                net, padded, tile, stages, dev, prec, progress, keep_stages, timings
             )
             break
         except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
@@ -168,7 +170,7 @@ def restore(
         n_tiles=n_tiles,
         overlap=tiling.overlap_for(min(tile)) if tile else 0,
         oom_retries=retries,
-        weights=model.weights_info,
+        weights=info,
         stages=int(stages),
         upscale=upscale,
         input_size=(w0, h0),
@@ -184,7 +186,7 @@ TILE_OVERHEAD = 1.1  # overlapping tiles, padding and conversion on top of the f
 
 
 def estimate_seconds(
-    model: MSSNet,
+    model: LoadedModel | MSSNet,
     size: tuple[int, int],
     upscale: int = 1,
     stages: int = 6,
@@ -196,15 +198,15 @@ def estimate_seconds(
     for small inputs) plus a part per pixel, and the two sizes tell them apart."""
     dev = resolve_device(device)
     prec = resolve_precision(precision, dev)
-    model = model.eval().to(dev, memory_format=torch.channels_last)
+    net = as_loaded(model).model.eval().to(dev, memory_format=torch.channels_last)
     rng = np.random.default_rng(0)
     times = []
     for side in ESTIMATE_PATCHES:
         patch = rng.random((side, side, 3), dtype=np.float32)
         # the first forward at a new size also builds its kernels (oneDNN, cuDNN): time the second
-        _run_tiles(model, patch, None, stages, dev, prec, None, False, {})
+        _run_tiles(net, patch, None, stages, dev, prec, None, False, {})
         t0 = time.perf_counter()
-        _run_tiles(model, patch, None, stages, dev, prec, None, False, {})
+        _run_tiles(net, patch, None, stages, dev, prec, None, False, {})
         times.append(time.perf_counter() - t0)
     small, large = (s * s for s in ESTIMATE_PATCHES)
     per_pixel = max((times[1] - times[0]) / (large - small), 0.25 * times[1] / large)  # noise-proof

@@ -10,14 +10,17 @@ Input: RGB float in [0, 1], (B, 3, H, W), H and W multiples of 16 (the engine pa
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import time
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from models.weights_info import WeightsInfo
+from models.weights_info import LoadedModel, WeightsInfo
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 CONFIGS: dict[str, tuple[int, int, int]] = {
     "small": (20, 40, 40),
@@ -39,31 +42,12 @@ def _conv(cin: int, cout: int, k: int = 3) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, k, padding=k // 2, bias=False)
 
 
-_OFFICIAL_ORDER = contextvars.ContextVar("mssnet_official_order", default=False)
-
-
-@contextlib.contextmanager
-def official_operation_order():
-    """Run the official code's literal operations instead of the inference shortcuts below
-    (resize before each 1x1 conv, bilinear x0.5, F.interpolate x2, out-of-place PReLU): the
-    benchmark's baseline, and what the tests compare the shortcuts with."""
-    token = _OFFICIAL_ORDER.set(True)
-    try:
-        yield
-    finally:
-        _OFFICIAL_ORDER.reset(token)
-
-
-def _shortcuts() -> bool:
-    return not _OFFICIAL_ORDER.get()
-
-
-def upsample2x(x: torch.Tensor) -> torch.Tensor:
-    """Bilinear x2 (align_corners=False), the official resize. On the CPU in bf16/fp16 it runs as
-    four lerps over channels-last memory, ~5x faster than F.interpolate there; the result
-    differs from it by the rounding of the intermediate row pass only. Inference only (`out=`
-    has no autograd)."""
-    if x.device.type != "cpu" or x.dtype == torch.float32 or torch.is_grad_enabled() or not _shortcuts():
+def upsample2x(x: torch.Tensor, shortcuts: bool = True) -> torch.Tensor:
+    """Bilinear x2 (align_corners=False), the official resize. With `shortcuts`, on the CPU in
+    bf16/fp16 it runs as four lerps over channels-last memory, ~5x faster than F.interpolate
+    there; the result differs from it by the rounding of the intermediate row pass only.
+    Inference only (`out=` has no autograd)."""
+    if x.device.type != "cpu" or x.dtype == torch.float32 or torch.is_grad_enabled() or not shortcuts:
         return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
     y = x.permute(0, 2, 3, 1)  # N H W C: contiguous for channels-last input
     n, h, w, c = y.shape
@@ -85,16 +69,17 @@ def upsample2x(x: torch.Tensor) -> torch.Tensor:
 class Resize(nn.Module):
     """Bilinear resize by a fixed factor (no parameters; keeps the official Sequential indices)."""
 
-    def __init__(self, factor: float, align_corners: bool = False):
+    def __init__(self, factor: float, align_corners: bool = False, shortcuts: bool = True):
         super().__init__()
         self.factor = factor
         self.align_corners = align_corners
+        self.shortcuts = shortcuts
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.align_corners and self.factor == 0.5 and _shortcuts():
+        if not self.align_corners and self.factor == 0.5 and self.shortcuts:
             return F.avg_pool2d(x, 2)  # exactly what bilinear x0.5 computes, and faster
         if not self.align_corners and self.factor == 2.0:
-            return upsample2x(x)
+            return upsample2x(x, self.shortcuts)
         return F.interpolate(x, scale_factor=self.factor, mode="bilinear", align_corners=self.align_corners)
 
 
@@ -127,35 +112,37 @@ def _resblocks(ch: int, act: nn.Module, n: int = 2) -> nn.Sequential:
 
 
 class DownSample(nn.Module):
-    def __init__(self, cin: int, extra: int):
+    def __init__(self, cin: int, extra: int, shortcuts: bool = True):
         super().__init__()
-        self.down = nn.Sequential(Resize(0.5), _conv(cin, cin + extra, 1))
+        self.down = nn.Sequential(Resize(0.5, shortcuts=shortcuts), _conv(cin, cin + extra, 1))
 
     def forward(self, x):
         return self.down(x)
 
 
 class SkipUpSample(nn.Module):
-    def __init__(self, cout: int, extra: int):
+    def __init__(self, cout: int, extra: int, shortcuts: bool = True):
         super().__init__()
-        self.up = nn.Sequential(Resize(2.0), _conv(cout + extra, cout, 1))
+        self.up = nn.Sequential(Resize(2.0, shortcuts=shortcuts), _conv(cout + extra, cout, 1))
+        self.shortcuts = shortcuts
 
     def forward(self, x, skip):
         resize, conv = self.up
         # a 1x1 conv commutes with the resize: run it on 4x fewer pixels
-        out = resize(conv(x)) if _shortcuts() else conv(resize(x))
+        out = resize(conv(x)) if self.shortcuts else conv(resize(x))
         out += skip
         return out
 
 
 class ScaleUpSample(nn.Module):
-    def __init__(self, ch: int):
+    def __init__(self, ch: int, shortcuts: bool = True):
         super().__init__()
-        self.scaleUp = nn.Sequential(Resize(2.0), _conv(ch, ch, 1))
+        self.scaleUp = nn.Sequential(Resize(2.0, shortcuts=shortcuts), _conv(ch, ch, 1))
+        self.shortcuts = shortcuts
 
     def forward(self, x):
         resize, conv = self.scaleUp
-        return resize(conv(x)) if _shortcuts() else conv(resize(x))  # as in SkipUpSample
+        return resize(conv(x)) if self.shortcuts else conv(resize(x))  # as in SkipUpSample
 
 
 class TailShuffle(nn.Module):
@@ -170,15 +157,16 @@ class TailShuffle(nn.Module):
 
 
 class Encoder(nn.Module):
-    def __init__(self, wf: int, scale: int, vscale: int, act: nn.Module, csff: bool):
+    def __init__(self, wf: int, scale: int, vscale: int, act: nn.Module, csff: bool, shortcuts: bool = True):
         super().__init__()
         w1, w2, w3 = wf, wf + scale, wf + scale + vscale
         self.encoder_level1 = _resblocks(w1, act)
         self.encoder_level2 = _resblocks(w2, act)
         self.encoder_level3 = _resblocks(w3, act)
-        self.down12 = DownSample(w1, scale)
-        self.down23 = DownSample(w2, vscale)
+        self.down12 = DownSample(w1, scale, shortcuts)
+        self.down23 = DownSample(w2, vscale, shortcuts)
         self.csff = csff
+        self.shortcuts = shortcuts
         if csff:
             self.csff_enc1, self.csff_enc2, self.csff_enc3 = (_conv(w, w, 1) for w in (w1, w2, w3))
             self.csff_dec1, self.csff_dec2, self.csff_dec3 = (_conv(w, w, 1) for w in (w1, w2, w3))
@@ -197,9 +185,9 @@ class Encoder(nn.Module):
             return feat
         conv_enc, conv_dec = getattr(self, f"csff_enc{level}"), getattr(self, f"csff_dec{level}")
         prev_e, prev_d = enc_prev[level - 1], dec_prev[level - 1]
-        if not _shortcuts():
+        if not self.shortcuts:
             if upsample:
-                prev_e, prev_d = upsample2x(prev_e), upsample2x(prev_d)
+                prev_e, prev_d = upsample2x(prev_e, False), upsample2x(prev_d, False)
             return feat + conv_enc(prev_e) + conv_dec(prev_d)
         extra = conv_enc(prev_e) + conv_dec(prev_d)
         feat += upsample2x(extra) if upsample else extra
@@ -207,7 +195,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, wf: int, scale: int, vscale: int, act: nn.Module):
+    def __init__(self, wf: int, scale: int, vscale: int, act: nn.Module, shortcuts: bool = True):
         super().__init__()
         w1, w2, w3 = wf, wf + scale, wf + scale + vscale
         self.decoder_level1 = _resblocks(w1, act)
@@ -216,8 +204,8 @@ class Decoder(nn.Module):
         # "skip_attn" is the official name; it is a plain ResBlock (no attention).
         self.skip_attn1 = ResBlock(w1, act)
         self.skip_attn2 = ResBlock(w2, act)
-        self.up32 = SkipUpSample(w2, vscale)
-        self.up21 = SkipUpSample(w1, scale)
+        self.up32 = SkipUpSample(w2, vscale, shortcuts)
+        self.up21 = SkipUpSample(w1, scale, shortcuts)
 
     def forward(self, enc):
         e1, e2, e3 = enc
@@ -233,51 +221,56 @@ def half_resolution(image: torch.Tensor) -> torch.Tensor:
 
 
 class MSSNet(nn.Module):
-    """The official DeblurNet; `wf, scale, vscale` give level widths wf / wf+scale / wf+scale+vscale."""
+    """The official DeblurNet; `wf, scale, vscale` give level widths wf / wf+scale / wf+scale+vscale.
 
-    def __init__(self, wf: int = 54, scale: int = 42, vscale: int = 42):
+    `shortcuts` is decided once, here (as nanoGPT decides `self.flash`): True runs the inference
+    shortcuts (1x1 convs before the x2 resizes, average pooling for x0.5, lerp upsampling in
+    bf16/fp16, in-place PReLU); False runs the official code's literal operations, the
+    benchmark's baseline and what the tests compare the shortcuts with (see `official_twin`)."""
+
+    def __init__(self, wf: int = 54, scale: int = 42, vscale: int = 42, *, shortcuts: bool = True):
         super().__init__()
         self.config = (wf, scale, vscale)
+        self.shortcuts = shortcuts
         # One slope for the whole network, as in the official code: the same module object sits
         # in every ResBlock, so state_dict() repeats it under 87 keys.
         act = SharedPReLU()
+        sc = shortcuts
+
+        def encoder(csff: bool) -> Encoder:
+            return Encoder(wf, scale, vscale, act, csff=csff, shortcuts=sc)
+
+        def decoder() -> Decoder:
+            return Decoder(wf, scale, vscale, act, shortcuts=sc)
+
         # scale 1 (H/4 after the x0.5 resize and the unshuffle)
         self.shallow_feat1 = nn.Sequential(_conv(12, wf), ResBlock(wf, act))
-        self.E1_1 = Encoder(wf, scale, vscale, act, csff=False)
-        self.D1_1 = Decoder(wf, scale, vscale, act)
+        self.E1_1 = encoder(csff=False)
+        self.D1_1 = decoder()
         self.tail1_1 = TailShuffle(wf)
         # scale 2 (H/2, unshuffled full image)
         self.shallow_feat2 = nn.Sequential(_conv(12, wf), ResBlock(wf, act))
-        self.up_scale1_feat = ScaleUpSample(wf)
+        self.up_scale1_feat = ScaleUpSample(wf, sc)
         self.fusion12 = _conv(wf * 2, wf)
-        self.E2_1 = Encoder(wf, scale, vscale, act, csff=True)
-        self.D2_1 = Decoder(wf, scale, vscale, act)
-        self.E2_2 = Encoder(wf, scale, vscale, act, csff=True)
-        self.D2_2 = Decoder(wf, scale, vscale, act)
+        self.E2_1 = encoder(csff=True)
+        self.D2_1 = decoder()
+        self.E2_2 = encoder(csff=True)
+        self.D2_2 = decoder()
         self.tail2_1 = TailShuffle(wf)
         self.tail2_2 = TailShuffle(wf)
         # scale 3 (full resolution RGB)
         self.shallow_feat3 = nn.Sequential(_conv(3, wf), ResBlock(wf, act))
-        self.up_scale2_feat = ScaleUpSample(wf)
+        self.up_scale2_feat = ScaleUpSample(wf, sc)
         self.fusion23 = _conv(wf * 2, wf)
-        self.E3_1 = Encoder(wf, scale, vscale, act, csff=True)
-        self.D3_1 = Decoder(wf, scale, vscale, act)
-        self.E3_2 = Encoder(wf, scale, vscale, act, csff=True)
-        self.D3_2 = Decoder(wf, scale, vscale, act)
-        self.E3_3 = Encoder(wf, scale, vscale, act, csff=True)
-        self.D3_3 = Decoder(wf, scale, vscale, act)
+        self.E3_1 = encoder(csff=True)
+        self.D3_1 = decoder()
+        self.E3_2 = encoder(csff=True)
+        self.D3_2 = decoder()
+        self.E3_3 = encoder(csff=True)
+        self.D3_3 = decoder()
         self.tail3_1 = _conv(wf, 3)
         self.tail3_2 = _conv(wf, 3)
         self.tail3_3 = _conv(wf, 3)
-        # what these weights are; load_model() and seeded_model() replace it with the real description
-        self.weights_info = WeightsInfo(
-            name="untrained",
-            path=None,
-            sha256=None,
-            config=self.config,
-            config_name=config_name(self.config),
-            params=count_parameters(self),
-        )
 
     @property
     def act(self) -> SharedPReLU | None:
@@ -286,14 +279,14 @@ class MSSNet(nn.Module):
         return next((m for m in self.modules() if isinstance(m, SharedPReLU)), None)
 
     @contextlib.contextmanager
-    def fixed_slope(self):
+    def fixed_slope(self) -> Iterator[None]:
         """Read the PReLU slope once, so inference can apply it in place (see SharedPReLU)."""
         act = self.act
         if act is None:
             yield
             return
         # meta weights: the benchmark's FLOP count
-        inplace = not torch.is_grad_enabled() and not act.weight.is_meta and _shortcuts()
+        inplace = self.shortcuts and not torch.is_grad_enabled() and not act.weight.is_meta
         act.slope = float(act.weight.reshape(())) if inplace else None
         try:
             yield
@@ -402,19 +395,38 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def seeded_model(config: str | tuple[int, int, int] = "small", seed: int = 0) -> MSSNet:
-    """A randomly initialised MSSNet (PyTorch default init) that is the same for the same seed:
-    for tests and benchmarks before trained weights exist."""
-    cfg = CONFIGS[config] if isinstance(config, str) else tuple(config)
+def describe(model: MSSNet, name: str = "untrained") -> WeightsInfo:
+    """What a network built here (not read from a file) is: no path, no checksum, no card."""
+    return WeightsInfo(
+        name=name,
+        path=None,
+        sha256=None,
+        config=model.config,
+        config_name=config_name(model.config),
+        params=count_parameters(model),
+    )
+
+
+def as_loaded(model: LoadedModel | MSSNet) -> LoadedModel:
+    """`model` beside its description: as given by `load_model()`/`seeded_model()`, or a bare
+    network described as untrained."""
+    return model if isinstance(model, LoadedModel) else LoadedModel(model, describe(model))
+
+
+def official_twin(model: MSSNet) -> MSSNet:
+    """The same weights in a network built without the shortcuts (the official operations), on
+    the same device and in the same train/eval mode."""
+    twin = type(model)(*model.config, shortcuts=False)
+    twin.load_state_dict(model.state_dict())
+    device = next(model.parameters()).device
+    return twin.to(device).train(model.training)
+
+
+def seeded_model(config: str | tuple[int, int, int] = "small", seed: int = 0) -> LoadedModel:
+    """A randomly initialised MSSNet (PyTorch default init), the same for the same seed, beside
+    its description: for tests and benchmarks before trained weights exist."""
+    cfg = CONFIGS[config] if isinstance(config, str) else config
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = MSSNet(*cfg)
-    model.weights_info = WeightsInfo(
-        name=f"random-seed{seed}",
-        path=None,
-        sha256=None,
-        config=cfg,
-        config_name=config_name(cfg),
-        params=count_parameters(model),
-    )
-    return model.eval()
+    return LoadedModel(model.eval(), describe(model, f"random-seed{seed}"))

@@ -214,7 +214,7 @@ def _restore_one(models: dict, src: Path, out: Path, args) -> None:
     if choice.weights not in models:
         models[choice.weights] = load_model(choice.weights)
     model = models[choice.weights]
-    print(f"{clean_line(src.name)}: weights {model.weights_info.name}, because {choice.reason}")
+    print(f"{clean_line(src.name)}: weights {model.info.name}, because {choice.reason}")
     estimate = _announce_estimate(model, src, loaded.size, args)
     with _TileProgress(src.name, estimate) as progress:
         result = restore(

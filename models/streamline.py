@@ -27,8 +27,9 @@ import torch
 import torch.nn as nn
 
 from models import metrics
-from models.mssnet import SIZE_MULTIPLE, MSSNet, ResBlock, SharedPReLU
+from models.mssnet import SIZE_MULTIPLE, MSSNet, ResBlock, SharedPReLU, as_loaded
 from models.precision import autocast, resolve_device, resolve_precision
+from models.weights_info import LoadedModel
 
 SWEEP_KS = (0, 1, 2, 4, 8, 16, 32, 64)  # plus "all sites", EASIER's removal counts on a log scale
 
@@ -283,7 +284,7 @@ def sweep_ks(total: int) -> list[int]:
 
 
 def streamline(
-    model: MSSNet,
+    loaded: LoadedModel | MSSNet,
     pictures: list[np.ndarray],
     references: list[np.ndarray | None] | None = None,
     device: str = "auto",
@@ -301,7 +302,8 @@ def streamline(
     the caller's model is never changed."""
     dev = resolve_device(device)
     prec = resolve_precision(precision, dev)
-    model = copy.deepcopy(model).eval().to(dev)  # deepcopy keeps the one shared PReLU shared
+    net, info = as_loaded(loaded)
+    model = copy.deepcopy(net).eval().to(dev)  # deepcopy keeps the one shared PReLU shared
     references = references or [None] * len(pictures)
     inputs = []
     for rgb in pictures:
@@ -330,7 +332,6 @@ def streamline(
         psnr = psnr if psnr is None or np.isfinite(psnr) else None
         rows.append(SweepRow(k, psnr, vs_full, float(np.median(totals)), float(totals.max() - totals.min())))
 
-    info = model.weights_info
     return StreamlineResult(
         sites,
         rows,

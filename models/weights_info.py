@@ -1,12 +1,17 @@
 """`WeightsInfo`: what a loaded MSSNet is, read by the engine, the demo and the report.
 
-A frozen descriptor set by `load_model()` (and `seeded_model()`), in the spirit of spandrel's
-model descriptors: nothing downstream guesses with getattr or dict fallbacks.
+`load_model()` (and `seeded_model()`) return a `LoadedModel`: the network beside its frozen
+`WeightsInfo`, as spandrel's `ImageModelDescriptor` keeps the model beside what it is. Nothing
+is set on the `nn.Module`, and nothing downstream guesses with getattr or dict fallbacks.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from models.mssnet import MSSNet
 
 
 @dataclass(frozen=True)
@@ -32,3 +37,10 @@ class WeightsInfo:
         sha = f", SHA-256 {self.sha256[:12]}…" if self.sha256 else ""
         gain = f"; {self.summary}" if self.summary else "; no model card, so no measured gain to quote"
         return f"weights: {self.name} ({kind}MSSNet {self.config_name or self.config}{sha}){gain}"
+
+
+class LoadedModel(NamedTuple):
+    """A network beside its description; unpacks as `model, info = load_model(...)`."""
+
+    model: MSSNet
+    info: WeightsInfo

@@ -290,7 +290,7 @@ def test_truncated_safetensors_is_one_line_and_writes_nothing(tmp_path, one_torc
     from models.checkpoints import load_model, save_weights
 
     weights = tmp_path / "w.safetensors"
-    save_weights(load_model(TINY), weights)
+    save_weights(load_model(TINY).model, weights)
     data = weights.read_bytes()
     for cut in (len(data) // 2, 40, 7):
         weights.write_bytes(data[:cut])

@@ -187,13 +187,13 @@ def run_demo(
     models = load_engine()
     from models.engine import upscale_bicubic
 
-    model = models.load_model(choice.weights)
+    loaded = models.load_model(choice.weights)
     out = demo.out_dir
     out.mkdir(exist_ok=True)
     save = _saver(source, png_level)
     demo.files["input"] = save(source.rgb, out / "input.png")
 
-    result = _restore(models, source, model, run_upscale, device, precision, tile, console)
+    result = _restore(models, source, loaded, run_upscale, device, precision, tile, console)
     after = result.rgb
     # the bicubic baseline is exactly what MSSNet was given (the engine's enlargement)
     before = rgb if run_upscale == 1 else upscale_bicubic(rgb[..., :3], run_upscale)
@@ -202,17 +202,17 @@ def run_demo(
         demo.files["enlarged_bicubic"] = save(before, out / "enlarged_bicubic.png")
     demo.timings = dict(result.timings)
     demo.stats = result.stats
-    demo.weights = model.weights_info
+    demo.weights = loaded.info
 
     box = measure.most_detailed_box(ref_rgb if ref_rgb is not None else before)
     demo.crop_box = box
     _write_crops(demo, before, after, ref_rgb, box, png_level)
-    _measure(demo, model, result.stages, before, after, ref_rgb, box, device, precision, png_level)
+    _measure(demo, loaded.model, result.stages, before, after, ref_rgb, box, device, precision, png_level)
     if streamline and demo.detail is not None and demo.detail.input_energy is not None:
         from models.streamline import plot_streamline
 
         sweep, crop_note = run_streamline_on_crop(
-            model, before, ref_rgb, box, device, precision,
+            loaded, before, ref_rgb, box, device, precision,
             "self-test" if self_test else ("reference" if ref_rgb is not None else None),
         )  # fmt: skip
         demo.streamline = sweep

@@ -251,7 +251,7 @@ def score_weights(weights: str, preset: str, photo_dir: str | None = None, photo
     degraded, sharp = validation_pairs(
         val_pool, cfg.val_count, cfg.val_crop, cfg.seed + 1, kinds=cfg.val_kinds
     )
-    model = load_model(weights).to(memory_format=torch.channels_last)
+    model = load_model(weights).model.to(memory_format=torch.channels_last)
     precision = resolve_precision(cfg.precision, torch.device("cpu"), training=True)  # as the trainer
     val = T.validate(model, degraded, sharp, cfg, precision=precision)
     return {**val, "score": round(T.selection_score(val, cfg.val_kinds), 4)}

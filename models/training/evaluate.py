@@ -25,9 +25,10 @@ import torch
 from common.cli import OneLineErrorParser
 from models import metrics
 from models.errors import ModelError
+from models.mssnet import MSSNet, as_loaded
 from models.training.degrade import MOTION_LENGTHS, eval_degradation, motion_blur_noise, quantize_8bit
 from models.training.unsharp import load_params, unsharp_mask
-from models.weights_info import WeightsInfo
+from models.weights_info import LoadedModel, WeightsInfo
 
 KINDS = ("x2", "x4", "motion")
 STAGES = (2, 4, 6)
@@ -167,7 +168,7 @@ class Report:
 
 
 def evaluate(
-    model=None,
+    model: LoadedModel | MSSNet | None = None,
     photos: list[str] | None = None,
     size: int = DEFAULT_SIZE,
     bf16: bool = True,
@@ -175,14 +176,17 @@ def evaluate(
     progress=None,
     random_motion: bool = False,
 ) -> Report:
-    """Score every photo × degradation; model None → only the input and unsharp masking.
+    """Score every photo × degradation; model None → only the input and unsharp masking; a bare
+    MSSNet is described as untrained (see models.mssnet.as_loaded).
     `random_motion` adds the random-direction blurs (random_motion_draws) to report.motion_rows."""
     start = time.perf_counter()
     photos = photos or available_photos()
     unsharp = unsharp or load_params()
-    report = Report(size=size, weights=model.weights_info if model is not None else None)
+    weights = None
     if model is not None:
+        model, weights = as_loaded(model)
         model.eval().to(memory_format=torch.channels_last)
+    report = Report(size=size, weights=weights)
     for i, name in enumerate(photos):
         original = load_eval_photo(name, size)
         x_true = _to_tensor(original)

@@ -362,7 +362,7 @@ def _load_init_weights(model: MSSNet, weights: str) -> None:
     """Start from trained weights (bundled name, our .safetensors or an official checkpoint)."""
     from models.checkpoints import load_model
 
-    init = load_model(weights)
+    init = load_model(weights).model
     if tuple(init.config) != tuple(model.config):
         raise ModelError(
             f"--init weights are MSSNet {tuple(init.config)}, the run is {tuple(model.config)}: "

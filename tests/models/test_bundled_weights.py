@@ -17,7 +17,7 @@ def test_bundled_default_restores_x2_enlargements_better_than_bicubic():
 
     assert models.bundled_weights(), "no weights bundled"
     model = models.load_model()  # the default, SHA-256 checked
-    assert model.weights_info.config == (20, 40, 40)
+    assert model.info.config == (20, 40, 40)
     gains = []
     for name in ("coffee", "camera"):  # evaluation photos, never trained on
         sharp = load_eval_photo(name, 256)
@@ -38,13 +38,13 @@ def test_weights_info_is_a_frozen_description_with_provenance():
     import models
     from models.mssnet import seeded_model
 
-    info = models.load_model().weights_info
+    info = models.load_model().info
     assert info.provisional and info.card and info.card.endswith(".md")
     line = info.provenance_line()
     assert info.name in line and "provisional" in line and "dB" in line
     with pytest.raises(dataclasses.FrozenInstanceError):
         info.name = "other"  # type: ignore[misc]
-    seeded = seeded_model((8, 8, 8), seed=3).weights_info
+    seeded = seeded_model((8, 8, 8), seed=3).info
     assert seeded.name == "random-seed3" and not seeded.provisional and seeded.sha256 is None
     assert seeded.as_dict()["config"] == [8, 8, 8]
 

@@ -25,10 +25,10 @@ def _check_reference(model, tag="tiny", atol=1e-5):
 
 def test_official_training_checkpoints_load_with_inferred_config():
     for tag, cfg in (("tiny", (8, 4, 4)), ("tiny2", (12, 6, 10))):
-        model = load_model(DATA / f"{tag}_official_checkpoint.pt")
+        model, info = load_model(DATA / f"{tag}_official_checkpoint.pt")
         assert model.config == cfg
         assert not model.training
-        info = model.weights_info
+        assert not hasattr(model, "weights_info")  # the description sits beside the module
         assert info.config == cfg and info.config_name is None
         assert info.sha256 == file_sha256(DATA / f"{tag}_official_checkpoint.pt")
         assert info.params == sum(p.numel() for p in model.parameters())
@@ -40,14 +40,14 @@ def test_bare_and_module_prefixed_state_dicts(tmp_path):
     torch.save(state, tmp_path / "bare.pth")
     torch.save({"model_state_dict": {"module." + k: v for k, v in state.items()}}, tmp_path / "dp.pt")
     for name in ("bare.pth", "dp.pt"):
-        assert _check_reference(load_model(tmp_path / name))
+        assert _check_reference(load_model(tmp_path / name).model)
 
 
 def test_safetensors_roundtrip_fp32_and_fp16(tmp_path):
-    model = load_model(OFFICIAL)
+    model = load_model(OFFICIAL).model
     sha = save_weights(model, tmp_path / "w32.safetensors", dtype=torch.float32, metadata={"note": "x"})
     assert sha == file_sha256(tmp_path / "w32.safetensors")
-    again = load_model(tmp_path / "w32.safetensors")
+    again = load_model(tmp_path / "w32.safetensors").model
     assert _check_reference(again)
     from safetensors import safe_open
 
@@ -56,7 +56,7 @@ def test_safetensors_roundtrip_fp32_and_fp16(tmp_path):
         assert json.loads(fh.metadata()["config"]) == [8, 4, 4]
         assert fh.metadata()["note"] == "x"
     save_weights(model.state_dict(), tmp_path / "w16.safetensors")  # default fp16
-    half = load_model(tmp_path / "w16.safetensors")
+    half = load_model(tmp_path / "w16.safetensors").model
     assert _check_reference(half, atol=5e-3)
 
 
@@ -81,7 +81,7 @@ def test_refuses_bad_files_with_one_line_messages(tmp_path):
     (tmp_path / "trunc.pt").write_bytes(data[: len(data) // 2])
     assert "truncated or corrupt" in _error(tmp_path / "trunc.pt")
 
-    save_weights(load_model(OFFICIAL), tmp_path / "w.safetensors")
+    save_weights(load_model(OFFICIAL).model, tmp_path / "w.safetensors")
     st = (tmp_path / "w.safetensors").read_bytes()
     (tmp_path / "trunc.safetensors").write_bytes(st[: len(st) // 2])
     assert "truncated or corrupt" in _error(tmp_path / "trunc.safetensors")
@@ -117,10 +117,10 @@ def test_files_that_are_not_weights_are_named_for_what_they_are(tmp_path, name, 
 
 
 def test_safetensors_is_recognised_whatever_its_extension(tmp_path):
-    save_weights(load_model(OFFICIAL), tmp_path / "w.safetensors")
+    save_weights(load_model(OFFICIAL).model, tmp_path / "w.safetensors")
     (tmp_path / "w.safetensors").rename(tmp_path / "downloaded.bin")
-    model = load_model(tmp_path / "downloaded.bin")
-    assert model.config == load_model(OFFICIAL).config
+    model = load_model(tmp_path / "downloaded.bin").model
+    assert model.config == load_model(OFFICIAL).model.config
 
 
 class _Evil:
@@ -142,7 +142,7 @@ def test_manifest_names_default_and_sha_check(tmp_path, monkeypatch):
     message = _error(None)
     assert "no MSSNet weights are installed" in message and "--weights PATH" in message
 
-    sha = save_weights(load_model(OFFICIAL), tmp_path / "tiny.safetensors", dtype=torch.float32)
+    sha = save_weights(load_model(OFFICIAL).model, tmp_path / "tiny.safetensors", dtype=torch.float32)
     entry = {
         "name": "tiny-ref",
         "file": "tiny.safetensors",
@@ -153,8 +153,8 @@ def test_manifest_names_default_and_sha_check(tmp_path, monkeypatch):
     (tmp_path / "manifest.json").write_text(json.dumps({"default": "tiny-ref", "weights": [entry]}))
     assert [e["name"] for e in bundled_weights()] == ["tiny-ref"]
     for arg in (None, "tiny-ref"):
-        model = load_model(arg)
-        assert model.weights_info.name == "tiny-ref" and model.weights_info.sha256 == sha
+        model, info = load_model(arg)
+        assert info.name == "tiny-ref" and info.sha256 == sha
         assert _check_reference(model)
     assert "unknown weights 'nope'" in _error("nope")
 

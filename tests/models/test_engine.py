@@ -40,11 +40,13 @@ def test_any_size_is_reflect_padded_and_cropped(tiny):
     x = np.asarray(img, np.float32) / 255
     padded = np.pad(x, ((0, 11), (0, 11), (0, 0)), mode="reflect")
     with torch.no_grad():
-        ref = tiny(torch.from_numpy(padded).permute(2, 0, 1)[None])[0].permute(1, 2, 0).numpy()
+        ref = tiny.model(torch.from_numpy(padded).permute(2, 0, 1)[None])[0].permute(1, 2, 0).numpy()
     ref = np.clip(ref[:37, :53], 0, 1)
     assert np.abs(res.rgb - ref).max() < 1e-5
     assert np.array_equal(np.asarray(res.image), np.round(ref * 255).astype(np.uint8))
     assert res.stats.input_size == (53, 37) and res.stats.output_size == (53, 37)
+    assert res.stats.weights is tiny.info  # the loaded description, not an attribute of the module
+    assert restore(img, tiny.model, precision="fp32", tile=0).stats.weights.name == "untrained"
     assert pad_to_multiple(np.zeros((3, 1, 3), np.float32), 16).shape == (16, 16, 3)
 
 
@@ -142,7 +144,7 @@ class _MemoryCappedMSSNet(MSSNet):
 
 def test_out_of_memory_retries_with_smaller_tiles(tiny):
     model = _MemoryCappedMSSNet(8, 4, 4)
-    model.load_state_dict(tiny.state_dict())
+    model.load_state_dict(tiny.model.state_dict())
     img = _img(160, 176, seed=6)
     res = restore(img, model, tile=0, precision="fp32")
     assert res.stats.oom_retries >= 1 and max(res.stats.tile) <= 96 and res.stats.n_tiles > 1

@@ -10,7 +10,7 @@ from skimage import data
 from models import cpu_memory
 from models.checkpoints import load_model
 from models.engine import restore
-from models.mssnet import Resize, official_operation_order, upsample2x
+from models.mssnet import Resize, official_twin, upsample2x
 from tests.constants import DATA
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def tiny():
-    return load_model(DATA / "tiny_official_checkpoint.pt")
+    return load_model(DATA / "tiny_official_checkpoint.pt").model
 
 
 @pytest.mark.parametrize("shape", [(1, 5, 7, 9), (2, 3, 16, 16), (1, 4, 1, 6)])
@@ -55,14 +55,14 @@ def test_inference_shortcuts_match_the_official_operation_order(tiny, grad):
     """Commuted 1x1 convs, in-place PReLU, lerp upsampling and average pooling against the
     official code's literal operations: same numbers in fp32, as close to fp32 in bf16."""
     x = torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(3))
+    official = load_model(DATA / "tiny_official_checkpoint.pt", shortcuts=False).model
+    assert tiny.shortcuts and not official.shortcuts  # decided once, when the weights are loaded
     mode = torch.enable_grad if grad else torch.inference_mode
     with mode():
-        with official_operation_order():
-            literal = [o.detach() for o in tiny.forward_stages(x)]
+        literal = [o.detach() for o in official.forward_stages(x)]
         fast = [o.detach() for o in tiny.forward_stages(x)]
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            with official_operation_order():
-                literal16 = tiny(x).detach().float()
+            literal16 = official(x).detach().float()
             fast16 = tiny(x).detach().float()
     for a, b in zip(literal, fast):
         assert (a - b).abs().max().item() < 1e-6
@@ -96,3 +96,10 @@ def test_restore_reuses_heap_memory_only_while_running(tiny):
         assert cpu_memory.active()  # the inner exit leaves the outer setting alone
     assert not cpu_memory.active()
     assert np.asarray(photo).shape == (96, 128, 3)
+
+
+def test_official_twin_keeps_the_weights_and_drops_the_shortcuts(tiny):
+    twin = official_twin(tiny)
+    assert not twin.shortcuts and twin.config == tiny.config and not twin.training
+    assert all(torch.equal(a, b) for a, b in zip(twin.state_dict().values(), tiny.state_dict().values()))
+    assert all(getattr(m, "shortcuts", False) is False for m in twin.modules())

@@ -24,7 +24,7 @@ from tests.constants import TINY_WEIGHTS  # noqa: E402
 def tiny(one_torch_thread):
     from models.checkpoints import load_model
 
-    return load_model(str(TINY_WEIGHTS))
+    return load_model(str(TINY_WEIGHTS)).model
 
 
 def _picture(h=48, w=64, seed=0):

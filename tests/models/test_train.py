@@ -92,7 +92,7 @@ def test_refuses_to_overwrite_a_run_and_exports_fp16(tmp_path, photos):
     assert all(t.dtype == torch.float16 for t in tensors.values())
     from models.checkpoints import load_model
 
-    model = load_model(str(out))
+    model = load_model(str(out)).model
     assert model.config == SMOKE.width
     with pytest.raises(ModelError, match="exists"):
         export_weights(tmp_path / "run" / CHECKPOINT_NAME, out)
@@ -111,8 +111,8 @@ def test_fine_tune_starts_from_the_given_weights(tmp_path, photos):
     train(frozen, tmp_path / "tuned", photos=photos, progress=False, device="cpu", steps=2)
     export_weights(tmp_path / "tuned" / CHECKPOINT_NAME, tmp_path / "tuned.safetensors")
     start, tuned = (
-        load_model(str(weights)).state_dict(),
-        load_model(str(tmp_path / "tuned.safetensors")).state_dict(),
+        load_model(str(weights)).model.state_dict(),
+        load_model(str(tmp_path / "tuned.safetensors")).model.state_dict(),
     )
     assert all(torch.equal(start[k], tuned[k]) for k in start)
     assert any(v.abs().sum() > 0 for k, v in start.items() if k.startswith("tail"))  # not zeroed tails
