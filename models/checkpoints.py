@@ -87,7 +87,7 @@ def weights_for_task(task: str) -> tuple[str | None, str | None]:
     fallback = manifest["default"] or (entries[0]["name"] if entries else None)
     if fallback is None:
         return None, None
-    entry = next((e for e in entries if e["name"] == fallback), {})
+    entry: dict = next((e for e in entries if e["name"] == fallback), {})
     trained = ", ".join(entry.get("tasks") or ["another task"])
     measured = f"; {entry['summary']}" if entry.get("summary") else ""
     return fallback, (
@@ -282,7 +282,7 @@ def load_model(
         name=entry["name"] if entry else path.stem,
         path=str(path),
         sha256=sha,
-        config=tuple(model.config),
+        config=model.config,
         config_name=config_name(model.config),
         params=count_parameters(model),
         provisional=bool(entry and entry.get("provisional")),

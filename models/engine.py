@@ -23,7 +23,7 @@ from models.cpu_memory import reuse_freed_memory
 from models.errors import ModelError
 from models.imageio import DEFAULT_MAX_PIXELS, LoadedImage, check_pixels, from_pil, load_image
 from models.mssnet import SIZE_MULTIPLE, MSSNet, as_loaded, half_resolution
-from models.precision import autocast, is_out_of_memory, resolve_device, resolve_precision
+from models.precision import autocast, channels_last, is_out_of_memory, resolve_device, resolve_precision
 from models.weights_info import LoadedModel, WeightsInfo
 
 
@@ -110,7 +110,7 @@ def restore(
 
         model = load_model(None)
     net, info = as_loaded(model)
-    net = net.eval().to(dev, memory_format=torch.channels_last)
+    net = channels_last(net.eval(), dev)
 
     h0, w0 = source.rgb.shape[:2]
     out_h, out_w = h0 * upscale, w0 * upscale
@@ -121,12 +121,12 @@ def restore(
 
     padded = pad_to_multiple(rgb, SIZE_MULTIPLE)
     ph, pw = padded.shape[:2]
+    tile_hw: tuple[int, int] | None = None  # None: the whole image at once
     if tile is None:
-        tile = tiling.auto_tile(net.config, prec, ph, pw, tiling.available_memory(dev))
+        tile_hw = tiling.auto_tile(net.config, prec, ph, pw, tiling.available_memory(dev))
     elif tile:
         side = max(tiling.MIN_TILE, tiling.round_up(int(tile)))
-        tile = (side, side)
-    tile = tile or None
+        tile_hw = (side, side)
 
     timings: dict = {"upscale": t_upscale}
     retries = 0
@@ -134,7 +134,7 @@ def restore(
     while True:
         try:
             outputs, n_tiles = _run_tiles(
-                net, padded, tile, stages, dev, prec, progress, keep_stages, timings
+                net, padded, tile_hw, stages, dev, prec, progress, keep_stages, timings
             )
             break
         except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
@@ -142,13 +142,13 @@ def restore(
                 raise
             if dev.type == "cuda":
                 torch.cuda.empty_cache()
-            current = tile or (ph, pw)
+            current = tile_hw or (ph, pw)
             if max(current) <= tiling.MIN_TILE:
                 raise ModelError(
                     f"out of memory even with {tiling.MIN_TILE}px tiles on {dev}; "
                     f"try --device cpu or a smaller image"
                 ) from None
-            tile = tuple(max(tiling.MIN_TILE, tiling.round_up(side // 2)) for side in current)
+            tile_hw = (_halved(current[0]), _halved(current[1]))
             retries += 1
     timings["forward"] = time.perf_counter() - t0
 
@@ -166,9 +166,9 @@ def restore(
     stats = RestoreStats(
         device=str(dev),
         precision=prec,
-        tile=tile,
+        tile=tile_hw,
         n_tiles=n_tiles,
-        overlap=tiling.overlap_for(min(tile)) if tile else 0,
+        overlap=tiling.overlap_for(min(tile_hw)) if tile_hw else 0,
         oom_retries=retries,
         weights=info,
         stages=int(stages),
@@ -198,7 +198,7 @@ def estimate_seconds(
     for small inputs) plus a part per pixel, and the two sizes tell them apart."""
     dev = resolve_device(device)
     prec = resolve_precision(precision, dev)
-    net = as_loaded(model).model.eval().to(dev, memory_format=torch.channels_last)
+    net = channels_last(as_loaded(model).model.eval(), dev)
     rng = np.random.default_rng(0)
     times = []
     for side in ESTIMATE_PATCHES:
@@ -247,8 +247,13 @@ def pad_to_multiple(rgb: np.ndarray, multiple: int) -> np.ndarray:
     ph, pw = (-h) % multiple, (-w) % multiple
     if not ph and not pw:
         return rgb
-    mode = "reflect" if h > 1 and w > 1 else "edge"
-    return np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode=mode)
+    pad = ((0, ph), (0, pw), (0, 0))
+    return np.pad(rgb, pad, mode="reflect") if h > 1 and w > 1 else np.pad(rgb, pad, mode="edge")
+
+
+def _halved(side: int) -> int:
+    """A tile side after an out-of-memory error."""
+    return max(tiling.MIN_TILE, tiling.round_up(side // 2))
 
 
 def _run_tiles(model, padded, tile, stages, dev, prec, progress, keep_stages, timings):
@@ -256,7 +261,7 @@ def _run_tiles(model, padded, tile, stages, dev, prec, progress, keep_stages, ti
     tiles = tiling.plan_tiles(ph, pw, tile) if tile else [tiling.Tile(0, 0, ph, pw)]
     n_out = 6 if keep_stages else 1
     blenders = [tiling.Blender(ph, pw) for _ in range(n_out)] if len(tiles) > 1 else None
-    stage_times = {f"stage_{i}": 0.0 for i in range(1, 7)} if keep_stages else None
+    stage_times = {f"stage_{i}": 0.0 for i in range(1, 7)}
     if progress:
         progress(0, len(tiles))
     whole = None
@@ -294,9 +299,9 @@ def _run_tiles(model, padded, tile, stages, dev, prec, progress, keep_stages, ti
                     blender.add(t, arr)
             if progress:
                 progress(done, len(tiles))
-    if stage_times:
+    if keep_stages:
         timings.update(stage_times)
-    results = whole if blenders is None else [b.result() for b in blenders]
+    results = [b.result() for b in blenders] if blenders is not None else whole or []
     return [np.asarray(r, dtype=np.float32) for r in results], len(tiles)
 
 

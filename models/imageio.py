@@ -128,7 +128,7 @@ def _pixels(n: int) -> str:
 
 def _read_sixteen_bit(im: Image.Image, path: Path) -> np.ndarray | None:
     """uint16 H x W x C for 16-bit colour files, which Pillow would cut to 8 bits; else None."""
-    raw_modes = [t.args for t in im.tile]
+    raw_modes = [t.args for t in getattr(im, "tile", [])]  # ImageFile's decoder list
     if (
         im.format == "PNG"
         and raw_modes
@@ -140,7 +140,7 @@ def _read_sixteen_bit(im: Image.Image, path: Path) -> np.ndarray | None:
         for swap in (False, True):
             frame = Image.open(path)
             if swap:
-                frame.tile = [t._replace(args=_SIXTEEN_BIT_RAW[t.args]) for t in frame.tile]
+                frame.tile = [t._replace(args=_SIXTEEN_BIT_RAW[str(t.args)]) for t in frame.tile]
             frame.load()
             planes.append(np.asarray(frame, dtype=np.uint16))
         return (planes[0] << 8) | planes[1]
@@ -249,11 +249,17 @@ def _is_srgb(icc: bytes) -> bool:
     return "srgb" in desc.lower().replace(" ", "").replace("-", "")
 
 
+def _to_rgb_profile(im: Image.Image, src, dst) -> Image.Image:
+    out = ImageCms.profileToProfile(im, src, dst, outputMode="RGB")
+    assert out is not None  # None only when converting in place
+    return out
+
+
 def _profile_convert(im: Image.Image, icc: bytes, to_srgb: bool) -> Image.Image:
     try:
         own = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         src, dst = (own, _srgb_profile()) if to_srgb else (_srgb_profile(), own)
-        return ImageCms.profileToProfile(im, src, dst, outputMode="RGB")
+        return _to_rgb_profile(im, src, dst)
     except (OSError, ImageCms.PyCMSError):
         return im
 
@@ -261,9 +267,7 @@ def _profile_convert(im: Image.Image, icc: bytes, to_srgb: bool) -> Image.Image:
 def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     if icc:
         try:
-            return ImageCms.profileToProfile(
-                im, ImageCms.ImageCmsProfile(io.BytesIO(icc)), _srgb_profile(), outputMode="RGB"
-            )
+            return _to_rgb_profile(im, ImageCms.ImageCmsProfile(io.BytesIO(icc)), _srgb_profile())
         except (OSError, ImageCms.PyCMSError) as exc:
             log.warning("the CMYK picture's ICC profile could not be applied (%s): plain conversion", exc)
     return im.convert("RGB")
@@ -354,12 +358,14 @@ def save_image(
 
             extratags = [(34675, "B", len(src.icc_profile), src.icc_profile, True)] if src.icc_profile else []
             photometric = "minisblack" if src.grey else "rgb"
-            extra = {"extrasamples": ["unassalpha"]} if alpha is not None else {}
+            extrasamples = ["unassalpha"] if alpha is not None else None
             if src.grey and alpha is None:
                 data = data[..., 0]
             atomic_write(
                 path,
-                lambda fh: tifffile.imwrite(fh, data, photometric=photometric, extratags=extratags, **extra),
+                lambda fh: tifffile.imwrite(
+                    fh, data, photometric=photometric, extratags=extratags, extrasamples=extrasamples
+                ),
             )
         return path
 

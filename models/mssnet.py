@@ -320,7 +320,7 @@ class MSSNet(nn.Module):
         h, w = s3_blur.shape[-2:]
         if h % SIZE_MULTIPLE or w % SIZE_MULTIPLE:
             raise ValueError(f"MSSNet needs H and W that are multiples of {SIZE_MULTIPLE}, got {h}x{w}")
-        outs: list[torch.Tensor] = []
+        outs: list[torch.Tensor | None] = []  # None: a stage passed but not kept
         clock = _StageClock(timings, s3_blur)
 
         def emit(tail, feat, blur):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import TypeVar
 
 import torch
 
 from models.errors import ModelError
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+M = TypeVar("M", bound=torch.nn.Module)
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -22,6 +24,12 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if not (name == "cpu" or name.startswith("cuda")):
         raise ModelError(f"unknown device {name!r}: use auto, cpu or cuda")
     return torch.device(name)
+
+
+def channels_last(module: M, device: torch.device | str | None = None) -> M:
+    """`module.to(device, memory_format=torch.channels_last)`, in place and returned (torch's type
+    stubs for `Module.to` leave out `memory_format`, which it accepts)."""
+    return module.to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]
 
 
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo names of the bf16 dot-product units

@@ -131,9 +131,9 @@ def plan_outputs(
     into_folder = output is not None and (
         len(inputs) > 1 or from_folder or output_is_folder or output.is_dir()
     )
-    if into_folder and output.exists() and not output.is_dir():
-        raise ModelError(f"{output} is a file, not a folder: with several photos -o names a folder")
-    if into_folder:
+    if output is not None and into_folder:
+        if output.exists() and not output.is_dir():
+            raise ModelError(f"{output} is a file, not a folder: with several photos -o names a folder")
         plan = [(src, output / default_output(src).name) for src in inputs]
     elif output is not None:
         plan = [(inputs[0], output)]

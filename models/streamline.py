@@ -73,7 +73,7 @@ class EntropyRecorder:
         self.sites = prelu_sites(model)
         self.sums: dict[str, list[np.ndarray]] = {}
         self.passes = 0
-        self._handles = []
+        self._handles: list[torch.utils.hooks.RemovableHandle] = []
 
     def __enter__(self):
         for name, block in self.sites:
@@ -192,7 +192,7 @@ class StreamlineResult:
         base = self.sweep[0] if self.sweep and self.sweep[0].k == 0 else None
         if base is not None and len(self.sweep) > 1:
             if base.psnr is not None:
-                costs = [f"{r.k}: {base.psnr - r.psnr:.2f} dB" for r in self.sweep[1:]]
+                costs = [f"{r.k}: {base.psnr - r.psnr:.2f} dB" for r in self.sweep[1:] if r.psnr is not None]
                 what = "costs, in PSNR against the sharp reference"
             else:
                 costs = [

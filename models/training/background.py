@@ -234,13 +234,14 @@ def run_forever(
     return turns
 
 
-def score_weights(weights: str, preset: str, photo_dir: str | None = None, photos=None) -> dict:
-    """Validate `weights` (name, .safetensors or a RUN/*.pt) on the validation crops of `preset`
-    (the held-out training photos), as the trainer validates its checkpoints; adds "score"."""
+def score_weights(weights: str | None, preset: str, photo_dir: str | None = None, photos=None) -> dict:
+    """Validate `weights` (name, .safetensors or a RUN/*.pt; None: the bundled default) on the
+    validation crops of `preset` (the held-out training photos), as the trainer validates its
+    checkpoints; adds "score"."""
     import torch
 
     from models.checkpoints import load_model
-    from models.precision import resolve_precision
+    from models.precision import channels_last, resolve_precision
     from models.training import train as T
     from models.training.data import find_photos, load_photo_pool, validation_pairs
 
@@ -251,7 +252,7 @@ def score_weights(weights: str, preset: str, photo_dir: str | None = None, photo
     degraded, sharp = validation_pairs(
         val_pool, cfg.val_count, cfg.val_crop, cfg.seed + 1, kinds=cfg.val_kinds
     )
-    model = load_model(weights).model.to(memory_format=torch.channels_last)
+    model = channels_last(load_model(weights).model)
     precision = resolve_precision(cfg.precision, torch.device("cpu"), training=True)  # as the trainer
     val = T.validate(model, degraded, sharp, cfg, precision=precision)
     return {**val, "score": round(T.selection_score(val, cfg.val_kinds), 4)}

@@ -92,8 +92,8 @@ def load_photo(path: Path, max_side: int, min_shrink: float = 2.0) -> np.ndarray
         shrink = max(min_shrink, max(w, h) / max_side)
         target = (max(1, round(w / shrink)), max(1, round(h / shrink)))
         im.draft("RGB", (target[0] * 2, target[1] * 2))  # fast JPEG DCT-domain pre-shrink
-        im = im.convert("RGB").resize(target, Image.LANCZOS, reducing_gap=3.0)
-        return np.asarray(im)
+        small = im.convert("RGB").resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        return np.asarray(small)
 
 
 def load_photo_pool(paths: list[Path], max_side: int = 1280, device="cpu") -> ImagePool:
@@ -227,7 +227,7 @@ class PairSampler:
         g = self.generator
         n_leaves = int(round(self.batch * self.leaves_fraction)) if self.leaves is not None else 0
         parts = [detailed_crops(self.photos, self.batch - n_leaves, self.crop, g, self.detail_threshold)]
-        if n_leaves:
+        if n_leaves and self.leaves is not None:
             parts.append(self.leaves.random_crops(n_leaves, self.crop, g))
         sharp = augment(torch.cat(parts), g)
         return degrade(sharp, g, self.settings), sharp

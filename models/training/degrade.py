@@ -123,6 +123,8 @@ def resize_down_up(
     down_x = resample_matrix(small_w, full_w, canvas_w, w, kernel).unsqueeze(1)
     small = down_y @ x.float() @ down_x.transpose(-1, -2)
     if noise_sigma is not None:
+        if generator is None:
+            raise ValueError("noise_sigma needs a generator")
         small = add_noise(small, noise_sigma, generator)
     up_y = resample_matrix(full_h, small_h, h, canvas_h, "bicubic").unsqueeze(1)
     up_x = resample_matrix(full_w, small_w, w, canvas_w, "bicubic").unsqueeze(1)

@@ -26,6 +26,7 @@ from common.cli import OneLineErrorParser
 from models import metrics
 from models.errors import ModelError
 from models.mssnet import MSSNet, as_loaded
+from models.precision import channels_last
 from models.training.degrade import MOTION_LENGTHS, eval_degradation, motion_blur_noise, quantize_8bit
 from models.training.unsharp import load_params, unsharp_mask
 from models.weights_info import LoadedModel, WeightsInfo
@@ -66,8 +67,8 @@ def _grace_hopper():
     import matplotlib.cbook as cbook
     from PIL import Image
 
-    with cbook.get_sample_data("grace_hopper.jpg") as fh:
-        return np.asarray(Image.open(fh).convert("RGB"))
+    with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as im:
+        return np.asarray(im.convert("RGB"))
 
 
 def _sklearn(file):
@@ -185,7 +186,7 @@ def evaluate(
     weights = None
     if model is not None:
         model, weights = as_loaded(model)
-        model.eval().to(memory_format=torch.channels_last)
+        channels_last(model.eval())
     report = Report(size=size, weights=weights)
     for i, name in enumerate(photos):
         original = load_eval_photo(name, size)
@@ -199,7 +200,7 @@ def evaluate(
                     results[f"mssnet{s}"] = out
                 if bf16:
                     results["mssnet6_bf16"] = run_stages(model, degraded, bf16=True)[6]
-            row = {"photo": name, "kind": kind}
+            row: dict[str, str | float] = {"photo": name, "kind": kind}
             for key, out in results.items():
                 arr = _to_numpy(out)
                 row[f"{key}_psnr"] = metrics.psnr(arr, original)

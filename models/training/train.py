@@ -16,8 +16,10 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -26,7 +28,7 @@ from common.cli import OneLineErrorParser
 from common.files import atomic_write, check_writable, make_folder
 from models.errors import ModelError
 from models.mssnet import CONFIGS, MSSNet
-from models.precision import autocast
+from models.precision import autocast, channels_last
 from models.training.data import (
     EVAL_KINDS,
     ImagePool,
@@ -642,7 +644,7 @@ def train(
     elif cfg.zero_tails and state is None:
         zero_tails(model)
     if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+        model = channels_last(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8)
     step, elapsed, cpu_before = 0, 0.0, 0.0
     if state is not None:
@@ -665,8 +667,8 @@ def train(
             ema.state = {k: v.float() for k, v in state["ema_state_dict"].items()}
         ema_model = MSSNet(*cfg.width).to(dev)
         if cfg.channels_last:
-            ema_model = ema_model.to(memory_format=torch.channels_last)
-    forward = _Stages(model)
+            ema_model = channels_last(ema_model)
+    forward: torch.nn.Module | Callable[..., Any] = _Stages(model)
     if procs.world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
