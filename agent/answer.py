@@ -58,6 +58,9 @@ class Claim(BaseModel):
     facts: list[str] = Field(default_factory=list, description="ids of the card facts the text comes from")
     # which part of the answer it belongs to ("task", "comparison", "support", ...); for rendering
     section: str = Field(default="support", exclude=True)
+    # numbers a skill computed from the person's numbers and a card's (the text says so); the
+    # grounding validator allows these in this claim only
+    computed: list[str] = Field(default_factory=list, exclude=True)
 
 
 class SourceRef(BaseModel):

@@ -279,7 +279,7 @@ class Chat:
         from agent.demo.trigger import demo_wanted
         from agent.render import render_terminal
 
-        answer = self.conversation.ask(question)
+        answer = self.conversation.ask(question, picture=self.staged is not None)
         fresh_demo = False
         if self.staged is not None and self.demo is None and demo_wanted(answer, question):
             try:

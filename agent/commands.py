@@ -188,7 +188,7 @@ def run_ask(args) -> int:
 
         check_demo_inputs(Path(args.image), args.reference, args.upscale)
         check_writable(Path(args.out), folder=True)
-    answer = answer_question(question, kb=kb, long=args.long)
+    answer = answer_question(question, kb=kb, long=args.long, picture=bool(args.image))
     if args.image:
         from agent.demo.trigger import demo_wanted
 

@@ -12,12 +12,14 @@ import re
 
 from agent.analysis import QuestionAnalysis, analyse, normalise, phrase_in
 from agent.answer import WORKFLOW_STAGES, Answer, Claim, SourceRef, TaskRef, WorkflowStep
+from agent.answers import answer_parts
 from agent.direct import ROLE_ORDER as _ROLE_ORDER
 from agent.direct import ROLE_PHRASE as _ROLE_PHRASE
-from agent.direct import answer_parts
+from agent.direct import answer_parts as rule_parts
 from agent.errors import AgentError
 from agent.grounding import check_grounded, redact_urls
 from common.textsafe import clean_line
+from knowledge.settings import UNDERSTANDING
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +55,20 @@ def default_retriever(kb, dense=True):
 
 
 def answer_question(
-    question: str, kb=None, retriever=None, demo=None, long: bool = False, context: list[str] | None = None
+    question: str,
+    kb=None,
+    retriever=None,
+    demo=None,
+    long: bool = False,
+    context: list[str] | None = None,
+    picture: bool = False,
 ) -> Answer:
     """Answer `question` from the knowledge cards; attach `demo` (an agent.demo.DemoReport) if given.
 
     The answer opens with a short direct answer per part of the question; a narrow question gets
     only what supports it, the founding kind (and `long`) the full task / workflow / papers form.
-    `context`: the sources a conversation is about, so "Who wrote it?" has a subject.
+    `context`: the sources a conversation is about, so "Who wrote it?" has a subject;
+    `picture`: a picture is attached, so "it", "this" and "my photo" mean it.
     """
     text = clean_line(question or "")
     if not text:
@@ -70,22 +79,44 @@ def answer_question(
     retriever = retriever if retriever is not None else default_retriever(kb)
     assessment = retriever.assess(text)
     analysis = analyse(text, kb, assessment, context=context)
-    return compose_answer(text, analysis, assessment, kb, retriever, demo=demo, long=long)
+    return compose_answer(
+        text, analysis, assessment, kb, retriever, demo=demo, long=long, context=context, picture=picture
+    )
 
 
 def compose_answer(
-    text: str, analysis: QuestionAnalysis, assessment, kb, retriever, demo=None, long: bool = False
+    text: str,
+    analysis: QuestionAnalysis,
+    assessment,
+    kb,
+    retriever,
+    demo=None,
+    long: bool = False,
+    context: list[str] | None = None,
+    picture: bool = False,
 ) -> Answer:
     echo = redact_urls(text, kb)
-    parts = answer_parts(analysis, kb, retriever) if analysis.parts else []
+    understanding = None
+    if UNDERSTANDING.engine == "understanding":  # the new layer (knowledge.understand), opt-in for now
+        from knowledge.understand import understand
+
+        understanding = understand(text, kb, context=context, picture=picture)
+        parts = answer_parts(understanding, kb)
+    else:
+        parts = rule_parts(analysis, kb, retriever) if analysis.parts else []
     not_covered = list(dict.fromkeys(line for p in parts for line in p.not_covered))
     in_context = any(p.inherited for p in analysis.parts)
     own_question = _is_prompt_question(text, kb)  # the imported prompt's own question: its full answer
     if own_question:
         _task_of_the_prompt(analysis, kb)
         analysis.broad = True
+    firm = understanding is not None and any(  # a part about a source, this tool or the picture
+        s.kind in ("source", "tool", "picture") and s.how != "evidence"
+        for p in parts
+        for s in p.part.subjects
+    )
     if not own_question and (
-        (_out_of_scope(analysis, assessment) and not in_context)
+        (_out_of_scope(analysis, assessment) and not in_context and not firm)
         or not any(p.answered for p in parts)
         and not analysis.broad
     ):
@@ -101,7 +132,9 @@ def compose_answer(
         answer.not_covered = not_covered
     answer.loaded_sources = kb.names()
     if answer.recommended is None and not answer.abstained:
-        answer.recommended = next((s for c in answer.direct_answer + answer.claims for s in c.sources), None)
+        cited = (s for c in answer.direct_answer + answer.claims for s in c.sources if s in kb.sources)
+        answer.recommended = next(cited, None)
+    answer.about_picture = _about_picture(understanding, kb) if picture and understanding else None
     answer.demo_hint = (
         "run-it" in analysis.intents and bool(answer.recommended) and kb.runnable(answer.recommended)
     )
@@ -110,6 +143,17 @@ def compose_answer(
     if demo is not None:
         attach_demo(answer, demo)
     return answer
+
+
+def _about_picture(understanding, kb) -> bool | None:
+    """The question concerns the attached picture: it points at it ("it", "my photo"); it does
+    not when it is only about sources this program cannot run; else undecided (the demo runs)."""
+    if understanding.about_picture:
+        return True
+    named = [s for p in understanding.parts for s in p.subjects if s.how == "named" and s.kind == "source"]
+    if named and not any(kb.runnable(s.id) for s in named):
+        return False
+    return None
 
 
 def demo_refusal(answer, kb) -> str | None:
@@ -152,16 +196,19 @@ def _narrow(echo: str, analysis: QuestionAnalysis, parts, kb) -> Answer:
 
 
 def _whose(fact, kb) -> str:
-    from agent.direct import whose
-
-    return whose(fact, kb)
+    """The fact's text, saying whose it is when the text does not."""
+    name = kb.described(fact.source).name
+    if name.lower() in fact.text.lower() or fact.source not in kb.sources:
+        return fact.text
+    labelled = re.match(r"[A-Z][a-z]+(?: [a-z]+)?: ", fact.text)
+    return f"{name} — {fact.text}" if labelled else f"{name}: {fact.text}"
 
 
 def _put_direct_first(answer: Answer, parts, kb) -> None:
     """The full form opens with the direct answer too: the parts' answers, or (for the founding
     kind) the task line and the claims that correct the question's premise."""
     direct = [c for p in parts for c in p.direct]
-    if not direct or all(p.part.kind == "how-does-it-work" and not p.part.sources for p in parts):
+    if not direct or all(_unnamed_how(p.part) for p in parts):
         lead = [c for c in answer.claims if c.section == "task"][:2]
         lead += [c for c in answer.claims if c.section == "correction"][:1]
         direct = [c.model_copy(update={"section": "direct"}) for c in lead]
@@ -172,6 +219,13 @@ def _put_direct_first(answer: Answer, parts, kb) -> None:
             if sid not in sources:
                 answer.sources += _source_refs(kb, [sid])
                 sources.add(sid)
+
+
+def _unnamed_how(part) -> bool:
+    """A "how does it work" part that names no source (the rules' parts or the understanding's)."""
+    if hasattr(part, "subjects"):
+        return part.kind in ("mechanism", "overview") and all(s.how != "named" for s in part.subjects)
+    return part.kind == "how-does-it-work" and not part.sources
 
 
 def attach_demo(answer: Answer, demo) -> Answer:

@@ -70,7 +70,7 @@ class Conversation:
         subject = self.kb.sources[self.state.subjects[0]].name if self.state.subjects else ""
         return f"{rest.rstrip('?.! ')} of {subject}?" if subject else question
 
-    def ask(self, question: str, long: bool = False, demo=None) -> Answer:
+    def ask(self, question: str, long: bool = False, demo=None, picture: bool = False) -> Answer:
         from agent.compose import compose_answer
         from common.textsafe import clean_line
 
@@ -83,7 +83,17 @@ class Conversation:
             return answer_question(
                 question, kb=self.kb, retriever=self.retriever
             )  # raises the empty-question error
-        answer = compose_answer(resolved, analysis, assessment, self.kb, self.retriever, demo=demo, long=long)
+        answer = compose_answer(
+            resolved,
+            analysis,
+            assessment,
+            self.kb,
+            self.retriever,
+            demo=demo,
+            long=long,
+            context=self.state.subjects,
+            picture=picture,
+        )
         understood = self._with_subject(resolved, analysis)
         if understood != clean_line(question):
             answer.question = clean_line(question)  # show what was typed

@@ -73,7 +73,7 @@ def _same_number(value: float, allowed_token: str) -> bool:
 
 
 def _texts(answer) -> list[tuple[Ref, str]]:
-    out: list[tuple[Ref, str]] = []
+    out: list[tuple[Ref, str]] = []  # see _computed for the numbers a claim computed
     if answer.task is not None:
         out.append((Ref("task"), answer.task.label))
     for name in ("direct_answer", "workflow", "claims"):
@@ -81,6 +81,14 @@ def _texts(answer) -> list[tuple[Ref, str]]:
     for name in ("caveats", "not_covered", "suggestions"):
         out += [(Ref(name, i), text) for i, text in enumerate(getattr(answer, name, []) or [])]
     return out
+
+
+def _computed(answer, where: Ref) -> set[str]:
+    """Numbers a skill computed for this claim: allowed only where the claim also cites a fact."""
+    if where.field not in ("direct_answer", "claims") or where.index is None:
+        return set()
+    item = getattr(answer, where.field)[where.index]
+    return set(item.computed) if item.facts else set()
 
 
 def check_grounded(answer, kb) -> list[Violation]:
@@ -101,8 +109,9 @@ def check_grounded(answer, kb) -> list[Violation]:
                 violations.append(Violation(where, "unlisted-url", url))
         if where.field == "question":
             continue
+        computed = _computed(answer, where)
         for token in number_tokens(text):
-            if not _number_allowed(token, kb.number_set):
+            if token not in computed and not _number_allowed(token, kb.number_set):
                 violations.append(Violation(where, "number", token))
         for title in QUOTED_TITLE_RE.findall(text):
             if len(title.split()) >= 3 and title.strip().lower() not in kb.title_set:
@@ -120,9 +129,10 @@ def check_grounded(answer, kb) -> list[Violation]:
         for name in ("direct_answer", "claims", "workflow")
         for i, item in enumerate(getattr(answer, name, []) or [])
     ]
+    tool = kb.tool.id if getattr(kb, "tool", None) is not None else None
     for where, ids in cited:
         for sid in ids:
-            if sid not in kb.sources:
+            if sid not in kb.sources and sid != tool:
                 violations.append(Violation(where, "unknown-source", sid))
     return violations
 

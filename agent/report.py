@@ -121,7 +121,7 @@ def write_report(
     check_writable(output)
     kb = kb if kb is not None else load_default_kb()
 
-    answer = answer_question(question, kb=kb, long=True)  # a report is the full explanation
+    answer = answer_question(question, kb=kb, long=True, picture=image is not None)  # the full explanation
     prepare_folder(output.parent)  # the output-folder rule: the report's folder may be new, not its parent
     with fresh_dir(output.parent, ".assets-new") as staging:
         if demo is None and image is not None and demo_wanted(answer, question):

@@ -31,6 +31,12 @@ class UnderstandingSettings:
     kind_min_cosine: float = 0.45
     # A part with no attribute is covered when its best fact scores at least this.
     covered_min_score: float = 0.45
+    # Several sources state the asked attribute: the best-ranked one owns it ("Why does it need
+    # multiples of 16?") when its fact leads the others' by this much.
+    owner_margin: float = 0.15
+    # Which layer writes the direct answers: "rules" (agent/analysis.py + agent/direct.py, today's
+    # default) or "understanding" (knowledge.understand + agent/answers, being switched over).
+    engine: str = "rules"
     # How many ranked facts each part keeps.
     facts_per_part: int = 8
 

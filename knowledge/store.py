@@ -86,6 +86,12 @@ class KnowledgeBase:
         except KeyError:
             raise KnowledgeError(f"no fact with id {fact_id!r}") from None
 
+    def described(self, source_id: str) -> Source:
+        """The Source a fact belongs to: a cited source, or this tool (kb.tool)."""
+        if self.tool is not None and source_id == self.tool.id:
+            return self.tool
+        return self.sources[source_id]
+
     def source(self, source_id: str) -> Source:
         try:
             return self.sources[source_id]
@@ -207,7 +213,7 @@ class KnowledgeBase:
         titles = set()
         for s in self.sources.values():
             titles |= {s.title, s.name, *s.also_known_as}
-        return titles
+        return titles | {t.title for t in self.tables.values()}  # a computed result names its table
 
     def allowed_numbers(self) -> set[str]:
         """Every number token in any card text, table cell, title or link: the only numbers an answer

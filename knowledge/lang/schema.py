@@ -60,6 +60,8 @@ class Kind(_Strict):
     priority: int = 0
     cues: list[str] = Field(default_factory=list)
     examples: list[str] = Field(min_length=3)
+    # The attribute asked when no cue names one ("how do A and B differ": what each is for).
+    default_attribute: str | None = None
 
     _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
 
@@ -205,3 +207,18 @@ Referents.model_rebuild()
 Quantities.model_rebuild()
 Parts.model_rebuild()
 Languages.model_rebuild()
+
+
+class PhrasingFile(_Strict):
+    """phrasing.yml: referents, quantities, parts, outside names and the sentence frames."""
+
+    referents: Referents
+    quantities: Quantities
+    parts: Parts
+    outside: Outside
+    frames: dict[str, str]
+
+    @field_validator("frames")
+    @classmethod
+    def _frame_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        return Frames(frames=value).frames

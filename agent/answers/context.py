@@ -1,0 +1,131 @@
+"""What a kind handler works with: the part, the cards, the language, and the facts already used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.answer import Claim
+from knowledge.lang.language import Language
+from knowledge.settings import UNDERSTANDING
+from knowledge.store import KnowledgeBase
+from knowledge.understand import Part, RankedFact
+
+MAX_SUPPORT = 2  # facts under a part's direct answer
+SUPPORT_RATIO = 0.6  # ... each at least this share of the lead's score
+
+
+@dataclass
+class PartAnswer:
+    part: Part
+    direct: list[Claim] = field(default_factory=list)
+    support: list = field(default_factory=list)  # card facts backing the direct answer
+    caveats: list = field(default_factory=list)  # not-known / does-not facts in play
+    not_covered: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # the cited sources this part is answered from
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.direct)
+
+
+@dataclass
+class PartContext:
+    part: Part
+    kb: KnowledgeBase
+    lang: Language
+    used: set[str]
+    out: PartAnswer
+
+    # -- who answers ---------------------------------------------------------------------------
+    def owners(self) -> list[str]:
+        """The sources (and this tool) whose facts may answer: the part's subjects; for the
+        attached picture, this tool and the sources it runs."""
+        owners = list(self.part.source_ids)
+        if self.part.about_picture and self.kb.tool is not None:
+            runnable = [s for s in self.kb.sources if self.kb.runnable(s)]
+            owners += [o for o in [self.kb.tool.id, *runnable] if o not in owners]
+        return owners
+
+    def candidates(self, owners: list[str] | None = None) -> list[RankedFact]:
+        owners = self.owners() if owners is None else owners
+        return [r for r in self.part.facts_of(owners) if r.fact.id not in self.used and not r.fact.workflow]
+
+    def stating(self, candidates: list[RankedFact]) -> list[RankedFact]:
+        """Candidates that state the asked attribute (all of them when none is asked); when none
+        does, those of the first other reading of the question that some candidate states."""
+        if not self.part.attribute:
+            return candidates
+        for attribute in (self.part.attribute, *self.part.alternatives):
+            found = [r for r in candidates if r.fact.attribute == attribute]
+            if found:
+                return found
+        return []
+
+    def covered(self, ranked: RankedFact) -> bool:
+        return ranked.score >= UNDERSTANDING.covered_min_score
+
+    # -- what is said --------------------------------------------------------------------------
+    def name(self, source_id: str) -> str:
+        if self.kb.tool is not None and source_id == self.kb.tool.id:
+            return self.lang.frame("tool-subject")
+        return self.kb.described(source_id).name
+
+    def whose(self, fact) -> str:
+        """The fact's text, saying whose it is when the text does not."""
+        name = self.kb.described(fact.source).name
+        if name.lower() in fact.text.lower() or fact.text.lower().startswith(("this explainer", "explainer")):
+            return fact.text
+        return self.lang.frame("compare-side", name=name, text=fact.text)
+
+    def claim(self, fact, text: str | None = None) -> Claim:
+        self.used.add(fact.id)
+        self.out.sources = list(dict.fromkeys([*self.out.sources, fact.source]))
+        return Claim(text=text or self.whose(fact), sources=[fact.source], facts=[fact.id], section="direct")
+
+    def lead(self, ranked: RankedFact, yes_no: bool = False, settles: bool = False) -> None:
+        """`settles`: the fact was chosen because it settles the yes/no (its own attribute)."""
+        fact = ranked.fact
+        text = self.whose(fact)
+        asked = settles or fact.attribute == self.part.attribute
+        if yes_no and fact.polarity and asked and fact.kind != "not-known":
+            text = self.lang.frame("answer-yes" if fact.polarity == "yes" else "answer-no", text=text)
+        self.out.direct.append(self.claim(fact, text))
+        self.support_after(ranked)
+
+    def support_after(self, lead: RankedFact) -> None:
+        for r in self.candidates():
+            if len(self.out.support) >= MAX_SUPPORT or r.score < SUPPORT_RATIO * lead.score:
+                break
+            if r.fact.id in self.used or "relevance" in r.fact.tags:
+                continue
+            if r.fact.kind == "not-known":
+                continue
+            if self.part.attribute and r.fact.attribute != lead.fact.attribute:
+                continue  # support says more about what was asked, not about something else
+            self.out.support.append(r.fact)
+            self.used.add(r.fact.id)
+
+    def not_said(self, subject_id: str | None) -> None:
+        """'The sources don't say <the attribute> of <subject>', then the nearest fact."""
+        label = self.lang.attributes[self.part.attribute].label if self.part.attribute else "this"
+        subject = self.name(subject_id) if subject_id else "the sources"
+        # the label speaks of "it": put the subject in its place ("how EASIER was evaluated")
+        words = [f"{subject}'s" if w == "its" else subject if w == "it" else w for w in label.split()]
+        line = self.lang.frame("sources-dont-say", label=" ".join(words))
+        sources = [subject_id] if subject_id in self.kb.sources else []
+        self.out.direct.append(Claim(text=line, sources=sources, section="direct"))
+        nearest = next(iter(self.candidates()), None)
+        if nearest is not None and self.covered(nearest):
+            self.out.support.append(nearest.fact)
+            self.used.add(nearest.fact.id)
+
+
+def computed_claim(computed) -> Claim:
+    """A skill's result: it cites the fact or table it computes from and declares its numbers."""
+    return Claim(
+        text=computed.text,
+        sources=[computed.source] if computed.source != "explainer" else [computed.source],
+        facts=[computed.cites],
+        section="direct",
+        computed=list(computed.numbers),
+    )

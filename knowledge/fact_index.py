@@ -1,0 +1,125 @@
+"""Every answerable fact (the sources' and this tool's) ranked by meaning for a question.
+
+Each fact is indexed with its text, its source's name, its attribute's label and the short
+questions it answers (`answers`): BM25 over all of that, plus MiniLM cosines against the fact and
+each of its example questions (the best one counts). The language data's example questions are
+embedded here too, for kinds and attributes no cue names.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from knowledge.embed import EmbeddingUnavailable, embedder
+from knowledge.lang.language import Language
+from knowledge.settings import UNDERSTANDING, UnderstandingSettings
+from knowledge.store import KnowledgeBase
+from knowledge.text import tokens
+
+log = logging.getLogger(__name__)
+
+
+class FactIndex:
+    def __init__(self, kb: KnowledgeBase, lang: Language, settings: UnderstandingSettings = UNDERSTANDING):
+        self.kb = kb
+        self.lang = lang
+        self.settings = settings
+        self.facts = [*kb.facts, *kb.tool_facts]
+        docs = [tokens(self.document(f)) or ["_"] for f in self.facts]
+        self.bm25 = BM25Okapi(docs)
+        self._dense: tuple[np.ndarray, np.ndarray] | None = None  # vectors, row -> fact index
+        self._examples: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._lock = threading.Lock()
+        self._dense_tried = False
+
+    def owner_name(self, fact) -> str:
+        return self.kb.described(fact.source).name
+
+    def document(self, fact) -> str:
+        label = self.lang.attributes[fact.attribute].label if fact.attribute in self.lang.attributes else ""
+        return " ".join([fact.text, *fact.answers, self.owner_name(fact), label])
+
+    # -- dense ---------------------------------------------------------------------------------
+    def dense(self) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            if not self._dense_tried:
+                self._dense_tried = True
+                try:
+                    model = embedder()
+                    texts, rows = [], []
+                    for i, fact in enumerate(self.facts):
+                        for text in [f"{self.owner_name(fact)}: {fact.text}", *fact.answers]:
+                            texts.append(text)
+                            rows.append(i)
+                    self._dense = (model.encode_cached(texts), np.array(rows))
+                except EmbeddingUnavailable as exc:
+                    log.info("ranking facts by BM25 alone: %s", exc)
+        return self._dense
+
+    def embed(self, text: str) -> np.ndarray | None:
+        if self.dense() is None:
+            return None
+        return embedder().encode([text])[0]
+
+    # -- ranking -------------------------------------------------------------------------------
+    def scores(self, query: str, vector: np.ndarray | None = None) -> np.ndarray:
+        """One score in [0, 1] per fact of `self.facts`."""
+        s = self.settings
+        toks = tokens(query)
+        bm25 = np.asarray(self.bm25.get_scores(toks), dtype=float) if toks else np.zeros(len(self.facts))
+        top = bm25.max() if len(bm25) else 0.0
+        score = bm25 / top if top > 0 else bm25
+        dense = self.dense()
+        if dense is not None and vector is not None:
+            vectors, rows = dense
+            cos = vectors @ vector
+            best = np.full(len(self.facts), -1.0)
+            np.maximum.at(best, rows, cos)
+            evidence = np.clip((best - s.dense_floor) / (s.dense_ceiling - s.dense_floor), 0.0, 1.0)
+            score = (1 - s.dense_weight) * score + s.dense_weight * evidence
+        return score
+
+    # -- nearest example question (kinds, attributes) ----------------------------------------------
+    def nearest_label(self, what: str, vector: np.ndarray | None) -> tuple[str | None, float]:
+        """The kind or attribute (`what`) whose example questions are nearest, by a vote of the
+        nearest neighbours; with the best cosine."""
+        if vector is None:
+            return None, 0.0
+        table = self._example_table(what)
+        if table is None:
+            return None, 0.0
+        vectors, labels = table
+        cos = vectors @ vector
+        order = np.argsort(-cos)[: self.settings.neighbours]
+        votes: dict[str, float] = {}
+        for i in order:
+            votes[labels[i]] = votes.get(labels[i], 0.0) + float(cos[i])
+        label = max(votes, key=lambda k: votes[k])
+        return label, float(max(cos[i] for i in order if labels[i] == label))
+
+    def _example_table(self, what: str) -> tuple[np.ndarray, list[str]] | None:
+        if what not in self._examples:
+            items = self.lang.kinds.values() if what == "kind" else self.lang.attributes.values()
+            texts, labels = [], []
+            for item in items:
+                for example in item.examples:
+                    texts.append(example)
+                    labels.append(item.id)
+            if self.dense() is None or not texts:
+                return None
+            self._examples[what] = (embedder().encode_cached(texts), labels)
+        return self._examples[what]
+
+
+_indexes: dict[tuple[str, int], FactIndex] = {}
+
+
+def fact_index(kb: KnowledgeBase, lang: Language) -> FactIndex:
+    key = (kb.digest, id(lang))
+    if key not in _indexes:
+        _indexes[key] = FactIndex(kb, lang)
+    return _indexes[key]

@@ -1,0 +1,115 @@
+"""The language data of knowledge/lang/<code>/ loaded, validated and compiled once.
+
+`language()` is what the understanding layer reads: kinds and attributes with their compiled cues,
+referents, quantity patterns, part separators, outside names and the sentence frames. Nothing here
+knows a phrasing; it only compiles what the files say.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from knowledge.errors import KnowledgeError
+from knowledge.lang.match import Cue, skip_fillers, stems
+from knowledge.lang.schema import (
+    Attribute,
+    AttributesFile,
+    Kind,
+    KindsFile,
+    Outside,
+    Parts,
+    PhrasingFile,
+    Quantities,
+    Referents,
+)
+
+LANG_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class CueHit:
+    id: str
+    length: int  # words covered
+    priority: int = 0
+
+
+@dataclass
+class Language:
+    kinds: dict[str, Kind]
+    attributes: dict[str, Attribute]
+    referents: Referents
+    quantities: Quantities
+    parts: Parts
+    outside: Outside
+    frames: dict[str, str]
+    _kind_cues: list[tuple[Kind, Cue]] = field(default_factory=list)
+    _attribute_cues: list[tuple[Attribute, Cue]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._kind_cues = [(k, Cue.compile(c)) for k in self.kinds.values() for c in k.cues]
+        self._attribute_cues = [(a, Cue.compile(c)) for a in self.attributes.values() for c in a.cues]
+        self.fillers = [stems(f) for f in self.parts.fillers]
+        self.patterns = {
+            name: re.compile(getattr(self.quantities, name), re.I)
+            for name in ("size", "factor", "percent", "megapixels")
+        }
+
+    def frame(self, frame_id: str, **values: object) -> str:
+        """A sentence from its frame: the only place answers' fixed words come from."""
+        try:
+            return self.frames[frame_id].format(**values)
+        except KeyError as exc:
+            raise KnowledgeError(f"sentence frame {frame_id!r} is missing or lacks {exc}") from exc
+
+    def kind_hits(self, text: str) -> list[CueHit]:
+        toks = stems(text)
+        start = skip_fillers(toks, self.fillers)
+        hits = [CueHit(k.id, n, k.priority) for k, cue in self._kind_cues if (n := cue.match(toks, start))]
+        return sorted(hits, key=lambda h: (-h.priority, -h.length))
+
+    def attribute_hits(self, text: str) -> list[CueHit]:
+        """Attributes whose cues the text matches, the longest match first (the more specific cue)."""
+        toks = stems(text)
+        start = skip_fillers(toks, self.fillers)
+        best: dict[str, int] = {}
+        for attribute, cue in self._attribute_cues:
+            n = cue.match(toks, start)
+            if n:
+                best[attribute.id] = max(best.get(attribute.id, 0), n)
+        order = list(self.attributes)
+        return sorted((CueHit(a, n) for a, n in best.items()), key=lambda h: (-h.length, order.index(h.id)))
+
+
+def _read(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise KnowledgeError(f"{path.name}: cannot read the language data ({exc})") from exc
+
+
+@lru_cache(maxsize=4)
+def language(code: str = "en") -> Language:
+    folder = LANG_DIR / code
+    try:
+        kinds = KindsFile.model_validate(_read(folder / "kinds.yml")).kinds
+        attributes = AttributesFile.model_validate(_read(folder / "attributes.yml")).attributes
+        phrasing = PhrasingFile.model_validate(_read(folder / "phrasing.yml"))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise KnowledgeError(f"language data {code}: {where}: {err['msg']}") from exc
+    return Language(
+        kinds={k.id: k for k in kinds},
+        attributes={a.id: a for a in attributes},
+        referents=phrasing.referents,
+        quantities=phrasing.quantities,
+        parts=phrasing.parts,
+        outside=phrasing.outside,
+        frames=phrasing.frames,
+    )

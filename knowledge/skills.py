@@ -1,0 +1,238 @@
+"""Skills: small deterministic calculators that apply the cards to the person's numbers.
+
+Each one reads its constants from knowledge/skills.yml (every number there is in the fact or table
+it names), runs on a part's quantities, and returns `Computed` results that cite what they compute
+from and say that they were computed. The registry is `SKILLS`; `apply(part, kb)` runs them all.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.lang.language import Language, language
+from knowledge.lang.match import phrase_at, stems
+from knowledge.store import KnowledgeBase
+from knowledge.understand import Part
+
+SKILLS_FILE = Path(__file__).resolve().parent / "skills.yml"
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PadSkill(_Strict):
+    fact: str
+    multiple: int = Field(gt=1)
+    attributes: list[str]
+
+
+class UpscaleSkill(_Strict):
+    fact: str
+    factors: list[int]
+    announce_fact: str
+    announce_mp: float
+
+
+class Scale(_Strict):
+    column: str
+    width: int
+    height: int
+    unit: str
+    attributes: list[str]
+
+
+class Threshold(_Strict):
+    group: list[str]
+    count: str
+    total: str
+    score: str
+
+
+class TableSkill(_Strict):
+    labels: dict[str, str]
+    show: dict[str, list[str]]
+    scale: Scale | None = None
+    threshold: Threshold | None = None
+
+
+class SkillsFile(_Strict):
+    pad: PadSkill
+    upscale: UpscaleSkill
+    tables: dict[str, TableSkill]
+
+
+@lru_cache(maxsize=1)
+def skills_data() -> SkillsFile:
+    return SkillsFile.model_validate(yaml.safe_load(SKILLS_FILE.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Computed:
+    text: str  # the sentence, ending with what it was computed from
+    cites: str  # the fact or table id
+    source: str  # its owner
+    numbers: tuple[str, ...]  # every number the sentence states (computed or quoted)
+
+
+def _origin(kb: KnowledgeBase, lang: Language, fact) -> str:
+    label = lang.attributes[fact.attribute].label if fact.attribute in lang.attributes else "its facts"
+    return f"{kb.described(fact.source).name}, {label}"
+
+
+def _computed(lang: Language, body: str, cites: str, source: str, origin: str) -> Computed:
+    text = lang.frame("computed", text=body, origin=origin)
+    return Computed(text, cites, source, tuple(_NUMBER.findall(text)))
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+# -- the skills ------------------------------------------------------------------------------------
+
+
+def pad(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
+    spec = skills_data().pad
+    fact = kb._by_id.get(spec.fact)
+    if fact is None or not part.quantities.sizes:
+        return []
+    if part.attribute not in spec.attributes and fact.source not in part.source_ids:
+        return []
+    out = []
+    m = spec.multiple
+    factors = [f for f in part.quantities.factors if f in skills_data().upscale.factors] or [1]
+    for w, h in part.quantities.sizes:
+        w, h = w * factors[0], h * factors[0]
+        if w % m == 0 and h % m == 0:
+            body = lang.frame("pad-fine", w=w, h=h, m=m)
+        else:
+            body = lang.frame("pad-needed", w=w, h=h, pw=math.ceil(w / m) * m, ph=math.ceil(h / m) * m, m=m)
+        out.append(_computed(lang, body, fact.id, fact.source, _origin(kb, lang, fact)))
+    return out
+
+
+def upscale(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
+    spec = skills_data().upscale
+    fact = kb._by_id.get(spec.fact)
+    q = part.quantities
+    if fact is None or not q.sizes or not q.factors:
+        return []
+    out = []
+    for n in q.factors:
+        if n not in spec.factors:
+            continue
+        for w, h in q.sizes:
+            mp = w * n * h * n / 1e6
+            body = lang.frame("upscale", n=n, w=w, h=h, ow=w * n, oh=h * n, mp=f"{mp:.1f}")
+            out.append(_computed(lang, body, fact.id, fact.source, _origin(kb, lang, fact)))
+    return out
+
+
+def table_rows(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
+    """The asked columns of the rows a part names ("the bigger one"), and compute scaled to a size."""
+    out = []
+    for table_id, key in part.quantities.rows:
+        spec = skills_data().tables.get(table_id)
+        table = kb.tables.get(table_id)
+        if spec is None or table is None:
+            continue
+        row = next(r for r in table.rows if str(r[table.key]) == key)
+        if part.quantities.percents and spec.threshold:
+            continue  # the threshold skill answers that
+        columns = spec.show.get(part.attribute or "", [])
+        if not columns and (part.kind == "comparison" or part.attribute in (None, table.attribute)):
+            columns = spec.show.get(table.attribute or "", [])  # rows set side by side: the table's own point
+        if not columns:
+            continue  # the row says nothing about what was asked
+        values = ", ".join(f"{spec.labels.get(c, c)} {_value(row[c])}" for c in columns)
+        body = lang.frame("row", key=key, values=values)
+        origin = f"the table “{table.title}”" + (
+            " (derived columns)" if set(columns) & set(table.derived) else ""
+        )
+        out.append(_computed(lang, body, table.id, table.id.split(".")[0], origin))
+        if spec.scale and part.attribute in spec.scale.attributes:
+            out += _scaled(part, table, row, key, spec.scale, lang)
+    return out
+
+
+def _scaled(part: Part, table, row, key: str, scale: Scale, lang: Language) -> list[Computed]:
+    out = []
+    for w, h in part.quantities.sizes:
+        value = float(row[scale.column]) * (w * h) / (scale.width * scale.height)
+        body = f"{key}: " + lang.frame(
+            "scaled-compute",
+            value=_fmt(value),
+            unit=scale.unit,
+            w=w,
+            h=h,
+            base=f"{_value(row[scale.column])} {scale.unit} at {scale.width}×{scale.height}",
+        )
+        out.append(_computed(lang, body, table.id, table.id.split(".")[0], f"the table “{table.title}”"))
+    return out
+
+
+def threshold(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
+    """The most layers a model can lose and keep a score at or above the asked percentage."""
+    if not part.quantities.percents:
+        return []
+    toks = stems(part.text)
+    out = []
+    for table_id, spec in skills_data().tables.items():
+        table = kb.tables.get(table_id)
+        if table is None or spec.threshold is None:
+            continue
+        t = spec.threshold
+        groups: dict[tuple, list] = {}
+        for row in table.rows:
+            groups.setdefault(tuple(row[g] for g in t.group), []).append(row)
+        named = [g for g in groups if all(phrase_at(toks, stems(str(v))) for v in g)]
+        for group in named:
+            for limit in part.quantities.percents:
+                ok = [r for r in groups[group] if float(r[t.score]) >= limit]
+                if not ok:
+                    continue
+                best = max(ok, key=lambda r: int(r[t.count]))
+                body = lang.frame(
+                    "threshold",
+                    key=" on ".join(str(v) for v in reversed(group)),
+                    what=spec.labels.get(t.count, t.count),
+                    column=spec.labels.get(t.score, t.score),
+                    limit=_fmt(limit),
+                    value=f"{best[t.count]} of {best[t.total]}",
+                    score=_value(best[t.score]),
+                )
+                out.append(
+                    _computed(lang, body, table.id, table.id.split(".")[0], f"the table “{table.title}”")
+                )
+    return out
+
+
+def _value(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.2f}" if v != int(v) or v < 100 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+SKILLS: dict[str, Callable[[Part, KnowledgeBase, Language], list[Computed]]] = {
+    "upscale": upscale,
+    "pad": pad,
+    "table-rows": table_rows,
+    "threshold": threshold,
+}
+
+
+def apply(part: Part, kb: KnowledgeBase, lang: Language | None = None) -> list[Computed]:
+    lang = lang or language()
+    return [c for skill in SKILLS.values() for c in skill(part, kb, lang)]

@@ -1,0 +1,84 @@
+"""The understanding layer (knowledge.understand, knowledge.skills, agent.answers): the language
+data's own examples run as tests, and the calculators give the numbers sources-facts.md implies."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.lang.language import language
+from knowledge.skills import apply
+from knowledge.store import load_knowledge
+from knowledge.understand import _quantities, understand
+
+LANG = language()
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge()
+
+
+@pytest.mark.parametrize("example", LANG.parts.examples, ids=lambda e: e.text[:40])
+def test_parts_examples(example, kb):
+    assert len(understand(example.text, kb).parts) == example.parts
+
+
+@pytest.mark.parametrize("example", LANG.referents.examples, ids=lambda e: f"{e.text[:40]}-{e.picture}")
+def test_referent_examples(example, kb):
+    part = understand(example.text, kb, picture=example.picture).parts[0]
+    kind, _, name = (example.subject or "").partition(":")
+    if kind == "outside":
+        assert name in part.outside
+    elif example.subject in ("picture", "tool"):
+        assert any(s.kind == example.subject for s in part.subjects)
+    else:
+        assert example.subject in part.source_ids
+
+
+@pytest.mark.parametrize("example", LANG.quantities.examples, ids=lambda e: e.text[:40])
+def test_quantity_examples(example, kb):
+    q = _quantities(example.text, kb, LANG)
+    assert [list(s) for s in q.sizes] == [list(s) for s in example.sizes]
+    assert list(q.factors) == example.factors or not example.factors
+    assert list(q.percents) == example.percents or not example.percents
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("My scans are 1000 x 750 px. What size do they need to be for MSSNet?", "1008×752"),
+        ("Will a 1920x1080 frame go straight into MSSNet?", "1920×1088"),
+        ("If I upscale a 640x360 still by 2 with this tool, does it need padding for MSSNet?", "1280×720"),
+        ("How many parameters does the bigger MSSNet have?", "28,182,041"),
+        ("How many ResNet-18 layers can EASIER drop on CIFAR-10 and stay above 90%?", "9 of 17"),
+    ],
+)
+def test_skills_compute_from_the_cards(question, expected, kb):
+    texts = [c.text for p in understand(question, kb).parts for c in apply(p, kb)]
+    assert any(expected in t and "computed here" in t for t in texts), texts
+
+
+def test_every_answer_kind_has_a_handler():
+    from agent.answers import HANDLERS
+
+    assert set(LANG.kinds) <= set(HANDLERS)
+
+
+@pytest.mark.parametrize(
+    "question, picture, fact",
+    [
+        ("Can FeatSharp give a segmentation backbone sharper features?", False, "featsharp.task"),
+        ("Is MSSNet's output random?", False, "mssnet.one-pass"),
+        ("Does it use neighbouring frames?", False, "mssnet.single-image"),
+        ("My photo is too small, can you enlarge it?", False, "explainer.enlarge"),
+        ("Can you make it twice as big?", True, "explainer.enlarge"),
+    ],
+)
+def test_the_lead_is_the_fact_that_settles_the_asked_point(question, picture, fact, kb):
+    from agent.answers import answer_parts
+
+    parts = answer_parts(understand(question, kb, picture=picture), kb)
+    lead = parts[0].direct[0]
+    assert lead.facts == [fact]
+    if kb.fact(fact).polarity:
+        assert lead.text.startswith(("Yes —", "No —"))
