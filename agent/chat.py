@@ -10,44 +10,14 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import sys
 from pathlib import Path
 
+from agent.chat_input import HELP, line_reader
 from agent.demo.result import DemoResult
 from agent.errors import AgentError
+from agent.transcript import DemoOnly, save_conversation
 from common.textsafe import clean_line
-
-HELP = """Commands:
-  /help            this list
-  /attach PATH     stage a picture; the demo runs on it once, with your next question about it
-  /detach          forget the picture (and its demo)
-  /demo            the demo on the attached picture: run it now, or show it again (Ctrl-C stops it)
-  /save PATH       save the conversation as Markdown, with its images beside it
-  /sources         the sources I may cite, with links
-  /context         what follow-ups refer to ("it", "what about ...?"): subjects, task, picture
-  /clear           forget the conversation's subjects and the picture (a fresh start)
-  /history         the questions asked so far in this chat
-  /long            the last answer again in full: task, input-to-output workflow, papers and tools
-                   (in a pager when it is longer than the screen; q leaves it)
-  /quit            leave (Ctrl-D also works)
-Anything else is a question, e.g. "How does MSSNet keep fine detail?\"
-Tab completes commands and, after /attach or /save, file paths."""
-COMMANDS = (
-    "/help", "/attach", "/detach", "/demo", "/save", "/sources", "/context", "/clear", "/history",
-    "/long", "/quit",
-)  # fmt: skip
-
-
-def _history_file() -> Path | None:
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    path = Path(base) / "explainer" / "chat_history"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(exist_ok=True)
-        return path
-    except OSError:
-        return None
 
 
 class Chat:
@@ -61,7 +31,7 @@ class Chat:
         dense="auto",
         cards_dir: str | None = None,
     ):
-        from agent.render import make_console
+        from agent.console import make_console
 
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -78,31 +48,6 @@ class Chat:
         if image:
             self._stage(image)  # said once the sources are loaded (run), so the line can be true
 
-    # -- input ------------------------------------------------------------------------------------
-    def _reader(self):
-        interactive = self.stdin.isatty() and self.stdout.isatty()
-        if interactive:
-            from prompt_toolkit import PromptSession
-            from prompt_toolkit.history import FileHistory, InMemoryHistory
-
-            path = _history_file()
-            session = PromptSession(
-                history=FileHistory(str(path)) if path else InMemoryHistory(),
-                completer=_completer(),
-                complete_while_typing=False,  # Tab asks; typing a question shows no menu
-            )
-            return lambda: session.prompt("explainer> ")
-
-        def plain() -> str:
-            self.stdout.write("explainer> ")
-            self.stdout.flush()
-            line = self.stdin.readline()
-            if not line:
-                raise EOFError
-            return line
-
-        return plain
-
     def run(self) -> int:
         self._load_knowledge()
         self.console.print(
@@ -112,7 +57,7 @@ class Chat:
         )
         if self.staged:
             self._say_attached()
-        read = self._reader()
+        read = line_reader(self.stdin, self.stdout)
         while True:
             try:
                 line = read()
@@ -346,56 +291,7 @@ class Chat:
     # -- saving -----------------------------------------------------------------------------------
     def save(self, path: Path, force: bool = False) -> Path:
         """The conversation as Markdown; demo images are copied next to it and linked relatively."""
-        if path.suffix.lower() != ".md":
-            path = path.with_suffix(".md")
-        if path.exists() and not force:
-            raise AgentError(
-                f"{clean_line(str(path))} already exists (/save {clean_line(str(path))} --force)"
-            )
-        if not self.turns:
-            raise AgentError("nothing to save yet: ask a question (or run /demo) first")
-        from common.files import atomic_write_text, check_writable, prepare_folder
-
-        prepare_folder(check_writable(path).parent)
-        assets = path.parent / f"{path.stem}_assets"
-        had_assets = assets.exists()
-        try:
-            text = self._conversation_markdown(path, assets)
-            atomic_write_text(path, text)
-        except BaseException:
-            if not had_assets:  # no half-copied images left beside a conversation that was not saved
-                shutil.rmtree(assets, ignore_errors=True)
-            raise
-        return path
-
-    def _conversation_markdown(self, path: Path, assets: Path) -> str:
-        from agent.render import illustration_links, render_demo_markdown, render_markdown
-
-        parts = ["# Conversation with the MSSNet explainer\n"]
-        for n, turn in enumerate(self.turns, 1):
-            links = {}
-            if turn.demo is not None:
-                turn_dir = assets / f"turn{n}"
-                turn_dir.mkdir(parents=True, exist_ok=True)
-                for name, file in turn.demo.files.items():
-                    dest = turn_dir / Path(file).name
-                    shutil.copyfile(file, dest)
-                    links[name] = os.path.relpath(dest, path.parent).replace(os.sep, "/")
-            if isinstance(turn, DemoOnly):
-                parts.append(f"## Turn {n}: /demo\n")
-            else:
-                parts.append(
-                    render_markdown(
-                        turn,
-                        self.kb,
-                        heading_level=2,
-                        title=f"Question {n}",
-                        demo_links=illustration_links(links),
-                    )
-                )
-            if turn.demo is not None:  # the tables as well as the pictures
-                parts.append(render_demo_markdown(turn.demo, links, heading_level=3))
-        return "\n".join(parts)
+        return save_conversation(self.turns, self.kb, path, force)
 
 
 def _message(exc: Exception) -> str:
@@ -403,20 +299,3 @@ def _message(exc: Exception) -> str:
     from common.errors import one_line
 
     return one_line(exc) or f"unexpected {type(exc).__name__}: {clean_line(str(exc))[:200]}"
-
-
-def _completer():
-    """Tab: the slash commands at the start of a line, file paths after /attach and /save."""
-    from prompt_toolkit.completion import NestedCompleter, PathCompleter
-
-    paths = PathCompleter(expanduser=True)
-    return NestedCompleter.from_nested_dict(
-        {name: (paths if name in ("/attach", "/save") else None) for name in COMMANDS}
-    )
-
-
-class DemoOnly:
-    """A bare /demo in the conversation (no question): saved with its tables and pictures."""
-
-    def __init__(self, demo: DemoResult):
-        self.demo = demo

@@ -201,9 +201,9 @@ def run_ask(args) -> int:
         if refusal:
             print(f"note: {refusal}", file=sys.stderr)
         else:
+            from agent.console import make_console
             from agent.demo.illustrate import asks_about_streamlining
             from agent.demo.run import run_demo_in_new_dir
-            from agent.render import make_console
 
             progress_console = make_console(sys.stderr) if sys.stderr.isatty() else None
             attach_demo(
@@ -234,7 +234,7 @@ def run_chat(args) -> int:
 
 
 def run_report(args) -> int:
-    from agent.render import make_console
+    from agent.console import make_console
     from agent.report import report_path, write_report
 
     progress_console = make_console(sys.stderr) if args.image and sys.stderr.isatty() else None

@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") 
 
     check_writable(Path(args.out), folder=True)  # before the answer and the model, not after
     from agent.compose import answer_question, load_default_kb
-    from agent.render import demo_renderable, make_console, render_terminal
+    from agent.console import make_console
+    from agent.render import demo_renderable, render_terminal
 
     console = make_console()
     kb = load_default_kb()

@@ -18,7 +18,7 @@ _EXPORTS = {
     "estimate_seconds": "models.engine",
     "RestoreResult": "models.engine",
     "load_image": "models.imageio",
-    "save_image": "models.imageio",
+    "save_image": "models.imagesave",
     "LoadedImage": "models.imageio",
 }
 

@@ -122,7 +122,8 @@ def plan_outputs(
     share a name, no result replaces its photo, each can be written (known extension, folder) and
     none exists unless `force`."""
     from models.errors import ModelError
-    from models.imageio import check_output_path, require_file
+    from models.imageio import require_file
+    from models.imagesave import check_output_path
 
     from_folder = any(src.is_dir() for src in inputs)
     inputs = expand_folders(inputs)
@@ -202,7 +203,8 @@ def _restore_one(models: dict, src: Path, out: Path, args) -> None:
 
     from models.checkpoints import load_model
     from models.engine import restore
-    from models.imageio import load_image, output_format, save_image, what_is_not_kept
+    from models.imageio import load_image
+    from models.imagesave import output_format, save_image, what_is_not_kept
     from models.weights_choice import choose_weights
 
     loaded = load_image(src, max_pixels=args.max_pixels or None)

@@ -223,7 +223,7 @@ def run_demo(
 
 def _saver(source, png_level: int):
     """Save floats like the source (16-bit, ICC, grey); the figures' helpers for 8-bit pictures."""
-    from models.imageio import save_image
+    from models.imagesave import save_image
 
     def save(rgb, path: Path, alpha=None) -> Path:
         like = replace(source, alpha=alpha) if alpha is not None or source.alpha is not None else source

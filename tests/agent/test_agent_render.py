@@ -7,7 +7,8 @@ import re
 import pytest
 
 from agent.compose import answer_question
-from agent.render import make_console, plain_wanted, render, render_markdown, render_terminal
+from agent.console import make_console, plain_wanted
+from agent.render import render, render_markdown, render_terminal
 from agent.workflow_graph import build_graph
 from common.textsafe import strip_terminal_codes
 from knowledge import load_knowledge

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, ImageCms
 
 from models.errors import ModelError
-from models.imageio import encode_png16, load_image, save_image
+from models.imageio import load_image
+from models.imagesave import encode_png16, save_image
 
 
 def _photo(h=40, w=56, seed=0):

@@ -14,7 +14,8 @@ from PIL import Image
 from common.progress import duration, time_left
 from models import restore_cli
 from models.errors import ModelError
-from models.imageio import encode_png16, load_image
+from models.imageio import load_image
+from models.imagesave import encode_png16
 from tests.constants import DATA, ROOT
 
 TINY = str(DATA / "tiny_official_checkpoint.pt")
