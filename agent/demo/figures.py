@@ -57,10 +57,22 @@ def zoom_strip(panels: dict[str, np.ndarray], path: Path, png_level: int = FAST_
     x = 0
     for label, tile in zip(panels, tiles):
         canvas.paste(Image.fromarray(tile), (x, head))
-        draw.text((x + 2, 3), label, fill="black")
+        draw.text((x + 2, 2), label, fill="black", font=_label_font())
         x += tile.shape[1] + gap
     canvas.save(path, format="PNG", compress_level=png_level)
     return path
+
+
+def _label_font():
+    """DejaVu Sans from matplotlib (a dependency already): Pillow's built-in font has no "×" or "−"."""
+    from PIL import ImageFont
+
+    try:
+        import matplotlib
+
+        return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf"), 12)
+    except OSError:
+        return ImageFont.load_default()
 
 
 def difference_gain(after, before) -> float:
