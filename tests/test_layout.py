@@ -47,3 +47,26 @@ def test_no_package_module_defaults_to_the_working_directory():
                     assert arg.value.startswith("/") or "/" not in arg.value, (
                         f"{path.name}: Path({arg.value!r})"
                     )
+
+
+MAX_LINES = 400
+# mssnet.py keeps the official network in one file and train.py is the training script (issue 21);
+# analysis.py, direct.py and compose.py are being rewritten into agent/answers/ and the
+# understanding layer, and leave this list as they shrink.
+LONG_ALLOWED = {
+    "models/mssnet.py",
+    "models/training/train.py",
+    "agent/analysis.py",
+    "agent/direct.py",
+    "agent/compose.py",
+}
+
+
+def test_modules_are_split_by_job_under_400_lines():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for folder in ("agent", "models")
+        for p in (ROOT / folder).rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
+    assert set(long) <= LONG_ALLOWED, {k: v for k, v in long.items() if k not in LONG_ALLOWED}
