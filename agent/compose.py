@@ -111,7 +111,7 @@ def compose_answer(
         _task_of_the_prompt(analysis, kb)
         analysis.broad = True
     firm = understanding is not None and any(  # a part about a source, this tool or the picture
-        s.kind in ("source", "tool", "picture") and s.how != "evidence"
+        s.kind in ("source", "tool", "picture") and s.how not in ("evidence", "loose-task")
         for p in parts
         for s in p.part.subjects
     )
@@ -617,7 +617,8 @@ def _list_shown_urls(answer: Answer, kb) -> None:
 
     owner = {u.rstrip("/"): sid for sid, src in kb.sources.items() for u in src.urls()}
     listed = {s.url.rstrip("/") for s in answer.sources}
-    texts = [c.text for c in answer.claims] + [w.text for w in answer.workflow] + answer.caveats
+    texts = [c.text for c in answer.direct_answer + answer.claims] + [w.text for w in answer.workflow]
+    texts += answer.caveats
     for url in (u.rstrip(".,;:!?") for t in texts for u in URL_RE.findall(t)):
         sid = owner.get(url.rstrip("/"))
         if sid is not None and url.rstrip("/") not in listed:

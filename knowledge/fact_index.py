@@ -18,7 +18,7 @@ from knowledge.embed import EmbeddingUnavailable, embedder
 from knowledge.lang.language import Language
 from knowledge.settings import UNDERSTANDING, UnderstandingSettings
 from knowledge.store import KnowledgeBase
-from knowledge.text import tokens
+from knowledge.text import is_number, tokens
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,9 @@ class FactIndex:
         self.kb = kb
         self.lang = lang
         self.settings = settings
-        self.facts = [*kb.facts, *kb.tool_facts]
+        # this tool's facts speak of the networks it runs: not when none of the loaded ones can run
+        runs = any(kb.runnable(s) for s in kb.sources)
+        self.facts = [*kb.facts, *(kb.tool_facts if runs else [])]
         docs = [tokens(self.document(f)) or ["_"] for f in self.facts]
         self.bm25 = BM25Okapi(docs)
         self._dense: tuple[np.ndarray, np.ndarray] | None = None  # vectors, row -> fact index
@@ -42,6 +44,17 @@ class FactIndex:
     def document(self, fact) -> str:
         label = self.lang.attributes[fact.attribute].label if fact.attribute in self.lang.attributes else ""
         return " ".join([fact.text, *fact.answers, self.owner_name(fact), label])
+
+    def coverage(self, text: str) -> float:
+        """IDF-weighted share of the text's content words that some indexed fact uses (a word no
+        fact uses weighs as much as the rarest one): how much of a question the cards speak to."""
+        toks = [t for t in tokens(text) if not is_number(t)]
+        if not toks:
+            return 0.0
+        idf = self.bm25.idf
+        rarest = max(idf.values()) if idf else 1.0
+        weights = {t: max(idf.get(t, rarest), 0.1) for t in toks}
+        return sum(w for t, w in weights.items() if t in idf) / sum(weights.values())
 
     # -- dense ---------------------------------------------------------------------------------
     def dense(self) -> tuple[np.ndarray, np.ndarray] | None:

@@ -341,6 +341,17 @@ def _capabilities(sid: str, role: str, links: list[TaskLink], tasks: dict[str, T
     return caps
 
 
+def _attribute_of(sentence: str, first: bool) -> str | None:
+    """The attribute a summary sentence states: the first says what the source is for; another one
+    the attribute whose language-data cue it carries, if any."""
+    if first:
+        return "task"
+    from knowledge.lang.language import language
+
+    hits = language().attribute_hits(sentence)
+    return hits[0].id if hits else None
+
+
 def _facts(
     sid: str,
     source: Source,
@@ -363,6 +374,7 @@ def _facts(
             f"{called} is the model recommended by the prompt for the user's question{about}.",
             "SEED: recommended models",
             ["relevance"],
+            attribute="relevance",
         )
     else:
         add(
@@ -370,17 +382,18 @@ def _facts(
             f"Relevance to the question: the prompt lists {called} among the related papers{about}.",
             "SEED: related papers",
             ["relevance"],
+            attribute="relevance",
         )
     where = [f"paper at {u}" for u in (entry.paper,) if u] + [f"code at {u}" for u in (entry.github,) if u]
     if where:
-        add("links", f"{called}: {' and '.join(where)}.", "SEED: links", ["bibliography"])
+        add("links", f"{called}: {' and '.join(where)}.", "SEED: links", ["bibliography"], attribute="code")
     task_tags = {link.task_id: [p for p in link.evidence] for link in links}
     for i, text in enumerate(sentences, start=1):
         sentence = text
         tags = ["summary"] + [
             f"task:{tid}" for tid, words in task_tags.items() if any(phrase_in(w, sentence) for w in words)
         ]
-        add(f"summary-{i}", text, "SEED: summary", tags)
+        add(f"summary-{i}", text, "SEED: summary", tags, attribute=_attribute_of(sentence, first=i == 1))
     # input -> model -> output: the primary task's ends around the sentence that says what it does
     primary = tasks[links[0].task_id] if links else None
     method = next(

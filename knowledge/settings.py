@@ -27,7 +27,7 @@ class UnderstandingSettings:
     # Kind and attribute by nearest examples: how many neighbours vote, and the least cosine that
     # decides an attribute when no cue names one.
     neighbours: int = 5
-    attribute_min_cosine: float = 0.55
+    attribute_min_cosine: float = 0.7
     kind_min_cosine: float = 0.45
     # A part with no attribute is covered when its best fact scores at least this.
     covered_min_score: float = 0.45
@@ -36,7 +36,7 @@ class UnderstandingSettings:
     owner_margin: float = 0.15
     # Which layer writes the direct answers: "rules" (agent/analysis.py + agent/direct.py, today's
     # default) or "understanding" (knowledge.understand + agent/answers, being switched over).
-    engine: str = "rules"
+    engine: str = "understanding"
     # How many ranked facts each part keeps.
     facts_per_part: int = 8
 

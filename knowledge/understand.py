@@ -17,8 +17,8 @@ import numpy as np
 from knowledge.fact_index import FactIndex, fact_index
 from knowledge.lang.language import Language, language
 from knowledge.lang.match import phrase_at, skip_fillers, stems
-from knowledge.settings import UNDERSTANDING, UnderstandingSettings
 from knowledge.schema import Fact
+from knowledge.settings import UNDERSTANDING, UnderstandingSettings
 from knowledge.store import KnowledgeBase
 
 SubjectKind = Literal["source", "task", "tool", "picture", "outside", "ambiguous"]
@@ -33,7 +33,9 @@ _WORD = re.compile(r"[A-Za-z][\w.+'’-]*[\w+]|[A-Za-z]")
 class Subject:
     kind: SubjectKind
     id: str  # a source id, the tool's id, "picture", an outside name, or "" when ambiguous
-    how: str = "named"  # named | referent | context | attribute | evidence | inherited
+    # named | referent | context | inherited | attribute | task (the job it names) | loose-task (a
+    # job only a word with other meanings names) | evidence | loosely (a task so named)
+    how: str = "named"
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,11 @@ def _subjects(
         if owner in kb.sources and all(s.id != owner for s in named):
             named.append(Subject("source", owner, "named"))
     outside = [Subject("outside", name) for name in outside_names(text, kb, lang)]
-    tasks = [Subject("task", t.id) for t in kb.tasks.values() if _names_task(toks, t)]
+    # the tasks the wording names; words with other common meanings ("bigger") only when none is firm
+    tasks = [Subject("task", t.id) for t in kb.tasks.values() if _names_task(toks, t, firm=True)]
+    tasks = tasks or [
+        Subject("task", t.id, "loosely") for t in kb.tasks.values() if _names_task(toks, t, firm=False)
+    ]
     subjects: list[Subject] = [*named, *outside, *tasks]
     # this tool runs the loaded sources' networks: with none it can run (imported cards), it is no subject
     tool = kb.tool if any(kb.runnable(s) for s in kb.sources) else None
@@ -321,15 +327,28 @@ def _subjects(
     if picture and any(phrase_at(toks, stems(w)) for w in lang.referents.picture):
         if not named or not _pronoun_only(toks, lang):
             subjects.append(Subject("picture", "picture", "referent"))
+    points = any(phrase_at(toks, stems(w)) for w in lang.referents.pronouns)
+    if named and points and not picture:  # "compare it with MSSNet": "it" is the conversation's source
+        subjects += [
+            Subject(s.kind, s.id, "context")
+            for s in previous
+            if s.kind == "source" and s.id not in {n.id for n in named}
+        ]
     if named or any(s.kind in ("tool",) for s in subjects):
         return subjects
     if outside and not any(s.kind == "picture" for s in subjects):
         return subjects
     # no source named: "it" is the conversation's source, a continuation inherits the last part's
     # subjects, else the attribute's owner, else the evidence
-    points = any(phrase_at(toks, stems(w)) for w in lang.referents.pronouns)
     if previous and (points or follows and _continues(toks, lang)):
         return subjects + [s for s in previous if s.kind != "picture" or picture]
+    serving = _serving(kb, tasks)
+    evidence = next((r.fact.source for r in ranked if r.fact.source in kb.sources), None)
+    if serving and any(t.how == "loosely" for t in tasks) and evidence not in serving:
+        serving = []  # a word with other meanings ("enhance") does not outweigh the evidence
+    if serving:  # the job the person names: the sources made for it, the best-ranked first
+        how = "loose-task" if any(t.how == "loosely" for t in tasks) else "task"
+        return subjects + [Subject("source", sid, how) for sid in serving[:1]]
     owners = _attribute_owners(kb, index, attribute, ranked)
     top = next((r for r in ranked if r.fact.source in kb.sources), None)
     if len(owners) == 1 and top and top.fact.source != owners[0] and top.fact.attribute != attribute:
@@ -365,9 +384,19 @@ def _attribute_owners(kb: KnowledgeBase, index: FactIndex, attribute: str | None
     return owners
 
 
-def _names_task(toks: list[str], task) -> bool:
-    firm = [a for a in task.aliases if a not in task.ambiguous_aliases]
-    return any(phrase_at(toks, stems(p)) for p in [task.label, task.id.replace("-", " "), *firm])
+def _serving(kb: KnowledgeBase, tasks: list[Subject]) -> list[str]:
+    """Sources whose capability is the named task, primary ones first (one task named only)."""
+    if len(tasks) != 1:
+        return []
+    order = {"primary": 0, "with-preprocessing": 1, "related": 2}
+    caps = sorted(kb.capabilities_for(task_id=tasks[0].id), key=lambda c: order[c.role])
+    made = [c.source for c in caps if c.role != "related"]
+    return list(dict.fromkeys(made or [c.source for c in caps]))
+
+
+def _names_task(toks: list[str], task, firm: bool) -> bool:
+    aliases = [a for a in task.aliases if not firm or a not in task.ambiguous_aliases]
+    return any(phrase_at(toks, stems(p)) for p in [task.label, task.id.replace("-", " "), *aliases])
 
 
 def _opens_with(toks: list[str], phrases: list[str], lang: Language) -> bool:
@@ -401,8 +430,10 @@ def outside_names(text: str, kb: KnowledgeBase, lang: Language) -> list[str]:
         if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", lowered) and not any(
             p in f.lower() for f in found
         ):
-            found.append(product)
-    vocabulary = {_compact(w) for w in kb.vocabulary | _tool_vocabulary(kb)}
+            if not kb.sources_named_in(product):  # a loaded source is never outside
+                found.append(product)
+    runs = any(kb.runnable(s) for s in kb.sources)  # the tool's words count where it runs a source
+    vocabulary = {_compact(w) for w in kb.vocabulary | (_tool_vocabulary(kb) if runs else frozenset())}
     not_models = {n.lower() for n in lang.outside.not_models}
     words = _WORD.findall(text)
     for word in words:

@@ -48,13 +48,22 @@ class PartContext:
 
     def candidates(self, owners: list[str] | None = None) -> list[RankedFact]:
         owners = self.owners() if owners is None else owners
-        return [r for r in self.part.facts_of(owners) if r.fact.id not in self.used and not r.fact.workflow]
+        # workflow steps and "relevance to the prompt" lines do not lead (unless relevance is asked)
+        return [
+            r
+            for r in self.part.facts_of(owners)
+            if r.fact.id not in self.used
+            and not r.fact.workflow
+            and ("relevance" not in r.fact.tags or self.part.attribute == "relevance")
+        ]
 
     def stating(self, candidates: list[RankedFact]) -> list[RankedFact]:
         """Candidates that state the asked attribute (all of them when none is asked); when none
         does, those of the first other reading of the question that some candidate states."""
         if not self.part.attribute:
             return candidates
+        if not any(f.attribute for o in self.owners() for f in self.kb.facts_for(o)):
+            return candidates  # cards without attributes (imported ones): ranked by meaning alone
         for attribute in (self.part.attribute, *self.part.alternatives):
             found = [r for r in candidates if r.fact.attribute == attribute]
             if found:
@@ -62,7 +71,11 @@ class PartContext:
         return []
 
     def covered(self, ranked: RankedFact) -> bool:
-        return ranked.score >= UNDERSTANDING.covered_min_score
+        """The sources cover the part: its owners' best fact, workflow steps included (they cover a
+        question though they do not lead an answer), scores at least the settings' floor."""
+        best = next(iter(self.part.facts_of(self.owners())), None)
+        top = max(ranked.score, best.score if best is not None else 0.0)
+        return top >= UNDERSTANDING.covered_min_score
 
     # -- what is said --------------------------------------------------------------------------
     def name(self, source_id: str) -> str:

@@ -33,6 +33,23 @@ def _lead_one(ctx: PartContext, yes_no: bool = False) -> None:
             ctx.not_said(owners[0])
     elif candidates and ctx.covered(candidates[0]) and not ctx.out.direct:
         ctx.lead(candidates[0], yes_no=yes_no)
+    if not ctx.out.direct:
+        _capability(ctx)
+
+
+def _capability(ctx: PartContext) -> None:
+    """The person named a job and a source serves it: say how, from the capability's own words."""
+    tasks = [s.id for s in ctx.part.subjects if s.kind == "task"]
+    chosen = [s.id for s in ctx.part.subjects if s.how in ("task", "loose-task")]
+    for cap in ctx.kb.capabilities:
+        if cap.task in tasks and cap.source in chosen:
+            task = ctx.kb.tasks[cap.task].label.lower()
+            name = ctx.kb.sources[cap.source].name
+            frame = f"capability-{cap.role}"
+            text = ctx.lang.frame(frame, name=name, task=task, input=cap.input, output=cap.output)
+            ctx.out.direct.append(Claim(text=text, sources=[cap.source], section="direct"))
+            ctx.out.sources = list(dict.fromkeys([*ctx.out.sources, cap.source]))
+            return
 
 
 def yes_no(ctx: PartContext) -> None:
@@ -52,6 +69,27 @@ def yes_no(ctx: PartContext) -> None:
 
 def plain(ctx: PartContext) -> None:
     _lead_one(ctx)
+
+
+def choice(ctx: PartContext) -> None:
+    """Which one: the lead, then the other sources' facts that rule them out on the asked point
+    (a "no" on the same attribute: MSSNet keeps the size when the question is enlarging)."""
+    _lead_one(ctx)
+    if not ctx.out.direct or not ctx.part.attribute:
+        return
+    chosen = set(ctx.owners())
+    ruled_out = [
+        r
+        for r in ctx.part.facts
+        if r.fact.source in ctx.kb.sources
+        and r.fact.source not in chosen
+        and r.fact.attribute == ctx.part.attribute
+        and r.fact.polarity == "no"
+        and r.fact.id not in ctx.used
+    ]
+    for r in ruled_out[:2]:
+        ctx.out.support.append(r.fact)
+        ctx.used.add(r.fact.id)
 
 
 def comparison(ctx: PartContext) -> None:
@@ -89,7 +127,7 @@ HANDLERS: dict[str, Handler] = {
     "number": plain,
     "list": plain,
     "mechanism": plain,
-    "choice": plain,
+    "choice": choice,
     "comparison": comparison,
     "how-to": plain,
     "definition": plain,

@@ -162,7 +162,8 @@ def test_follow_ups_resolve_against_the_conversation(tmp_path):
         child.expect_exact(PROMPT, timeout=60)
 
         child.sendline("compare it with MSSNet")
-        child.expect_exact("classifier")
+        child.expect_exact("motion deblurring")  # each side on what it is for: MSSNet's ...
+        child.expect_exact("reduces the depth")  # ... and EASIER's ("it", the conversation's source)
         child.expect_exact(PROMPT, timeout=60)
 
         child.sendline("/clear")

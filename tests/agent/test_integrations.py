@@ -22,7 +22,7 @@ def test_runnable_answers_questions_and_composes():
     explainer = explainer_runnable()
     answer = explainer.invoke("How many stages does MSSNet run at each scale?")
     assert isinstance(answer, Answer) and not answer.abstained
-    assert any("mssnet" in c.sources for c in answer.claims)
+    assert any("mssnet" in c.sources for c in answer.direct_answer + answer.claims)
     chain = explainer | RunnableLambda(lambda a: a.abstained)
     assert chain.batch(["What is the capital of Australia?"]) == [True]
 
