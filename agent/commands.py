@@ -94,6 +94,11 @@ def add_parsers(sub) -> None:
     )
     _add_out_option(ask, "where demo files go when --image is given (a new folder each run; default out/)")
     ask.add_argument(
+        "--trace",
+        action="store_true",
+        help="also print how the question was understood (parts, subjects, attribute, leading facts) to stderr",
+    )
+    ask.add_argument(
         "--fail-on-abstain",
         action="store_true",
         help=f"exit with code {EXIT_ABSTAINED} when no source covers the question (for scripts)",
@@ -189,6 +194,8 @@ def run_ask(args) -> int:
         check_demo_inputs(Path(args.image), args.reference, args.upscale)
         check_writable(Path(args.out), folder=True)
     answer = answer_question(question, kb=kb, long=args.long, picture=bool(args.image))
+    if args.trace:
+        print("\n".join(answer.trace), file=sys.stderr)
     if args.image:
         from agent.demo.trigger import demo_wanted
 

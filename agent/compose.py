@@ -13,13 +13,12 @@ import re
 from agent.analysis import QuestionAnalysis, analyse, normalise, phrase_in
 from agent.answer import WORKFLOW_STAGES, Answer, Claim, SourceRef, TaskRef, WorkflowStep
 from agent.answers import answer_parts
-from agent.direct import ROLE_ORDER as _ROLE_ORDER
-from agent.direct import ROLE_PHRASE as _ROLE_PHRASE
-from agent.direct import answer_parts as rule_parts
 from agent.errors import AgentError
 from agent.grounding import check_grounded, redact_urls
 from common.textsafe import clean_line
-from knowledge.settings import UNDERSTANDING
+from knowledge.lang.language import language
+from knowledge.schema import ROLE_ORDER
+from knowledge.understand import understand
 
 log = logging.getLogger(__name__)
 
@@ -96,21 +95,15 @@ def compose_answer(
     picture: bool = False,
 ) -> Answer:
     echo = redact_urls(text, kb)
-    understanding = None
-    if UNDERSTANDING.engine == "understanding":  # the new layer (knowledge.understand), opt-in for now
-        from knowledge.understand import understand
-
-        understanding = understand(text, kb, context=context, picture=picture)
-        parts = answer_parts(understanding, kb)
-    else:
-        parts = rule_parts(analysis, kb, retriever) if analysis.parts else []
+    understanding = understand(text, kb, context=context, picture=picture)
+    parts = answer_parts(understanding, kb)
     not_covered = list(dict.fromkeys(line for p in parts for line in p.not_covered))
     in_context = any(p.inherited for p in analysis.parts)
     own_question = _is_prompt_question(text, kb)  # the imported prompt's own question: its full answer
     if own_question:
         _task_of_the_prompt(analysis, kb)
         analysis.broad = True
-    firm = understanding is not None and any(  # a part about a source, this tool or the picture
+    firm = any(  # a part about a source, this tool or the picture, named or pointed at
         s.kind in ("source", "tool", "picture") and s.how not in ("evidence", "loose-task")
         for p in parts
         for s in p.part.subjects
@@ -134,7 +127,8 @@ def compose_answer(
     if answer.recommended is None and not answer.abstained:
         cited = (s for c in answer.direct_answer + answer.claims for s in c.sources if s in kb.sources)
         answer.recommended = next(cited, None)
-    answer.about_picture = _about_picture(understanding, kb) if picture and understanding else None
+    answer.about_picture = _about_picture(understanding, kb) if picture else None
+    answer.trace = understanding.trace()
     answer.demo_hint = (
         "run-it" in analysis.intents and bool(answer.recommended) and kb.runnable(answer.recommended)
     )
@@ -222,10 +216,8 @@ def _put_direct_first(answer: Answer, parts, kb) -> None:
 
 
 def _unnamed_how(part) -> bool:
-    """A "how does it work" part that names no source (the rules' parts or the understanding's)."""
-    if hasattr(part, "subjects"):
-        return part.kind in ("mechanism", "overview") and all(s.how != "named" for s in part.subjects)
-    return part.kind == "how-does-it-work" and not part.sources
+    """A "how does it work" part that names no source: the founding kind's task lines lead it."""
+    return part.kind in ("mechanism", "overview") and all(s.how != "named" for s in part.subjects)
 
 
 def attach_demo(answer: Answer, demo) -> Answer:
@@ -366,7 +358,8 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
                 section="task",
             )
         )
-        line = f"{kb.sources[cap.source].name} {_ROLE_PHRASE[cap.role]}: it takes {cap.input} and returns {cap.output}."
+        role = language().frame(f"role-{cap.role}")
+        line = f"{kb.sources[cap.source].name} {role}: it takes {cap.input} and returns {cap.output}."
         if cap.note:
             line += f" {cap.note}"
         claims.append(Claim(text=line, sources=[cap.source], section="task"))
@@ -496,7 +489,7 @@ def _capabilities_for(kb, analysis: QuestionAnalysis):
         caps,
         key=lambda c: (
             c.source not in analysis.named_sources,
-            _ROLE_ORDER[c.role],
+            ROLE_ORDER[c.role],
             c.source not in recommended,
         ),
     )
@@ -504,7 +497,7 @@ def _capabilities_for(kb, analysis: QuestionAnalysis):
 
 def _best_capability(kb, source_id):
     caps = [c for c in kb.capabilities if c.source == source_id]
-    return min(caps, key=lambda c: _ROLE_ORDER[c.role], default=None)
+    return min(caps, key=lambda c: ROLE_ORDER[c.role], default=None)
 
 
 def _lead_fact(kb, source_id, task_id):

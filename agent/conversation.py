@@ -13,7 +13,7 @@ from pathlib import Path
 
 from agent.analysis import PRONOUN, analyse
 from agent.answer import Answer
-from agent.direct import ROLE_ORDER
+from knowledge.schema import ROLE_ORDER
 
 # "and the base model?", "what about EASIER?", "how about FeatSharp": a fragment, not a question
 _ELLIPSIS = re.compile(

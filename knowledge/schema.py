@@ -163,6 +163,10 @@ class Task(_Strict):
         return value
 
 
+# How directly a capability serves its task, most direct first (for ordering sources).
+ROLE_ORDER = {"primary": 0, "with-preprocessing": 1, "related": 2}
+
+
 class Capability(_Strict):
     """That a source serves a task: how (primary, after preprocessing, related), from what input to what output."""
 

@@ -34,9 +34,6 @@ class UnderstandingSettings:
     # Several sources state the asked attribute: the best-ranked one owns it ("Why does it need
     # multiples of 16?") when its fact leads the others' by this much.
     owner_margin: float = 0.15
-    # Which layer writes the direct answers: "rules" (agent/analysis.py + agent/direct.py, today's
-    # default) or "understanding" (knowledge.understand + agent/answers, being switched over).
-    engine: str = "understanding"
     # How many ranked facts each part keeps.
     facts_per_part: int = 8
 

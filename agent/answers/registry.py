@@ -57,11 +57,10 @@ def yes_no(ctx: PartContext) -> None:
     ranks as high on the question's own words (the attribute's bonus aside)."""
     candidates = ctx.candidates()
     stating = ctx.stating(candidates)
-    if ctx.part.attribute and stating and not any(r.fact.polarity for r in stating):
+    computed = apply_skills(ctx.part, ctx.kb, ctx.lang)  # a computed result settles it on its own
+    if ctx.part.attribute and stating and not computed and not any(r.fact.polarity for r in stating):
         polar = [r for r in candidates if r.fact.polarity and r.fact.kind != "not-known"]
         if polar and polar[0].score >= stating[0].score - UNDERSTANDING.attribute_bonus:
-            for computed in apply_skills(ctx.part, ctx.kb, ctx.lang):
-                ctx.out.direct.append(computed_claim(computed))
             ctx.lead(polar[0], yes_no=True, settles=True)
             return
     _lead_one(ctx, yes_no=True)

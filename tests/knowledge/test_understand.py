@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from knowledge.lang.language import language
+from knowledge.quantities import quantities
 from knowledge.skills import apply
 from knowledge.store import load_knowledge
-from knowledge.understand import _quantities, understand
+from knowledge.understand import understand
 
 LANG = language()
 
@@ -37,7 +38,7 @@ def test_referent_examples(example, kb):
 
 @pytest.mark.parametrize("example", LANG.quantities.examples, ids=lambda e: e.text[:40])
 def test_quantity_examples(example, kb):
-    q = _quantities(example.text, kb, LANG)
+    q = quantities(example.text, kb, LANG)
     assert [list(s) for s in q.sizes] == [list(s) for s in example.sizes]
     assert list(q.factors) == example.factors or not example.factors
     assert list(q.percents) == example.percents or not example.percents

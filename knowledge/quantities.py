@@ -1,0 +1,59 @@
+"""The person's numbers in a question: sizes, factors, percentages, megapixels and table rows
+("the bigger one"), read with the language data's patterns."""
+
+from __future__ import annotations
+
+from knowledge.lang.language import Language
+from knowledge.lang.match import phrase_at, stems
+from knowledge.parts import Quantities
+from knowledge.store import KnowledgeBase
+
+
+def quantities(text: str, kb: KnowledgeBase, lang: Language) -> Quantities:
+    p = lang.patterns
+    sizes = tuple((int(m["w"]), int(m["h"])) for m in p["size"].finditer(text))
+    rest = p["size"].sub(" ", text)
+    factors = [int(m["n"] or m["m"] or m["b"]) for m in p["factor"].finditer(rest)]
+    toks = stems(text)
+    for word, n in lang.quantities.factor_words.items():
+        if phrase_at(toks, stems(word)):
+            factors.append(n)
+    percents = tuple(float(m["p"]) for m in p["percent"].finditer(text))
+    mps = tuple(float(m["mp"]) for m in p["megapixels"].finditer(text))
+    return Quantities(
+        sizes=sizes,
+        factors=tuple(dict.fromkeys(f for f in factors if f > 1)),
+        percents=percents,
+        megapixels=mps,
+        rows=table_rows(toks, kb, lang),
+        firm_rows=table_rows(toks, kb, lang, firm=True),
+    )
+
+
+def table_rows(
+    toks: list[str], kb: KnowledgeBase, lang: Language, firm: bool = False
+) -> tuple[tuple[str, str], ...]:
+    """Table rows named by key or alias (the longest name wins), else by a ranking word."""
+    rows: list[tuple[str, str]] = []
+    for table in kb.tables.values():
+        named: list[tuple[int, str]] = []
+        for row in table.rows:
+            key = str(row[table.key])
+            for name in [key, *table.aliases.get(key, [])]:
+                words = stems(name.replace("_", " "))
+                if len(words) > 1 or not firm and name in table.aliases.get(key, []):
+                    if phrase_at(toks, words):
+                        named.append((len(words), key))
+        if named:
+            rows += [(table.id, k) for _, k in named]
+        elif table.rank_by and table.aliases and not firm:
+            rank_by = table.rank_by
+            ranking = sorted(table.rows, key=lambda r: float(r[rank_by]))
+            if any(phrase_at(toks, stems(w)) for w in lang.quantities.largest):
+                rows.append((table.id, str(ranking[-1][table.key])))
+            elif any(phrase_at(toks, stems(w)) for w in lang.quantities.smallest):
+                rows.append((table.id, str(ranking[0][table.key])))
+    return tuple(dict.fromkeys(rows))
+
+
+# -- subjects --------------------------------------------------------------------------------------

@@ -1,0 +1,188 @@
+"""Who or what a part is about: named sources, this tool, the attached picture, the job it names,
+names outside the sources, the conversation's source for "it", else the asked attribute's owner
+or the evidence."""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.fact_index import FactIndex
+from knowledge.lang.language import Language
+from knowledge.lang.match import phrase_at, skip_fillers, stems
+from knowledge.parts import Quantities, RankedFact, Subject
+from knowledge.settings import UNDERSTANDING
+from knowledge.store import KnowledgeBase
+
+_WORD = re.compile(r"[A-Za-z][\w.+'’-]*[\w+]|[A-Za-z]")
+
+
+def subjects(
+    text: str,
+    kb: KnowledgeBase,
+    lang: Language,
+    index: FactIndex,
+    picture: bool,
+    previous: list[Subject],
+    follows: bool,
+    attribute: str | None,
+    quantities: Quantities,
+    ranked: list[RankedFact],
+) -> list[Subject]:
+    toks = stems(text)
+    named = [Subject("source", sid) for sid in kb.sources_named_in(text)]
+    for table_id, _ in quantities.rows:  # "the bigger one" is a row of a source's table
+        owner = table_id.split(".")[0]
+        if owner in kb.sources and all(s.id != owner for s in named):
+            named.append(Subject("source", owner, "named"))
+    outside = [Subject("outside", name) for name in outside_names(text, kb, lang)]
+    # the tasks the wording names; words with other common meanings ("bigger") only when none is firm
+    tasks = [Subject("task", t.id) for t in kb.tasks.values() if _names_task(toks, t, firm=True)]
+    tasks = tasks or [
+        Subject("task", t.id, "loosely") for t in kb.tasks.values() if _names_task(toks, t, firm=False)
+    ]
+    subjects: list[Subject] = [*named, *outside, *tasks]
+    # this tool runs the loaded sources' networks: with none it can run (imported cards), it is no subject
+    tool = kb.tool if any(kb.runnable(s) for s in kb.sources) else None
+    said = [w for w in lang.referents.tool if phrase_at(toks, stems(w))]
+    # "this tool" names it anywhere; a bare "you" only opens a question to it ("can you ...")
+    if tool is not None and said:
+        if not named or any(len(stems(w)) > 1 for w in said) or _opens_with(toks, lang.referents.tool, lang):
+            subjects.append(Subject("tool", tool.id, "referent"))
+    if picture and any(phrase_at(toks, stems(w)) for w in lang.referents.picture):
+        if not named or not _pronoun_only(toks, lang):
+            subjects.append(Subject("picture", "picture", "referent"))
+    points = any(phrase_at(toks, stems(w)) for w in lang.referents.pronouns)
+    if named and points and not picture:  # "compare it with MSSNet": "it" is the conversation's source
+        subjects += [
+            Subject(s.kind, s.id, "context")
+            for s in previous
+            if s.kind == "source" and s.id not in {n.id for n in named}
+        ]
+    if named or any(s.kind in ("tool",) for s in subjects):
+        return subjects
+    if outside and not any(s.kind == "picture" for s in subjects):
+        return subjects
+    # no source named: "it" is the conversation's source, a continuation inherits the last part's
+    # subjects, else the attribute's owner, else the evidence
+    if previous and (points or follows and _continues(toks, lang)):
+        return subjects + [s for s in previous if s.kind != "picture" or picture]
+    serving = _serving(kb, tasks)
+    evidence = next((r.fact.source for r in ranked if r.fact.source in kb.sources), None)
+    if serving and any(t.how == "loosely" for t in tasks) and evidence not in serving:
+        serving = []  # a word with other meanings ("enhance") does not outweigh the evidence
+    if serving:  # the job the person names: the sources made for it, the best-ranked first
+        how = "loose-task" if any(t.how == "loosely" for t in tasks) else "task"
+        return subjects + [Subject("source", sid, how) for sid in serving[:1]]
+    owners = _attribute_owners(kb, index, attribute, ranked)
+    top = next((r for r in ranked if r.fact.source in kb.sources), None)
+    if len(owners) == 1 and top and top.fact.source != owners[0] and top.fact.attribute != attribute:
+        owners = []  # another source's fact fits the question better even without the attribute's bonus
+    if len(owners) == 1:
+        return subjects + [Subject("source", owners[0], "attribute")]
+    if points and not subjects:
+        return [Subject("ambiguous", "")]
+    best = next((r for r in ranked if r.fact.source in kb.sources), None)
+    if best is not None:  # the evidence names a cited source, never this tool by itself
+        return subjects + [Subject("source", best.fact.source, "evidence")]
+    return subjects
+
+
+def _attribute_owners(kb: KnowledgeBase, index: FactIndex, attribute: str | None, ranked) -> list[str]:
+    """The sources whose facts state the attribute (not the tool's, not 'not known' lines); when
+    several do, the one whose fact ranks best, if it clearly leads."""
+    if not attribute:
+        return []
+    owners = list(
+        dict.fromkeys(f.source for f in kb.facts if f.attribute == attribute and f.kind != "not-known")
+    )
+    if len(owners) <= 1:
+        return owners
+    stating = [r for r in ranked if r.fact.attribute == attribute and r.fact.source in owners]
+    if len(stating) >= 2 and stating[0].fact.source != stating[1].fact.source:
+        if stating[0].score - stating[1].score >= UNDERSTANDING.owner_margin:
+            return [stating[0].fact.source]
+    elif len(stating) >= 2:
+        others = [r for r in stating if r.fact.source != stating[0].fact.source]
+        if not others or stating[0].score - others[0].score >= UNDERSTANDING.owner_margin:
+            return [stating[0].fact.source]
+    return owners
+
+
+def _serving(kb: KnowledgeBase, tasks: list[Subject]) -> list[str]:
+    """Sources whose capability is the named task, primary ones first (one task named only)."""
+    if len(tasks) != 1:
+        return []
+    order = {"primary": 0, "with-preprocessing": 1, "related": 2}
+    caps = sorted(kb.capabilities_for(task_id=tasks[0].id), key=lambda c: order[c.role])
+    made = [c.source for c in caps if c.role != "related"]
+    return list(dict.fromkeys(made or [c.source for c in caps]))
+
+
+def _names_task(toks: list[str], task, firm: bool) -> bool:
+    aliases = [a for a in task.aliases if not firm or a not in task.ambiguous_aliases]
+    return any(phrase_at(toks, stems(p)) for p in [task.label, task.id.replace("-", " "), *aliases])
+
+
+def _opens_with(toks: list[str], phrases: list[str], lang: Language) -> bool:
+    start = skip_fillers(toks, lang.fillers)
+    window = toks[start : start + 3]
+    return any(phrase_at(window, stems(p)) for p in phrases)
+
+
+def _pronoun_only(toks: list[str], lang: Language) -> bool:
+    """The picture words present are only pronouns ("it"), which a named source takes."""
+    pronouns = {tuple(stems(p)) for p in lang.referents.pronouns}
+    found = [tuple(stems(w)) for w in lang.referents.picture if phrase_at(toks, stems(w))]
+    return all(f in pronouns or len(f) == 1 for f in found)
+
+
+def _continues(toks: list[str], lang: Language) -> bool:
+    start = skip_fillers(toks, [])
+    return (
+        any(toks[start : start + len(stems(c))] == stems(c) for c in lang.parts.continuations)
+        or len(toks) <= 4
+    )
+
+
+def outside_names(text: str, kb: KnowledgeBase, lang: Language) -> list[str]:
+    """Names of tools the question uses that no card mentions: the data's well-known products, and
+    capitalised or versioned words that are in neither the cards' vocabulary nor the language data."""
+    found: list[str] = []
+    lowered = f" {text.lower()} "
+    for product in sorted(lang.outside.products, key=len, reverse=True):
+        p = product.lower()
+        if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", lowered) and not any(
+            p in f.lower() for f in found
+        ):
+            if not kb.sources_named_in(product):  # a loaded source is never outside
+                found.append(product)
+    runs = any(kb.runnable(s) for s in kb.sources)  # the tool's words count where it runs a source
+    vocabulary = {_compact(w) for w in kb.vocabulary | (_tool_vocabulary(kb) if runs else frozenset())}
+    not_models = {n.lower() for n in lang.outside.not_models}
+    words = _WORD.findall(text)
+    for word in words:
+        w = word.strip(".'’")
+        lw = w.lower()
+        if _compact(lw) in vocabulary or lw in not_models or any(lw in f.lower().split() for f in found):
+            continue
+        if any(lw == n.lower() for names in kb.source_names.values() for n in names):
+            continue
+        versioned = any(c.isdigit() for c in w) and any(c.isalpha() for c in w) and len(w) > 2
+        camel = any(c.isupper() for c in w[1:]) and w[0].isalpha()
+        if (versioned and not _is_quantity(w)) or (camel and len(w) > 2):
+            found.append(w)
+    return found
+
+
+def _compact(word: str) -> str:
+    """'MSSNet-large' and 'MSSNet_large' are one name."""
+    return word.lower().replace("-", "").replace("_", "")
+
+
+def _is_quantity(word: str) -> bool:
+    return bool(re.fullmatch(r"[x×]?\d+(?:[.,]\d+)?(?:x|×|px|mp|k|p|s|ms|gb|mb|fps|bit|%)?", word.lower()))
+
+
+def _tool_vocabulary(kb: KnowledgeBase) -> frozenset[str]:
+    texts = [f.text for f in kb.tool_facts] + [a for f in kb.tool_facts for a in f.answers]
+    return frozenset(w.lower() for t in texts for w in re.findall(r"[A-Za-z][\w-]*", t))
