@@ -129,6 +129,7 @@ def compose_answer(
         answer.recommended = next(cited, None)
     answer.about_picture = _about_picture(understanding, kb) if picture else None
     answer.trace = understanding.trace()
+    answer.caveats = _reading_notes(understanding) + answer.caveats
     answer.demo_hint = (
         "run-it" in analysis.intents and bool(answer.recommended) and kb.runnable(answer.recommended)
     )
@@ -213,6 +214,18 @@ def _put_direct_first(answer: Answer, parts, kb) -> None:
             if sid not in sources:
                 answer.sources += _source_refs(kb, [sid])
                 sources.add(sid)
+
+
+def _reading_notes(understanding) -> list[str]:
+    """How the question was read, when that is not plain: another language, a long question cut."""
+    lang = language()
+    notes = []
+    if understanding.language != "en":
+        name = lang.languages.names.get(understanding.language, understanding.language)
+        notes.append(lang.frame("other-language", language=name))
+    if understanding.shortened:
+        notes.append(lang.frame("long-question", count=len(understanding.parts)))
+    return notes
 
 
 def _unnamed_how(part) -> bool:

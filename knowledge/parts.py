@@ -77,6 +77,7 @@ class Understanding:
     question: str
     parts: list[Part]
     picture: bool = False
+    language: str = "en"  # the question's language (answers are in English)
     shortened: int = 0  # distinct sentences kept when a long question was cut (0: not cut)
 
     @property

@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from knowledge.fact_index import FactIndex, fact_index
+from knowledge.lang.detect import language_of
 from knowledge.lang.language import Language, language
 from knowledge.parts import Part, Quantities, RankedFact, Subject, Understanding
 from knowledge.quantities import quantities as read_quantities
@@ -53,7 +54,13 @@ def understand(
         parts.append(part)
         if part.subjects:
             previous = [Subject(s.kind, s.id, "inherited") for s in part.subjects if s.kind != "ambiguous"]
-    return Understanding(question=question, parts=parts, picture=picture, shortened=shortened)
+    return Understanding(
+        question=question,
+        parts=parts,
+        picture=picture,
+        language=language_of(question, lang.languages),
+        shortened=shortened,
+    )
 
 
 # -- parts -----------------------------------------------------------------------------------------

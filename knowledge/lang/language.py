@@ -22,6 +22,7 @@ from knowledge.lang.schema import (
     AttributesFile,
     Kind,
     KindsFile,
+    Languages,
     Outside,
     Parts,
     PhrasingFile,
@@ -47,6 +48,7 @@ class Language:
     quantities: Quantities
     parts: Parts
     outside: Outside
+    languages: Languages
     frames: dict[str, str]
     _kind_cues: list[tuple[Kind, Cue]] = field(default_factory=list)
     _attribute_cues: list[tuple[Attribute, Cue]] = field(default_factory=list)
@@ -111,5 +113,6 @@ def language(code: str = "en") -> Language:
         quantities=phrasing.quantities,
         parts=phrasing.parts,
         outside=phrasing.outside,
+        languages=phrasing.languages,
         frames=phrasing.frames,
     )

@@ -181,7 +181,18 @@ class Languages(_Strict):
     # Share of a question's words that must be more frequent in another language.
     min_share: float = Field(ge=0.0, le=1.0)
     names: dict[str, str]  # code -> name in English, for the note
+    # Languages told by their script (a regular-expression character class), not by word frequencies.
+    scripts: dict[str, str] = Field(default_factory=dict)
+    # Below this share of English function words, a question is checked against the other languages.
+    english_floor: float = Field(default=0.1, ge=0.0, le=1.0)
     examples: list[LanguageExample] = Field(default_factory=list)
+
+    @field_validator("scripts")
+    @classmethod
+    def _scripts_compile(cls, value: dict[str, str]) -> dict[str, str]:
+        for pattern in value.values():
+            re.compile(pattern)
+        return value
 
 
 class LanguageExample(_Strict):
@@ -216,6 +227,7 @@ class PhrasingFile(_Strict):
     quantities: Quantities
     parts: Parts
     outside: Outside
+    languages: Languages
     frames: dict[str, str]
 
     @field_validator("frames")

@@ -83,3 +83,18 @@ def test_the_lead_is_the_fact_that_settles_the_asked_point(question, picture, fa
     assert lead.facts == [fact]
     if kb.fact(fact).polarity:
         assert lead.text.startswith(("Yes —", "No —"))
+
+
+@pytest.mark.parametrize("example", LANG.languages.examples, ids=lambda e: e.text[:30])
+def test_language_examples(example):
+    from knowledge.lang.detect import language_of
+
+    assert language_of(example.text, LANG.languages) == example.language
+
+
+def test_a_question_in_another_language_gets_a_note_and_an_answer(kb):
+    from agent.compose import answer_question
+
+    answer = answer_question("Wie kann ich meine Fotos mit MSSNet vergrößern?", kb=kb)
+    assert answer.caveats[0].startswith("Answers are in English") and "German" in answer.caveats[0]
+    assert answer.direct_answer and not answer.not_covered  # "Fotos" is a word, not an outside model
