@@ -181,3 +181,39 @@ def test_follow_ups_resolve_against_the_conversation(tmp_path):
     finally:
         child.close()
     assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize("upscale", [[], ["--upscale", "2"]], ids=["picture-decides", "upscale-2"])
+def test_the_attached_picture_is_what_it_means(tmp_path, upscale):
+    """'can you make it twice as big?' with a picture attached is about the picture: the demo runs
+    once, with the enlargement weights (said why), a later answer does not re-print it, and
+    /detach drops the picture so the same question is about the tool again."""
+    sample = ROOT / "samples" / "cat-small.png"
+    child = _spawn(tmp_path, *upscale, timeout=120)
+    try:
+        child.sendline(f"/attach {sample}")
+        child.expect_exact("attached cat-small.png")
+        child.expect_exact(PROMPT)
+
+        child.sendline("can you make it twice as big?")
+        child.expect_exact("Yes — ")
+        child.expect_exact("mssnet-small-cpu-enlarge-long")
+        child.expect_exact("why these weights:")
+        child.expect_exact(PROMPT, timeout=180)
+
+        child.sendline("What is DataCrafter?")
+        child.expect_exact("DataCrafter")
+        child.expect_exact(PROMPT, timeout=60)
+        assert "why these weights" not in child.before  # the demo is not printed again
+
+        child.sendline("/detach")
+        child.expect_exact("detached cat-small.png")
+        child.expect_exact(PROMPT)
+        child.sendline("can you make it twice as big?")
+        child.expect_exact("This explainer can enlarge a photo")
+        child.expect_exact(PROMPT, timeout=60)
+        assert "why these weights" not in child.before  # no picture: no demo
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
