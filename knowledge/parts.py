@@ -36,7 +36,8 @@ class Quantities:
 @dataclass(frozen=True)
 class RankedFact:
     fact: Fact
-    score: float
+    score: float  # with the asked attribute's bonus
+    raw: float = 0.0  # on the question's words and meaning alone
 
 
 @dataclass

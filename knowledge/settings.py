@@ -34,6 +34,12 @@ class UnderstandingSettings:
     # Several sources state the asked attribute: the best-ranked one owns it ("Why does it need
     # multiples of 16?") when its fact leads the others' by this much.
     owner_margin: float = 0.15
+    # The asked attribute is a prior: a fact of the same subjects whose own score (without the
+    # bonus) beats the best attribute-stating fact by more than this leads instead.
+    attribute_margin: float = 0.2
+    # With no fact stating the asked attribute, a fact scoring this on its own still answers
+    # (else "the sources don't say").
+    strong_match: float = 0.9
     # How many ranked facts each part keeps.
     facts_per_part: int = 8
 

@@ -27,8 +27,11 @@ def subjects(
     attribute: str | None,
     quantities: Quantities,
     ranked: list[RankedFact],
+    kind: str = "",
 ) -> list[Subject]:
     toks = stems(text)
+    if kind == "choice" and kb.tool is not None:  # "which model ...": a source answers, not this tool
+        ranked = [r for r in ranked if r.fact.source != kb.tool.id]
     named = [Subject("source", sid) for sid in kb.sources_named_in(text)]
     for table_id, _ in quantities.rows:  # "the bigger one" is a row of a source's table
         owner = table_id.split(".")[0]
@@ -67,34 +70,38 @@ def subjects(
     if previous and (points or follows and _continues(toks, lang)):
         return subjects + [s for s in previous if s.kind != "picture" or picture]
     serving = _serving(kb, tasks)
-    evidence = next((r.fact.source for r in ranked if r.fact.source in kb.sources), None)
+    evidence = ranked[0].fact.source if ranked else None
     if serving and any(t.how == "loosely" for t in tasks) and evidence not in serving:
         serving = []  # a word with other meanings ("enhance") does not outweigh the evidence
     if serving:  # the job the person names: the sources made for it, the best-ranked first
         how = "loose-task" if any(t.how == "loosely" for t in tasks) else "task"
         return subjects + [Subject("source", sid, how) for sid in serving[:1]]
     owners = _attribute_owners(kb, index, attribute, ranked)
-    top = next((r for r in ranked if r.fact.source in kb.sources), None)
+    top = ranked[0] if ranked else None
     if len(owners) == 1 and top and top.fact.source != owners[0] and top.fact.attribute != attribute:
         owners = []  # another source's fact fits the question better even without the attribute's bonus
     if len(owners) == 1:
-        return subjects + [Subject("source", owners[0], "attribute")]
+        kind = "tool" if kb.tool is not None and owners[0] == kb.tool.id else "source"
+        return subjects + [Subject(kind, owners[0], "attribute")]
     if points and not subjects:
         return [Subject("ambiguous", "")]
-    best = next((r for r in ranked if r.fact.source in kb.sources), None)
-    if best is not None:  # the evidence names a cited source, never this tool by itself
-        return subjects + [Subject("source", best.fact.source, "evidence")]
+    if ranked:  # the evidence: its best fact's owner (this tool's facts are indexed only where it runs)
+        owner = ranked[0].fact.source
+        kind = "tool" if kb.tool is not None and owner == kb.tool.id else "source"
+        return subjects + [Subject(kind, owner, "evidence")]
     return subjects
 
 
 def _attribute_owners(kb: KnowledgeBase, index: FactIndex, attribute: str | None, ranked) -> list[str]:
-    """The sources whose facts state the attribute (not the tool's, not 'not known' lines); when
-    several do, the one whose fact ranks best, if it clearly leads."""
+    """The sources (or this tool, where it runs them) whose facts state the attribute, 'not known'
+    lines only when no one states it; when several do, the one whose fact ranks best, if it
+    clearly leads."""
     if not attribute:
         return []
-    owners = list(
-        dict.fromkeys(f.source for f in kb.facts if f.attribute == attribute and f.kind != "not-known")
-    )
+    stating = [f for f in index.facts if f.attribute == attribute]
+    # who says something about it; a source that only says the sources lack it owns it when no one does
+    owners = list(dict.fromkeys(f.source for f in stating if f.kind != "not-known"))
+    owners = owners or list(dict.fromkeys(f.source for f in stating))
     if len(owners) <= 1:
         return owners
     stating = [r for r in ranked if r.fact.attribute == attribute and r.fact.source in owners]
@@ -161,7 +168,7 @@ def outside_names(text: str, kb: KnowledgeBase, lang: Language) -> list[str]:
     not_models = {n.lower() for n in lang.outside.not_models}
     words = _WORD.findall(text)
     for word in words:
-        w = word.strip(".'’")
+        w = re.sub(r"['’]s$", "", word.strip(".'’"))  # "DataCrafter's" is DataCrafter
         lw = w.lower()
         if _compact(lw) in vocabulary or lw in not_models or any(lw in f.lower().split() for f in found):
             continue

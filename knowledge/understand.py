@@ -128,17 +128,26 @@ def _understand_part(
     found = replace(
         found, rows=tuple(r for r in found.rows if r[0].split(".")[0] in named_ids or r in found.firm_rows)
     )
-    scores = index.scores(text, vector)
-    if attribute:
-        states = np.array([f.attribute == attribute for f in index.facts])
-        scores = scores + settings.attribute_bonus * states
-    order = np.argsort(-scores)
-    ranked = [RankedFact(index.facts[i], float(scores[i])) for i in order if scores[i] > 0]
-    subjects = find_subjects(text, kb, lang, index, picture, previous, follows, attribute, found, ranked)
+    raw = index.scores(text, vector)
+    ranked = _rank(index, raw, attribute, settings)
+    subjects = find_subjects(
+        text, kb, lang, index, picture, previous, follows, attribute, found, ranked, kind
+    )
     named = [s for s in subjects if s.kind == "source" and s.how == "named"]
+    if attribute_by == "kind" and len(named) < 2:  # "A versus B" of one source's parts: no default
+        attribute, attribute_by = None, "none"
+        ranked = _rank(index, raw, None, settings)
     if kind == "yes-no" and len(named) >= 2:
         kind = "comparison"  # "should I use A or B": both sides, not a yes or no about one
     return Part(text, kind, attribute, subjects, found, ranked, attribute_by, tuple(alternatives))
+
+
+def _rank(index: FactIndex, raw: np.ndarray, attribute: str | None, settings) -> list[RankedFact]:
+    scores = raw.copy()
+    if attribute:
+        scores += settings.attribute_bonus * np.array([f.attribute == attribute for f in index.facts])
+    order = np.argsort(-scores)
+    return [RankedFact(index.facts[i], float(scores[i]), float(raw[i])) for i in order if scores[i] > 0]
 
 
 def _attribute(text, lang: Language, index: FactIndex, vector, settings, kind_hits) -> tuple[str | None, str]:

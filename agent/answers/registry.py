@@ -14,22 +14,34 @@ from knowledge.understand import Understanding
 
 
 def _lead_one(ctx: PartContext, yes_no: bool = False) -> None:
-    """The generic lead: computed results first, then the best fact of the part's subjects that
-    states the asked attribute, else "the sources don't say"."""
-    for computed in apply_skills(ctx.part, ctx.kb, ctx.lang):
-        ctx.out.direct.append(computed_claim(computed))
-        ctx.used.add(computed.cites)
-        if computed.source in ctx.kb.sources:
-            ctx.out.sources = list(dict.fromkeys([*ctx.out.sources, computed.source]))
+    """The generic lead: computed results first; then the best fact of the part's subjects that
+    states the asked attribute, unless another of their facts fits the question's own words clearly
+    better (the attribute is a prior, not a filter: a cue word can mislead); with no fact stating
+    it, a fact that fits strongly on its own, else "the sources don't say"."""
+    computed = apply_skills(ctx.part, ctx.kb, ctx.lang)
+    for result in computed:
+        ctx.out.direct.append(computed_claim(result))
+        ctx.used.add(result.cites)
+        if result.source in ctx.kb.sources:
+            ctx.out.sources = list(dict.fromkeys([*ctx.out.sources, result.source]))
     owners = ctx.owners()
     if not owners:
         return
     candidates = ctx.candidates(owners)
     stating = ctx.stating(candidates)
+    best = max(candidates, key=lambda r: r.raw, default=None)
+    s = UNDERSTANDING
     if stating and (ctx.part.attribute or ctx.covered(stating[0])):
-        ctx.lead(stating[0], yes_no=yes_no)
+        if best is not None and not computed and best.raw - stating[0].raw > s.attribute_margin:
+            ctx.lead(best, yes_no=yes_no, settles=True)  # the words point elsewhere than the cue
+        else:
+            ctx.lead(stating[0], yes_no=yes_no)
     elif ctx.part.attribute and ctx.part.subjects and ctx.part.subjects[0].how != "evidence":
-        if not ctx.out.direct:
+        if ctx.out.direct:
+            pass  # a computed result answers it
+        elif best is not None and best.raw >= s.strong_match:
+            ctx.lead(best, yes_no=yes_no, settles=True)
+        else:
             ctx.not_said(owners[0])
     elif candidates and ctx.covered(candidates[0]) and not ctx.out.direct:
         ctx.lead(candidates[0], yes_no=yes_no)
@@ -53,16 +65,7 @@ def _capability(ctx: PartContext) -> None:
 
 
 def yes_no(ctx: PartContext) -> None:
-    """A fact that settles a yes/no leads when the asked attribute's facts settle none and it
-    ranks as high on the question's own words (the attribute's bonus aside)."""
-    candidates = ctx.candidates()
-    stating = ctx.stating(candidates)
-    computed = apply_skills(ctx.part, ctx.kb, ctx.lang)  # a computed result settles it on its own
-    if ctx.part.attribute and stating and not computed and not any(r.fact.polarity for r in stating):
-        polar = [r for r in candidates if r.fact.polarity and r.fact.kind != "not-known"]
-        if polar and polar[0].score >= stating[0].score - UNDERSTANDING.attribute_bonus:
-            ctx.lead(polar[0], yes_no=True, settles=True)
-            return
+    """Yes or No opens only from a fact that settles the point (its polarity), else the fact alone."""
     _lead_one(ctx, yes_no=True)
 
 
@@ -89,6 +92,13 @@ def choice(ctx: PartContext) -> None:
     for r in ruled_out[:2]:
         ctx.out.support.append(r.fact)
         ctx.used.add(r.fact.id)
+    lead = ctx.kb.fact(ctx.out.direct[-1].facts[0]) if ctx.out.direct[-1].facts else None
+    if lead is not None and lead.polarity == "no" and ctx.kb.tool is not None:
+        # the source says no: what this tool does about it, where it says yes on the same point
+        tool = [r for r in ctx.part.facts if r.fact.source == ctx.kb.tool.id and r.fact.polarity == "yes"]
+        tool = [r for r in tool if r.fact.attribute == ctx.part.attribute and r.fact.id not in ctx.used]
+        if tool:
+            ctx.out.direct.append(ctx.claim(tool[0].fact))
 
 
 def comparison(ctx: PartContext) -> None:
