@@ -9,7 +9,7 @@ import re
 from knowledge.fact_index import FactIndex
 from knowledge.lang.language import Language
 from knowledge.lang.match import phrase_at, skip_fillers, stems
-from knowledge.parts import Quantities, RankedFact, Subject
+from knowledge.parts import Quantities, RankedFact, Subject, SubjectKind
 from knowledge.settings import UNDERSTANDING
 from knowledge.store import KnowledgeBase
 
@@ -81,14 +81,14 @@ def subjects(
     if len(owners) == 1 and top and top.fact.source != owners[0] and top.fact.attribute != attribute:
         owners = []  # another source's fact fits the question better even without the attribute's bonus
     if len(owners) == 1:
-        kind = "tool" if kb.tool is not None and owners[0] == kb.tool.id else "source"
-        return subjects + [Subject(kind, owners[0], "attribute")]
+        owner_kind: SubjectKind = "tool" if kb.tool is not None and owners[0] == kb.tool.id else "source"
+        return subjects + [Subject(owner_kind, owners[0], "attribute")]
     if points and not subjects:
         return [Subject("ambiguous", "")]
     if ranked:  # the evidence: its best fact's owner (this tool's facts are indexed only where it runs)
         owner = ranked[0].fact.source
-        kind = "tool" if kb.tool is not None and owner == kb.tool.id else "source"
-        return subjects + [Subject(kind, owner, "evidence")]
+        evidence_kind: SubjectKind = "tool" if kb.tool is not None and owner == kb.tool.id else "source"
+        return subjects + [Subject(evidence_kind, owner, "evidence")]
     return subjects
 
 
@@ -104,14 +104,14 @@ def _attribute_owners(kb: KnowledgeBase, index: FactIndex, attribute: str | None
     owners = owners or list(dict.fromkeys(f.source for f in stating))
     if len(owners) <= 1:
         return owners
-    stating = [r for r in ranked if r.fact.attribute == attribute and r.fact.source in owners]
-    if len(stating) >= 2 and stating[0].fact.source != stating[1].fact.source:
-        if stating[0].score - stating[1].score >= UNDERSTANDING.owner_margin:
-            return [stating[0].fact.source]
-    elif len(stating) >= 2:
-        others = [r for r in stating if r.fact.source != stating[0].fact.source]
-        if not others or stating[0].score - others[0].score >= UNDERSTANDING.owner_margin:
-            return [stating[0].fact.source]
+    best = [r for r in ranked if r.fact.attribute == attribute and r.fact.source in owners]
+    if len(best) >= 2 and best[0].fact.source != best[1].fact.source:
+        if best[0].score - best[1].score >= UNDERSTANDING.owner_margin:
+            return [best[0].fact.source]
+    elif len(best) >= 2:
+        others = [r for r in best if r.fact.source != best[0].fact.source]
+        if not others or best[0].score - others[0].score >= UNDERSTANDING.owner_margin:
+            return [best[0].fact.source]
     return owners
 
 
