@@ -77,6 +77,8 @@ def early_exit_table(demo: DemoResult) -> Table | None:
         not timing
         or below_noise(stage_times, stage_spreads)
         and all(t <= s for t, s in zip(stage_times, stage_spreads))
+        # a time whose spread between runs is larger than itself ("0.030 ± 0.350") is noise too
+        or any(r.spread / 2 >= r.seconds for r in rows)
     )
     notes = []
     if timing:

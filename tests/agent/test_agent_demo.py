@@ -363,3 +363,23 @@ def test_demo_progress_shows_the_time_left_for_a_big_picture(tmp_path, monkeypat
         path, tmp_path / "out", weights=str(TINY_WEIGHTS), device="cpu", precision="fp32", console=console
     )
     assert "MSSNet restoring" in screen.getvalue() and " left" in screen.getvalue()
+
+
+def test_stage_times_swamped_by_their_spread_are_not_printed(tmp_path):
+    """A cumulative time smaller than its own spread between runs is noise: the column stays empty
+    and the table says why, instead of printing '0.030 ± 0.350'."""
+    from agent.demo.result import DemoResult, StageExit, StageTiming
+    from agent.demo.tables import NOISE, early_exit_table
+
+    timing = StageTiming(
+        median={f"stage_{k}": 0.03 * k for k in range(1, 7)},
+        spread={f"stage_{k}": 0.7 if k == 1 else 0.01 for k in range(1, 7)},
+        repeats=5,
+        crop=(64, 64),
+    )
+    rows = [StageExit(k, f"s{k}", 0.03 * k, 0.7 if k == 1 else 0.01, k / 6, None) for k in range(1, 7)]
+    demo = DemoResult(image_name="x.png", out_dir=tmp_path, stage_timing=timing, early_exit=rows)
+    table = early_exit_table(demo)
+    assert table is not None
+    assert any(NOISE in n for n in table.notes)
+    assert not any("±" in cell for row in table.rows for cell in row)
