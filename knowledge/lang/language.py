@@ -44,12 +44,7 @@ class CueHit:
 class Language:
     kinds: dict[str, Kind]
     attributes: dict[str, Attribute]
-    referents: Referents
-    quantities: Quantities
-    parts: Parts
-    outside: Outside
-    languages: Languages
-    frames: dict[str, str]
+    phrasing: PhrasingFile  # referents, quantities, parts, outside names, languages, frames
     _kind_cues: list[tuple[Kind, Cue]] = field(default_factory=list)
     _attribute_cues: list[tuple[Attribute, Cue]] = field(default_factory=list)
 
@@ -61,6 +56,30 @@ class Language:
             name: re.compile(getattr(self.quantities, name), re.I)
             for name in ("size", "factor", "percent", "megapixels")
         }
+
+    @property
+    def referents(self) -> Referents:
+        return self.phrasing.referents
+
+    @property
+    def quantities(self) -> Quantities:
+        return self.phrasing.quantities
+
+    @property
+    def parts(self) -> Parts:
+        return self.phrasing.parts
+
+    @property
+    def outside(self) -> Outside:
+        return self.phrasing.outside
+
+    @property
+    def languages(self) -> Languages:
+        return self.phrasing.languages
+
+    @property
+    def frames(self) -> dict[str, str]:
+        return self.phrasing.frames
 
     def frame(self, frame_id: str, **values: object) -> str:
         """A sentence from its frame: the only place answers' fixed words come from."""
@@ -107,12 +126,5 @@ def language(code: str = "en") -> Language:
         where = ".".join(str(p) for p in err["loc"])
         raise KnowledgeError(f"language data {code}: {where}: {err['msg']}") from exc
     return Language(
-        kinds={k.id: k for k in kinds},
-        attributes={a.id: a for a in attributes},
-        referents=phrasing.referents,
-        quantities=phrasing.quantities,
-        parts=phrasing.parts,
-        outside=phrasing.outside,
-        languages=phrasing.languages,
-        frames=phrasing.frames,
+        kinds={k.id: k for k in kinds}, attributes={a.id: a for a in attributes}, phrasing=phrasing
     )
