@@ -125,6 +125,12 @@ def language(code: str = "en") -> Language:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise KnowledgeError(f"language data {code}: {where}: {err['msg']}") from exc
+    ids = {a.id for a in attributes}
+    for kind in kinds:
+        if kind.default_attribute and kind.default_attribute not in ids:
+            raise KnowledgeError(
+                f"language data {code}: kind {kind.id}: no attribute {kind.default_attribute!r}"
+            )
     return Language(
         kinds={k.id: k for k in kinds}, attributes={a.id: a for a in attributes}, phrasing=phrasing
     )
