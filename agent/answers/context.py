@@ -101,7 +101,9 @@ class PartContext:
         text = self.whose(fact)
         asked = settles or fact.attribute == self.part.attribute
         if yes_no and fact.polarity and asked and fact.kind != "not-known":
-            text = self.lang.frame("answer-yes" if fact.polarity == "yes" else "answer-no", text=text)
+            text = self.lang.frame(
+                "answer-yes" if fact.polarity == "yes" else "answer-no", text=_mid_sentence(text)
+            )
         self.out.direct.append(self.claim(fact, text))
         self.support_after(ranked)
 
@@ -142,3 +144,12 @@ def computed_claim(computed) -> Claim:
         section="direct",
         computed=list(computed.numbers),
     )
+
+
+def _mid_sentence(text: str) -> str:
+    """A sentence continued after "Yes — ": its first word in lower case unless it is a name
+    ("This explainer" -> "this explainer"; "MSSNet", "DataCrafter" stay)."""
+    first = text.split(" ", 1)[0]
+    if first.isalpha() and first[:1].isupper() and first[1:].islower():
+        return text[:1].lower() + text[1:]
+    return text
