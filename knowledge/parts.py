@@ -52,6 +52,8 @@ class Part:
     # other readings of the asked attribute, in order (a cue can mean several): the answer takes the
     # first one the subject's facts state
     alternatives: tuple[str, ...] = ()
+    # the question asks the attribute's label the other way round: a fact's yes is its no
+    opposite: bool = False
 
     @property
     def source_ids(self) -> list[str]:

@@ -134,12 +134,14 @@ def _understand_part(
         text, kb, lang, index, picture, previous, follows, attribute, found, ranked, kind
     )
     named = [s for s in subjects if s.kind == "source" and s.how == "named"]
-    if attribute_by == "kind" and len(named) < 2:  # "A versus B" of one source's parts: no default
+    sides = [s for s in subjects if s.kind == "source" and s.how in ("named", "context")]
+    if attribute_by == "kind" and len(sides) < 2:  # "A versus B" of one source's parts: no default
         attribute, attribute_by = None, "none"
         ranked = _rank(index, raw, None, settings)
     if kind == "yes-no" and len(named) >= 2:
         kind = "comparison"  # "should I use A or B": both sides, not a yes or no about one
-    return Part(text, kind, attribute, subjects, found, ranked, attribute_by, tuple(alternatives))
+    opposite = bool(attribute) and lang.asks_opposite(text, str(attribute))
+    return Part(text, kind, attribute, subjects, found, ranked, attribute_by, tuple(alternatives), opposite)
 
 
 def _rank(index: FactIndex, raw: np.ndarray, attribute: str | None, settings) -> list[RankedFact]:

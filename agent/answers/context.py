@@ -101,9 +101,10 @@ class PartContext:
         text = self.whose(fact)
         asked = settles or fact.attribute == self.part.attribute
         if yes_no and fact.polarity and asked and fact.kind != "not-known":
-            text = self.lang.frame(
-                "answer-yes" if fact.polarity == "yes" else "answer-no", text=_mid_sentence(text)
-            )
+            # "the same size?" asks the label ("whether it changes the size") the other way round
+            flipped = self.part.opposite and fact.attribute == self.part.attribute
+            says_yes = (fact.polarity == "yes") != flipped
+            text = self.lang.frame("answer-yes" if says_yes else "answer-no", text=_mid_sentence(text))
         self.out.direct.append(self.claim(fact, text))
         self.support_after(ranked)
 

@@ -47,10 +47,14 @@ class Language:
     phrasing: PhrasingFile  # referents, quantities, parts, outside names, languages, frames
     _kind_cues: list[tuple[Kind, Cue]] = field(default_factory=list)
     _attribute_cues: list[tuple[Attribute, Cue]] = field(default_factory=list)
+    _opposite_cues: dict[str, list[Cue]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._kind_cues = [(k, Cue.compile(c)) for k in self.kinds.values() for c in k.cues]
-        self._attribute_cues = [(a, Cue.compile(c)) for a in self.attributes.values() for c in a.cues]
+        self._attribute_cues = [
+            (a, Cue.compile(c)) for a in self.attributes.values() for c in [*a.cues, *a.opposite]
+        ]
+        self._opposite_cues = {a.id: [Cue.compile(c) for c in a.opposite] for a in self.attributes.values()}
         self.fillers = [stems(f) for f in self.parts.fillers]
         self.patterns = {
             name: re.compile(getattr(self.quantities, name), re.I)
@@ -93,6 +97,11 @@ class Language:
         start = skip_fillers(toks, self.fillers)
         hits = [CueHit(k.id, n, k.priority) for k, cue in self._kind_cues if (n := cue.match(toks, start))]
         return sorted(hits, key=lambda h: (-h.priority, -h.length))
+
+    def asks_opposite(self, text: str, attribute: str) -> bool:
+        """The text asks the attribute's label the other way round ("the same size")."""
+        toks = stems(text)
+        return any(cue.match(toks) for cue in self._opposite_cues.get(attribute, []))
 
     def attribute_hits(self, text: str) -> list[CueHit]:
         """Attributes whose cues the text matches, the longest match first (the more specific cue)."""

@@ -76,8 +76,12 @@ class Attribute(_Strict):
     examples: list[str] = Field(default_factory=list)
     # Kinds this attribute's questions usually take, when the wording leaves it open.
     kind: AnswerKind | None = None
+    # Phrasings that ask the label's opposite ("the same size" for "whether it changes the image
+    # size"): cues of this attribute whose yes and no are swapped; their examples run as tests.
+    opposite: list[str] = Field(default_factory=list)
+    opposite_examples: list[str] = Field(default_factory=list)
 
-    _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
+    _cues = field_validator("cues", "opposite")(classmethod(lambda cls, v: _check_patterns(v)))
 
 
 class KindsFile(_Strict):

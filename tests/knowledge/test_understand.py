@@ -98,3 +98,19 @@ def test_a_question_in_another_language_gets_a_note_and_an_answer(kb):
     answer = answer_question("Wie kann ich meine Fotos mit MSSNet vergrößern?", kb=kb)
     assert answer.caveats[0].startswith("Answers are in English") and "German" in answer.caveats[0]
     assert answer.direct_answer and not answer.not_covered  # "Fotos" is a word, not an outside model
+
+
+OPPOSITE = [(a.id, text) for a in LANG.attributes.values() for text in a.opposite_examples]
+
+
+@pytest.mark.parametrize("attribute, text", OPPOSITE, ids=[t[:40] for _, t in OPPOSITE])
+def test_opposite_sense_examples(attribute, text, kb):
+    """'Is the output the same size?' asks the label the other way: a 'no' fact answers Yes."""
+    from agent.answers import answer_parts
+
+    part = understand(text, kb).parts[0]
+    assert part.attribute == attribute and part.opposite
+    lead = answer_parts(understand(text, kb), kb)[0].direct[0]
+    fact = kb.fact(lead.facts[0])
+    if fact.polarity and fact.attribute == attribute:
+        assert lead.text.startswith("Yes —" if fact.polarity == "no" else "No —")
