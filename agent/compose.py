@@ -118,7 +118,7 @@ def compose_answer(
     elif long or analysis.broad:
         answer = _compose(echo, analysis, assessment, kb)
         answer.long_form = True
-        _put_direct_first(answer, parts, kb)
+        _put_direct_first(answer, parts, kb, founding=own_question)
         answer.not_covered = not_covered
     else:
         answer = _narrow(echo, analysis, parts, kb)
@@ -199,11 +199,12 @@ def _whose(fact, kb) -> str:
     return f"{name} — {fact.text}" if labelled else f"{name}: {fact.text}"
 
 
-def _put_direct_first(answer: Answer, parts, kb) -> None:
+def _put_direct_first(answer: Answer, parts, kb, founding: bool = False) -> None:
     """The full form opens with the direct answer too: the parts' answers, or (for the founding
-    kind) the task line and the claims that correct the question's premise."""
+    kind, and the prompt's own question) the task line and the claims that correct the question's
+    premise."""
     direct = [c for p in parts for c in p.direct]
-    if not direct or all(_unnamed_how(p.part) for p in parts):
+    if not direct or founding or all(_unnamed_how(p.part) for p in parts):
         lead = [c for c in answer.claims if c.section == "task"][:2]
         lead += [c for c in answer.claims if c.section == "correction"][:1]
         direct = [c.model_copy(update={"section": "direct"}) for c in lead]
@@ -229,8 +230,9 @@ def _reading_notes(understanding) -> list[str]:
 
 
 def _unnamed_how(part) -> bool:
-    """A "how does it work" part that names no source: the founding kind's task lines lead it."""
-    return part.kind in ("mechanism", "overview") and all(s.how != "named" for s in part.subjects)
+    """The founding kind, or a "how does it work" part that names no source: the task lines lead."""
+    unnamed = all(s.how != "named" or s.kind == "task" for s in part.subjects)
+    return part.kind == "overview" or part.kind == "mechanism" and unnamed
 
 
 def attach_demo(answer: Answer, demo) -> Answer:

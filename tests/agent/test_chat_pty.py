@@ -210,7 +210,7 @@ def test_the_attached_picture_is_what_it_means(tmp_path, upscale):
         child.expect_exact("detached cat-small.png")
         child.expect_exact(PROMPT)
         child.sendline("can you make it twice as big?")
-        child.expect_exact("This explainer can enlarge a photo")
+        child.expect_exact("explainer can enlarge a photo")
         child.expect_exact(PROMPT, timeout=60)
         assert "why these weights" not in child.before  # no picture: no demo
         child.sendline("/quit")
