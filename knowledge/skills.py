@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.lang.language import Language, language
 from knowledge.lang.match import phrase_at, stems
+from knowledge.lang.yamlfile import read_yaml
 from knowledge.store import KnowledgeBase
 from knowledge.understand import Part
 
@@ -73,7 +73,7 @@ class SkillsFile(_Strict):
 
 @lru_cache(maxsize=1)
 def skills_data() -> SkillsFile:
-    return SkillsFile.model_validate(yaml.safe_load(SKILLS_FILE.read_text(encoding="utf-8")))
+    return SkillsFile.model_validate(read_yaml(SKILLS_FILE.read_text(encoding="utf-8")))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from knowledge.errors import KnowledgeError
+from knowledge.lang.yamlfile import YAMLError, read_yaml
 from knowledge.schema import (
     TASK_IDS,
     WORKFLOW_STAGES,
@@ -265,13 +266,12 @@ def _canonical_links() -> dict[str, set[str]]:
 @lru_cache(maxsize=1)
 def attribute_ids() -> frozenset[str]:
     """The attribute ids of knowledge/lang/en/attributes.yml: what a fact's `attribute` may name."""
-    import yaml
 
     from knowledge.lang.schema import AttributesFile
 
     try:
-        parsed = AttributesFile.model_validate(yaml.safe_load(ATTRIBUTES_FILE.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        parsed = AttributesFile.model_validate(read_yaml(ATTRIBUTES_FILE.read_text(encoding="utf-8")))
+    except (OSError, YAMLError, ValidationError) as exc:
         raise KnowledgeError(f"{ATTRIBUTES_FILE.name}: cannot read the attributes ({exc})") from None
     return frozenset(a.id for a in parsed.attributes)
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from knowledge.errors import KnowledgeError
@@ -29,6 +28,7 @@ from knowledge.lang.schema import (
     Quantities,
     Referents,
 )
+from knowledge.lang.yamlfile import YAMLError, read_yaml
 
 LANG_DIR = Path(__file__).resolve().parent
 
@@ -118,8 +118,8 @@ class Language:
 
 def _read(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        return read_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, YAMLError) as exc:
         raise KnowledgeError(f"{path.name}: cannot read the language data ({exc})") from exc
 
 
