@@ -149,6 +149,8 @@ def table_rows(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
         row = next(r for r in table.rows if str(r[table.key]) == key)
         if part.quantities.percents and spec.threshold:
             continue  # the threshold skill answers that
+        if table.rank_by is None:
+            continue  # a key that names many rows (a model on several datasets): the lookup shows them
         columns = spec.show.get(part.attribute or "", [])
         if not columns and (part.kind == "comparison" or part.attribute in (None, table.attribute)):
             columns = spec.show.get(table.attribute or "", [])  # rows set side by side: the table's own point
@@ -217,6 +219,39 @@ def threshold(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
     return out
 
 
+def lookup(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
+    """The rows of a grouped table whose whole group the question names ("VGG-16 on Aircraft"):
+    the series it holds, when no threshold is asked."""
+    if part.quantities.percents:
+        return []
+    toks = stems(part.text)
+    out = []
+    for table_id, spec in skills_data().tables.items():
+        table = kb.tables.get(table_id)
+        if table is None or spec.threshold is None:
+            continue
+        t = spec.threshold
+        groups: dict[tuple, list] = {}
+        for row in table.rows:
+            groups.setdefault(tuple(row[g] for g in t.group), []).append(row)
+        for group, rows in groups.items():
+            if not all(phrase_at(toks, stems(str(v))) for v in group):
+                continue
+            series = ", ".join(
+                f"{r[t.count]} → {_value(r[t.score])}%" for r in sorted(rows, key=lambda r: int(r[t.count]))
+            )
+            body = lang.frame(
+                "series",
+                key=" on ".join(str(v) for v in reversed(group)),
+                what=spec.labels.get(t.score, t.score),
+                by=spec.labels.get(t.count, t.count),
+                total=rows[0][t.total],
+                series=series,
+            )
+            out.append(_computed(lang, body, table.id, table.id.split(".")[0], f"the table “{table.title}”"))
+    return out
+
+
 def _value(v) -> str:
     if isinstance(v, float):
         return f"{v:.2f}" if v != int(v) or v < 100 else f"{v:,.0f}"
@@ -230,6 +265,7 @@ SKILLS: dict[str, Callable[[Part, KnowledgeBase, Language], list[Computed]]] = {
     "pad": pad,
     "table-rows": table_rows,
     "threshold": threshold,
+    "lookup": lookup,
 }
 
 

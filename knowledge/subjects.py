@@ -76,7 +76,7 @@ def subjects(
     if serving:  # the job the person names: the sources made for it, the best-ranked first
         how = "loose-task" if any(t.how == "loosely" for t in tasks) else "task"
         return subjects + [Subject("source", sid, how) for sid in serving[:1]]
-    owners = _attribute_owners(kb, index, attribute, ranked)
+    owners = _attribute_owners(kb, index, attribute, ranked, kind)
     top = ranked[0] if ranked else None
     if len(owners) == 1 and top and top.fact.source != owners[0] and top.fact.attribute != attribute:
         owners = []  # another source's fact fits the question better even without the attribute's bonus
@@ -92,7 +92,9 @@ def subjects(
     return subjects
 
 
-def _attribute_owners(kb: KnowledgeBase, index: FactIndex, attribute: str | None, ranked) -> list[str]:
+def _attribute_owners(
+    kb: KnowledgeBase, index: FactIndex, attribute: str | None, ranked, kind: str = ""
+) -> list[str]:
     """The sources (or this tool, where it runs them) whose facts state the attribute, 'not known'
     lines only when no one states it; when several do, the one whose fact ranks best, if it
     clearly leads."""
@@ -104,6 +106,10 @@ def _attribute_owners(kb: KnowledgeBase, index: FactIndex, attribute: str | None
     owners = owners or list(dict.fromkeys(f.source for f in stating))
     if len(owners) <= 1:
         return owners
+    if kind == "choice":  # "which of them uses X?": the one whose fact says yes
+        yes = list(dict.fromkeys(f.source for f in stating if f.polarity == "yes"))
+        if len(yes) == 1:
+            return yes
     best = [r for r in ranked if r.fact.attribute == attribute and r.fact.source in owners]
     if len(best) >= 2 and best[0].fact.source != best[1].fact.source:
         if best[0].score - best[1].score >= UNDERSTANDING.owner_margin:
@@ -157,14 +163,15 @@ def outside_names(text: str, kb: KnowledgeBase, lang: Language) -> list[str]:
     found: list[str] = []
     lowered = f" {text.lower()} "
     for product in sorted(lang.outside.products, key=len, reverse=True):
-        p = product.lower()
-        if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", lowered) and not any(
-            p in f.lower() for f in found
-        ):
+        # an all-capitals name ("HAT") only as written: in lower case it is a word ("hat")
+        hay, p = (f" {text} ", product) if product.isupper() else (lowered, product.lower())
+        if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", hay) and not any(p in f.lower() for f in found):
             if not kb.sources_named_in(product):  # a loaded source is never outside
                 found.append(product)
     runs = any(kb.runnable(s) for s in kb.sources)  # the tool's words count where it runs a source
     vocabulary = {_compact(w) for w in kb.vocabulary | (_tool_vocabulary(kb) if runs else frozenset())}
+    vocabulary |= {_compact(n) for t in kb.tables.values() for names in t.aliases.values() for n in names}
+    vocabulary |= {_compact(str(r[t.key])) for t in kb.tables.values() for r in t.rows}
     not_models = {n.lower() for n in lang.outside.not_models}
     words = _WORD.findall(text)
     for word in words:
@@ -172,6 +179,8 @@ def outside_names(text: str, kb: KnowledgeBase, lang: Language) -> list[str]:
         lw = w.lower()
         if _compact(lw) in vocabulary or lw in not_models or any(lw in f.lower().split() for f in found):
             continue
+        if "-" in lw and _compact(lw.split("-")[0]) in vocabulary:
+            continue  # "GoPro-style", "MSSNet-base": a known name with a suffix
         if any(lw == n.lower() for names in kb.source_names.values() for n in names):
             continue
         versioned = any(c.isdigit() for c in w) and any(c.isalpha() for c in w) and len(w) > 2

@@ -140,6 +140,9 @@ def _understand_part(
         ranked = _rank(index, raw, None, settings)
     if kind == "yes-no" and len(named) >= 2:
         kind = "comparison"  # "should I use A or B": both sides, not a yes or no about one
+    if attribute is None and any(s.kind == "picture" for s in subjects) and lang.referents.picture_attribute:
+        attribute, attribute_by = lang.referents.picture_attribute, "referent"
+        ranked = _rank(index, raw, attribute, settings)
     opposite = bool(attribute) and lang.asks_opposite(text, str(attribute))
     return Part(text, kind, attribute, subjects, found, ranked, attribute_by, tuple(alternatives), opposite)
 

@@ -101,6 +101,8 @@ class Referents(_Strict):
     tool: list[str]
     # "it", "its", "the model": the source the context or the asked attribute points at.
     pronouns: list[str]
+    # What a question about the attached picture asks when no cue names an attribute.
+    picture_attribute: str | None = None
     examples: list[Example] = Field(default_factory=list)
 
 
