@@ -601,9 +601,9 @@ def _choose_task(qa: QuestionAnalysis, kb, evidence) -> tuple[str | None, str]:
     if founding:  # the founding kind naming no task: the cards' own question's task
         return max(founding, key=lambda t: sum(len(a) for a in founding[t])), "founding"
     weights = {t: _evidence_weight(t, kb, evidence) * (1.5 if t in qa.alias_hits else 1.0) for t in kb.tasks}
-    best = max(weights, key=weights.get, default=None) if weights else None
-    if best is not None and weights[best] > 0:
-        return best, "alias" if best in qa.alias_hits else "evidence"
+    heaviest = max(weights, key=lambda t: weights[t], default=None) if weights else None
+    if heaviest is not None and weights[heaviest] > 0:
+        return heaviest, "alias" if heaviest in qa.alias_hits else "evidence"
     return None, ""
 
 

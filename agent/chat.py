@@ -12,12 +12,16 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.chat_input import HELP, line_reader
 from agent.demo.result import DemoResult
 from agent.errors import AgentError
 from agent.transcript import DemoOnly, save_conversation
 from common.textsafe import clean_line
+
+if TYPE_CHECKING:
+    from knowledge.store import KnowledgeBase
 
 
 class Chat:
@@ -41,18 +45,25 @@ class Chat:
         self.staged: Path | None = None
         self.demo: DemoResult | None = None  # the demo run on the staged picture (once)
         self.turns: list = []  # answers (and DemoOnly for a bare /demo), in order
-        self.kb = None
+        self.kb: KnowledgeBase | None = None  # loaded by run(), before any turn (see `sources`)
         self.cards_dir = cards_dir  # None: $EXPLAINER_CARDS or the packaged cards
         self.retriever = None
         self.dense = dense  # "auto": embeddings join in the background once loaded
         if image:
             self._stage(image)  # said once the sources are loaded (run), so the line can be true
 
+    @property
+    def sources(self) -> KnowledgeBase:
+        """The loaded cards (run() loads them before the first turn)."""
+        if self.kb is None:
+            raise AgentError("the sources are not loaded yet")
+        return self.kb
+
     def run(self) -> int:
         self._load_knowledge()
         self.console.print(
             f"Explainer chat. Ask a question, or /help. Answers use only the provided sources "
-            f"({', '.join(self.kb.names())}).",
+            f"({', '.join(self.sources.names())}).",
             markup=False,
         )
         if self.staged:
@@ -192,10 +203,11 @@ class Chat:
     def _run_demo(self, question: str | None = None, card_task: str | None = None) -> None:
         if self.staged is None:
             raise AgentError("no picture attached: /attach PATH first")
-        if not any(self.kb.runnable(sid) for sid in self.kb.sources):
+        kb = self.sources
+        if not any(kb.runnable(sid) for sid in kb.sources):
             raise AgentError(
                 f"no live demo: none of the loaded sources has a network this program can run "
-                f"({', '.join(self.kb.names())})"
+                f"({', '.join(kb.names())})"
             )
         from agent.demo.illustrate import asks_about_streamlining
         from agent.demo.run import load_engine, run_demo_in_new_dir
@@ -283,7 +295,7 @@ class Chat:
         from rich.text import Text
 
         self.console.print(Text("Sources I may cite", style="bold"))
-        for sid, src in self.kb.sources.items():
+        for sid, src in self.sources.sources.items():
             self.console.print(Text(f"{sid}: {src.title}"))
             for url in src.urls():
                 self.console.print(Text("    " + url, style=Style(link=url), no_wrap=True, overflow="ignore"))

@@ -57,7 +57,7 @@ def line_reader(stdin, stdout) -> Callable[[], str]:
         from prompt_toolkit.history import FileHistory, InMemoryHistory
 
         path = history_file()
-        session = PromptSession(
+        session: PromptSession[str] = PromptSession(
             history=FileHistory(str(path)) if path else InMemoryHistory(),
             completer=completer(),
             complete_while_typing=False,  # Tab asks; typing a question shows no menu

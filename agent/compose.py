@@ -248,7 +248,7 @@ def attach_demo(answer: Answer, demo) -> Answer:
 def _is_prompt_question(text: str, kb) -> bool:
     """The question of the prompt the cards were made for: the sources answer it by construction."""
     question = getattr(kb, "question", None)
-    return bool(question) and normalise(text) == normalise(question)
+    return isinstance(question, str) and bool(question) and normalise(text) == normalise(question)
 
 
 def _task_of_the_prompt(analysis: QuestionAnalysis, kb) -> None:
@@ -408,7 +408,7 @@ def _compose(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
     # other sources that serve the task, less directly: what they do not do explains the choice
     # (packaged MSSNet keeps the size when an imported model enlarges x4)
     for other in caps[1:] if task is not None else []:
-        if other.role == "related" or other.source == recommended:
+        if task is None or other.role == "related" or other.source == recommended:
             continue
         contrast = next(
             (f for f in kb.facts_for(other.source) if f.kind == "does-not" and f"task:{task.id}" in f.tags),

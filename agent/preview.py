@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 
 def half_block(path: Path, width: int = 32):
@@ -11,15 +12,16 @@ def half_block(path: Path, width: int = 32):
     from rich.style import Style
     from rich.text import Text
 
-    with Image.open(path) as img:
-        img = img.convert("RGB")
+    with Image.open(path) as opened:
+        img = opened.convert("RGB")
         height = max(2, round(img.height * width / img.width / 2) * 2)
         small = img.resize((width, height), Image.Resampling.BOX)
     px = small.load()
+    assert px is not None  # an RGB image always has pixel access
     text = Text()
     for y in range(0, height, 2):
         for x in range(width):
-            top, bottom = px[x, y], px[x, y + 1]
+            top, bottom = cast(tuple[int, int, int], px[x, y]), cast(tuple[int, int, int], px[x, y + 1])
             text.append(
                 "▀",
                 Style(

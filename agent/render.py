@@ -12,6 +12,7 @@ import re
 import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from agent.answer import Answer
 from agent.console import make_console
@@ -156,7 +157,7 @@ def workflow_renderable(answer: Answer, kb=None):
     from rich.text import Text
 
     nodes, edges = build_graph(answer, _model_name(answer, kb))
-    parts = []
+    parts: list[Any] = []  # panels and the arrows between them
     for i, node in enumerate(nodes):
         body = Text()
         for j, step in enumerate(node.steps):
@@ -201,7 +202,7 @@ def sources_table(answer: Answer, kb=None):
             if k:
                 links.append("\n")
             links.append(url, style=Style(link=url, underline=True))
-        row = [str(n), Text(f"{title} ({sid})")]
+        row: list[Any] = [str(n), Text(f"{title} ({sid})")]
         if answer.why:
             row.append(Text(strip_terminal_codes(why_line(answer, sid))))
         table.add_row(*row, links)
