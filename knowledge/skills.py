@@ -183,72 +183,63 @@ def _scaled(part: Part, table, row, key: str, scale: Scale, lang: Language) -> l
     return out
 
 
-def threshold(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
-    """The most layers a model can lose and keep a score at or above the asked percentage."""
-    if not part.quantities.percents:
-        return []
+def _named_groups(part: Part, kb: KnowledgeBase):
+    """(table, its skill spec, group key, rows) for each grouped table's group that the question
+    names in full ("ResNet-18 ... CIFAR-10")."""
     toks = stems(part.text)
-    out = []
     for table_id, spec in skills_data().tables.items():
         table = kb.tables.get(table_id)
         if table is None or spec.threshold is None:
             continue
-        t = spec.threshold
         groups: dict[tuple, list] = {}
         for row in table.rows:
-            groups.setdefault(tuple(row[g] for g in t.group), []).append(row)
-        named = [g for g in groups if all(phrase_at(toks, stems(str(v))) for v in g)]
-        for group in named:
-            for limit in part.quantities.percents:
-                ok = [r for r in groups[group] if float(r[t.score]) >= limit]
-                if not ok:
-                    continue
-                best = max(ok, key=lambda r: int(r[t.count]))
-                body = lang.frame(
-                    "threshold",
-                    key=" on ".join(str(v) for v in reversed(group)),
-                    what=spec.labels.get(t.count, t.count),
-                    column=spec.labels.get(t.score, t.score),
-                    limit=_fmt(limit),
-                    value=f"{best[t.count]} of {best[t.total]}",
-                    score=_value(best[t.score]),
-                )
-                out.append(
-                    _computed(lang, body, table.id, table.id.split(".")[0], f"the table “{table.title}”")
-                )
+            groups.setdefault(tuple(row[g] for g in spec.threshold.group), []).append(row)
+        for group, rows in groups.items():
+            if all(phrase_at(toks, stems(str(v))) for v in group):
+                yield table, spec, group, rows
+
+
+def threshold(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
+    """The most layers a model can lose and keep a score at or above the asked percentage."""
+    out = []
+    for table, spec, group, rows in _named_groups(part, kb) if part.quantities.percents else ():
+        t = spec.threshold
+        assert t is not None
+        for limit in part.quantities.percents:
+            ok = [r for r in rows if float(r[t.score]) >= limit]
+            if not ok:
+                continue
+            best = max(ok, key=lambda r: int(r[t.count]))
+            body = lang.frame(
+                "threshold",
+                key=" on ".join(str(v) for v in reversed(group)),
+                what=spec.labels.get(t.count, t.count),
+                column=spec.labels.get(t.score, t.score),
+                limit=_fmt(limit),
+                value=f"{best[t.count]} of {best[t.total]}",
+                score=_value(best[t.score]),
+            )
+            out.append(_computed(lang, body, table.id, table.id.split(".")[0], f"the table “{table.title}”"))
     return out
 
 
 def lookup(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
-    """The rows of a grouped table whose whole group the question names ("VGG-16 on Aircraft"):
-    the series it holds, when no threshold is asked."""
-    if part.quantities.percents:
-        return []
-    toks = stems(part.text)
+    """The series a grouped table holds for the group a question names ("VGG-16 on Aircraft"), when
+    no threshold is asked."""
     out = []
-    for table_id, spec in skills_data().tables.items():
-        table = kb.tables.get(table_id)
-        if table is None or spec.threshold is None:
-            continue
+    for table, spec, group, rows in () if part.quantities.percents else _named_groups(part, kb):
         t = spec.threshold
-        groups: dict[tuple, list] = {}
-        for row in table.rows:
-            groups.setdefault(tuple(row[g] for g in t.group), []).append(row)
-        for group, rows in groups.items():
-            if not all(phrase_at(toks, stems(str(v))) for v in group):
-                continue
-            series = ", ".join(
-                f"{r[t.count]} → {_value(r[t.score])}%" for r in sorted(rows, key=lambda r: int(r[t.count]))
-            )
-            body = lang.frame(
-                "series",
-                key=" on ".join(str(v) for v in reversed(group)),
-                what=spec.labels.get(t.score, t.score),
-                by=spec.labels.get(t.count, t.count),
-                total=rows[0][t.total],
-                series=series,
-            )
-            out.append(_computed(lang, body, table.id, table.id.split(".")[0], f"the table “{table.title}”"))
+        assert t is not None
+        ordered = sorted(rows, key=lambda r: int(r[t.count]))
+        body = lang.frame(
+            "series",
+            key=" on ".join(str(v) for v in reversed(group)),
+            what=spec.labels.get(t.score, t.score),
+            by=spec.labels.get(t.count, t.count),
+            total=rows[0][t.total],
+            series=", ".join(f"{r[t.count]} → {_value(r[t.score])}%" for r in ordered),
+        )
+        out.append(_computed(lang, body, table.id, table.id.split(".")[0], f"the table “{table.title}”"))
     return out
 
 
