@@ -112,8 +112,10 @@ class Answer(BaseModel):
     why: dict[str, str] = Field(default_factory=dict, exclude=True)
     # a pointer to the live demo when the person wants to see the model run and gave no picture
     demo_hint: bool = Field(default=False, exclude=True)
-    # how the understanding layer read the question (`explainer ask --trace`)
+    # how the understanding layer read the question (`explainer ask --trace`), and the reading
+    # itself (a knowledge.understand.Understanding: a chat's next question may continue it)
     trace: list[str] = Field(default_factory=list, exclude=True)
+    understood: Any = Field(default=None, exclude=True)
     # the names of every loaded source: an abstention says these are the only ones it may use
     loaded_sources: list[str] = Field(default_factory=list, exclude=True)
     # the source the answer recommends (the demo runs it only if the cards mark it runnable)

@@ -86,9 +86,10 @@ def compose_answer(
     long: bool = False,
     context: list[str] | None = None,
     picture: bool = False,
+    earlier=None,
 ) -> Answer:
     echo = redact_urls(text, kb)
-    understanding = understand(text, kb, context=context, picture=picture)
+    understanding = understand(text, kb, context=context, picture=picture, earlier=earlier)
     parts = answer_parts(understanding, kb)
     not_covered = list(dict.fromkeys(line for p in parts for line in p.not_covered))
     in_context = any(p.inherited for p in analysis.parts)
@@ -122,6 +123,7 @@ def compose_answer(
         answer.recommended = next(cited, None)
     answer.about_picture = _about_picture(understanding, kb) if picture else None
     answer.trace = understanding.trace()
+    answer.understood = understanding
     answer.caveats = _reading_notes(understanding) + answer.caveats
     answer.demo_hint = (
         "run-it" in analysis.intents and bool(answer.recommended) and kb.runnable(answer.recommended)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agent.analysis import PRONOUN, analyse
 from agent.answer import Answer
@@ -30,10 +31,13 @@ class ConversationState:
     last_task: str | None = None
     last_question: str | None = None
     image: Path | None = None
+    understood: Any = None  # the last question's Understanding (a follow-up may continue it)
 
     def describe(self, kb) -> list[str]:
         """Lines for /context."""
-        names = [kb.sources[s].name for s in self.subjects if s in kb.sources]
+        names = [
+            kb.described(s).name for s in self.subjects if s in kb.sources or kb.tool and s == kb.tool.id
+        ]
         task = kb.tasks.get(self.last_task) if self.last_task else None
         return [
             f"talking about: {', '.join(names) if names else '(nothing yet)'}",
@@ -67,7 +71,7 @@ class Conversation:
             for name in sorted(old, key=len, reverse=True):
                 replaced = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", new_name, replaced, flags=re.I)
             return replaced if replaced != last else f"{last.rstrip('?.! ')} — {new_name}?"
-        subject = self.kb.sources[self.state.subjects[0]].name if self.state.subjects else ""
+        subject = self.kb.described(self.state.subjects[0]).name if self.state.subjects else ""
         return f"{rest.rstrip('?.! ')} of {subject}?" if subject else question
 
     def ask(self, question: str, long: bool = False, demo=None, picture: bool = False) -> Answer:
@@ -93,6 +97,7 @@ class Conversation:
             long=long,
             context=self.state.subjects,
             picture=picture,
+            earlier=self.state.understood,
         )
         understood = self._with_subject(resolved, analysis)
         if understood != clean_line(question):
@@ -106,7 +111,7 @@ class Conversation:
         first = analysis.parts[0] if analysis.parts else None
         if first is None or not first.inherited or not first.sources:
             return question
-        name = self.kb.sources[first.sources[0]].name
+        name = self.kb.described(first.sources[0]).name
 
         def named(match: re.Match[str]) -> str:
             word = match.group(0)
@@ -118,8 +123,12 @@ class Conversation:
         if answer.abstained:
             return  # an off-topic question does not change the subject
         subjects = [s for p in analysis.parts for s in p.sources]
-        if not subjects:
-            subjects = [s for c in answer.direct_answer + answer.claims for s in c.sources][:1]
+        if (
+            not subjects
+        ):  # what the answer cites first: a source, or this tool ("which weights would it use?")
+            tool = self.kb.tool.id if self.kb.tool is not None else None
+            cited = [s for c in answer.direct_answer + answer.claims for s in c.sources]
+            subjects = [s for s in cited if s in self.kb.sources or s == tool][:1]
         if subjects:
             self.state.subjects = list(dict.fromkeys(subjects))
         if analysis.task_reason == "alias":
@@ -135,3 +144,4 @@ class Conversation:
             )
             self.state.last_task = caps[0].task if caps else analysis.task_id
         self.state.last_question = question
+        self.state.understood = answer.understood

@@ -40,6 +40,8 @@ class UnderstandingSettings:
     # With no fact stating the asked attribute, a fact scoring this on its own still answers
     # (else "the sources don't say").
     strong_match: float = 0.9
+    # A conversation's question with at most this many content words continues the one before.
+    follow_up_words: int = 4
     # How many ranked facts each part keeps.
     facts_per_part: int = 8
 

@@ -22,6 +22,7 @@ from knowledge.settings import UNDERSTANDING, UnderstandingSettings
 from knowledge.store import KnowledgeBase
 from knowledge.subjects import outside_names
 from knowledge.subjects import subjects as find_subjects
+from knowledge.text import tokens
 
 __all__ = ["Part", "Quantities", "RankedFact", "Subject", "Understanding", "outside_names", "understand"]
 
@@ -37,20 +38,30 @@ def understand(
     *,
     context: list[str] | None = None,
     picture: bool = False,
+    earlier: Understanding | None = None,
     lang: Language | None = None,
     settings: UnderstandingSettings = UNDERSTANDING,
 ) -> Understanding:
     """Parts of `question` with subjects, attribute, kind, quantities and ranked facts.
 
     `context`: the sources a conversation is about (what "it" means without a picture);
-    `picture`: a picture is attached ("it", "this", "my photo" mean the picture)."""
+    `picture`: a picture is attached ("it", "this", "my photo" mean the picture);
+    `earlier`: the conversation's previous question, which a short follow-up ("and the small
+    one?", "same for EASIER") continues: its attribute and sizes carry over when not restated."""
     lang = lang or language()
     index = fact_index(kb, lang)
     texts, shortened = _split(question, lang)
     parts: list[Part] = []
+    tool = kb.tool.id if kb.tool is not None else None
     previous: list[Subject] = [Subject("source", s, "context") for s in (context or []) if s in kb.sources]
+    previous += [Subject("tool", s, "context") for s in (context or []) if s == tool]
     for text in texts:
-        part = _understand_part(text, kb, lang, index, settings, picture, previous, bool(parts))
+        carried = (
+            earlier.parts[-1] if earlier and earlier.parts and not parts and _short(text, settings) else None
+        )
+        part = _understand_part(
+            text, kb, lang, index, settings, picture, previous, bool(parts) or carried is not None, carried
+        )
         parts.append(part)
         if part.subjects:
             previous = [Subject(s.kind, s.id, "inherited") for s in part.subjects if s.kind != "ambiguous"]
@@ -111,10 +122,13 @@ def _understand_part(
     picture: bool,
     previous: list[Subject],
     follows: bool,
+    carried: Part | None = None,
 ) -> Part:
     vector = index.embed(text)
     kind_hits = lang.kind_hits(text)
     attribute, attribute_by = _attribute(text, lang, index, vector, settings, kind_hits)
+    if carried is not None and carried.attribute and attribute_by in ("none", "meaning"):
+        attribute, attribute_by = carried.attribute, "earlier"
     kind = _kind(kind_hits, lang, index, vector, attribute, settings)
     alternatives = [h.id for h in lang.attribute_hits(text) if h.id != attribute]
     meant, cosine = index.nearest_label("attribute", vector)
@@ -123,6 +137,8 @@ def _understand_part(
     # the kind's own attribute ("how does X decide ..." is its mechanism) is a reading too
     alternatives += [a for a in lang.attributes if a == kind and a != attribute and a not in alternatives]
     found = read_quantities(text, kb, lang)
+    if carried is not None and not found.sizes and carried.quantities.sizes:  # "and at x2?"
+        found = replace(found, sizes=carried.quantities.sizes)
     # a row named by a one-word alias ("small") counts only beside its table's source
     named_ids = set(kb.sources_named_in(text))
     found = replace(
@@ -153,6 +169,11 @@ def _rank(index: FactIndex, raw: np.ndarray, attribute: str | None, settings) ->
         scores += settings.attribute_bonus * np.array([f.attribute == attribute for f in index.facts])
     order = np.argsort(-scores)
     return [RankedFact(index.facts[i], float(scores[i]), float(raw[i])) for i in order if scores[i] > 0]
+
+
+def _short(text: str, settings: UnderstandingSettings) -> bool:
+    """A follow-up that leans on the question before it: a few content words only."""
+    return len(tokens(text)) <= settings.follow_up_words
 
 
 def _attribute(text, lang: Language, index: FactIndex, vector, settings, kind_hits) -> tuple[str | None, str]:
