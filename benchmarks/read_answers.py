@@ -1,6 +1,6 @@
 """Print every answer of a question set for reading (the held-out sets are scored by a person).
 
-    ./run bench read_answers benchmarks/dev/questions.jsonl [OUT.md] [--full]
+    ./run bench read_answers benchmarks/dev/questions.jsonl [OUT.md] [--full] [--cards=DIR]
 
 Each question is answered as `explainer ask` would (a follow-up's earlier turns go through one
 conversation; `"image": true` answers with a picture attached, without running the demo), and
@@ -26,10 +26,11 @@ def main(argv: list[str]) -> int:
 
     paths = [a for a in argv if not a.startswith("--")]
     full = "--full" in argv
+    cards = next((a.split("=", 1)[1] for a in argv if a.startswith("--cards=")), None)
     if not paths:
         print(__doc__, file=sys.stderr)
         return 2
-    kb = load_default_kb()
+    kb = load_default_kb(cards)
     retriever = default_retriever(kb)
     if hasattr(retriever, "wait_until_ready"):
         retriever.wait_until_ready(60)
