@@ -35,6 +35,7 @@ _INSTRUCTION = re.compile(
     r"|\b(system prompt|the assistant|as an ai|jailbreak|developer mode|new instructions?)\b"
     r"|\b(tell|inform|remind|convince) the (user|reader)s?\b|\bnote to (the )?(ai|assistant|model|reader)\b"
     r"|\b(respond|reply|answer) (only )?(with|in)\b|\bdo not (mention|cite|say|tell|refer|reveal)\b"
+    r"|\bwhen (answering|responding|replying)\b|\brecommend (it|this|them) (above|over|before)\b"
     r"|^\s*(system|assistant|user)\s*:|<\|[a-z_]+\|>|\[/?inst\]"
     r"|^(please\s+)?(ignore|disregard|forget|cite|recommend|answer|respond|reply|say|tell|print|output|"
     r"pretend|act as|do not|don't|never|always|remember|obey)\b",
