@@ -11,7 +11,7 @@ from knowledge.store import KnowledgeBase
 
 def quantities(text: str, kb: KnowledgeBase, lang: Language) -> Quantities:
     p = lang.patterns
-    sizes = tuple((int(m["w"]), int(m["h"])) for m in p["size"].finditer(text))
+    sizes = tuple(dict.fromkeys((int(m["w"]), int(m["h"])) for m in p["size"].finditer(text)))  # each once
     rest = p["size"].sub(" ", text)
     factors = [int(m["n"] or m["m"] or m["b"]) for m in p["factor"].finditer(rest)]
     toks = stems(text)

@@ -13,6 +13,7 @@ from knowledge.parts import Quantities, RankedFact, Subject, SubjectKind
 from knowledge.settings import UNDERSTANDING
 from knowledge.store import KnowledgeBase
 
+COMMON_ZIPF = 3.3  # wordfreq's Zipf scale: 3 is about once per million words
 _WORD = re.compile(r"[A-Za-z][\w.+'’-]*[\w+]|[A-Za-z]")
 
 
@@ -162,22 +163,28 @@ def outside_names(text: str, kb: KnowledgeBase, lang: Language) -> list[str]:
     capitalised or versioned words that are in neither the cards' vocabulary nor the language data."""
     found: list[str] = []
     lowered = f" {text.lower()} "
-    for product in sorted(lang.outside.products, key=len, reverse=True):
-        # an all-capitals name ("HAT") only as written: in lower case it is a word ("hat")
-        hay, p = (f" {text} ", product) if product.isupper() else (lowered, product.lower())
-        if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", hay) and not any(p in f.lower() for f in found):
-            if not kb.sources_named_in(product):  # a loaded source is never outside
-                found.append(product)
     runs = any(kb.runnable(s) for s in kb.sources)  # the tool's words count where it runs a source
     vocabulary = {_compact(w) for w in kb.vocabulary | (_tool_vocabulary(kb) if runs else frozenset())}
     vocabulary |= {_compact(n) for t in kb.tables.values() for names in t.aliases.values() for n in names}
     vocabulary |= {_compact(str(r[t.key])) for t in kb.tables.values() for r in t.rows}
+    for product in sorted(lang.outside.products, key=len, reverse=True):
+        # a name that is also a word ("HAT", Spanish "imagen") counts only as written
+        exact = product.isupper() or _common_word(product, lang)
+        hay, p = (f" {text} ", product) if exact else (lowered, product.lower())
+        if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", hay) and not any(p in f.lower() for f in found):
+            mentioned = all(_compact(w) in vocabulary for w in product.split())
+            if not kb.sources_named_in(product) and not mentioned:  # a loaded source, or a name the cards use
+                found.append(product)
     not_models = {n.lower() for n in lang.outside.not_models}
     words = _WORD.findall(text)
     for word in words:
         w = re.sub(r"['’]s$", "", word.strip(".'’"))  # "DataCrafter's" is DataCrafter
         lw = w.lower()
-        if _compact(lw) in vocabulary or lw in not_models or any(lw in f.lower().split() for f in found):
+        if (
+            _compact(lw) in vocabulary
+            or {lw, lw.removesuffix("s")} & not_models
+            or any(lw in f.lower().split() for f in found)
+        ):
             continue
         if "-" in lw and _compact(lw.split("-")[0]) in vocabulary:
             continue  # "GoPro-style", "MSSNet-base": a known name with a suffix
@@ -185,8 +192,9 @@ def outside_names(text: str, kb: KnowledgeBase, lang: Language) -> list[str]:
             continue
         versioned = any(c.isdigit() for c in w) and any(c.isalpha() for c in w) and len(w) > 2
         camel = any(c.isupper() for c in w[1:]) and w[0].isalpha()
-        if (versioned and not _is_quantity(w)) or (camel and len(w) > 2):
-            found.append(w)
+        if (versioned and not _is_quantity(w, lang)) or (camel and len(w) > 2):
+            if not _common_word(w, lang):
+                found.append(w)
     return found
 
 
@@ -195,8 +203,23 @@ def _compact(word: str) -> str:
     return word.lower().replace("-", "").replace("_", "")
 
 
-def _is_quantity(word: str) -> bool:
-    return bool(re.fullmatch(r"[x×]?\d+(?:[.,]\d+)?(?:x|×|px|mp|k|p|s|ms|gb|mb|fps|bit|%)?", word.lower()))
+def _is_quantity(word: str, lang: Language) -> bool:
+    """A number with one of the data's units ("24MP", "x4", "512px")."""
+    match = re.fullmatch(r"([x×]?)\d+(?:[.,]\d+)?(\D*)", word.lower())
+    return match is not None and (not match.group(2) or match.group(2) in lang.quantities.units)
+
+
+def _common_word(word: str, lang: Language) -> bool:
+    """A frequent word of English or of the languages the data lists ("SYSTEM", "Fotos"), by the
+    wordfreq library: such a word names no outside model."""
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:
+        return False
+    lowered = word.lower()
+    if not lowered.isalpha():  # "H.265" would be read as the words "h" and "265"
+        return False
+    return any(zipf_frequency(lowered, code) >= COMMON_ZIPF for code in ["en", *lang.languages.compare])
 
 
 def _tool_vocabulary(kb: KnowledgeBase) -> frozenset[str]:
