@@ -7,12 +7,11 @@ ever written here. The grounding validator then checks the result against the ca
 
 from __future__ import annotations
 
-import re
-
 from agent.analysis import QuestionAnalysis, analyse
 from agent.answer import Answer, Claim, TaskRef
 from agent.answer_links import drop_ungrounded, illustrations, list_shown_urls, source_refs
 from agent.answers import answer_parts
+from agent.answers.context import whose
 from agent.errors import AgentError
 from agent.grounding import redact_urls
 from agent.long_form import MAX_CAVEATS, compose_long
@@ -186,12 +185,7 @@ def _narrow(echo: str, analysis: QuestionAnalysis, parts, kb) -> Answer:
 
 
 def _whose(fact, kb) -> str:
-    """The fact's text, saying whose it is when the text does not."""
-    name = kb.described(fact.source).name
-    if name.lower() in fact.text.lower() or fact.source not in kb.sources:
-        return fact.text
-    labelled = re.match(r"[A-Z][a-z]+(?: [a-z]+)?: ", fact.text)
-    return f"{name} — {fact.text}" if labelled else f"{name}: {fact.text}"
+    return whose(fact, kb, language())
 
 
 def _put_direct_first(answer: Answer, parts, kb, founding: bool = False) -> None:

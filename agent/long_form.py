@@ -5,11 +5,11 @@ matters. Every sentence is a card fact or built from card fields."""
 from __future__ import annotations
 
 import logging
-import re
 
 from agent.analysis import QuestionAnalysis, normalise, phrase_in
 from agent.answer import WORKFLOW_STAGES, Answer, Claim, TaskRef, WorkflowStep
 from agent.answer_links import source_refs
+from agent.answers.context import whose
 from knowledge.lang.language import language
 from knowledge.schema import ROLE_ORDER
 
@@ -33,14 +33,8 @@ def compose_long(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answe
     used_facts: set[str] = set()
 
     def add(fact, section: str = "support") -> None:
-        text = fact.text
-        name = kb.sources[fact.source].name
         # a fact about a side source must say whose it is, or it reads as one about the main model
-        if fact.source != recommended and name.lower() not in text.lower():
-            labelled = re.match(
-                r"[A-Z][a-z]+(?: [a-z]+)?: ", text
-            )  # "Cost: ..." must not read "FeatSharp: Cost:"
-            text = f"{name} — {text}" if labelled else f"{name}: {text}"
+        text = whose(fact, kb, language()) if fact.source != recommended else fact.text
         claims.append(Claim(text=text, sources=[fact.source], facts=[fact.id], section=section))
         used_facts.add(fact.id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from agent.answer import Claim
@@ -84,11 +85,7 @@ class PartContext:
         return self.kb.described(source_id).name
 
     def whose(self, fact) -> str:
-        """The fact's text, saying whose it is when the text does not."""
-        name = self.kb.described(fact.source).name
-        if name.lower() in fact.text.lower() or fact.text.lower().startswith(("this explainer", "explainer")):
-            return fact.text
-        return self.lang.frame("compare-side", name=name, text=fact.text)
+        return whose(fact, self.kb, self.lang)
 
     def claim(self, fact, text: str | None = None) -> Claim:
         self.used.add(fact.id)
@@ -134,6 +131,16 @@ class PartContext:
         if nearest is not None and self.covered(nearest):
             self.out.support.append(nearest.fact)
             self.used.add(nearest.fact.id)
+
+
+def whose(fact, kb: KnowledgeBase, lang: Language) -> str:
+    """The fact's text, saying whose it is when the text does not name its owner (this tool's
+    facts name it); a text that opens with a label ("Cost: ...") takes a dash, not a second colon."""
+    name = kb.described(fact.source).name
+    if name.lower() in fact.text.lower() or fact.source not in kb.sources:
+        return fact.text
+    labelled = re.match(r"[A-Z][a-z]+(?: [a-z]+)?: ", fact.text)
+    return lang.frame("whose-labelled" if labelled else "compare-side", name=name, text=fact.text)
 
 
 def computed_claim(computed) -> Claim:
