@@ -67,6 +67,28 @@ def _capability(ctx: PartContext) -> None:
 def yes_no(ctx: PartContext) -> None:
     """Yes or No opens only from a fact that settles the point (its polarity), else the fact alone."""
     _lead_one(ctx, yes_no=True)
+    _what_the_tool_does(ctx)
+
+
+def _what_the_tool_does(ctx: PartContext) -> None:
+    """A source's "no" on the asked point ("MSSNet does not enlarge"), followed by this tool's
+    "yes" on the same point where it has one (it enlarges first, then runs MSSNet)."""
+    if not ctx.out.direct or not ctx.out.direct[-1].facts or ctx.kb.tool is None or ctx.part.opposite:
+        return  # (asked the other way round, "the same size?", the no is what they hoped for)
+    cited = ctx.out.direct[-1].facts[0]
+    lead = next((r.fact for r in ctx.part.facts if r.fact.id == cited), None)  # a table cites no fact
+    if lead is None or lead.polarity != "no" or lead.source == ctx.kb.tool.id:
+        return
+    tool = [
+        r
+        for r in ctx.part.facts
+        if r.fact.source == ctx.kb.tool.id
+        and r.fact.polarity == "yes"
+        and r.fact.attribute == lead.attribute
+        and r.fact.id not in ctx.used
+    ]
+    if tool:
+        ctx.out.direct.append(ctx.claim(tool[0].fact))
 
 
 def plain(ctx: PartContext) -> None:
@@ -92,13 +114,7 @@ def choice(ctx: PartContext) -> None:
     for r in ruled_out[:2]:
         ctx.out.support.append(r.fact)
         ctx.used.add(r.fact.id)
-    lead = ctx.kb.fact(ctx.out.direct[-1].facts[0]) if ctx.out.direct[-1].facts else None
-    if lead is not None and lead.polarity == "no" and ctx.kb.tool is not None:
-        # the source says no: what this tool does about it, where it says yes on the same point
-        tool = [r for r in ctx.part.facts if r.fact.source == ctx.kb.tool.id and r.fact.polarity == "yes"]
-        tool = [r for r in tool if r.fact.attribute == ctx.part.attribute and r.fact.id not in ctx.used]
-        if tool:
-            ctx.out.direct.append(ctx.claim(tool[0].fact))
+    _what_the_tool_does(ctx)
 
 
 def comparison(ctx: PartContext) -> None:
