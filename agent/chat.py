@@ -101,7 +101,7 @@ class Chat:
         self.retriever = default_retriever(self.kb, dense=self.dense)
         from agent.conversation import Conversation
 
-        self.conversation = Conversation(self.kb, self.retriever)
+        self.conversation = Conversation(self.kb)
         self.conversation.state.image = self.staged
         warm = getattr(self.retriever, "warm_up", None)
         if callable(warm):
@@ -269,7 +269,6 @@ class Chat:
         answer = answer_question(
             question,
             kb=self.kb,
-            retriever=self.retriever,
             long=True,
             context=self.conversation.state.subjects,
         )  # the demo is not printed again: /demo shows it

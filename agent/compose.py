@@ -7,7 +7,6 @@ ever written here. The grounding validator then checks the result against the ca
 
 from __future__ import annotations
 
-from agent.analysis import QuestionAnalysis, analyse
 from agent.answer import Answer, Claim, TaskRef
 from agent.answer_links import drop_ungrounded, illustrations, list_shown_urls, source_refs
 from agent.answers import answer_parts
@@ -15,9 +14,10 @@ from agent.answers.context import whose
 from agent.errors import AgentError
 from agent.grounding import redact_urls
 from agent.long_form import MAX_CAVEATS, compose_long
-from agent.scope import abstain, is_prompt_question, out_of_scope, task_of_the_prompt
+from agent.scope import abstain, is_prompt_question, task_of_the_prompt
 from common.textsafe import clean_line
 from knowledge.lang.language import language
+from knowledge.parts import Understanding
 from knowledge.understand import understand
 
 
@@ -48,18 +48,19 @@ def default_retriever(kb, dense=True):
 def answer_question(
     question: str,
     kb=None,
-    retriever=None,
     demo=None,
     long: bool = False,
     context: list[str] | None = None,
     picture: bool = False,
+    earlier: Understanding | None = None,
 ) -> Answer:
     """Answer `question` from the knowledge cards; attach `demo` (an agent.demo.DemoReport) if given.
 
     The answer opens with a short direct answer per part of the question; a narrow question gets
     only what supports it, the founding kind (and `long`) the full task / workflow / papers form.
     `context`: the sources a conversation is about, so "Who wrote it?" has a subject;
-    `picture`: a picture is attached, so "it", "this" and "my photo" mean it.
+    `picture`: a picture is attached, so "it", "this" and "my photo" mean it;
+    `earlier`: the conversation's previous reading, which a short follow-up continues.
     """
     text = clean_line(question or "")
     if not text:
@@ -67,54 +68,24 @@ def answer_question(
             'the question is empty: type a question, e.g. explainer ask "What does the recommended model do?"'
         )
     kb = kb if kb is not None else load_default_kb()
-    retriever = retriever if retriever is not None else default_retriever(kb)
-    assessment = retriever.assess(text)
-    analysis = analyse(text, kb, assessment, context=context)
-    return compose_answer(
-        text, analysis, assessment, kb, retriever, demo=demo, long=long, context=context, picture=picture
-    )
-
-
-def compose_answer(
-    text: str,
-    analysis: QuestionAnalysis,
-    assessment,
-    kb,
-    retriever,
-    demo=None,
-    long: bool = False,
-    context: list[str] | None = None,
-    picture: bool = False,
-    earlier=None,
-) -> Answer:
     echo = redact_urls(text, kb)
     understanding = understand(text, kb, context=context, picture=picture, earlier=earlier)
     parts = answer_parts(understanding, kb)
     not_covered = list(dict.fromkeys(line for p in parts for line in p.not_covered))
-    in_context = any(p.inherited for p in analysis.parts)
     own_question = is_prompt_question(text, kb)  # the imported prompt's own question: its full answer
     if own_question:
-        task_of_the_prompt(analysis, kb)
-        analysis.broad = True
-    firm = any(  # a part about a source, this tool or the picture, named or pointed at
-        s.kind in ("source", "tool", "picture") and s.how not in ("evidence", "loose-task")
-        for p in parts
-        for s in p.part.subjects
-    )
-    if not own_question and (
-        (out_of_scope(analysis, assessment) and not in_context and not firm)
-        or not any(p.answered for p in parts)
-        and not analysis.broad
-    ):
-        answer = abstain(echo, analysis, assessment, kb)
+        understanding = task_of_the_prompt(understanding, kb)
+    broad = understanding.broad or own_question
+    if not own_question and (not understanding.in_scope or not any(p.answered for p in parts) and not broad):
+        answer = abstain(echo, understanding, kb)
         answer.not_covered = not_covered or answer.not_covered
-    elif long or analysis.broad:
-        answer = compose_long(echo, analysis, assessment, kb)
+    elif long or broad:
+        answer = compose_long(echo, understanding, kb)
         answer.long_form = True
         _put_direct_first(answer, parts, kb, founding=own_question)
         answer.not_covered = not_covered
     else:
-        answer = _narrow(echo, analysis, parts, kb)
+        answer = _narrow(echo, understanding, parts, kb)
         answer.not_covered = not_covered
     answer.loaded_sources = kb.names()
     if answer.recommended is None and not answer.abstained:
@@ -125,7 +96,7 @@ def compose_answer(
     answer.understood = understanding
     answer.caveats = _reading_notes(understanding) + answer.caveats
     answer.demo_hint = (
-        "run-it" in analysis.intents and bool(answer.recommended) and kb.runnable(answer.recommended)
+        "run-it" in understanding.requests and bool(answer.recommended) and kb.runnable(answer.recommended)
     )
     list_shown_urls(answer, kb)
     drop_ungrounded(answer, kb)
@@ -163,7 +134,7 @@ def demo_refusal(answer, kb) -> str | None:
     return None
 
 
-def _narrow(echo: str, analysis: QuestionAnalysis, parts, kb) -> Answer:
+def _narrow(echo: str, understanding: Understanding, parts, kb) -> Answer:
     """Answer first, then only what supports it: the parts' direct answers, their supporting facts,
     the caveats in play and the sources cited."""
     direct = [c for p in parts for c in p.direct]
@@ -171,7 +142,7 @@ def _narrow(echo: str, analysis: QuestionAnalysis, parts, kb) -> Answer:
     for fact in (f for p in parts for f in p.support):
         claims.append(Claim(text=_whose(fact, kb), sources=[fact.source], facts=[fact.id]))
     caveats = [f.text for p in parts for f in p.caveats]
-    task = kb.tasks.get(analysis.task_id) if analysis.task_id else None
+    task = kb.tasks.get(understanding.task) if understanding.task else None
     cited = [s for c in direct + claims for s in c.sources]
     return Answer(
         question=echo,

@@ -12,17 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.analysis import PRONOUN, analyse
 from agent.answer import Answer
+from knowledge.lang.language import language
 from knowledge.schema import ROLE_ORDER
-
-# "and the base model?", "what about EASIER?", "how about FeatSharp": a fragment, not a question
-_ELLIPSIS = re.compile(
-    r"^\s*(?:and|also|so)?\s*(?:what|how)\s+about\s+(?P<rest>.+?)\s*[?.!]*\s*$"
-    r"|^\s*(?:and|also)\s+(?P<rest2>(?!(?:what|who|where|when|which|why|how|is|are|does|do|can)\b).+?)"
-    r"\s*[?.!]*\s*$",
-    re.I,
-)
 
 
 @dataclass
@@ -48,9 +40,8 @@ class ConversationState:
 
 
 class Conversation:
-    def __init__(self, kb, retriever):
+    def __init__(self, kb):
         self.kb = kb
-        self.retriever = retriever
         self.state = ConversationState()
 
     def clear(self) -> None:
@@ -58,11 +49,10 @@ class Conversation:
 
     def resolve(self, question: str) -> str:
         """A fragment follow-up as a whole question: the last question, about the new subject."""
-        match = _ELLIPSIS.match(question)
+        rest = _fragment(question)
         last = self.state.last_question
-        if not match or not last:
+        if rest is None or not last:
             return question
-        rest = (match.group("rest") or match.group("rest2") or "").strip()
         named = self.kb.sources_named_in(rest)
         if named:
             old = [n for sid in self.state.subjects for n in self.kb.source_names.get(sid, [])]
@@ -72,57 +62,51 @@ class Conversation:
                 replaced = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", new_name, replaced, flags=re.I)
             return replaced if replaced != last else f"{last.rstrip('?.! ')} — {new_name}?"
         subject = self.kb.described(self.state.subjects[0]).name if self.state.subjects else ""
-        return f"{rest.rstrip('?.! ')} of {subject}?" if subject else question
+        return f"{rest} of {subject}?" if subject else question
 
     def ask(self, question: str, long: bool = False, demo=None, picture: bool = False) -> Answer:
-        from agent.compose import compose_answer
+        from agent.compose import answer_question
         from common.textsafe import clean_line
 
         resolved = self.resolve(clean_line(question or ""))
-        assessment = self.retriever.assess(resolved) if resolved else None
-        analysis = analyse(resolved, self.kb, assessment, context=self.state.subjects) if resolved else None
-        if analysis is None:
-            from agent.compose import answer_question
-
-            return answer_question(
-                question, kb=self.kb, retriever=self.retriever
-            )  # raises the empty-question error
-        answer = compose_answer(
-            resolved,
-            analysis,
-            assessment,
+        answer = answer_question(
+            resolved or question,  # an empty question raises its error there
             self.kb,
-            self.retriever,
             demo=demo,
             long=long,
             context=self.state.subjects,
             picture=picture,
             earlier=self.state.understood,
         )
-        understood = self._with_subject(resolved, analysis)
+        understood = self._with_subject(resolved, answer.understood)
         if understood != clean_line(question):
             answer.question = clean_line(question)  # show what was typed
             answer.resolved_question = understood
-        self._remember(understood, analysis, answer)
+        self._remember(understood, answer)
         return answer
 
-    def _with_subject(self, question: str, analysis) -> str:
-        """The question with its first "it"/"its" replaced by the source it was taken to mean."""
-        first = analysis.parts[0] if analysis.parts else None
-        if first is None or not first.inherited or not first.sources:
+    def _with_subject(self, question: str, understanding) -> str:
+        """The question with its first pointing word ("it", "its") replaced by the source it was
+        taken to mean."""
+        first = understanding.parts[0] if understanding and understanding.parts else None
+        meant = [s.id for s in first.subjects if s.kind == "source" and s.how == "context"] if first else []
+        if not meant:
             return question
-        name = self.kb.described(first.sources[0]).name
+        name = self.kb.described(meant[0]).name
+        pronouns = sorted(language().referents.pronouns, key=len, reverse=True)
+        pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in pronouns) + r")(?![\w-])", re.I)
 
         def named(match: re.Match[str]) -> str:
-            word = match.group(0)
-            return f"{name}'s" if word.lower() in ("its", "their") else name
+            said = match.group(0).lower()
+            return f"{name}'s" if said.endswith(("its", "their")) else name
 
-        return PRONOUN.sub(named, question, count=1)
+        return pattern.sub(named, question, count=1)
 
-    def _remember(self, question: str, analysis, answer: Answer) -> None:
+    def _remember(self, question: str, answer: Answer) -> None:
         if answer.abstained:
             return  # an off-topic question does not change the subject
-        subjects = [s for p in analysis.parts for s in p.sources]
+        understanding = answer.understood
+        subjects = [s.id for p in understanding.parts for s in p.subjects if s.kind == "source"]
         if (
             not subjects
         ):  # what the answer cites first: a source, or this tool ("which weights would it use?")
@@ -131,8 +115,8 @@ class Conversation:
             subjects = [s for s in cited if s in self.kb.sources or s == tool][:1]
         if subjects:
             self.state.subjects = list(dict.fromkeys(subjects))
-        if analysis.task_reason == "alias":
-            self.state.last_task = analysis.task_id
+        if understanding.task_how in ("named", "loosely"):
+            self.state.last_task = understanding.task
         else:  # the subject's own task
             caps = (
                 sorted(
@@ -142,6 +126,21 @@ class Conversation:
                 if self.state.subjects
                 else []
             )
-            self.state.last_task = caps[0].task if caps else analysis.task_id
+            self.state.last_task = caps[0].task if caps else understanding.task
         self.state.last_question = question
-        self.state.understood = answer.understood
+        self.state.understood = understanding
+
+
+def _fragment(question: str) -> str | None:
+    """What a fragment follow-up adds ("and the base model?" → "the base model"): it opens with one
+    of the language data's continuations and asks nothing of its own; None for a whole question."""
+    lang = language()
+    text = question.strip().rstrip("?.!… ").strip()
+    lowered = text.lower()
+    for opener in sorted(lang.parts.continuations, key=len):
+        if lowered.startswith(opener + " "):
+            rest = text[len(opener) :].strip(" ,")
+            asks = lang.kind_hits(text) or lang.kind_hits(rest) or lang.attribute_hits(rest)
+            if rest and not asks:
+                return rest
+    return None

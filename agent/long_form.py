@@ -4,30 +4,27 @@ matters. Every sentence is a card fact or built from card fields."""
 
 from __future__ import annotations
 
-import logging
-
-from agent.analysis import QuestionAnalysis, normalise, phrase_in
 from agent.answer import WORKFLOW_STAGES, Answer, Claim, TaskRef, WorkflowStep
 from agent.answer_links import source_refs
 from agent.answers.context import whose
 from knowledge.lang.language import language
+from knowledge.parts import Understanding
 from knowledge.schema import ROLE_ORDER
-
-log = logging.getLogger(__name__)
+from knowledge.text import phrase_in
 
 MAX_EVIDENCE_CLAIMS = 5
 MAX_TOPIC_CLAIMS = 4
 # Tags that organise the cards rather than name a topic a person would mention.
 _STRUCTURAL_TAGS = ("task:", "misconception:", "relevance", "workflow", "bibliography")
 MAX_CAVEATS = 4
+EVIDENCE_DEPTH = 8  # the best-ranked facts the full form draws support and caveats from
 
 
-def compose_long(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
-    task = kb.tasks.get(analysis.task_id) if analysis.task_id else None
-    caps = _capabilities_for(kb, analysis)
-    recommended = (
-        caps[0].source if caps else (analysis.named_sources or assessment.sources_ranked or [None])[0]
-    )
+def compose_long(echo: str, u: Understanding, kb) -> Answer:
+    task = kb.tasks.get(u.task) if u.task else None
+    caps = _capabilities_for(kb, u)
+    ranked_sources = [s for s in u.sources_ranked if s in kb.sources]
+    recommended: str | None = caps[0].source if caps else next(iter(u.named_sources or ranked_sources), None)
 
     claims: list[Claim] = []
     used_facts: set[str] = set()
@@ -52,14 +49,14 @@ def compose_long(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answe
         if cap.note:
             line += f" {cap.note}"
         claims.append(Claim(text=line, sources=[cap.source], section="task"))
-    if analysis.task_reason == "alias":  # they described their task in their own words: say how it fits
-        for fact in _task_facts(kb, analysis.task_id, recommended):
+    if u.task_how in ("named", "loosely"):  # they described their task in their own words: say how it fits
+        for fact in _task_facts(kb, u.task, recommended):
             add(fact, "task")
     # a comparison: what each other named source is for, from its own card
-    if "comparison" in analysis.intents:
-        for sid in analysis.named_sources:
+    if any(p.kind == "comparison" for p in u.parts):
+        for sid in u.named_sources:
             if sid == recommended:  # its own side of the comparison, not only the task lines
-                lead = _lead_fact(kb, sid, analysis.task_id)
+                lead = _lead_fact(kb, sid, u.task)
                 if lead is not None and lead.id not in used_facts:
                     add(lead)
                 continue
@@ -92,8 +89,9 @@ def compose_long(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answe
             add(contrast, "task")
 
     # Misconceptions come early: correct the premise before explaining on top of it.
+    lang = language()
     corrections = [
-        f for m in analysis.misconceptions for f in tagged(kb, f"misconception:{m}", prefer=recommended)
+        f for m in u.premises for f in tagged(kb, lang.misconceptions[m].corrected_by, prefer=recommended)
     ]
     for fact in corrections:
         if fact.source == recommended and fact.id not in used_facts:
@@ -101,19 +99,19 @@ def compose_long(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answe
 
     workflow_facts = list(kb.workflow(recommended)) if recommended else []
     workflow_ids = {f.id for f in workflow_facts}
-    relevant_sources = _relevant_sources(analysis, assessment, recommended)
+    relevant_sources = _relevant_sources(u, ranked_sources, recommended)
 
     # Facts whose topic tags the person used ("high-frequency", "fur", "stages"), then the
     # retriever's best evidence: both only from the sources in play.
-    for fact in _topic_facts(kb, analysis.question, relevant_sources)[:MAX_TOPIC_CLAIMS]:
+    for fact in _topic_facts(kb, u.question, relevant_sources)[:MAX_TOPIC_CLAIMS]:
         if fact.id not in used_facts and fact.id not in workflow_ids:
             add(fact)
     n_evidence = 0
-    for ev in assessment.evidence:
+    for ranked in u.evidence[:EVIDENCE_DEPTH]:
         if n_evidence >= MAX_EVIDENCE_CLAIMS:
             break
-        fact = _fact(kb, ev.fact_id)
-        if fact is None or fact.id in used_facts or fact.kind == "not-known":
+        fact = ranked.fact
+        if fact.id in used_facts or fact.kind == "not-known":
             continue
         if fact.source not in relevant_sources or fact.id in workflow_ids:
             continue
@@ -126,7 +124,7 @@ def compose_long(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answe
         if fact.id not in used_facts:
             add(fact)
 
-    listed = _listed_sources(analysis, kb, caps, recommended)
+    listed = _listed_sources(u, kb, caps, recommended)
     why: dict[str, str] = {}
     for sid in listed:
         fact = next(iter(tagged(kb, "relevance", source=sid)), None)
@@ -142,7 +140,7 @@ def compose_long(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answe
         for f in workflow_facts
         if f.workflow in WORKFLOW_STAGES
     ]
-    caveats = _caveats(kb, analysis, assessment, recommended, used_facts)
+    caveats = _caveats(kb, u, recommended, used_facts)
 
     cited = [s for c in claims for s in c.sources] + [s for w in workflow for s in w.sources] + listed
     return Answer(
@@ -167,17 +165,17 @@ def _passes(fact, kb) -> str | None:
     return {"input": cap.input, "model": cap.output}.get(fact.workflow)
 
 
-def _capabilities_for(kb, analysis: QuestionAnalysis):
+def _capabilities_for(kb, u: Understanding):
     """Capabilities serving the task: a source the person named first, then by role."""
-    if not analysis.task_id:
-        return [c for c in kb.capabilities if c.source in analysis.named_sources and c.role == "primary"]
-    caps = [c for c in kb.capabilities if c.task == analysis.task_id]
+    if not u.task:
+        return [c for c in kb.capabilities if c.source in u.named_sources and c.role == "primary"]
+    caps = [c for c in kb.capabilities if c.task == u.task]
     recommended = kb.recommended() if hasattr(kb, "recommended") else []
     # the prompt's recommended model leads among sources that serve the task equally
     return sorted(
         caps,
         key=lambda c: (
-            c.source not in analysis.named_sources,
+            c.source not in u.named_sources,
             ROLE_ORDER[c.role],
             c.source not in recommended,
         ),
@@ -215,13 +213,12 @@ def _task_facts(kb, task_id, source_id):
 
 def _topic_facts(kb, question: str, source_ids: set[str]):
     """Facts of the given sources whose topic tags appear in the question, most tags first."""
-    q = normalise(question)
     scored = []
     for fact in kb.facts:
         if fact.source not in source_ids or fact.kind == "not-known":
             continue
         topics = [t for t in fact.tags if not t.startswith(_STRUCTURAL_TAGS)]
-        hits = sum(1 for t in topics if phrase_in(t.replace("-", " "), q))
+        hits = sum(1 for t in topics if phrase_in(t.replace("-", " "), question))
         if hits:
             scored.append((-hits, fact.id, fact))
     return [f for _, _, f in sorted(scored, key=lambda x: (x[0], x[1]))]
@@ -232,50 +229,40 @@ def tagged(kb, tag, prefer=None, source=None):
     return sorted(facts, key=lambda f: f.source != prefer)
 
 
-def _fact(kb, fact_id):
-    try:
-        return kb.fact(fact_id)
-    except Exception as exc:  # noqa: BLE001 - evidence for a fact the kb no longer has: skip it
-        log.debug("fact %s is not in the cards (%s): skipped", fact_id, exc)
-        return None
-
-
-def _relevant_sources(analysis: QuestionAnalysis, assessment, recommended) -> set[str]:
-    sources = set(analysis.named_sources)
+def _relevant_sources(u: Understanding, ranked_sources: list[str], recommended) -> set[str]:
+    sources = set(u.named_sources)
     if recommended:
         sources.add(recommended)
-    if not analysis.named_sources and "comparison" in analysis.intents:
-        sources.update(assessment.sources_ranked[:2])
+    if not u.named_sources and any(p.kind == "comparison" for p in u.parts):
+        sources.update(ranked_sources[:2])
     return sources
 
 
-def _listed_sources(analysis: QuestionAnalysis, kb, caps, recommended) -> list[str]:
+def _listed_sources(u: Understanding, kb, caps, recommended) -> list[str]:
     """Which sources get a 'why it matters' line: all of them for a broad question, else the ones in play."""
-    wide = not analysis.named_sources and (
-        "papers" in analysis.intents
-        or analysis.misconceptions
-        or {"workflow", "how-it-works"} <= set(analysis.intents)
+    wide = not u.named_sources and (
+        "papers" in u.requests or bool(u.premises) or {"workflow", "how-it-works"} <= set(u.requests)
     )
     ids = list(kb.sources) if wide else [c.source for c in caps[:2]]
     if recommended and recommended not in ids:
         ids.insert(0, recommended)
-    ids += [s for s in analysis.named_sources if s not in ids]
+    ids += [s for s in u.named_sources if s not in ids]
     return [s for s in dict.fromkeys(ids) if s in kb.sources]
 
 
-def _caveats(kb, analysis, assessment, recommended, used_facts) -> list[str]:
+def _caveats(kb, u: Understanding, recommended, used_facts) -> list[str]:
     """What the sources do not say or do: not-known facts in play, then unused does-not facts."""
-    in_play = [s for s in dict.fromkeys([recommended, *analysis.named_sources]) if s]
-    evidence_ids = [ev.fact_id for ev in assessment.evidence]
-    candidates = [_fact(kb, fid) for fid in evidence_ids]
+    in_play = [s for s in dict.fromkeys([recommended, *u.named_sources]) if s]
+    evidence_ids = [r.fact.id for r in u.evidence[:EVIDENCE_DEPTH]]
+    candidates = [r.fact for r in u.evidence[:EVIDENCE_DEPTH]]
     candidates += [f for sid in in_play for f in kb.facts_for(sid)]
     picked: list[str] = []
     for fact in candidates:
-        if fact is None or fact.source not in in_play or fact.id in used_facts:
+        if fact.source not in in_play or fact.id in used_facts:
             continue
         if fact.kind == "not-known" or (
             fact.kind == "does-not"
-            and (fact.id in evidence_ids or not analysis.task_id or f"task:{analysis.task_id}" in fact.tags)
+            and (fact.id in evidence_ids or not u.task or f"task:{u.task}" in fact.tags)
         ):
             picked.append(fact.text)
     return list(dict.fromkeys(picked))[:MAX_CAVEATS]

@@ -3,46 +3,39 @@ what they say about a mistaken premise, and questions they can answer."""
 
 from __future__ import annotations
 
-from agent.analysis import QuestionAnalysis, normalise
+from dataclasses import replace
+
 from agent.answer import Answer, Claim
 from agent.answer_links import source_refs
 from agent.long_form import best_capability, tagged
 from common.textsafe import clean_line
+from knowledge.lang.language import language
+from knowledge.parts import Understanding
+from knowledge.text import stemmed_text
 
 
 def is_prompt_question(text: str, kb) -> bool:
     """The question of the prompt the cards were made for: the sources answer it by construction."""
     question = getattr(kb, "question", None)
-    return isinstance(question, str) and bool(question) and normalise(text) == normalise(question)
+    return isinstance(question, str) and bool(question) and stemmed_text(text) == stemmed_text(question)
 
 
-def task_of_the_prompt(analysis: QuestionAnalysis, kb) -> None:
-    """The prompt's own question: the task its recommended model is for, unless the question's
-    words name another task that model serves."""
+def task_of_the_prompt(understanding: Understanding, kb) -> Understanding:
+    """The prompt's own question, answered in full: the task its recommended model is for, unless
+    the question's words name another task that model serves."""
     for sid in kb.recommended():
         serves = {c.task for c in kb.capabilities if c.source == sid}
-        if analysis.task_id in serves and analysis.task_reason == "alias":
-            return
+        if understanding.task in serves and understanding.task_how in ("named", "loosely"):
+            break
         cap = best_capability(kb, sid)
         if cap is not None:
-            analysis.task_id, analysis.task_reason = cap.task, "prompt"
-            return
+            understanding = replace(understanding, task=cap.task, task_how="prompt")
+            break
+    return replace(understanding, broad=True, in_scope=True)
 
 
-def out_of_scope(analysis: QuestionAnalysis, assessment) -> bool:
-    if analysis.named_sources:
-        return False  # they asked about one of our sources by name
-    if analysis.unknown_subject:
-        return True  # "How does <something outside the sources> ..."
-    if analysis.firm_alias_hits:
-        return False  # they described a task the sources serve
-    if analysis.unknown_names:
-        return True  # about named things no card mentions, and no task words
-    return not assessment.covered
-
-
-def abstain(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
-    ranked = [s for s in assessment.sources_ranked if s in kb.sources] or list(kb.sources)
+def abstain(echo: str, understanding: Understanding, kb) -> Answer:
+    ranked = [s for s in understanding.sources_ranked if s in kb.sources] or list(kb.sources)
     claims = []
     for sid in ranked:
         cap = best_capability(kb, sid)
@@ -58,14 +51,15 @@ def abstain(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
             )
         )
     # The wording assumed something the sources do speak to (e.g. sampling steps): say what they say.
-    for m in analysis.misconceptions:
-        fact = next(iter(tagged(kb, f"misconception:{m}", prefer=ranked[0] if ranked else None)), None)
+    for m in understanding.premises:
+        tag = language().misconceptions[m].corrected_by
+        fact = next(iter(tagged(kb, tag, prefer=ranked[0] if ranked else None)), None)
         if fact is not None:
             claims.append(Claim(text=fact.text, sources=[fact.source], facts=[fact.id]))
     caveats = [
         "The question is outside what the provided sources cover, and I do not answer from outside knowledge."
     ]
-    missing = _missing_subject(analysis)
+    missing = _missing_subject(understanding)
     if missing:
         caveats.insert(0, f"None of the sources mentions {missing}.")
     answer = Answer(
@@ -81,10 +75,10 @@ def abstain(echo: str, analysis: QuestionAnalysis, assessment, kb) -> Answer:
     return answer
 
 
-def _missing_subject(analysis: QuestionAnalysis) -> str | None:
+def _missing_subject(understanding: Understanding) -> str | None:
     """What the question is about that no card mentions, in the person's words, when it can be said
     without a number (an answer shows no number the cards do not hold, even an echoed one)."""
-    subject = analysis.unknown_subject or " ".join(analysis.unknown_names[:3])
+    subject = understanding.outside_subject or " ".join(understanding.outside[:3])
     subject = clean_line(subject).strip(" .?!")
     if not subject or any(c.isdigit() for c in subject) or len(subject.split()) > 4:
         return None

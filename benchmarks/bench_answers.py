@@ -84,7 +84,7 @@ def ask(item: dict, kb, retriever, long: bool = False):
         from agent.conversation import Conversation
     except ImportError:  # before chat kept a conversation: each turn alone
         return _call(answer_question, turns[-1], kb, retriever, long)
-    conversation = Conversation(kb=kb, retriever=retriever)
+    conversation = Conversation(kb=kb)
     answer = None
     for turn in turns:
         answer = conversation.ask(turn, long=long)
@@ -93,9 +93,9 @@ def ask(item: dict, kb, retriever, long: bool = False):
 
 def _call(answer_question, question, kb, retriever, long):
     try:
-        return answer_question(question, kb=kb, retriever=retriever, long=long)
+        return answer_question(question, kb=kb, long=long)
     except TypeError:  # before --long existed
-        return answer_question(question, kb=kb, retriever=retriever)
+        return answer_question(question, kb=kb)
 
 
 def first_cited(answer) -> str | None:

@@ -52,7 +52,7 @@ def run(name: str, dense: bool, verbose: bool) -> tuple[int, int, int, int]:
         rows.append({"question": kb.question, "sources": kb.recommended()[:1]})
         in_ok = in_n = out_ok = out_n = 0
         for row in rows:
-            answer = answer_question(row["question"], kb=kb, retriever=retriever)
+            answer = answer_question(row["question"], kb=kb)
             ok = _right(answer, row["sources"])
             if row["sources"]:
                 in_n, in_ok = in_n + 1, in_ok + ok

@@ -172,14 +172,14 @@ def print_answer_scope(searches: dict, kb, questions: list[dict]) -> None:
         f"({sum(not q['abstain'] for q in questions)} answerable + {sum(q['abstain'] for q in questions)} "
         "out of scope):"
     )
-    for mode, search in searches.items():
-        abstained = [answer_question(q["question"], kb=kb, retriever=search).abstained for q in questions]
-        truth = [q["abstain"] for q in questions]
-        p, rc, f1 = prf(abstained, truth)
-        print(f"  {mode:<7} abstain P {p:.3f} R {rc:.3f} F1 {f1:.3f}")
-        for q, got in zip(questions, abstained):
-            if got != q["abstain"]:
-                print(f"    [{mode}] {'abstained on' if got else 'answered'}: {q['question']}")
+    # the answers understand the question themselves (knowledge.understand), whichever search is set up
+    abstained = [answer_question(q["question"], kb=kb).abstained for q in questions]
+    truth = [q["abstain"] for q in questions]
+    p, rc, f1 = prf(abstained, truth)
+    print(f"  abstain P {p:.3f} R {rc:.3f} F1 {f1:.3f}")
+    for q, got in zip(questions, abstained):
+        if got != q["abstain"]:
+            print(f"    {'abstained on' if got else 'answered'}: {q['question']}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     from rich.console import Console
 
-    from agent.compose import answer_question, default_retriever, load_default_kb
+    from agent.compose import answer_question, load_default_kb
     from agent.conversation import Conversation
     from agent.render import render_terminal
 
@@ -31,9 +31,6 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     kb = load_default_kb(cards)
-    retriever = default_retriever(kb)
-    if hasattr(retriever, "wait_until_ready"):
-        retriever.wait_until_ready(60)
     out = open(paths[1], "w", encoding="utf-8") if len(paths) > 1 else sys.stdout  # noqa: SIM115
     rows = [
         json.loads(line) for line in Path(paths[0]).read_text(encoding="utf-8").splitlines() if line.strip()
@@ -42,7 +39,7 @@ def main(argv: list[str]) -> int:
     for row in rows:
         picture = bool(row.get("image"))
         if "turns" in row:
-            chat = Conversation(kb, retriever)
+            chat = Conversation(kb)
             for turn in row["turns"][:-1]:
                 chat.ask(turn, picture=picture)
             question = row["turns"][-1]
@@ -50,7 +47,7 @@ def main(argv: list[str]) -> int:
             shown = " → ".join(row["turns"])
         else:
             question = row["question"]
-            answer = answer_question(question, kb=kb, retriever=retriever, picture=picture)
+            answer = answer_question(question, kb=kb, picture=picture)
             shown = question
         print(f"## {row['id']} [{row['category']}]{' (picture attached)' if picture else ''}", file=out)
         print(f"Q: {shown}", file=out)

@@ -82,6 +82,17 @@ class Understanding:
     picture: bool = False
     language: str = "en"  # the question's language (answers are in English)
     shortened: int = 0  # distinct sentences kept when a long question was cut (0: not cut)
+    # the whole question (knowledge.reading): the task the person is doing and how it was found
+    # (named | loosely | source | founding | evidence | prompt), the premises its wording assumes,
+    # the full answer's sections it asks for, whether it is the founding kind, the thing outside
+    # the sources it is about, and whether the sources cover it
+    task: str | None = None
+    task_how: str = ""
+    premises: tuple[str, ...] = ()
+    requests: tuple[str, ...] = ()
+    broad: bool = False
+    outside_subject: str | None = None
+    in_scope: bool = True
 
     @property
     def about_picture(self) -> bool:
@@ -91,9 +102,43 @@ class Understanding:
     def sources(self) -> list[str]:
         return list(dict.fromkeys(s for p in self.parts for s in p.source_ids))
 
+    @property
+    def named_sources(self) -> list[str]:
+        """Sources the question names (or points at from the conversation), in the parts' order."""
+        how = ("named", "context", "inherited")
+        return list(
+            dict.fromkeys(s.id for p in self.parts for s in p.subjects if s.kind == "source" and s.how in how)
+        )
+
+    @property
+    def outside(self) -> list[str]:
+        return list(dict.fromkeys(n for p in self.parts for n in p.outside))
+
+    @property
+    def evidence(self) -> list[RankedFact]:
+        """Every ranked fact once, at its best score over the parts, best first."""
+        best: dict[str, RankedFact] = {}
+        for part in self.parts:
+            for r in part.facts:
+                if r.fact.id not in best or r.score > best[r.fact.id].score:
+                    best[r.fact.id] = r
+        return sorted(best.values(), key=lambda r: -r.score)
+
+    @property
+    def sources_ranked(self) -> list[str]:
+        """The named sources, then the owners of the evidence in its order."""
+        return list(dict.fromkeys([*self.named_sources, *(r.fact.source for r in self.evidence)]))
+
     def trace(self, top: int = 3) -> list[str]:
         """How the question was understood, for `explainer ask --trace`."""
         lines = [f"understood {len(self.parts)} part(s)" + (", a picture attached" if self.picture else "")]
+        whole = [f"task {self.task} ({self.task_how})" if self.task else "no task"]
+        whole += [f"premises {', '.join(self.premises)}"] if self.premises else []
+        whole += [f"asks for {', '.join(self.requests)}"] if self.requests else []
+        whole += ["the founding kind (full form)"] if self.broad else []
+        whole += [f"about {self.outside_subject}, outside the sources"] if self.outside_subject else []
+        whole += [] if self.in_scope else ["not covered by the sources"]
+        lines.append("; ".join(whole))
         for i, p in enumerate(self.parts, 1):
             subjects = ", ".join(f"{s.kind}:{s.id or '?'} ({s.how})" for s in p.subjects) or "none"
             lines.append(f"part {i}: {p.text}")

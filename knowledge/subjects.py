@@ -133,8 +133,13 @@ def _serving(kb: KnowledgeBase, tasks: list[Subject]) -> list[str]:
 
 
 def _names_task(toks: list[str], task, firm: bool) -> bool:
+    return bool(task_phrases(toks, task, firm))
+
+
+def task_phrases(toks: list[str], task, firm: bool = True) -> list[str]:
+    """The task's names and aliases the stemmed words contain (firm: not the ambiguous ones)."""
     aliases = [a for a in task.aliases if not firm or a not in task.ambiguous_aliases]
-    return any(phrase_at(toks, stems(p)) for p in [task.label, task.id.replace("-", " "), *aliases])
+    return [p for p in [task.label, task.id.replace("-", " "), *aliases] if phrase_at(toks, stems(p))]
 
 
 def _opens_with(toks: list[str], phrases: list[str], lang: Language) -> bool:
@@ -176,8 +181,9 @@ def outside_names(text: str, kb: KnowledgeBase, lang: Language) -> list[str]:
             if not kb.sources_named_in(product) and not mentioned:  # a loaded source, or a name the cards use
                 found.append(product)
     not_models = {n.lower() for n in lang.outside.not_models}
-    words = _WORD.findall(text)
-    for word in words:
+    spans = list(_WORD.finditer(text))
+    for span in spans:
+        word = span.group(0)
         w = re.sub(r"['’]s$", "", word.strip(".'’"))  # "DataCrafter's" is DataCrafter
         lw = w.lower()
         if (
@@ -195,7 +201,20 @@ def outside_names(text: str, kb: KnowledgeBase, lang: Language) -> list[str]:
         if (versioned and not _is_quantity(w, lang)) or (camel and len(w) > 2):
             if not _common_word(w, lang):
                 found.append(w)
-    return found
+    return [_with_capitalised_run(name, spans, text) for name in found]
+
+
+def _with_capitalised_run(name: str, spans: list[re.Match[str]], text: str) -> str:
+    """A product name goes on over the capitalised words written right after it ("SDXL Turbo")."""
+    at = text.find(name)
+    if at < 0:
+        return name
+    end = at + len(name)
+    for span in (s for s in spans if s.start() >= end):
+        if text[end : span.start()] != " " or not span.group(0)[0].isupper():
+            break
+        name, end = f"{name} {span.group(0)}", span.end()
+    return name
 
 
 def _compact(word: str) -> str:

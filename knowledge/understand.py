@@ -15,9 +15,11 @@ import numpy as np
 
 from knowledge.fact_index import FactIndex, fact_index
 from knowledge.lang.detect import language_of
+from knowledge.lang.glossary import in_english
 from knowledge.lang.language import Language, language
 from knowledge.parts import Part, Quantities, RankedFact, Subject, Understanding
 from knowledge.quantities import quantities as read_quantities
+from knowledge.reading import read_whole
 from knowledge.settings import UNDERSTANDING, UnderstandingSettings
 from knowledge.store import KnowledgeBase
 from knowledge.subjects import outside_names
@@ -50,6 +52,8 @@ def understand(
     one?", "same for EASIER") continues: its attribute and sizes carry over when not restated."""
     lang = lang or language()
     index = fact_index(kb, lang)
+    code = language_of(question, lang.languages)
+    question = in_english(question, code)  # another language's question, read in English
     texts, shortened = _split(question, lang)
     parts: list[Part] = []
     tool = kb.tool.id if kb.tool is not None else None
@@ -65,13 +69,14 @@ def understand(
         parts.append(part)
         if part.subjects:
             previous = [Subject(s.kind, s.id, "inherited") for s in part.subjects if s.kind != "ambiguous"]
-    return Understanding(
+    understood = Understanding(
         question=question,
         parts=parts,
         picture=picture,
-        language=language_of(question, lang.languages),
+        language=code,
         shortened=shortened,
     )
+    return read_whole(understood, kb, lang, settings)
 
 
 # -- parts -----------------------------------------------------------------------------------------

@@ -50,13 +50,10 @@ def test_no_package_module_defaults_to_the_working_directory():
 
 
 MAX_LINES = 400
-# mssnet.py keeps the official network in one file and train.py is the training script (issue 21);
-# analysis.py (the question's task, premise and scope for the full form) is what remains of the
-# rules the understanding layer (knowledge/understand.py) replaces, and leaves this list with them.
+# mssnet.py keeps the official network in one file and train.py is the training script (issue 21).
 LONG_ALLOWED = {
     "models/mssnet.py",
     "models/training/train.py",
-    "agent/analysis.py",
 }
 
 

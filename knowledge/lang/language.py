@@ -22,6 +22,8 @@ from knowledge.lang.schema import (
     Kind,
     KindsFile,
     Languages,
+    Misconception,
+    MisconceptionsFile,
     Outside,
     Parts,
     PhrasingFile,
@@ -45,6 +47,7 @@ class Language:
     kinds: dict[str, Kind]
     attributes: dict[str, Attribute]
     phrasing: PhrasingFile  # referents, quantities, parts, outside names, languages, frames
+    misconceptions: dict[str, Misconception] = field(default_factory=dict)
     _kind_cues: list[tuple[Kind, Cue]] = field(default_factory=list)
     _attribute_cues: list[tuple[Attribute, Cue]] = field(default_factory=list)
     _opposite_cues: dict[str, list[Cue]] = field(default_factory=dict)
@@ -55,6 +58,8 @@ class Language:
             (a, Cue.compile(c)) for a in self.attributes.values() for c in [*a.cues, *a.opposite]
         ]
         self._opposite_cues = {a.id: [Cue.compile(c) for c in a.opposite] for a in self.attributes.values()}
+        self._premise_cues = {m.id: [Cue.compile(c) for c in m.cues] for m in self.misconceptions.values()}
+        self._request_cues = {r.id: [Cue.compile(c) for c in r.cues] for r in self.phrasing.requests}
         self.fillers = [stems(f) for f in self.parts.fillers]
         self.patterns = {
             name: re.compile(getattr(self.quantities, name), re.I)
@@ -98,6 +103,17 @@ class Language:
         hits = [CueHit(k.id, n, k.priority) for k, cue in self._kind_cues if (n := cue.match(toks, start))]
         return sorted(hits, key=lambda h: (-h.priority, -h.length))
 
+    def premises(self, text: str) -> list[str]:
+        """Misconceptions the text's wording assumes ("so few sampling rounds"), by id."""
+        toks = stems(text)
+        return [m for m, cues in self._premise_cues.items() if any(c.match(toks) for c in cues)]
+
+    def requests(self, text: str) -> list[str]:
+        """Sections of the full answer the text asks for by name (papers, workflow, ...)."""
+        toks = stems(text)
+        start = skip_fillers(toks, self.fillers)
+        return [r for r, cues in self._request_cues.items() if any(c.match(toks, start) for c in cues)]
+
     def asks_opposite(self, text: str, attribute: str) -> bool:
         """The text asks the attribute's label the other way round ("the same size")."""
         toks = stems(text)
@@ -130,6 +146,9 @@ def language(code: str = "en") -> Language:
         kinds = KindsFile.model_validate(_read(folder / "kinds.yml")).kinds
         attributes = AttributesFile.model_validate(_read(folder / "attributes.yml")).attributes
         phrasing = PhrasingFile.model_validate(_read(folder / "phrasing.yml"))
+        misconceptions = MisconceptionsFile.model_validate(
+            _read(folder / "misconceptions.yml")
+        ).misconceptions
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
@@ -141,5 +160,8 @@ def language(code: str = "en") -> Language:
                 f"language data {code}: kind {kind.id}: no attribute {kind.default_attribute!r}"
             )
     return Language(
-        kinds={k.id: k for k in kinds}, attributes={a.id: a for a in attributes}, phrasing=phrasing
+        kinds={k.id: k for k in kinds},
+        attributes={a.id: a for a in attributes},
+        phrasing=phrasing,
+        misconceptions={m.id: m for m in misconceptions},
     )

@@ -173,12 +173,26 @@ class Misconception(_Strict):
     # The card tag of the facts that correct it.
     corrected_by: str
     examples: list[str] = Field(min_length=2)
+    # Questions that must not be read as assuming it.
+    counter_examples: list[str] = Field(default_factory=list)
 
     _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
 
 
 class MisconceptionsFile(_Strict):
     misconceptions: list[Misconception]
+
+
+class Request(_Strict):
+    """A section of the full answer the person asks for by name: the papers, the workflow, how it
+    works, running it on their picture."""
+
+    id: Literal["papers", "workflow", "how-it-works", "run-it"]
+    cues: list[str]
+    examples: list[str] = Field(min_length=2)
+    counter_examples: list[str] = Field(default_factory=list)
+
+    _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
 
 
 class Languages(_Strict):
@@ -236,9 +250,36 @@ class PhrasingFile(_Strict):
     parts: Parts
     outside: Outside
     languages: Languages
+    requests: list[Request]
     frames: dict[str, str]
 
     @field_validator("frames")
     @classmethod
     def _frame_ids(cls, value: dict[str, str]) -> dict[str, str]:
         return Frames(frames=value).frames
+
+
+class GlossaryExample(_Strict):
+    text: str  # a question in the glossary's language
+    # words its English reading must contain (a cue of kinds.yml/attributes.yml, a topic word)
+    reads: list[str] = Field(min_length=1)
+
+
+class GlossaryFile(_Strict):
+    """knowledge/lang/<code>/glossary.yml: the words and phrases of another language that questions
+    about restoring pictures use, with their English, so a question in it is understood with the
+    English data (answers stay in English, with a note)."""
+
+    language: str = Field(pattern=r"^[a-z]{2}$")
+    # Written without spaces between words (Chinese, Japanese): phrases match inside the text.
+    unspaced: bool = False
+    words: dict[str, str]  # phrase (lower case) -> English
+    examples: list[GlossaryExample] = Field(min_length=3)
+
+    @field_validator("words")
+    @classmethod
+    def _lower(cls, value: dict[str, str]) -> dict[str, str]:
+        for phrase, english in value.items():
+            if phrase != phrase.lower() or not phrase.strip() or not english.strip():
+                raise ValueError(f"glossary entry {phrase!r}: lower-case phrase and a non-empty English")
+        return value

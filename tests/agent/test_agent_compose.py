@@ -5,11 +5,11 @@ import sys
 
 import pytest
 
-from agent.analysis import analyse
 from agent.answer import WORKFLOW_STAGES
-from agent.compose import answer_question, default_retriever
+from agent.compose import answer_question
 from agent.errors import AgentError
 from knowledge import load_knowledge
+from knowledge.understand import understand
 from tests.constants import FOUNDING_QUESTION as FOUNDING
 from tests.constants import JSON_CONTRACT_KEYS
 
@@ -113,19 +113,17 @@ def test_json_has_exactly_the_contract_keys(founding):
         ),
     ],
 )
-def test_task_analysis(kb, question, task):
-    retriever = default_retriever(kb)
-    analysis = analyse(question, kb, retriever.assess(question))
-    assert analysis.task_id == task
+def test_the_task_the_person_is_doing(kb, question, task):
+    assert understand(question, kb).task == task
 
 
-def test_intents_and_misconceptions(kb):
-    retriever = default_retriever(kb)
+def test_requests_premises_and_named_sources(kb):
     q = "Compare MSSNet with FeatSharp and show me the papers; how many denoising steps does it need?"
-    analysis = analyse(q, kb, retriever.assess(q))
-    assert {"comparison", "papers", "run-it"} <= set(analysis.intents)
-    assert analysis.misconceptions == ["sampling"]
-    assert set(analysis.named_sources) == {"mssnet", "featsharp"}
+    understood = understand(q, kb)
+    assert {"papers", "run-it"} <= set(understood.requests)
+    assert understood.parts[0].kind == "comparison"
+    assert understood.premises == ("sampling",)
+    assert set(understood.named_sources) == {"mssnet", "featsharp"}
 
 
 @pytest.mark.parametrize(
@@ -182,13 +180,12 @@ def test_abstention_names_what_no_source_mentions(kb, question, named):
 
 
 def test_ambiguous_aliases_alone_do_not_put_a_question_in_scope(kb):
-    retriever = default_retriever(kb)
-    q = "How do I compress a video with H.265?"
-    analysis = analyse(q, kb, retriever.assess(q))
-    assert analysis.alias_hits == {"depth-reduction": ["compress"]}
-    assert analysis.firm_alias_hits == {}
-    q = "What is classifier-free guidance?"
-    assert analyse(q, kb, retriever.assess(q)).unknown_subject == "classifier-free guidance"
+    understood = understand("How do I compress a video with H.265?", kb)
+    tasks = [s for p in understood.parts for s in p.subjects if s.kind == "task"]
+    assert [(s.id, s.how) for s in tasks] == [("depth-reduction", "loosely")]
+    assert not understood.in_scope
+    understood = understand("What is classifier-free guidance?", kb)
+    assert understood.outside_subject == "classifier-free guidance" and not understood.in_scope
 
 
 def test_empty_question_is_a_user_error(kb):
