@@ -13,7 +13,7 @@ import pytest
 
 from tests.constants import ROOT
 
-QUESTION = "How does MSSNet keep fine detail?"
+QUESTION = "How does MSSNet work?"  # the full form: boxes, bullets and links
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
