@@ -50,7 +50,11 @@ def subjects(
     said = [w for w in lang.referents.tool if phrase_at(toks, stems(w))]
     # "this tool" names it anywhere; a bare "you" only opens a question to it ("can you ...")
     if tool is not None and said:
-        if not named or any(len(stems(w)) > 1 for w in said) or _opens_with(toks, lang.referents.tool, lang):
+        if (
+            not named
+            or any(len(stems(w)) > 1 for w in said)
+            or _opens_with(text, toks, lang.referents.tool, lang)
+        ):
             subjects.append(Subject("tool", tool.id, "referent"))
     if picture and any(phrase_at(toks, stems(w)) for w in lang.referents.picture):
         if not named or not _pronoun_only(toks, lang):
@@ -142,10 +146,10 @@ def task_phrases(toks: list[str], task, firm: bool = True) -> list[str]:
     return [p for p in [task.label, task.id.replace("-", " "), *aliases] if phrase_at(toks, stems(p))]
 
 
-def _opens_with(toks: list[str], phrases: list[str], lang: Language) -> bool:
-    start = skip_fillers(toks, lang.fillers)
-    window = toks[start : start + 3]
-    return any(phrase_at(window, stems(p)) for p in phrases)
+def _opens_with(text: str, toks: list[str], phrases: list[str], lang: Language) -> bool:
+    """One of the phrases is among the first words of a clause ("..., can you ...")."""
+    windows = [toks[start : start + 3] for start in lang.clause_starts(text, toks)]
+    return any(phrase_at(window, stems(p)) for window in windows for p in phrases)
 
 
 def _pronoun_only(toks: list[str], lang: Language) -> bool:

@@ -98,10 +98,27 @@ class Language:
             raise KnowledgeError(f"sentence frame {frame_id!r} is missing or lacks {exc}") from exc
 
     def kind_hits(self, text: str) -> list[CueHit]:
+        """Kinds whose cues the text matches; an anchored cue may open any clause ("my photo is
+        tiny, can you enlarge it?")."""
         toks = stems(text)
-        start = skip_fillers(toks, self.fillers)
-        hits = [CueHit(k.id, n, k.priority) for k, cue in self._kind_cues if (n := cue.match(toks, start))]
+        hits = [
+            CueHit(k.id, n, k.priority)
+            for k, cue in self._kind_cues
+            if (n := max(cue.match(toks, start) for start in self.clause_starts(text, toks)))
+        ]
         return sorted(hits, key=lambda h: (-h.priority, -h.length))
+
+    def clause_starts(self, text: str, toks: list[str] | None = None) -> list[int]:
+        """Word indices where the text's clauses start (after filler words): its start, and the
+        first word after each comma."""
+        toks = stems(text) if toks is None else toks
+        starts = [skip_fillers(toks, self.fillers)]
+        before = 0
+        for clause in text.split(",")[:-1]:
+            before += len(stems(clause))
+            if before < len(toks):
+                starts.append(before + skip_fillers(toks[before:], self.fillers))
+        return list(dict.fromkeys(starts))
 
     def premises(self, text: str) -> list[str]:
         """Misconceptions the text's wording assumes ("so few sampling rounds"), by id."""
