@@ -104,10 +104,11 @@ class Understanding:
 
     @property
     def named_sources(self) -> list[str]:
-        """Sources the question names (or points at from the conversation), in the parts' order."""
-        how = ("named", "context", "inherited")
+        """Sources the question names, in the parts' order."""
         return list(
-            dict.fromkeys(s.id for p in self.parts for s in p.subjects if s.kind == "source" and s.how in how)
+            dict.fromkeys(
+                s.id for p in self.parts for s in p.subjects if s.kind == "source" and s.how == "named"
+            )
         )
 
     @property
