@@ -48,7 +48,7 @@ class Part:
     subjects: list[Subject]
     quantities: Quantities
     facts: list[RankedFact] = field(default_factory=list)  # ranked over every answerable fact
-    attribute_by: str = "cue"  # cue | meaning | none
+    attribute_by: str = "cue"  # cue | quantity | kind | meaning | earlier | referent | none
     # other readings of the asked attribute, in order (a cue can mean several): the answer takes the
     # first one the subject's facts state
     alternatives: tuple[str, ...] = ()

@@ -96,7 +96,7 @@ def _split(question: str, lang: Language) -> tuple[list[str], int]:
         for sep in lang.parts.separators:
             dropped, _, kept = sep.partition("|")
             chunks = [c for chunk in chunks for c in _split_keeping(chunk, dropped, kept)]
-        chunks = [c.strip() for c in chunks if c.strip()]
+        chunks = _fold_statements([c.strip() for c in chunks if c.strip()], lang)
         chunks[0] = " ".join([*pending, chunks[0]])
         pending = []
         asked += [c for c in chunks if c not in asked]
@@ -107,6 +107,20 @@ def _split(question: str, lang: Language) -> tuple[list[str], int]:
             asked.append(" ".join(pending))
     shortened = len(asked) if len(asked) > MAX_PARTS else 0
     return asked[:MAX_PARTS], shortened
+
+
+def _fold_statements(chunks: list[str], lang: Language) -> list[str]:
+    """A piece that asks nothing ("I use Lightroom on my RAWs; could MSSNet replace that step?")
+    is the context of the piece after it, not a part of its own."""
+    folded: list[str] = []
+    pending: list[str] = []
+    for i, chunk in enumerate(chunks):
+        if i < len(chunks) - 1 and not _is_asked(chunk, lang):
+            pending.append(chunk)
+            continue
+        folded.append(" ".join([*pending, chunk]))
+        pending = []
+    return folded
 
 
 def _split_keeping(text: str, dropped: str, kept: str) -> list[str]:
@@ -131,7 +145,8 @@ def _understand_part(
 ) -> Part:
     vector = index.embed(text)
     kind_hits = lang.kind_hits(text)
-    attribute, attribute_by = _attribute(text, lang, index, vector, settings, kind_hits)
+    found = read_quantities(text, kb, lang)
+    attribute, attribute_by = _attribute(text, lang, index, vector, settings, kind_hits, found)
     if carried is not None and carried.attribute and attribute_by in ("none", "meaning"):
         attribute, attribute_by = carried.attribute, "earlier"
     kind = _kind(kind_hits, lang, index, vector, attribute, settings)
@@ -141,7 +156,6 @@ def _understand_part(
         alternatives.append(meant)
     # the kind's own attribute ("how does X decide ..." is its mechanism) is a reading too
     alternatives += [a for a in lang.attributes if a == kind and a != attribute and a not in alternatives]
-    found = read_quantities(text, kb, lang)
     if carried is not None and not found.sizes and carried.quantities.sizes:  # "and at x2?"
         found = replace(found, sizes=carried.quantities.sizes)
     # a row named by a one-word alias ("small") counts only beside its table's source
@@ -159,8 +173,11 @@ def _understand_part(
     if attribute_by == "kind" and len(sides) < 2:  # "A versus B" of one source's parts: no default
         attribute, attribute_by = None, "none"
         ranked = _rank(index, raw, None, settings)
-    if kind == "yes-no" and len(named) >= 2:
-        kind = "comparison"  # "should I use A or B": both sides, not a yes or no about one
+    stating = {f.source for f in index.facts if f.attribute == attribute}
+    if kind == "yes-no" and len(named) >= 2 and (not attribute or all(s.id in stating for s in named)):
+        # "should I use A or B": both sides, not a yes or no about one; not when the sides do not
+        # state the asked point ("if I pruned A with B, would it be faster?")
+        kind = "comparison"
     if attribute is None and any(s.kind == "picture" for s in subjects) and lang.referents.picture_attribute:
         attribute, attribute_by = lang.referents.picture_attribute, "referent"
         ranked = _rank(index, raw, attribute, settings)
@@ -181,7 +198,9 @@ def _short(text: str, settings: UnderstandingSettings) -> bool:
     return len(tokens(text)) <= settings.follow_up_words
 
 
-def _attribute(text, lang: Language, index: FactIndex, vector, settings, kind_hits) -> tuple[str | None, str]:
+def _attribute(
+    text, lang: Language, index: FactIndex, vector, settings, kind_hits, found: Quantities
+) -> tuple[str | None, str]:
     hits = lang.attribute_hits(text)
     if hits:
         # among the longest cues, an attribute whose usual kind is the part's kind ("how many
@@ -190,6 +209,10 @@ def _attribute(text, lang: Language, index: FactIndex, vector, settings, kind_hi
         longest = [h for h in hits if h.length == hits[0].length]
         fitting = [h for h in longest if lang.attributes[h.id].kind == kind]
         return (fitting or longest)[0].id, "cue"
+    said = [q for q in ("sizes", "factors", "percents", "megapixels") if getattr(found, q)]
+    implied = [a.id for a in lang.attributes.values() if set(a.implied_by) & set(said)]
+    if implied:
+        return implied[0], "quantity"
     if kind_hits and lang.kinds[kind_hits[0].id].default_attribute:
         return lang.kinds[kind_hits[0].id].default_attribute, "kind"
     label, cosine = index.nearest_label("attribute", vector)

@@ -42,9 +42,19 @@ class PartContext:
         """The sources (and this tool) whose facts may answer: the part's subjects; for the
         attached picture, this tool and the sources it runs."""
         owners = list(self.part.source_ids)
-        if self.part.about_picture and self.kb.tool is not None:
+        tool = self.kb.tool.id if self.kb.tool is not None else None
+        if self.part.about_picture and tool is not None:
             runnable = [s for s in self.kb.sources if self.kb.runnable(s)]
-            owners += [o for o in [self.kb.tool.id, *runnable] if o not in owners]
+            owners += [o for o in [tool, *runnable] if o not in owners]
+        attribute = self.part.attribute
+        if attribute and tool is not None and tool not in owners and owners:
+            # none of the subjects states the asked point and this tool does, where it runs one of
+            # them ("would EASIER speed up MSSNet?": `explainer streamline` measures it)
+            stated = any(f.attribute == attribute for o in owners for f in self.kb.facts_for(o))
+            runs = any(self.kb.runnable(o) for o in owners if o in self.kb.sources)
+            says = any(r.fact.source == tool and r.fact.attribute == attribute for r in self.part.facts)
+            if not stated and runs and says:
+                owners.append(tool)
         return owners
 
     def candidates(self, owners: list[str] | None = None) -> list[RankedFact]:

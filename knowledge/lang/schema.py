@@ -80,6 +80,9 @@ class Attribute(_Strict):
     # size"): cues of this attribute whose yes and no are swapped; their examples run as tests.
     opposite: list[str] = Field(default_factory=list)
     opposite_examples: list[str] = Field(default_factory=list)
+    # Quantities that ask for it when no cue names an attribute ("can MSSNet do 4x?": a factor
+    # asks about the output size).
+    implied_by: list[Literal["sizes", "factors", "percents", "megapixels"]] = Field(default_factory=list)
 
     _cues = field_validator("cues", "opposite")(classmethod(lambda cls, v: _check_patterns(v)))
 

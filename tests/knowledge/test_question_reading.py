@@ -107,3 +107,15 @@ def test_a_question_in_another_language_is_understood_in_english(kb):
     part = understood.parts[0]
     assert part.kind == "yes-no" and part.attribute == "output-size"
     assert [s.id for s in part.subjects if s.kind == "source"] == ["mssnet"]
+
+
+def test_a_factor_asks_about_the_output_size(kb):
+    part = understand("Another model does 4x. Can MSSNet do 4x too?", kb).parts[-1]
+    assert (part.attribute, part.attribute_by) == ("output-size", "quantity")
+
+
+def test_this_tool_answers_a_point_the_named_sources_do_not_state(kb):
+    from agent.compose import answer_question
+
+    answer = answer_question("Would EASIER make MSSNet faster?", kb=kb)
+    assert answer.direct_answer[0].sources == ["explainer"]  # what `explainer streamline` measured
