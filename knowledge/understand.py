@@ -150,7 +150,10 @@ def _understand_part(
     if carried is not None and carried.attribute and attribute_by in ("none", "meaning"):
         attribute, attribute_by = carried.attribute, "earlier"
     kind = _kind(kind_hits, lang, index, vector, attribute, settings)
-    alternatives = [h.id for h in lang.attribute_hits(text) if h.id != attribute]
+    hits = lang.attribute_hits(text)
+    longest = max((h.length for h in hits if h.id == attribute), default=0)
+    # a shorter cue inside the question ("how long" in "how long did training take") is a weaker reading
+    alternatives = [h.id for h in hits if h.id != attribute and h.length >= longest]
     meant, cosine = index.nearest_label("attribute", vector)
     if meant and meant != attribute and meant not in alternatives and cosine >= settings.attribute_min_cosine:
         alternatives.append(meant)
