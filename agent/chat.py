@@ -200,7 +200,9 @@ class Chat:
                 f"detached {clean_line(name)}" if name else "no picture was attached", markup=False
             )
 
-    def _run_demo(self, question: str | None = None, card_task: str | None = None) -> None:
+    def _run_demo(self, answer=None) -> None:
+        """The live demo on the staged picture; `answer` (the question it runs for) decides whether it
+        also streamlines and, without --upscale, the enlargement factor."""
         if self.staged is None:
             raise AgentError("no picture attached: /attach PATH first")
         kb = self.sources
@@ -209,8 +211,8 @@ class Chat:
                 f"no live demo: none of the loaded sources has a network this program can run "
                 f"({', '.join(kb.names())})"
             )
-        from agent.demo.illustrate import asks_about_streamlining
         from agent.demo.run import load_engine, run_demo_in_new_dir
+        from agent.demo.trigger import asks_about_streamlining, question_factor
 
         with self.console.status("loading MSSNet…"):
             # Let a background embeddings load (which imports torch too) finish first: two threads
@@ -223,9 +225,11 @@ class Chat:
             self.console.print(
                 f"running MSSNet on {clean_line(self.staged.name)} (Ctrl-C stops it)…", markup=False
             )
-            options = {"streamline": asks_about_streamlining(question), **self.demo_options}
-            if card_task is not None:
-                options["card_task"] = card_task
+            options = {"streamline": asks_about_streamlining(answer), **self.demo_options}
+            if answer is not None and answer.task is not None:
+                options["card_task"] = answer.task.id
+            if not options.get("upscale") and not options.get("reference"):
+                options["upscale"] = question_factor(answer) or 1
             self.demo = run_demo_in_new_dir(self.staged, self.out_dir, console=self.console, **options)
         except KeyboardInterrupt:
             self.console.print("demo stopped; the chat goes on", markup=False)
@@ -243,7 +247,7 @@ class Chat:
                 refusal = demo_refusal(answer, self.kb)
                 if refusal:
                     raise AgentError(refusal)
-                self._run_demo(question, answer.task.id if answer.task else None)
+                self._run_demo(answer)
                 fresh_demo = self.demo is not None
             except Exception as exc:  # noqa: BLE001 - no weights etc.: answer anyway, say why
                 self.console.print(f"(demo skipped: {_message(exc)})", markup=False)

@@ -28,8 +28,9 @@ def _add_demo_options(p: argparse.ArgumentParser) -> None:
         "--upscale",
         type=int,
         choices=(1, 2, 3, 4),
-        default=1,
-        help="enlarge with bicubic first (MSSNet keeps the size), default 1",
+        default=None,
+        help="enlarge with bicubic first (MSSNet keeps the size); default: the factor the question "
+        'asks for about the attached picture ("twice as big"), else 1',
     )
     p.add_argument(
         "--reference",
@@ -155,18 +156,26 @@ def question_text(raw: str) -> str:
 
 
 def demo_options(args, answer=None) -> dict:
-    """The demo's options; the weights follow models.weights_choice (the question's task a hint)."""
+    """The demo's options; the weights follow models.weights_choice (the question's task a hint),
+    the enlargement factor --upscale, else (given the answer) the one the question asks for about
+    the picture; without the answer an unset --upscale stays None for the caller to decide."""
     return dict(
         weights=args.weights,
         task=args.task,
         card_task=answer.task.id if answer is not None and answer.task else None,
-        upscale=args.upscale,
+        upscale=args.upscale if answer is None else args.upscale or _asked_factor(args, answer) or 1,
         reference=args.reference,
         self_test=args.self_test,
         device=args.device,
         precision=args.precision,
         tile=args.tile,
     )
+
+
+def _asked_factor(args, answer) -> int | None:
+    from agent.demo.trigger import question_factor
+
+    return None if args.reference else question_factor(answer)
 
 
 def run_ask(args) -> int:
@@ -191,7 +200,7 @@ def run_ask(args) -> int:
         from agent.demo.run import check_demo_inputs
         from common.files import check_writable
 
-        check_demo_inputs(Path(args.image), args.reference, args.upscale)
+        check_demo_inputs(Path(args.image), args.reference, args.upscale or 1)
         check_writable(Path(args.out), folder=True)
     answer = answer_question(question, kb=kb, long=args.long, picture=bool(args.image))
     if args.trace:
@@ -209,8 +218,8 @@ def run_ask(args) -> int:
             print(f"note: {refusal}", file=sys.stderr)
         else:
             from agent.console import make_console
-            from agent.demo.illustrate import asks_about_streamlining
             from agent.demo.run import run_demo_in_new_dir
+            from agent.demo.trigger import asks_about_streamlining
 
             progress_console = make_console(sys.stderr) if sys.stderr.isatty() else None
             attach_demo(
@@ -219,7 +228,7 @@ def run_ask(args) -> int:
                     Path(args.image),
                     Path(args.out),
                     console=progress_console,
-                    streamline=asks_about_streamlining(question),
+                    streamline=asks_about_streamlining(answer),
                     **demo_options(args, answer),
                 ),
             )

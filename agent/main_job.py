@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") 
 
     console = make_console()
     kb = load_default_kb()
-    render_terminal(answer_question(FOUNDING_QUESTION, kb=kb), console, kb)
+    answer = answer_question(FOUNDING_QUESTION, kb=kb)
+    render_terminal(answer, console, kb)
 
     console.print()
     console.rule("Live demo: MSSNet on a bundled cat photo (skimage chelsea)")
@@ -66,8 +67,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") 
     from skimage import data
 
     from agent.demo.folders import fresh_dir
-    from agent.demo.illustrate import asks_about_streamlining
     from agent.demo.run import run_demo
+    from agent.demo.trigger import asks_about_streamlining
     from agent.report import write_report
 
     cat = np.asarray(data.chelsea(), dtype=np.float32) / 255.0
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m agent.main_job") 
             precision=args.precision,
             console=progress,
             image_name="chelsea.png (skimage)",
-            streamline=asks_about_streamlining(FOUNDING_QUESTION),
+            streamline=asks_about_streamlining(answer),
         )
         report = write_report(FOUNDING_QUESTION, folder / "report.md", kb=kb, demo=demo)
     console.print(demo_renderable(demo, console))

@@ -100,9 +100,8 @@ def write_report(
     """
     from agent.compose import answer_question, attach_demo, load_default_kb
     from agent.demo.folders import fresh_dir
-    from agent.demo.illustrate import asks_about_streamlining
     from agent.demo.run import check_demo_inputs, run_demo
-    from agent.demo.trigger import demo_wanted
+    from agent.demo.trigger import asks_about_streamlining, demo_wanted, question_factor
     from agent.render import _env, illustration_links, render_demo_markdown, render_markdown
     from common.textsafe import clean_line
 
@@ -115,7 +114,7 @@ def write_report(
         raise AgentError("the question is empty")
     assets = output.parent / "assets"
     if image is not None and demo is None:
-        check_demo_inputs(image, demo_options.get("reference"), demo_options.get("upscale", 1))
+        check_demo_inputs(image, demo_options.get("reference"), demo_options.get("upscale") or 1)
         if _demo_files(assets) and not force:
             raise AgentError(f"{clean_line(str(assets))} already has files (use --force to replace them)")
     check_writable(output)
@@ -127,7 +126,10 @@ def write_report(
         if demo is None and image is not None and demo_wanted(answer, question):
             if demo_options.get("card_task") is None:  # the question's task: a hint for the weights
                 demo_options["card_task"] = answer.task.id if answer.task else None
-            demo_options.setdefault("streamline", asks_about_streamlining(question))
+            demo_options.setdefault("streamline", asks_about_streamlining(answer))
+            if not demo_options.get("upscale"):  # none given: the factor the question asks for
+                asked = None if demo_options.get("reference") else question_factor(answer)
+                demo_options["upscale"] = asked or 1
             demo = run_demo(image, staging, image_name=image_name, **demo_options)
             demo.files = {name: assets / path.name for name, path in demo.files.items()}
             demo.out_dir = assets

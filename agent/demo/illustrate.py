@@ -1,25 +1,14 @@
-"""Which claim of the answer each demo measurement illustrates, and whether a question asks about
-streamlining (then the demo also runs the EASIER sweep)."""
+"""Which claim of the answer each demo measurement illustrates."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-STREAMLINE_WORDS = re.compile(
-    r"streamlin|simplif|fewer (?:steps|layers|stages)|remov\w* (?:steps|layers)|"
-    r"lineari[sz]|entropy|prun|depth|sampling rounds|early exit",
-    re.I,
-)
 # Which claims a measurement illustrates: the demo artefacts compose already places beside claims
 # ("crops", "spectrum", "stages"), and for streamlining the words of a depth-reduction claim.
 _TOPIC_ARTEFACTS = {"detail": ("spectrum", "crops"), "stages": ("stages",)}
 _STREAMLINE_CLAIM = re.compile(r"entropy|lineari[sz]|rectifier|depth|streamlin", re.I)
-
-
-def asks_about_streamlining(question: str | None) -> bool:
-    """Whether a question is about making the network's steps fewer or simpler (then the demo runs EASIER)."""
-    return bool(question and (STREAMLINE_WORDS.search(question) or "EASIER" in question))
 
 
 def measured_beside_claims(answer: Any) -> list[dict]:

@@ -23,3 +23,28 @@ def demo_wanted(answer: Any, question: str | None = None) -> bool:
     if about is not None:
         return bool(about)
     return True
+
+
+def asks_about_streamlining(answer: Any) -> bool:
+    """The question asks about making the network's steps fewer or simpler (then the demo also runs
+    the EASIER sweep): an attribute, a premise ("so few sampling rounds") or a task the language
+    data names for it, as the question was understood."""
+    from knowledge.lang.language import language
+
+    understood = getattr(answer, "understood", None)
+    if understood is None:
+        return False
+    referents = language().referents
+    attributes = set(referents.streamline_attributes)
+    read = {p.attribute for p in understood.parts} | {a for p in understood.parts for a in p.alternatives}
+    return bool(read & attributes or understood.premises or understood.task in referents.streamline_tasks)
+
+
+def question_factor(answer: Any) -> int | None:
+    """The enlargement factor the question asks for ("twice as big", "x4"), 2 to 4, when it is
+    about the attached picture: the demo's --upscale when the person gave none."""
+    understood = getattr(answer, "understood", None)
+    if understood is None or not understood.about_picture:
+        return None
+    factors = [f for p in understood.parts for f in p.quantities.factors if 2 <= f <= 4]
+    return factors[0] if factors else None

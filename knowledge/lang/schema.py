@@ -106,6 +106,10 @@ class Referents(_Strict):
     pronouns: list[str]
     # What a question about the attached picture asks when no cue names an attribute.
     picture_attribute: str | None = None
+    # A question asking about these attributes, premises or tasks makes the live demo also run the
+    # streamlining sweep (EASIER's score on the picture).
+    streamline_attributes: list[str] = Field(default_factory=list)
+    streamline_tasks: list[str] = Field(default_factory=list)
     examples: list[Example] = Field(default_factory=list)
 
 

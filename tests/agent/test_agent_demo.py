@@ -253,11 +253,25 @@ def test_reference_rounded_down_by_the_shrink_is_cropped(tmp_path, one_torch_thr
 
 
 def test_streamlining_questions_are_recognised():
-    from agent.demo.illustrate import asks_about_streamlining
+    from agent.compose import answer_question
+    from agent.demo.trigger import asks_about_streamlining
 
-    assert asks_about_streamlining("How does AI streamline its steps to keep high-frequency detail?")
-    assert asks_about_streamlining("Which layers can EASIER linearise?")
-    assert not asks_about_streamlining("Is there an easier way to sharpen my cat photo?")
+    def asks(question: str) -> bool:
+        return asks_about_streamlining(answer_question(question, picture=True))
+
+    assert asks("How does AI streamline its steps to keep high-frequency detail?")
+    assert asks("Which layers can EASIER linearise?")
+    assert asks("Would removing layers make it faster on this photo?")
+    assert not asks("Is there an easier way to sharpen my cat photo?")
+
+
+def test_the_question_s_factor_is_the_demo_s_when_none_is_given():
+    from agent.compose import answer_question
+    from agent.demo.trigger import question_factor
+
+    assert question_factor(answer_question("Can you make it twice as big?", picture=True)) == 2
+    assert question_factor(answer_question("Enlarge this photo x4 please", picture=True)) == 4
+    assert question_factor(answer_question("Can MSSNet do 4x?", picture=False)) is None
 
 
 def test_failed_demo_leaves_no_folder(tmp_path):
