@@ -14,7 +14,7 @@ from knowledge.settings import UNDERSTANDING
 from knowledge.store import KnowledgeBase
 
 COMMON_ZIPF = 3.3  # wordfreq's Zipf scale: 3 is about once per million words
-_WORD = re.compile(r"[A-Za-z][\w.+'’-]*[\w+]|[A-Za-z]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.+'’-]*[A-Za-z0-9_+]|[A-Za-z]")  # Latin names: 'MSSNetは' is MSSNet
 
 
 def subjects(
@@ -177,6 +177,8 @@ def outside_names(text: str, kb: KnowledgeBase, lang: Language) -> list[str]:
     vocabulary |= {_compact(n) for t in kb.tables.values() for names in t.aliases.values() for n in names}
     vocabulary |= {_compact(str(r[t.key])) for t in kb.tables.values() for r in t.rows}
     for product in sorted(lang.outside.products, key=len, reverse=True):
+        if product.lower() not in lowered:
+            continue  # (the word-frequency test below loads a table per language: only when needed)
         # a name that is also a word ("HAT", Spanish "imagen") counts only as written
         exact = product.isupper() or _common_word(product, lang)
         hay, p = (f" {text} ", product) if exact else (lowered, product.lower())
