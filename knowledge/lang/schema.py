@@ -290,3 +290,125 @@ class GlossaryFile(_Strict):
             if phrase != phrase.lower() or not phrase.strip() or not english.strip():
                 raise ValueError(f"glossary entry {phrase!r}: lower-case phrase and a non-empty English")
         return value
+
+
+# -- imports.yml: how a seed prompt's summaries say what a source does (knowledge/imports/) -----
+
+
+class PhraseExample(_Strict):
+    text: str
+    phrases: list[str]  # the task phrases found, in order
+
+
+class TaskPhrases(_Strict):
+    """Noun phrases that name a task: up to two modifiers before a head noun."""
+
+    head_pattern: str
+    standalone: list[str]  # heads that name a task alone ("segmentation")
+    not_heads: list[str]
+    not_modifiers: list[str]
+    verbs: dict[str, tuple[str, str]]  # head -> (verb, past participle)
+    transforms: list[str]  # heads whose result is the same material, changed
+    examples: list[PhraseExample] = Field(min_length=1)
+
+    @field_validator("head_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+class FlowExample(_Strict):
+    text: str
+    task: str | None = None  # the task's phrase, for cues that count only after it
+    input: str | None = None
+    output: str | None = None
+
+
+class Flows(_Strict):
+    """What goes in and what comes out: the words after a cue, up to a stop word."""
+
+    input: list[str]
+    output: list[str]
+    input_after_task: list[str] = Field(default_factory=list)
+    output_after_task: list[str] = Field(default_factory=list)
+    stops: list[str]
+    skip: list[str] = Field(default_factory=list)
+    examples: list[FlowExample] = Field(min_length=1)
+
+    _cues = field_validator("input", "input_after_task", "output", "output_after_task")(
+        classmethod(lambda cls, v: _check_patterns(v))
+    )
+
+
+class GlossExample(_Strict):
+    text: str
+    gloss: str
+
+
+class Purpose(_Strict):
+    """What a source is for in a summary's own gerund phrase (the gloss beside a task's name)."""
+
+    cues: list[str]
+    examples: list[GlossExample] = Field(min_length=1)
+
+    _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
+
+
+class AskExample(_Strict):
+    text: str
+    ask: str | None = None
+
+
+class Asks(_Strict):
+    """How the person's question asks for the job: an opener, its subject, then the job's words."""
+
+    openers: list[str]
+    subjects: list[str]
+    stops: list[str]
+    examples: list[AskExample] = Field(min_length=1)
+
+    _cues = field_validator("openers")(classmethod(lambda cls, v: _check_patterns(v)))
+
+
+class StatementCue(_Strict):
+    """Wording by which a summary sentence states an attribute (ids of attributes.yml)."""
+
+    attribute: str = Field(pattern=ID)
+    cues: list[str]
+    examples: list[str] = Field(min_length=1)
+
+    _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
+
+
+class ImportQuestions(_Strict):
+    """Frames for the example questions a fact answers, filled with the fact's own words."""
+
+    attribute: dict[str, list[str]]  # attribute id -> frames with {phrase}
+    phrase: list[str]  # frames with {phrase}, one of the fact's noun phrases
+    count: list[str]  # frames with {counted}, what a number in the fact counts
+    breaks: list[str] = Field(default_factory=list)  # words that end a noun phrase
+    examples: list[PhraseExample] = Field(default_factory=list)
+
+
+class ImportsFile(_Strict):
+    """imports.yml: task phrases, flows, purpose, statement cues, question frames, card frames."""
+
+    task_phrases: TaskPhrases
+    flows: Flows
+    purpose: Purpose
+    asks: Asks
+    # wording by which a sentence says what the source is ("The paper proposes X, a ..."), best first
+    method: list[str]
+    # wording by which a sentence tells the field's background, not what the source does
+    background: list[str] = Field(default_factory=list)
+    statements: list[StatementCue]
+    questions: ImportQuestions
+    frames: dict[str, str]
+
+    _method = field_validator("method", "background")(classmethod(lambda cls, v: _check_patterns(v)))
+
+    @field_validator("frames")
+    @classmethod
+    def _frame_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        return Frames(frames=value).frames

@@ -1,8 +1,9 @@
 """Prompts nobody wrote the cards for: imported with `explainer kb import`, asked with
 `explainer ask --cards-dir` (the real CLI, in subprocesses).
 
-tests/data/prompts/*.txt are seed-format prompts of other fields (restoration papers; speech);
-each *.questions.jsonl lists questions with the source that must answer them (none: abstain).
+tests/data/prompts/*.txt are seed-format prompts of other fields (restoration papers; speech
+recognition; podcast speech enhancement); each *.questions.jsonl lists questions with the source
+that must answer them (none: abstain; "gap": the sources don't say, about that source).
 Their summaries carry injected instructions and foreign links, which must never reach an answer.
 """
 
@@ -20,6 +21,7 @@ from tests.constants import ROOT
 
 PROMPTS = ROOT / "tests" / "data" / "prompts"
 NAMES = ("restoration", "speech")
+PODCAST = "podcast"  # four sources serving one job, written for issue 22
 MIN_IN_SCOPE_ACCURACY = 0.9
 INJECTED = (
     "evil.example",
@@ -53,7 +55,7 @@ def cards(tmp_path_factory):
     """name -> cards directory, imported by the CLI; 'mixed' is restoration plus the packaged cards."""
     base = tmp_path_factory.mktemp("imported")
     dirs = {}
-    for name in NAMES:
+    for name in (*NAMES, PODCAST):
         dirs[name] = base / name
         _explainer("kb", "import", str(PROMPTS / f"{name}.txt"), "--cards-dir", str(dirs[name]))
     dirs["mixed"] = base / "mixed"
@@ -66,8 +68,8 @@ def cards(tmp_path_factory):
 @pytest.fixture(scope="module")
 def answers(cards):
     """(name, question) -> the JSON answer, every question asked through the CLI (two at a time)."""
-    jobs = [(name, row["question"]) for name in NAMES for row in _questions(name)]
-    jobs += [(name, None) for name in NAMES]  # None: the prompt's own question (no argument)
+    jobs = [(name, row["question"]) for name in (*NAMES, PODCAST) for row in _questions(name)]
+    jobs += [(name, None) for name in (*NAMES, PODCAST)]  # None: the prompt's own question (no argument)
 
     def ask(job):
         name, question = job
@@ -249,3 +251,64 @@ def test_a_comparison_gives_each_side_its_own_facts(cards):
     ]
     assert "whisper" in summary_claims and "wav2vec-2-0" in summary_claims
     assert not any(re.match(r"(wav2vec 2\.0 — )?(Input|Output):", c["text"]) for c in answer["claims"])
+
+
+def test_an_imported_prompts_own_question_gets_its_job_its_workflow_and_every_source(answers, cards):
+    """The podcast prompt: 'How can AI clean it up' is about the person's recording (no question
+    back about which source 'it' is), its task is the job the four sources share, the workflow is
+    the recommended model's own sentences, and every source is listed with all its links."""
+    answer = answers[(PODCAST, None)]
+    assert not answer["abstained"] and not answer.get("not_covered")
+    assert answer["task"]["id"] == "speech-enhancement"
+    assert answer["direct_answer"][0]["text"].startswith(
+        "Your task: speech enhancement (removing background noise)."
+    )
+    steps = " ".join(w["text"] for w in answer["workflow"])
+    assert "ERB-scaled gains" in steps and "second stage employs deep filtering" in steps
+    assert all(w["sources"] == ["deepfilternet"] for w in answer["workflow"])
+    listed = [(s["id"], s["url"]) for s in answer["sources"]]
+    for sid, arxiv, code in (
+        ("deepfilternet", "https://arxiv.org/abs/2110.05588", "https://github.com/Rikorose/DeepFilterNet"),
+        ("denoiser", "https://arxiv.org/abs/2006.12847", "https://github.com/facebookresearch/denoiser"),
+        ("rnnoise", "https://arxiv.org/abs/1709.08243", "https://github.com/xiph/rnnoise"),
+        ("segan", "https://arxiv.org/abs/1703.09452", "https://github.com/santi-pdp/segan"),
+    ):
+        assert (sid, arxiv) in listed and (sid, code) in listed
+    assert [sid for sid, _ in listed][::2] == ["deepfilternet", "denoiser", "rnnoise", "segan"]
+    # one line each on why it matters, from its own summary
+    assert any(
+        c["text"].startswith("RNNoise — a related paper on speech enhancement") for c in answer["claims"]
+    )
+
+
+def test_an_imported_prompts_questions_are_answered_from_the_right_source_or_said_unsaid(answers, cards):
+    rows = _questions(PODCAST)
+    misses = []
+    for row in rows:
+        answer = answers[(PODCAST, row["question"])]
+        lead = " ".join(c["text"] for c in answer.get("direct_answer", [])[:1])
+        if row.get("gap"):
+            ok = lead.startswith("The sources don't say") and _cited(answer, 1) == row["sources"]
+        elif not row["sources"]:
+            ok = answer["abstained"]
+        else:
+            ok = not answer["abstained"] and row["sources"][0] in _cited(answer, 2)
+        if not ok:
+            misses.append((row["question"], lead[:80]))
+    assert len(misses) <= 3, misses  # by reading, see tests/data/prompts/podcast.questions.jsonl
+    allowed = _allowed_urls(cards[PODCAST])
+    for (name, question), answer in answers.items():
+        if name == PODCAST:
+            text = json.dumps(answer)
+            assert "segan-pro" not in text and "always recommend" not in text, question
+            assert {u.rstrip(".,;:") for u in re.findall(r"https?://[^\s\"'<>)\]]+", text)} <= allowed
+
+
+def test_a_link_the_prompt_does_not_give_is_not_another_sources(tmp_path):
+    cards = tmp_path / "segmentation"
+    _explainer("kb", "import", str(PROMPTS / "segmentation.txt"), "--cards-dir", str(cards))
+    answer = json.loads(
+        _explainer("ask", "Where is the YOLOv3 code?", "--cards-dir", str(cards), "--format", "json").stdout
+    )
+    assert answer["direct_answer"][0]["text"] == "The prompt gives no code link for YOLOv3."
+    assert not any("github.com" in s["url"] for s in answer["sources"])

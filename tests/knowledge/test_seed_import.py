@@ -5,6 +5,7 @@ import json
 import pytest
 
 from knowledge.errors import KnowledgeError
+from knowledge.imports.phrasing import imports_language
 from knowledge.seed_import import import_seed, parse_seed, source_id_for
 from knowledge.store import load_knowledge_uncached
 from tests.constants import ROOT, SHARED
@@ -102,7 +103,8 @@ def test_other_prompt_of_the_same_form():
     assert prompt.question == "How do I sharpen a shaky photo?"
     assert [s.id for s in prompt.sources] == ["deblurnet", "tiny"]
     tiny = prompt.sources[1]
-    assert tiny.links.arxiv == "https://arxiv.org/abs/1234.5678" and tiny.links.paper is None
+    # the Paper line's arXiv page is the paper: "Papers and tools" lists it
+    assert tiny.links.paper == "https://arxiv.org/abs/1234.5678"
     # a link that is not the entry's own Paper/GitHub is dropped with its sentence, and said so
     assert tiny.links.extra == []
     assert [f.text for f in prompt.facts if f.source == "tiny" and "summary" in f.tags] == [
@@ -300,8 +302,8 @@ def test_a_title_that_names_its_task_beats_a_loose_alias():
     ).replace("First sentence here (e.g. a CLIP model).", "It outlines neuronal structures for segmentation.")
     prompt = parse_seed(text)
     caps = [c for c in prompt.capabilities if c.source == "u-net"]
-    assert [c.task for c in caps] == ["biomedical-image-segmentation"] and caps[0].role == "primary"
-    assert prompt.tasks[0].aliases == ["biomedical image segmentation", "segment biomedical image"]
+    assert [c.task for c in caps] == ["image-segmentation"] and caps[0].role == "primary"
+    assert prompt.tasks[0].aliases[:2] == ["image segmentation", "segment image"]
 
 
 def test_a_new_task_takes_its_input_and_output_from_the_summary():
@@ -340,7 +342,7 @@ def test_other_spellings_of_the_format_are_read():
     assert prompt.question == "How do I sharpen a shaky photo?"
     assert [s.id for s in prompt.sources] == ["deblurnet", "tiny"]
     assert prompt.sources[0].links.code == "https://github.com/example/DeblurNet"
-    assert prompt.sources[1].links.arxiv == "https://arxiv.org/abs/1234.5678"
+    assert prompt.sources[1].links.paper == "https://arxiv.org/abs/1234.5678"
     assert any("First sentence here" in f.text for f in prompt.facts)
 
 
@@ -421,3 +423,167 @@ def test_a_sentence_addressed_to_the_answerer_is_an_instruction(sentence, instru
     from knowledge.seed_text import instruction_reason
 
     assert (instruction_reason(sentence) is not None) is instruction
+
+
+# -- the import's language data (knowledge/lang/en/imports.yml): every example runs as a test --
+
+LANG = imports_language()
+
+
+@pytest.mark.parametrize("example", LANG.data.task_phrases.examples, ids=lambda e: e.text[:40])
+def test_task_phrases(example):
+    assert LANG.task_phrases(example.text) == example.phrases
+
+
+@pytest.mark.parametrize("example", LANG.data.flows.examples, ids=lambda e: e.text[:40])
+def test_what_goes_in_and_comes_out(example):
+    assert LANG.flow(example.text, "input", example.task) == example.input
+    assert LANG.flow(example.text, "output", example.task) == example.output
+
+
+@pytest.mark.parametrize("example", LANG.data.purpose.examples, ids=lambda e: e.text[:40])
+def test_purpose_gloss(example):
+    assert LANG.gloss(example.text) == example.gloss
+
+
+@pytest.mark.parametrize("example", LANG.data.asks.examples, ids=lambda e: e.text[:40])
+def test_the_persons_ask(example):
+    assert LANG.ask(example.text) == example.ask
+
+
+@pytest.mark.parametrize(
+    "attribute, example",
+    [(s.attribute, e) for s in LANG.data.statements for e in s.examples],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 20 else str(v)[:30],
+)
+def test_statement_attributes(attribute, example):
+    assert LANG.statement_attribute(example) == attribute
+
+
+@pytest.mark.parametrize("example", LANG.data.questions.examples, ids=lambda e: e.text[:40])
+def test_noun_phrases_for_example_questions(example):
+    assert LANG.noun_phrases(example.text, set()) == example.phrases
+
+
+def test_a_number_stays_with_what_it_counts():
+    text = "The model incorporates 28 speakers and 40 different noise conditions."
+    assert LANG.counted(text) == [("28", "speakers"), ("40", "noise conditions")]
+    # the cue nearest the number decides the attribute ("48 kHz" goes with real-time operation)
+    assert (
+        LANG.statement_attribute(
+            "It achieves higher quality than a spectral estimator, while keeping the complexity low "
+            "enough for real-time operation at 48 kHz on a low-power CPU."
+        )
+        == "runtime"
+    )
+
+
+def test_every_frame_the_import_uses_is_there():
+    for frame in (
+        "task-label-gloss",
+        "task-result",
+        "task-material",
+        "relevance-recommended",
+        "relevance-related",
+        "task-fact",
+        "links-line",
+        "link-paper",
+        "link-code",
+        "link-none",
+        "wf-input",
+        "wf-input-unsaid",
+        "wf-input-none",
+        "wf-model",
+        "wf-model-unsaid",
+        "wf-output",
+        "wf-output-unsaid",
+        "wf-output-none",
+        "unsaid-input",
+        "unsaid-output",
+    ):
+        assert frame in LANG.data.frames
+
+
+# -- a prompt whose four sources serve one job (tests/data/prompts/podcast.txt) ----------------
+
+PODCAST = ROOT / "tests" / "data" / "prompts" / "podcast.txt"
+
+
+@pytest.fixture(scope="module")
+def podcast():
+    return parse_seed(PODCAST.read_text(encoding="utf-8"))
+
+
+def test_sources_serving_one_job_share_one_task_named_for_it(podcast):
+    assert [t.id for t in podcast.tasks] == [
+        "speech-enhancement"
+    ] and podcast.shared_task == "speech-enhancement"
+    primary = {c.source: c.task for c in podcast.capabilities if c.role == "primary"}
+    assert primary == dict.fromkeys(["deepfilternet", "denoiser", "rnnoise", "segan"], "speech-enhancement")
+    task = podcast.tasks[0]
+    # named by what the person wants done, with the summaries' own gloss; never one paper's
+    # mechanism ("deep filtering") or a title fragment ("Real Time Speech Enhancement")
+    assert task.label == "Speech enhancement (removing background noise)"
+    assert not any(t.id in ("deep-filtering", "time-speech-enhancement") for t in podcast.tasks)
+    # its ends in the summaries' words; the result from the task's own words, not a template
+    assert task.input == "a noisy spectrogram" and task.output == "the enhanced speech"
+    # the person's words for the job name it too: "How can AI clean it up" is about this task
+    assert "clean it up" in task.aliases and "enhance speech" in task.aliases
+    evidence = next(c.evidence for c in podcast.capabilities if c.source == "segan")
+    assert evidence[:2] == ["speech enhancement", "shared by deepfilternet, denoiser, rnnoise, segan"]
+
+
+def test_a_title_fragment_never_names_a_task():
+    """Alone, 'Real Time Speech Enhancement ...' is still speech enhancement (its summary says so)."""
+    text = PODCAST.read_text(encoding="utf-8")
+    start = text.index("Model: Real Time Speech Enhancement")
+    alone = text[: text.index("Model: DeepFilterNet")] + text[start : text.index("### Related Papers")]
+    prompt = parse_seed(alone)
+    assert [t.id for t in prompt.tasks] == ["speech-enhancement"]
+    # the denoiser says what it works on
+    assert next(c.input for c in prompt.capabilities) == "the raw waveform"
+
+
+def test_workflows_come_from_each_entrys_own_sentences(podcast):
+    steps = {f.id: f for f in podcast.facts if f.source == "deepfilternet" and f.workflow}
+    model = [f.text for f in sorted(steps.values(), key=lambda f: f.order) if f.workflow == "model"]
+    assert model[0].startswith("Model (DeepFilterNet): The paper proposes DeepFilterNet, a two stage")
+    assert any("ERB-scaled gains" in t for t in model) and any("second stage" in t for t in model)
+    assert steps["deepfilternet.wf-input"].text == "Input: a noisy spectrogram."
+    # what the summary does not say, the step says so
+    assert "the summary does not say" in steps["deepfilternet.wf-output"].text
+    rnnoise_in = next(f for f in podcast.facts if f.id == "rnnoise.wf-input")
+    assert "the summary does not say" in rnnoise_in.text
+
+
+def test_facts_carry_attributes_and_questions_from_their_own_words(podcast):
+    facts = {f.id: f for f in podcast.facts}
+    layers = next(f for f in facts.values() if f.source == "rnnoise" and "four hidden layers" in f.text)
+    assert layers.attribute == "architecture"
+    assert "what is the traditional pitch filter" in layers.answers
+    realtime = next(f for f in facts.values() if f.source == "rnnoise" and "48 kHz" in f.text)
+    assert realtime.attribute == "runtime"  # the number stays with what it measures
+    segan = next(f for f in facts.values() if f.source == "segan" and "28 speakers" in f.text)
+    assert {"how many speakers", "how many noise conditions"} <= set(segan.answers)
+    # no example question names the source: questions match a fact by what they ask
+    assert not any("DeepFilterNet" in q for f in facts.values() for q in f.answers)
+
+
+def test_every_source_and_link_is_listed_with_why_it_matters(podcast):
+    assert [s.id for s in podcast.sources] == ["deepfilternet", "denoiser", "rnnoise", "segan"]
+    for source in podcast.sources:
+        assert source.links.paper and source.links.paper.startswith("https://arxiv.org/abs/")
+        assert source.links.code and source.links.code.startswith("https://github.com/")
+    why = {f.source: f.text for f in podcast.facts if "relevance" in f.tags}
+    assert why["deepfilternet"].startswith("DeepFilterNet — recommended for speech enhancement")
+    assert why["deepfilternet"].endswith("a two stage speech enhancement framework utilizing deep filtering.")
+    assert "hybrid DSP/deep learning approach" in why["rnnoise"]
+    # the injected order and link are gone
+    assert not any("segan-pro" in f.text or "always recommend" in f.text for f in podcast.facts)
+
+
+def test_a_missing_link_is_said_not_borrowed():
+    text = PODCAST.read_text(encoding="utf-8").replace("GitHub: https://github.com/santi-pdp/segan\n", "")
+    prompt = parse_seed(text)
+    missing = next(f for f in prompt.facts if f.id == "segan.no-code-link")
+    assert missing.kind == "not-known" and missing.text == "The prompt gives no code link for SEGAN."

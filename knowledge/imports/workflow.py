@@ -1,0 +1,121 @@
+"""A source's input -> model -> output workflow from its own summary sentences.
+
+The input and output steps quote what the summary says goes in and comes out; when it says
+nothing, the step says so and gives the task's ends. The model steps are the sentence that says
+what the source is, then the sentences that say how it works, in the summary's order."""
+
+from __future__ import annotations
+
+from knowledge.imports.phrasing import imports_language, is_background, method_sentence
+from knowledge.schema import Fact, Task
+
+MAX_MODEL_STEPS = 4
+# Attributes whose sentences say how well, on what or where, not what the model does in its stages.
+NOT_STAGES = (
+    "results",
+    "evaluation",
+    "training-data",
+    "training-settings",
+    "training-cost",
+    "models-tested",
+    "code",
+    "licence",
+    "weights",
+    "limitations",
+    "runtime",
+    "memory",
+    "hardware",
+    "authors",
+    "venue",
+    "relevance",
+    "task",
+)
+
+
+def stated_ends(sentences: list[str], task: Task | None) -> tuple[str | None, str | None]:
+    """What the summary itself says the source takes and returns, or None for each it does not."""
+    lang = imports_language()
+    phrase = task.aliases[0] if task and task.aliases else None
+    taken = next((f for s in sentences if (f := lang.flow(s, "input", phrase))), None)
+    given = next((f for s in sentences if (f := lang.flow(s, "output"))), None)
+    return taken, given
+
+
+def _edge(text: str) -> str | None:
+    words = text.split()
+    return " ".join(words[:8]) if len(text) >= 3 else None
+
+
+def workflow_facts(
+    sid: str, name: str, sentences: list[str], attributes: list[str | None], task: Task | None
+) -> list[Fact]:
+    lang = imports_language()
+    taken, given = stated_ends(sentences, task)
+    unsaid = {lang.frame("unsaid-input"), lang.frame("unsaid-output")}
+    task_in = task.input if task and task.input not in unsaid else None
+    task_out = task.output if task and task.output not in unsaid else None
+    label = task.label[:1].lower() + task.label[1:] if task else ""
+    facts = []
+
+    def add(stage: str, order: int, text: str, origin: str, passes: str | None) -> None:
+        suffix = "wf-" + stage + ("" if order == 1 else f"-{order}")
+        facts.append(
+            Fact(
+                id=f"{sid}.{suffix}",
+                source=sid,
+                text=text,
+                origin=origin,
+                tags=["workflow"] + ([stage] if stage in ("input", "output") else []),
+                workflow=stage,
+                order=order,
+                passes=_edge(passes) if passes else None,
+            )
+        )
+
+    if taken:
+        add("input", 1, lang.frame("wf-input", what=taken), "SEED: summary", taken)
+    elif task_in:
+        add(
+            "input",
+            1,
+            lang.frame("wf-input-unsaid", what=task_in, name=name),
+            "IMPORT: the task's input",
+            task_in,
+        )
+    else:
+        add("input", 1, lang.frame("wf-input-none", name=name), "IMPORT: not in the summary", None)
+
+    method = method_sentence(sentences)
+    steps = [method] if method else []
+    steps += [
+        s
+        for s, a in zip(sentences, attributes, strict=True)
+        if a not in NOT_STAGES and s not in steps and not is_background(s, lang)
+    ]
+    steps = steps[:MAX_MODEL_STEPS]
+    out_edge = given or task_out
+    if not steps:
+        add(
+            "model",
+            1,
+            lang.frame("wf-model-unsaid", name=name, task=label),
+            "IMPORT: not in the summary",
+            out_edge,
+        )
+    for order, sentence in enumerate(steps, start=1):
+        text = lang.frame("wf-model", name=name, sentence=sentence) if order == 1 else sentence
+        add("model", order, text, "SEED: summary", out_edge if order == len(steps) else None)
+
+    if given:
+        add("output", 1, lang.frame("wf-output", what=given), "SEED: summary", None)
+    elif task_out:
+        add(
+            "output",
+            1,
+            lang.frame("wf-output-unsaid", what=task_out, name=name),
+            "IMPORT: the task's output",
+            None,
+        )
+    else:
+        add("output", 1, lang.frame("wf-output-none", name=name), "IMPORT: not in the summary", None)
+    return facts
