@@ -11,7 +11,7 @@ from knowledge.imports.phrasing import ImportsLanguage, imports_language, method
 from knowledge.schema import Fact, Links, Source, Task
 from knowledge.text import phrase_in
 
-MAX_PHRASE_QUESTIONS = 5
+MAX_PHRASE_QUESTIONS = 3
 MAX_COUNT_QUESTIONS = 3
 
 
@@ -28,8 +28,11 @@ def example_questions(
     frames = lang.data.questions
     skip = {w.lower() for w in name.split()}
     phrases = lang.noun_phrases(text, skip)[:MAX_PHRASE_QUESTIONS]
-    out = [f.format(phrase=p) for f in frames.attribute.get(attribute or "", []) for p in phrases[:1]]
-    out += [f.format(phrase=p) for p in phrases for f in frames.phrase]
+    # a phrase goes into its attribute's frames; a bare "what is the {phrase}" only for a fact that
+    # states no attribute (alone, a short phrase sits near unrelated questions: "small footprint
+    # version" near "make my photos bigger")
+    by_attribute = frames.attribute.get(attribute or "", [])
+    out = [f.format(phrase=p) for p in phrases for f in (by_attribute or frames.phrase)]
     out += [f.format(counted=c) for _, c in lang.counted(text)[:MAX_COUNT_QUESTIONS] for f in frames.count]
     return list(dict.fromkeys(out))
 

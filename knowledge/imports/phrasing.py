@@ -243,6 +243,8 @@ class ImportsLanguage:
             lower = word.lower()
             stop = word in _MARK or lower in STOPWORDS or lower in breaks or is_number(lower)
             if stop or lower.endswith("ly") or "http" in lower:
+                if run and run[0].lower() in self.data.questions.ratios:
+                    run = run[1:]  # "13.4 times faster": a ratio, not a thing
                 if 2 <= len(run) <= 4 or (len(run) == 1 and "-" in run[0] and len(run[0]) > 6):
                     out.append(" ".join(run))
                 run = []
@@ -265,7 +267,7 @@ class ImportsLanguage:
                 if lower in self.skip:
                     continue
                 words.append(nxt.text)
-            if words:
+            if words and words[0].lower() not in self.data.questions.ratios:
                 out.append((tok.text, " ".join(words)))
         return out
 

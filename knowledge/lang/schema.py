@@ -387,6 +387,7 @@ class ImportQuestions(_Strict):
     attribute: dict[str, list[str]]  # attribute id -> frames with {phrase}
     phrase: list[str]  # frames with {phrase}, one of the fact's noun phrases
     count: list[str]  # frames with {counted}, what a number in the fact counts
+    ratios: list[str] = Field(default_factory=list)  # words after a number that make it a ratio
     breaks: list[str] = Field(default_factory=list)  # words that end a noun phrase
     examples: list[PhraseExample] = Field(default_factory=list)
 
