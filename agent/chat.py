@@ -235,12 +235,26 @@ class Chat:
             self.console.print("demo stopped; the chat goes on", markup=False)
             self.demo = None
 
+    def _picture_size(self) -> tuple[int, int] | None:
+        """The staged picture's (width, height), measured, for the calculators; None if it can't be read."""
+        if self.staged is None:
+            return None
+        from models.errors import ModelError
+        from models.imageio import oriented_size
+
+        try:
+            return oriented_size(self.staged)
+        except ModelError:
+            return None
+
     def _ask(self, question: str) -> None:
         from agent.compose import attach_demo, demo_refusal
         from agent.demo.trigger import demo_wanted
         from agent.render import render_terminal
 
-        answer = self.conversation.ask(question, picture=self.staged is not None)
+        answer = self.conversation.ask(
+            question, picture=self.staged is not None, picture_size=self._picture_size()
+        )
         fresh_demo = False
         if self.staged is not None and self.demo is None and demo_wanted(answer, question):
             try:

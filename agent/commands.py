@@ -200,9 +200,15 @@ def run_ask(args) -> int:
         from agent.demo.run import check_demo_inputs
         from common.files import check_writable
 
-        check_demo_inputs(Path(args.image), args.reference, args.upscale or 1)
+        picture_size = check_demo_inputs(Path(args.image), args.reference, args.upscale or 1)
         check_writable(Path(args.out), folder=True)
-    answer = answer_question(question, kb=kb, long=args.long, picture=bool(args.image))
+    answer = answer_question(
+        question,
+        kb=kb,
+        long=args.long,
+        picture=bool(args.image),
+        picture_size=picture_size if args.image else None,
+    )
     if args.trace:
         print("\n".join(answer.trace), file=sys.stderr)
     if args.image:

@@ -53,6 +53,7 @@ def answer_question(
     context: list[str] | None = None,
     picture: bool = False,
     earlier: Understanding | None = None,
+    picture_size: tuple[int, int] | None = None,
 ) -> Answer:
     """Answer `question` from the knowledge cards; attach `demo` (an agent.demo.DemoReport) if given.
 
@@ -60,7 +61,9 @@ def answer_question(
     only what supports it, the founding kind (and `long`) the full task / workflow / papers form.
     `context`: the sources a conversation is about, so "Who wrote it?" has a subject;
     `picture`: a picture is attached, so "it", "this" and "my photo" mean it;
-    `earlier`: the conversation's previous reading, which a short follow-up continues.
+    `earlier`: the conversation's previous reading, which a short follow-up continues;
+    `picture_size`: the attached picture's (width, height), measured: the calculators use it when
+    a question about the picture gives no size.
     """
     text = clean_line(question or "")
     if not text:
@@ -69,7 +72,14 @@ def answer_question(
         )
     kb = kb if kb is not None else load_default_kb()
     echo = redact_urls(text, kb)
-    understanding = understand(text, kb, context=context, picture=picture, earlier=earlier)
+    understanding = understand(
+        text,
+        kb,
+        context=context,
+        picture=picture or picture_size is not None,
+        earlier=earlier,
+        picture_size=picture_size,
+    )
     parts = answer_parts(understanding, kb)
     not_covered = list(dict.fromkeys(line for p in parts for line in p.not_covered))
     own_question = is_prompt_question(text, kb)  # the imported prompt's own question: its full answer

@@ -64,7 +64,14 @@ class Conversation:
         subject = self.kb.described(self.state.subjects[0]).name if self.state.subjects else ""
         return f"{rest} of {subject}?" if subject else question
 
-    def ask(self, question: str, long: bool = False, demo=None, picture: bool = False) -> Answer:
+    def ask(
+        self,
+        question: str,
+        long: bool = False,
+        demo=None,
+        picture: bool = False,
+        picture_size: tuple[int, int] | None = None,
+    ) -> Answer:
         from agent.compose import answer_question
         from common.textsafe import clean_line
 
@@ -77,6 +84,7 @@ class Conversation:
             context=self.state.subjects,
             picture=picture,
             earlier=self.state.understood,
+            picture_size=picture_size,
         )
         understood = self._with_subject(resolved, answer.understood)
         if understood != clean_line(question):

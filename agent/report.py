@@ -113,14 +113,19 @@ def write_report(
     if not clean_line(question or ""):
         raise AgentError("the question is empty")
     assets = output.parent / "assets"
+    picture_size = None
     if image is not None and demo is None:
-        check_demo_inputs(image, demo_options.get("reference"), demo_options.get("upscale") or 1)
+        picture_size = check_demo_inputs(
+            image, demo_options.get("reference"), demo_options.get("upscale") or 1
+        )
         if _demo_files(assets) and not force:
             raise AgentError(f"{clean_line(str(assets))} already has files (use --force to replace them)")
     check_writable(output)
     kb = kb if kb is not None else load_default_kb()
 
-    answer = answer_question(question, kb=kb, long=True, picture=image is not None)  # the full explanation
+    answer = answer_question(  # the full explanation
+        question, kb=kb, long=True, picture=image is not None, picture_size=picture_size
+    )
     prepare_folder(output.parent)  # the output-folder rule: the report's folder may be new, not its parent
     with fresh_dir(output.parent, ".assets-new") as staging:
         if demo is None and image is not None and demo_wanted(answer, question):

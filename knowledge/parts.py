@@ -28,6 +28,7 @@ class Quantities:
     megapixels: tuple[float, ...] = ()
     rows: tuple[tuple[str, str], ...] = ()  # (table id, row key) picked by name or by "the biggest"
     firm_rows: tuple[tuple[str, str], ...] = ()  # ... of those, named by a key or a several-word alias
+    measured: bool = False  # the size is the attached picture's, measured (not written in the question)
 
     def __bool__(self) -> bool:
         return bool(self.sizes or self.factors or self.percents or self.megapixels or self.rows)

@@ -111,12 +111,15 @@ def pad(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
     out = []
     m = spec.multiple
     factors = [f for f in part.quantities.factors if f in skills_data().upscale.factors] or [1]
+    # the attached picture's own size, measured, is said to be it (not when it was enlarged first)
+    own = "-picture" if part.quantities.measured and factors[0] == 1 else ""
     for w, h in part.quantities.sizes:
         w, h = w * factors[0], h * factors[0]
         if w % m == 0 and h % m == 0:
-            body = lang.frame("pad-fine", w=w, h=h, m=m)
+            body = lang.frame("pad-fine" + own, w=w, h=h, m=m)
         else:
-            body = lang.frame("pad-needed", w=w, h=h, pw=math.ceil(w / m) * m, ph=math.ceil(h / m) * m, m=m)
+            pw, ph = math.ceil(w / m) * m, math.ceil(h / m) * m
+            body = lang.frame("pad-needed" + own, w=w, h=h, pw=pw, ph=ph, m=m)
         out.append(_computed(lang, body, fact.id, fact.source, _origin(kb, lang, fact)))
     return out
 
@@ -133,7 +136,8 @@ def upscale(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
             continue
         for w, h in q.sizes:
             mp = w * n * h * n / 1e6
-            body = lang.frame("upscale", n=n, w=w, h=h, ow=w * n, oh=h * n, mp=f"{mp:.1f}")
+            frame = "upscale-picture" if q.measured else "upscale"
+            body = lang.frame(frame, n=n, w=w, h=h, ow=w * n, oh=h * n, mp=f"{mp:.1f}")
             out.append(_computed(lang, body, fact.id, fact.source, _origin(kb, lang, fact)))
     return out
 

@@ -153,10 +153,12 @@ def _opens_with(text: str, toks: list[str], phrases: list[str], lang: Language) 
 
 
 def _pronoun_only(toks: list[str], lang: Language) -> bool:
-    """The picture words present are only pronouns ("it"), which a named source takes."""
+    """The picture words present are only pronouns ("it", "the model"), which a named source
+    takes; "this" on its own points at the picture ("will this need padding before MSSNet?")."""
     pronouns = {tuple(stems(p)) for p in lang.referents.pronouns}
+    said = [p for p in pronouns if len(p) > 1 and phrase_at(toks, list(p))]  # "this model"
     found = [tuple(stems(w)) for w in lang.referents.picture if phrase_at(toks, stems(w))]
-    return all(f in pronouns or len(f) == 1 for f in found)
+    return all(f in pronouns or any(set(f) <= set(p) for p in said) for f in found)
 
 
 def _continues(toks: list[str], lang: Language) -> bool:

@@ -41,6 +41,7 @@ def understand(
     context: list[str] | None = None,
     picture: bool = False,
     earlier: Understanding | None = None,
+    picture_size: tuple[int, int] | None = None,
     lang: Language | None = None,
     settings: UnderstandingSettings = UNDERSTANDING,
 ) -> Understanding:
@@ -49,7 +50,9 @@ def understand(
     `context`: the sources a conversation is about (what "it" means without a picture);
     `picture`: a picture is attached ("it", "this", "my photo" mean the picture);
     `earlier`: the conversation's previous question, which a short follow-up ("and the small
-    one?", "same for EASIER") continues: its attribute and sizes carry over when not restated."""
+    one?", "same for EASIER") continues: its attribute and sizes carry over when not restated;
+    `picture_size`: the attached picture's measured (width, height), the size of a part about it
+    that states none."""
     lang = lang or language()
     index = fact_index(kb, lang)
     code = language_of(question, lang.languages)
@@ -66,6 +69,8 @@ def understand(
         part = _understand_part(
             text, kb, lang, index, settings, picture, previous, bool(parts) or carried is not None, carried
         )
+        if picture_size and part.about_picture and not part.quantities.sizes:
+            part.quantities = replace(part.quantities, sizes=(picture_size,), measured=True)
         parts.append(part)
         if part.subjects:
             previous = [Subject(s.kind, s.id, "inherited") for s in part.subjects if s.kind != "ambiguous"]

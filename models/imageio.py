@@ -103,6 +103,17 @@ def probe_image(path: str | os.PathLike) -> tuple[int, int]:
     return size
 
 
+def oriented_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) as the picture is shown: probe_image's size, turned by its EXIF orientation."""
+    size = probe_image(path)
+    try:
+        with Image.open(path) as im:
+            turned = im.getexif().get(_ORIENTATION_TAG, 1) in (5, 6, 7, 8)
+    except (OSError, SyntaxError, ValueError):
+        turned = False
+    return (size[1], size[0]) if turned else size
+
+
 def check_pixels(what: str, size: tuple[int, int], limit: int | None, why: str = "") -> None:
     """A one-line error when `what` (w, h) has more pixels than `limit` (0/None: no limit)."""
     w, h = size

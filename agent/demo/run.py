@@ -35,20 +35,22 @@ def load_engine() -> Any:
     return models
 
 
-def check_demo_inputs(image, reference=None, upscale: int = 1) -> None:
+def check_demo_inputs(image, reference=None, upscale: int = 1) -> tuple[int, int]:
     """Before any work: the picture (and the reference) can be read as images, and the reference has
-    the size of the result (the picture's size times --upscale)."""
+    the size of the result (the picture's size times --upscale). Returns the picture's (width,
+    height) as shown (its EXIF orientation applied)."""
     import numpy as np
 
-    from models.imageio import probe_image
+    from models.imageio import oriented_size, probe_image
 
-    size = probe_image(image) if isinstance(image, (str, os.PathLike)) else None
-    if reference is None:
-        return
-    ref_size = probe_image(reference)
-    if size is None:
+    if isinstance(image, (str, os.PathLike)):
+        size = oriented_size(image)
+    else:
         h, w = np.shape(image)[:2]
         size = (w, h)
+    if reference is None:
+        return size
+    ref_size = probe_image(reference)
     result = (size[0] * upscale, size[1] * upscale)
     # up to upscale-1 pixels more is the shrink's rounding (451 px shrunk x2 is 225): cropped, see fit_reference
     if not all(0 <= r - o < upscale for r, o in zip(ref_size, result)):
@@ -58,6 +60,7 @@ def check_demo_inputs(image, reference=None, upscale: int = 1) -> None:
             f"result will be {result[0]}x{result[1]} (the picture{times}): the reference must be the "
             "sharp original at the output size"
         )
+    return size
 
 
 def run_demo_in_new_dir(image: Path, base: Path, **options) -> DemoResult:

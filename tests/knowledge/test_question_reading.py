@@ -119,3 +119,16 @@ def test_this_tool_answers_a_point_the_named_sources_do_not_state(kb):
 
     answer = answer_question("Would EASIER make MSSNet faster?", kb=kb)
     assert answer.direct_answer[0].sources == ["explainer"]  # what `explainer streamline` measured
+
+
+def test_the_calculators_use_the_attached_picture_s_measured_size(kb):
+    from agent.compose import answer_question
+
+    answer = answer_question("Will this need padding before MSSNet?", kb=kb, picture_size=(160, 120))
+    lead = answer.direct_answer[0].text
+    assert "160×120 (measured here)" in lead and "160×128" in lead
+    bigger = answer_question("how big will it be at x4?", kb=kb, picture_size=(160, 120))
+    assert "640×480" in bigger.direct_answer[0].text
+    # a size written in the question is the one used
+    written = answer_question("Will a 1000x750 copy of this need padding?", kb=kb, picture_size=(160, 120))
+    assert "1008×752" in written.direct_answer[0].text and "measured" not in written.direct_answer[0].text
