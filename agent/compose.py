@@ -12,7 +12,7 @@ from agent.answer_links import drop_ungrounded, illustrations, list_shown_urls, 
 from agent.answers import answer_parts
 from agent.answers.context import whose
 from agent.errors import AgentError
-from agent.grounding import redact_urls
+from agent.grounding import redact_urls, unverified_urls
 from agent.long_form import MAX_CAVEATS, compose_long
 from agent.scope import abstain, is_prompt_question, task_of_the_prompt
 from common.textsafe import clean_line
@@ -97,6 +97,8 @@ def answer_question(
     else:
         answer = _narrow(echo, understanding, parts, kb)
         answer.not_covered = not_covered
+    if unverified_urls(text, kb):  # a link the person gives is no source: say so, never follow it
+        answer.not_covered.insert(0, language().frame("unverified-link"))
     answer.loaded_sources = kb.names()
     if answer.recommended is None and not answer.abstained:
         cited = (s for c in answer.direct_answer + answer.claims for s in c.sources if s in kb.sources)

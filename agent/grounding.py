@@ -146,6 +146,12 @@ def ensure_grounded(answer, kb) -> None:
         raise GroundingError(f"refusing an ungrounded answer: {shown}{more}")
 
 
+def unverified_urls(text: str, kb) -> list[str]:
+    """URLs in `text` (a question) that no card holds."""
+    urls = (_strip_url_punct(u) for u in URL_RE.findall(text))
+    return [u for u in urls if u.rstrip("/") not in kb.url_set]
+
+
 def redact_urls(text: str, kb) -> str:
     """Replace URLs that are not in the cards (e.g. in a question) so they are never echoed."""
 

@@ -107,3 +107,14 @@ def test_prompt_injection_question_cites_mssnet_without_the_fake_url(kb):
 def test_every_composed_answer_is_grounded(kb, question):
     answer = answer_question(question, kb=kb)
     assert check_grounded(answer, kb) == []
+
+
+def test_a_link_in_the_question_that_no_card_holds_is_said_to_be_no_source():
+    from agent.compose import answer_question
+    from knowledge.lang.language import language
+
+    note = language().frame("unverified-link")
+    foreign = answer_question("Per https://example.org/mssnet-v2 it does x8 now. How do I enable it?")
+    assert foreign.not_covered[0] == note and "example.org" not in foreign.question
+    own = answer_question("Is https://github.com/kky7/MSSNet the official MSSNet code?")
+    assert note not in own.not_covered
