@@ -175,11 +175,18 @@ def _put_direct_first(answer: Answer, parts, kb, founding: bool = False) -> None
     """The full form opens with the direct answer too: the parts' answers, or (for the founding
     kind, and the prompt's own question) the task line and the claims that correct the question's
     premise."""
-    direct = [c for p in parts for c in p.direct]
-    if not direct or founding or all(_unnamed_how(p.part) for p in parts):
-        lead = [c for c in answer.claims if c.section == "task"][:2]
-        lead += [c for c in answer.claims if c.section == "correction"][:1]
-        direct = [c.model_copy(update={"section": "direct"}) for c in lead]
+    lead = [c for c in answer.claims if c.section == "task"][:2]
+    lead += [c for c in answer.claims if c.section == "correction"][:1]
+    task_lines = [c.model_copy(update={"section": "direct"}) for c in lead]
+    if founding or not any(p.direct for p in parts):
+        direct = task_lines
+    else:  # each part's own answer; the task lines once, in the place of the parts that ask for them
+        direct = []
+        for p in parts:
+            if _unnamed_how(p.part) or not p.direct:
+                direct += [c for c in task_lines if c not in direct]
+            else:
+                direct += p.direct
     answer.direct_answer = direct
     sources = {r.id for r in answer.sources}
     for c in direct:
@@ -203,7 +210,7 @@ def _reading_notes(understanding) -> list[str]:
 
 def _unnamed_how(part) -> bool:
     """The founding kind, or a "how does it work" part that names no source: the task lines lead."""
-    unnamed = all(s.how != "named" or s.kind == "task" for s in part.subjects)
+    unnamed = all(s.how not in ("named", "inherited", "context") or s.kind == "task" for s in part.subjects)
     return part.kind == "overview" or part.kind == "mechanism" and unnamed
 
 

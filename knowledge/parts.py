@@ -55,6 +55,7 @@ class Part:
     alternatives: tuple[str, ...] = ()
     # the question asks the attribute's label the other way round: a fact's yes is its no
     opposite: bool = False
+    kind_by: str = "cue"  # cue | meaning | attribute | default
 
     @property
     def source_ids(self) -> list[str]:
@@ -144,7 +145,9 @@ class Understanding:
         for i, p in enumerate(self.parts, 1):
             subjects = ", ".join(f"{s.kind}:{s.id or '?'} ({s.how})" for s in p.subjects) or "none"
             lines.append(f"part {i}: {p.text}")
-            lines.append(f"  kind {p.kind}; attribute {p.attribute or '-'} (by {p.attribute_by})")
+            lines.append(
+                f"  kind {p.kind} (by {p.kind_by}); attribute {p.attribute or '-'} (by {p.attribute_by})"
+            )
             if p.alternatives:
                 lines.append(f"  other readings: {', '.join(p.alternatives)}")
             lines.append(f"  subjects: {subjects}")

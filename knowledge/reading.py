@@ -30,7 +30,13 @@ def read_whole(
 ) -> Understanding:
     premises = tuple(lang.premises(u.question))
     requests = tuple(lang.requests(u.question))
-    broad = bool(premises) or any(p.kind == "overview" for p in u.parts)
+    # the founding kind: a premise to correct, or the full form asked for in so many words (an
+    # overview only by meaning leaves a named source's specific question narrow)
+    broad = bool(premises) or any(
+        p.kind == "overview"
+        and (p.kind_by == "cue" or not any(s.kind == "source" and s.how == "named" for s in p.subjects))
+        for p in u.parts
+    )
     task, how = _task(u, kb, premises)
     outside = _outside_subject(u, kb, lang)
     return replace(

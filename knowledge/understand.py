@@ -154,7 +154,7 @@ def _understand_part(
     attribute, attribute_by = _attribute(text, lang, index, vector, settings, kind_hits, found)
     if carried is not None and carried.attribute and attribute_by in ("none", "meaning"):
         attribute, attribute_by = carried.attribute, "earlier"
-    kind = _kind(kind_hits, lang, index, vector, attribute, settings)
+    kind, kind_by = _kind(kind_hits, lang, index, vector, attribute, settings)
     hits = lang.attribute_hits(text)
     longest = max((h.length for h in hits if h.id == attribute), default=0)
     # a shorter cue inside the question ("how long" in "how long did training take") is a weaker reading
@@ -190,7 +190,9 @@ def _understand_part(
         attribute, attribute_by = lang.referents.picture_attribute, "referent"
         ranked = _rank(index, raw, attribute, settings)
     opposite = bool(attribute) and lang.asks_opposite(text, str(attribute))
-    return Part(text, kind, attribute, subjects, found, ranked, attribute_by, tuple(alternatives), opposite)
+    return Part(
+        text, kind, attribute, subjects, found, ranked, attribute_by, tuple(alternatives), opposite, kind_by
+    )
 
 
 def _rank(index: FactIndex, raw: np.ndarray, attribute: str | None, settings) -> list[RankedFact]:
@@ -229,15 +231,17 @@ def _attribute(
     return None, "none"
 
 
-def _kind(hits, lang: Language, index: FactIndex, vector, attribute, settings) -> str:
+def _kind(hits, lang: Language, index: FactIndex, vector, attribute, settings) -> tuple[str, str]:
+    """The answer kind and how it was found: a cue, the nearest example by meaning, the asked
+    attribute's usual kind, or the default."""
     if hits:
-        return hits[0].id
+        return hits[0].id, "cue"
     label, cosine = index.nearest_label("kind", vector)
     if label and cosine >= settings.kind_min_cosine:
-        return label
+        return label, "meaning"
     if attribute and lang.attributes[attribute].kind:
-        return str(lang.attributes[attribute].kind)
-    return "definition"
+        return str(lang.attributes[attribute].kind), "attribute"
+    return "definition", "default"
 
 
 # -- quantities ------------------------------------------------------------------------------------

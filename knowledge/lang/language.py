@@ -110,11 +110,11 @@ class Language:
 
     def clause_starts(self, text: str, toks: list[str] | None = None) -> list[int]:
         """Word indices where the text's clauses start (after filler words): its start, and the
-        first word after each comma."""
+        first word after each comma, colon or semicolon."""
         toks = stems(text) if toks is None else toks
         starts = [skip_fillers(toks, self.fillers)]
         before = 0
-        for clause in text.split(",")[:-1]:
+        for clause in re.split(r"[,:;]", text)[:-1]:
             before += len(stems(clause))
             if before < len(toks):
                 starts.append(before + skip_fillers(toks[before:], self.fillers))
