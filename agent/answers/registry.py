@@ -183,6 +183,10 @@ def answer_parts(
             answer.not_covered.append(lang.frame("which-one", word="it", listed=listed))
         elif part.source_ids or part.about_picture:
             HANDLERS[part.kind](PartContext(part, kb, lang, used, answer))
+        if not answer.direct and not answer.not_covered and part.attribute in lang.attributes:
+            # every asked point ends with an answer or an honest "the sources don't say"
+            label = lang.attributes[part.attribute].label
+            answer.not_covered.append(lang.frame("sources-dont-say", label=label))
         out.append(answer)
     return out
 
