@@ -164,7 +164,12 @@ def _understand_part(
         alternatives.append(meant)
     # the kind's own attribute ("how does X decide ..." is its mechanism) is a reading too
     alternatives += [a for a in lang.attributes if a == kind and a != attribute and a not in alternatives]
-    if carried is not None and not found.sizes and carried.quantities.sizes:  # "and at x2?"
+    if (
+        carried is not None
+        and not found.sizes
+        and carried.quantities.sizes
+        and not carried.quantities.measured
+    ):  # "and at x2?"
         found = replace(found, sizes=carried.quantities.sizes)
     # a row named by a one-word alias ("small") counts only beside its table's source
     named_ids = set(kb.sources_named_in(text))

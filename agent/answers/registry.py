@@ -20,7 +20,19 @@ def _lead_one(ctx: PartContext, yes_no: bool = False) -> None:
     it, a fact that fits strongly on its own, else "the sources don't say"."""
     computed = apply_skills(ctx.part, ctx.kb, ctx.lang)
     for result in computed:
-        ctx.out.direct.append(computed_claim(result))
+        claim = computed_claim(result)
+        cited = ctx.kb._by_id.get(result.cites)
+        settles = (
+            cited is not None
+            and bool(cited.polarity)
+            and cited.attribute == ctx.part.attribute
+            and cited.source in ctx.owners()  # about the subject asked, not another one's yes
+        )
+        if yes_no and cited is not None and settles and not ctx.out.direct and not ctx.part.opposite:
+            # "can you make it twice as big?": the computed size is the yes, from the fact it applies
+            frame = "answer-yes" if cited.polarity == "yes" else "answer-no"
+            claim = claim.model_copy(update={"text": ctx.lang.frame(frame, text=claim.text)})
+        ctx.out.direct.append(claim)
         ctx.used.add(result.cites)
         if result.source in ctx.kb.sources:
             ctx.out.sources = list(dict.fromkeys([*ctx.out.sources, result.source]))
