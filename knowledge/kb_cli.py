@@ -165,9 +165,11 @@ def _show_source(kb, sid: str) -> None:
     if caps:
         print("\nTasks:")
         for c in caps:
-            print(f"  {c.task} ({c.role}{_confidence(c)}): {c.input} -> {c.output}")
+            task = kb.tasks.get(c.task)
+            print(f"  {c.task} ({c.role}{_confidence(c)})")
+            print(_wrap((f"{task.label}: " if task else "") + f"{c.input} -> {c.output}", "      "))
             if c.evidence:
-                print(_wrap("linked by the words: " + ", ".join(c.evidence), "      "))
+                print(_wrap("linked by the words: " + "; ".join(c.evidence), "      "))
             if c.note:
                 print(_wrap(c.note, "      "))
     steps = kb.workflow(sid)
@@ -180,8 +182,10 @@ def _show_source(kb, sid: str) -> None:
         if facts:
             print(f"\n{heading}:")
             for f in facts:
-                print(f"  {f.id}  ({f.origin})")
+                print(f"  {f.id}  ({f.origin}{', ' + f.attribute if f.attribute else ''})")
                 print(_wrap(f.text, "    "))
+                if f.answers:
+                    print(_wrap("answers: " + "; ".join(f.answers), "      "))
 
 
 def _show_task(kb, tid: str) -> None:
@@ -189,10 +193,14 @@ def _show_task(kb, tid: str) -> None:
     print(f"{t.label}  [{t.id}]")
     print(_wrap(t.description, ""))
     print(_wrap("Aliases: " + ", ".join(t.aliases), ""))
+    if t.input or t.output:
+        print(_wrap(f"Input: {t.input or '-'}  ->  output: {t.output or '-'}", ""))
     if t.imported_from:
-        print(f"Made by the import ({t.imported_from}) from the summary's own words.")
+        print(f"Made by the import ({t.imported_from}) from the summaries' own words.")
     for c in kb.capabilities_for(task_id=tid):
         print(f"  {c.source} ({c.role}{_confidence(c)}): {c.input} -> {c.output}")
+        if c.evidence:
+            print(_wrap("linked by the words: " + "; ".join(c.evidence), "      "))
 
 
 def _show_fact(f) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.imports.phrasing import ImportsLanguage, imports_language, method_sentence
+from knowledge.imports.phrasing import ImportsLanguage, imports_language, is_background, method_sentence
 from knowledge.schema import Task
 from knowledge.task_links import (
     KEEP_BESIDE_TITLE_TASK,
@@ -217,24 +217,22 @@ def make_task(phrase: str, members: list[SourceText], origin: str, taken: set[st
     with_phrase = [x for x in lead if phrase_in(phrase, x)]
     method = method_sentence(with_phrase)
     description = method or next(iter(with_phrase or lead), f"{ordered[0].title.rstrip('.')}.")
-    flows_in = next((f for x in sentences if (f := lang.flow(x, "input", phrase))), None)
-    flows_out = next((f for x in sentences if (f := lang.flow(x, "output"))), None)
+    own = [x for x in sentences if not is_background(x, lang)]  # not what the field usually does
+    flows_in = next((f for x in own if (f := lang.flow(x, "input", phrase))), None)
+    flows_out = next((f for x in own if (f := lang.flow(x, "output"))), None)
     *mods, head = phrase.split()
     verbs = lang.verb_of(phrase)
     material = " ".join(mods)
-    if flows_in is None:
-        flows_in = (
-            lang.frame("task-material", material=material, verb=verbs[0])
-            if verbs and material
-            else lang.frame("unsaid-input")
-        )
-    if flows_out is None:
-        transforms = head in lang.data.task_phrases.transforms
-        flows_out = (
-            lang.frame("task-result", done=verbs[1], material=material)
-            if verbs and material and transforms
-            else lang.frame("unsaid-output")
-        )
+    # a task several sources serve takes its ends from its name ("the speech to enhance" -> "the
+    # enhanced speech"), which they share; one source's task, from what its summary says; else
+    # the name's words, else that none says
+    shared = len(members) > 1
+    if verbs and material and (shared or flows_in is None):
+        flows_in = lang.frame("task-material", material=material, verb=verbs[0])
+    flows_in = flows_in or lang.frame("unsaid-input")
+    if verbs and material and head in lang.data.task_phrases.transforms and (shared or flows_out is None):
+        flows_out = lang.frame("task-result", done=verbs[1], material=material)
+    flows_out = flows_out or lang.frame("unsaid-output")
     return Task(
         id=unique_id(_slug(phrase), taken),
         label=label,

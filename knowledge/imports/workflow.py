@@ -36,8 +36,9 @@ def stated_ends(sentences: list[str], task: Task | None) -> tuple[str | None, st
     """What the summary itself says the source takes and returns, or None for each it does not."""
     lang = imports_language()
     phrase = task.aliases[0] if task and task.aliases else None
-    taken = next((f for s in sentences if (f := lang.flow(s, "input", phrase))), None)
-    given = next((f for s in sentences if (f := lang.flow(s, "output"))), None)
+    own = [s for s in sentences if not is_background(s, lang)]  # not what the field usually does
+    taken = next((f for s in own if (f := lang.flow(s, "input", phrase))), None)
+    given = next((f for s in own if (f := lang.flow(s, "output"))), None)
     return taken, given
 
 
@@ -90,7 +91,10 @@ def workflow_facts(
     steps += [
         s
         for s, a in zip(sentences, attributes, strict=True)
-        if a not in NOT_STAGES and s not in steps and not is_background(s, lang)
+        if a not in NOT_STAGES
+        and lang.statement_attribute(s) not in NOT_STAGES
+        and s not in steps
+        and not is_background(s, lang)
     ]
     steps = steps[:MAX_MODEL_STEPS]
     out_edge = given or task_out

@@ -526,8 +526,8 @@ def test_sources_serving_one_job_share_one_task_named_for_it(podcast):
     # mechanism ("deep filtering") or a title fragment ("Real Time Speech Enhancement")
     assert task.label == "Speech enhancement (removing background noise)"
     assert not any(t.id in ("deep-filtering", "time-speech-enhancement") for t in podcast.tasks)
-    # its ends in the summaries' words; the result from the task's own words, not a template
-    assert task.input == "a noisy spectrogram" and task.output == "the enhanced speech"
+    # its ends in its own words, which every source serving it shares (one's own input is its own)
+    assert task.input == "the speech to enhance" and task.output == "the enhanced speech"
     # the person's words for the job name it too: "How can AI clean it up" is about this task
     assert "clean it up" in task.aliases and "enhance speech" in task.aliases
     evidence = next(c.evidence for c in podcast.capabilities if c.source == "segan")
@@ -550,9 +550,14 @@ def test_workflows_come_from_each_entrys_own_sentences(podcast):
     model = [f.text for f in sorted(steps.values(), key=lambda f: f.order) if f.workflow == "model"]
     assert model[0].startswith("Model (DeepFilterNet): The paper proposes DeepFilterNet, a two stage")
     assert any("ERB-scaled gains" in t for t in model) and any("second stage" in t for t in model)
-    assert steps["deepfilternet.wf-input"].text == "Input: a noisy spectrogram."
-    # what the summary does not say, the step says so
+    # what the summary does not say, the step says so ("a noisy spectrogram" is what the field
+    # usually works on, not what DeepFilterNet is said to take)
+    assert (
+        steps["deepfilternet.wf-input"].text
+        == "Input: the speech to enhance (the summary does not say in what form)."
+    )
     assert "the summary does not say" in steps["deepfilternet.wf-output"].text
+    assert next(f.text for f in podcast.facts if f.id == "denoiser.wf-input") == "Input: the raw waveform."
     rnnoise_in = next(f for f in podcast.facts if f.id == "rnnoise.wf-input")
     assert "the summary does not say" in rnnoise_in.text
 
