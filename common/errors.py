@@ -54,6 +54,7 @@ def one_line(exc: BaseException) -> str | None:
 
 def exit_code(run, prog: str = "explainer") -> int:
     """Call run() and turn the ways it can end into an exit code (see the module's docstring)."""
+    _interrupt_from_finalisers()
     try:
         return int(run() or 0)
     except KeyboardInterrupt:
@@ -68,6 +69,20 @@ def exit_code(run, prog: str = "explainer") -> int:
             raise
         print(f"{prog}: error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
+
+
+def _interrupt_from_finalisers() -> None:
+    """A Ctrl-C that lands inside a finaliser (a weakref callback, a __del__) cannot interrupt the
+    run: Python prints "Exception ignored" with a traceback and goes on. It is dropped quietly
+    instead (re-raising it from the hook would only be "ignored" again); the run goes on to its
+    normal end, and the next Ctrl-C stops it as usual."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def _quiet_stdout() -> None:
