@@ -59,7 +59,8 @@ def title_core(title: str) -> str:
     Estimation for Low-Light Image Enhancement": the estimation serves the enhancement)."""
     lang = imports_language()
     core = title.split(":", 1)[1] if ":" in title else title
-    parts = re.split(r"\s+for\s+", core, flags=re.I)
+    words = "|".join(re.escape(w) for w in lang.data.task_phrases.serves) or "(?!)"
+    parts = re.split(rf"\s+(?:{words})\s+", core, flags=re.I)
     return parts[-1] if len(parts) > 1 and lang.task_phrases(parts[-1]) else core
 
 

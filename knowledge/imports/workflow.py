@@ -73,18 +73,17 @@ def workflow_facts(
             )
         )
 
-    if taken:
-        add("input", 1, lang.frame("wf-input", what=taken), "SEED: summary", taken)
-    elif task_in:
-        add(
-            "input",
-            1,
-            lang.frame("wf-input-unsaid", what=task_in, name=name),
-            "IMPORT: the task's input",
-            task_in,
-        )
-    else:
-        add("input", 1, lang.frame("wf-input-none", name=name), "IMPORT: not in the summary", None)
+    def end(stage: str, said: str | None, task_end: str | None, passes: bool) -> None:
+        """The input or output step: the summary's words, else the task's, else "not said"."""
+        if said:
+            add(stage, 1, lang.frame(f"wf-{stage}", what=said), "SEED: summary", said if passes else None)
+        elif task_end:
+            text = lang.frame(f"wf-{stage}-unsaid", what=task_end, name=name)
+            add(stage, 1, text, f"IMPORT: the task's {stage}", task_end if passes else None)
+        else:
+            add(stage, 1, lang.frame(f"wf-{stage}-none", name=name), "IMPORT: not in the summary", None)
+
+    end("input", taken, task_in, passes=True)
 
     method = method_sentence(sentences)
     steps = [method] if method else []
@@ -110,16 +109,5 @@ def workflow_facts(
         text = lang.frame("wf-model", name=name, sentence=sentence) if order == 1 else sentence
         add("model", order, text, "SEED: summary", out_edge if order == len(steps) else None)
 
-    if given:
-        add("output", 1, lang.frame("wf-output", what=given), "SEED: summary", None)
-    elif task_out:
-        add(
-            "output",
-            1,
-            lang.frame("wf-output-unsaid", what=task_out, name=name),
-            "IMPORT: the task's output",
-            None,
-        )
-    else:
-        add("output", 1, lang.frame("wf-output-none", name=name), "IMPORT: not in the summary", None)
+    end("output", given, task_out, passes=False)
     return facts

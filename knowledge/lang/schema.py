@@ -309,6 +309,9 @@ class TaskPhrases(_Strict):
     not_modifiers: list[str]
     verbs: dict[str, tuple[str, str]]  # head -> (verb, past participle)
     transforms: list[str]  # heads whose result is the same material, changed
+    # words after which a title names the task its method serves ("Curve Estimation for Low-Light
+    # Image Enhancement")
+    serves: list[str] = Field(default_factory=list)
     examples: list[PhraseExample] = Field(min_length=1)
 
     @field_validator("head_pattern")
