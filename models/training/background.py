@@ -51,6 +51,8 @@ ROTATION = (
     Run("deblur", "cpu-deblur-ema", "mssnet-small-cpu-deblur"),
     # the fur arm: the enlargement recipe plus a high-pass L1 term, the same steps as "enlarge"
     Run("enlarge-hf", "cpu-enlarge-ema-hf", "mssnet-small-cpu-enlarge-long"),
+    # the frequency-weight arm: the enlargement recipe with the FFT-L1 weight at 0.3 (official 0.1)
+    Run("enlarge-fft3", "cpu-enlarge-ema-fft3", "mssnet-small-cpu-enlarge-long"),
 )
 
 

@@ -167,6 +167,8 @@ PRESETS: dict[str, TrainConfig] = {
     "cpu-enlarge-ema": _ENLARGE_EMA,
     # the same with a high-pass L1 term for fine detail (the fur sweep)
     "cpu-enlarge-ema-hf": replace(_ENLARGE_EMA, hf_loss="highpass", hf_weight=1.0),
+    # the same with three times the official frequency-loss weight (the sweep's other axis)
+    "cpu-enlarge-ema-fft3": replace(_ENLARGE_EMA, fft_weight=0.3),
     "cpu-deblur-ema": replace(
         _CPU_LONG,
         steps=30_000,

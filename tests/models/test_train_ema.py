@@ -75,12 +75,17 @@ def test_a_stop_request_checkpoints_after_the_current_step(tmp_path, photos):
 
 
 def test_background_presets_validate_on_at_least_96_crops_per_task():
-    for name in ("cpu-enlarge-ema", "cpu-enlarge-ema-hf", "cpu-deblur-ema"):
+    for name in ("cpu-enlarge-ema", "cpu-enlarge-ema-hf", "cpu-enlarge-ema-fft3", "cpu-deblur-ema"):
         cfg = PRESETS[name]
         assert cfg.val_count >= 96 and cfg.val_count % len(cfg.val_kinds) == 0 and cfg.ema_decay == 0.999
     assert PRESETS["cpu-deblur-ema"].val_kinds == ("motion_random",)
     assert PRESETS["cpu-deblur-ema"].degrade["shake_length"] == (5.0, 25.0)  # trained as validated
-    assert {r.preset for r in B.ROTATION} == {"cpu-enlarge-ema", "cpu-enlarge-ema-hf", "cpu-deblur-ema"}
+    assert {r.preset for r in B.ROTATION} == {
+        "cpu-enlarge-ema",
+        "cpu-enlarge-ema-hf",
+        "cpu-enlarge-ema-fft3",
+        "cpu-deblur-ema",
+    }
 
 
 def test_random_motion_spans_every_direction_and_length():
