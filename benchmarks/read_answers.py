@@ -2,8 +2,10 @@
 
     ./run bench read_answers benchmarks/dev/questions.jsonl [OUT.md] [--full] [--cards=DIR]
 
-Each question is answered as `explainer ask` would (a follow-up's earlier turns go through one
-conversation; `"image": true` answers with a picture attached, without running the demo), and
+Each question is answered as `explainer ask` would (a follow-up's earlier turns, `turns` or
+`history` before `question`, go through one conversation; `"image": true` answers with the sample
+picture samples/cat-small.png attached, its size measured as `--image` measures it, without running
+the demo), and
 printed with its truth note and wanted lead beside the direct answer, what the answer says is
 not covered, whether it abstained, and (with --full) the whole terminal answer.
 """
@@ -16,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+SAMPLE_PICTURE = Path(__file__).resolve().parent.parent / "samples" / "cat-small.png"
+
 
 def main(argv: list[str]) -> int:
     from rich.console import Console
@@ -23,6 +27,7 @@ def main(argv: list[str]) -> int:
     from agent.compose import answer_question, load_default_kb
     from agent.conversation import Conversation
     from agent.render import render_terminal
+    from models.imageio import oriented_size
 
     paths = [a for a in argv if not a.startswith("--")]
     full = "--full" in argv
@@ -35,21 +40,22 @@ def main(argv: list[str]) -> int:
     rows = [
         json.loads(line) for line in Path(paths[0]).read_text(encoding="utf-8").splitlines() if line.strip()
     ]
+    size = oriented_size(SAMPLE_PICTURE)
     start = time.perf_counter()
     for row in rows:
         picture = bool(row.get("image"))
-        if "turns" in row:
+        measured = size if picture else None
+        turns = row.get("turns") or [*row.get("history", []), row["question"]]
+        if len(turns) > 1:
             chat = Conversation(kb)
-            for turn in row["turns"][:-1]:
-                chat.ask(turn, picture=picture)
-            question = row["turns"][-1]
-            answer = chat.ask(question, picture=picture)
-            shown = " → ".join(row["turns"])
+            for turn in turns[:-1]:
+                chat.ask(turn, picture=picture, picture_size=measured)
+            answer = chat.ask(turns[-1], picture=picture, picture_size=measured)
         else:
-            question = row["question"]
-            answer = answer_question(question, kb=kb, picture=picture)
-            shown = question
-        print(f"## {row['id']} [{row['category']}]{' (picture attached)' if picture else ''}", file=out)
+            answer = answer_question(turns[0], kb=kb, picture=picture, picture_size=measured)
+        shown = " → ".join(turns)
+        attached = f" (picture attached, {size[0]}×{size[1]})" if picture else ""
+        print(f"## {row['id']} [{row['category']}]{attached}", file=out)
         print(f"Q: {shown}", file=out)
         print(f"TRUTH: {row.get('truth', '')}", file=out)
         print(f"WANT: {row.get('lead', '')}", file=out)
