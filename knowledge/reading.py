@@ -31,10 +31,16 @@ def read_whole(
     premises = tuple(lang.premises(u.question))
     requests = tuple(lang.requests(u.question))
     # the founding kind: a premise to correct, or the full form asked for in so many words (an
-    # overview only by meaning leaves a named source's specific question narrow)
+    # overview only by meaning leaves a specific question narrow: one that names a source, or one
+    # that asks a point only this tool's facts state, such as what happens to the person's files)
+    tool_only = {f.attribute for f in kb.tool_facts} - {f.attribute for f in kb.facts}
     broad = bool(premises) or any(
         p.kind == "overview"
-        and (p.kind_by == "cue" or not any(s.kind == "source" and s.how == "named" for s in p.subjects))
+        and (
+            p.kind_by == "cue"
+            or not any(s.kind == "source" and s.how == "named" for s in p.subjects)
+            and not (p.attribute_by == "cue" and p.attribute in tool_only)
+        )
         for p in u.parts
     )
     task, how = _task(u, kb, premises)

@@ -43,6 +43,12 @@ class UpscaleSkill(_Strict):
     announce_mp: float
 
 
+class LimitSkill(_Strict):
+    fact: str
+    limit_mp: float = Field(gt=0)
+    attributes: list[str]
+
+
 class Scale(_Strict):
     column: str
     width: int
@@ -68,6 +74,7 @@ class TableSkill(_Strict):
 class SkillsFile(_Strict):
     pad: PadSkill
     upscale: UpscaleSkill
+    limit: LimitSkill
     tables: dict[str, TableSkill]
 
 
@@ -98,6 +105,11 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _mp(value: float) -> str:
+    """Megapixels to two significant figures below 1 ("0.02"), else one decimal."""
+    return f"{value:.2g}" if value < 1 else _fmt(value)
+
+
 # -- the skills ------------------------------------------------------------------------------------
 
 
@@ -106,8 +118,9 @@ def pad(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
     fact = kb._by_id.get(spec.fact)
     if fact is None or not part.quantities.sizes:
         return []
-    if part.attribute not in spec.attributes and fact.source not in part.source_ids:
-        return []
+    asked = part.attribute in spec.attributes
+    if not asked and (fact.source not in part.source_ids or part.quantities.measured):
+        return []  # the attached picture's own size is checked only when its size is asked
     out = []
     m = spec.multiple
     factors = [f for f in part.quantities.factors if f in skills_data().upscale.factors] or [1]
@@ -139,6 +152,28 @@ def upscale(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
             frame = "upscale-picture" if q.measured else "upscale"
             body = lang.frame(frame, n=n, w=w, h=h, ow=w * n, oh=h * n, mp=f"{mp:.1f}")
             out.append(_computed(lang, body, fact.id, fact.source, _origin(kb, lang, fact)))
+    return out
+
+
+def limit(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
+    """A picture's megapixels, from its size (the attached one's measured) or as written, against
+    the largest picture the tool takes, when that is asked."""
+    spec = skills_data().limit
+    fact = kb._by_id.get(spec.fact)
+    q = part.quantities
+    if fact is None or part.attribute not in spec.attributes or part.attribute_by not in ("cue", "earlier"):
+        return []  # a reading by meaning alone is too loose: "more than 2 megapixels?" is no picture
+    factors = [f for f in q.factors if f in skills_data().upscale.factors and f > 1]
+    if factors:
+        return []  # the enlarged size and its megapixels are the upscale skill's
+    own = "size-picture" if q.measured else "size"
+    pictures = [(lang.frame(own, w=w, h=h, mp=_mp(w * h / 1e6)), w * h / 1e6) for w, h in q.sizes]
+    pictures += [(lang.frame("megapixels", mp=_fmt(mp)), mp) for mp in q.megapixels]
+    out = []
+    for said, mp in pictures:
+        frame = "limit-under" if mp <= spec.limit_mp else "limit-over"
+        body = lang.frame(frame, picture=said, limit=_fmt(spec.limit_mp))
+        out.append(_computed(lang, body, fact.id, fact.source, _origin(kb, lang, fact)))
     return out
 
 
@@ -258,6 +293,7 @@ def _value(v) -> str:
 SKILLS: dict[str, Callable[[Part, KnowledgeBase, Language], list[Computed]]] = {
     "upscale": upscale,
     "pad": pad,
+    "limit": limit,
     "table-rows": table_rows,
     "threshold": threshold,
     "lookup": lookup,

@@ -41,6 +41,8 @@ def _lead_one(ctx: PartContext, yes_no: bool = False) -> None:
         return
     candidates = ctx.candidates(owners)
     stating = ctx.stating(candidates)
+    if computed and stating and stating[0].fact.attribute != ctx.part.attribute:
+        stating = []  # a computed answer is followed by the asked point's facts, not another reading's
     best = max(candidates, key=lambda r: r.raw, default=None)
     s = UNDERSTANDING
     if stating and (ctx.part.attribute or ctx.covered(stating[0])):
