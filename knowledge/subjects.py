@@ -40,7 +40,7 @@ def subjects(
             named.append(Subject("source", owner, "named"))
     outside = [Subject("outside", name) for name in outside_names(text, kb, lang)]
     # the tasks the wording names; words with other common meanings ("bigger") only when none is firm
-    tasks = [Subject("task", t.id) for t in kb.tasks.values() if _names_task(toks, t, firm=True)]
+    tasks = [Subject("task", t.id) for t in _by_own_name(toks, kb) if _names_task(toks, t, firm=True)]
     tasks = tasks or [
         Subject("task", t.id, "loosely") for t in kb.tasks.values() if _names_task(toks, t, firm=False)
     ]
@@ -134,6 +134,21 @@ def _serving(kb: KnowledgeBase, tasks: list[Subject]) -> list[str]:
     caps = sorted(kb.capabilities_for(task_id=tasks[0].id), key=lambda c: order[c.role])
     made = [c.source for c in caps if c.role != "related"]
     return list(dict.fromkeys(made or [c.source for c in caps]))
+
+
+def _by_own_name(toks: list[str], kb: KnowledgeBase) -> list:
+    """The tasks, less any the words name only by an alias that another named task's own name holds
+    ("segmentation", an alias of feature-map upsampling, when "image segmentation" is a task)."""
+    own = [
+        p for t in kb.tasks.values() for p in (t.label, t.id.replace("-", " ")) if phrase_at(toks, stems(p))
+    ]
+    return [
+        t
+        for t in kb.tasks.values()
+        if not own
+        or any(phrase_at(toks, stems(p)) for p in (t.label, t.id.replace("-", " ")))
+        or any(not any(phrase_at(stems(o), stems(a)) for o in own) for a in task_phrases(toks, t))
+    ]
 
 
 def _names_task(toks: list[str], task, firm: bool) -> bool:

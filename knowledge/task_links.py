@@ -31,12 +31,12 @@ class TaskLink:
     new_task: Task | None = None  # set when the link made a task of its own
 
 
-def _weight(task: Task, title: str, summary: str) -> tuple[float, list[str]]:
+def _weight(task: Task, title: str, summary: str, ignore: str | None = None) -> tuple[float, list[str]]:
     label = re.sub(r"\s*\(.*?\)", "", task.label)
     phrases = dict.fromkeys([task.id.replace("-", " "), label, *task.aliases])
     weight, found = 0.0, []
     for phrase in phrases:
-        if not stemmed_text(phrase).strip():
+        if not stemmed_text(phrase).strip() or (ignore and _overlaps(phrase, ignore)):
             continue
         in_title, in_summary = phrase_in(phrase, title), phrase_in(phrase, summary)
         if not (in_title or in_summary):
@@ -58,10 +58,19 @@ def names_the_task(task: Task, phrase: str) -> bool:
     return any(phrase_in(name, phrase) for name in (task.id.replace("-", " "), label))
 
 
-def known_task_links(tasks: dict[str, Task], title: str, summary: str) -> list[TaskLink]:
+def _overlaps(alias: str, phrase: str) -> bool:
+    """The alias is the phrase, part of it, or holds its head ("segmentation", "image segmentation")."""
+    return phrase_in(alias, phrase) or phrase_in(phrase.split()[-1], alias)
+
+
+def known_task_links(
+    tasks: dict[str, Task], title: str, summary: str, ignore: str | None = None
+) -> list[TaskLink]:
+    """`ignore`: a task phrase of the prompt's own; an alias that names it is no evidence of another
+    task (a paper on "semantic segmentation" is not linked to a task listing "segmentation")."""
     weighted = []
     for task in tasks.values():
-        weight, found = _weight(task, title, summary)
+        weight, found = _weight(task, title, summary, ignore)
         firm = [p for p in found if p not in task.ambiguous_aliases]
         if weight >= MIN_WEIGHT and firm:
             weighted.append((weight, task.id, found))

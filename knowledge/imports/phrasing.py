@@ -63,6 +63,8 @@ class ImportsLanguage:
         self.not_heads = frozenset(tp.not_heads)
         self.not_modifiers = frozenset(tp.not_modifiers)
         self.standalone = frozenset(tp.standalone)
+        self.means = frozenset(tp.means)
+        self.naming_nouns = frozenset(tp.naming_nouns)
         fl = self.data.flows
         self.cues = {
             "input": [Cue.compile(c) for c in fl.input],
@@ -89,8 +91,9 @@ class ImportsLanguage:
         if lower in self.not_heads or len(lower) < 6 or not self.head.match(lower):
             return False
         if lower.endswith("ing") and lower not in self.standalone and following is not None:
-            # a gerund with its object after it is a verb ("utilizing deep filtering"), not a task
-            return following in _MARK or following.lower() in STOPWORDS
+            # a gerund with its object after it is a verb ("utilizing deep filtering"), not a task;
+            # before a naming noun it is a task's name ("the scene parsing task")
+            return following in _MARK or following.lower() in STOPWORDS | self.naming_nouns
         return True
 
     def task_phrases(self, text: str) -> list[str]:
@@ -115,6 +118,9 @@ class ImportsLanguage:
                 if p in self.not_heads or not re.fullmatch(r"[a-z][a-z-]*", p):
                     break
                 before.insert(0, p)
+            opener = i - len(before) - 1
+            if opener >= 0 and toks[opener].lower() in self.means:
+                continue  # "by context aggregation": how the source works, not its task
             lower = word.lower()
             variants = [" ".join([*before[k:], lower]) for k in range(len(before))]
             if lower in self.standalone:

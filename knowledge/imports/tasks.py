@@ -52,6 +52,7 @@ class TaskChoice:
     links: dict[str, list[TaskLink]] = field(default_factory=dict)  # source id -> links, primary first
     new_tasks: list[Task] = field(default_factory=list)
     shared: str | None = None  # the task most sources serve
+    phrase: str | None = None  # ... and the phrase that names it
 
 
 def title_core(title: str) -> str:
@@ -81,6 +82,44 @@ def _rank(phrase: str, sources: list[SourceText], question: str) -> tuple[int, b
     return weight, occurrences >= 2, len(phrase.split()), occurrences
 
 
+def _head(phrase: str) -> str:
+    return phrase.split()[-1]
+
+
+def _joins(source: SourceText, best: str, known: dict[str, Task], lang: ImportsLanguage) -> str | None:
+    """Why a source that does not use the shared phrase still serves its job, if it does: its own
+    task phrase has the same head ("video interpolation" beside "frame interpolation"), or it is
+    a recommended model whose entry names no task at all (links only): it was recommended for the
+    person's question, which the summaries together name."""
+    phrase, _ = _own_phrase(source, lang)
+    if phrase is not None:
+        return f"its own phrase '{phrase}' names the same job" if _head(phrase) == _head(best) else None
+    if source.recommended and not known_task_links(known, source.title, " ".join(source.sentences)):
+        return "recommended for the question; its entry names no task of its own"
+    return None
+
+
+def _same_known(best: str, known: dict[str, Task], lang: ImportsLanguage) -> Task | None:
+    """The known task the shared phrase names: by its own name, or by an alias with the head of its
+    own name ("deblurring" for "image deblurring"). A topical alias ("segmentation" listed for
+    feature-map upsampling, whose job is upsampling) does not make the prompt's task that one."""
+    for task in known.values():
+        if names_the_task(task, best):
+            return task
+    for task in known.values():
+        label = re.sub(r"\s*\(.*?\)", "", task.label)
+        heads = {_head(p) for p in lang.task_phrases(label)} | {_head(label.lower())}
+        if best in task.aliases and _head(best) in heads:
+            return task
+    return None
+
+
+def _beside(known: dict[str, Task], source: SourceText, shared: str, phrase: str) -> list[TaskLink]:
+    """Known tasks kept beside the shared one, linked by words other than the shared phrase's."""
+    links = known_task_links(known, source.title, " ".join(source.sentences), ignore=phrase)
+    return [link for link in links if link.task_id != shared and link.confidence >= KEEP_BESIDE_TITLE_TASK]
+
+
 def choose_tasks(sources: list[SourceText], question: str, known: dict[str, Task], origin: str) -> TaskChoice:
     lang = imports_language()
     choice = TaskChoice()
@@ -90,31 +129,41 @@ def choose_tasks(sources: list[SourceText], question: str, known: dict[str, Task
     members = [s for s in sources if best and s.mentions(best)]
     asked = bool(best) and phrase_in(str(best), question)
     shared_id = None
+    joined: dict[str, str] = {}
     if best and (len(members) >= 2 or len(sources) == 1 or asked):
-        firm = {s.sid: known_task_links(known, s.title, " ".join(s.sentences)) for s in members}
-        members = [s for s in members if not (firm[s.sid] and firm[s.sid][0].confidence >= STRONG_LINK)]
+        # a source firmly linked to a known task leaves the shared one, unless its title names it
+        firm = {s.sid: known_task_links(known, s.title, " ".join(s.sentences), ignore=best) for s in members}
+        members = [
+            s
+            for s in members
+            if not (firm[s.sid] and firm[s.sid][0].confidence >= STRONG_LINK)
+            or phrase_in(best, title_core(s.title))
+        ]
     if best and members and (len(members) >= 2 or len(sources) == 1 or asked):
-        same = next((t for t in known.values() if names_the_task(t, best) or best in t.aliases), None)
+        for s in sources:
+            if s not in members and (why := _joins(s, best, known, lang)):
+                joined[s.sid] = why
+        same = _same_known(best, known, lang)
+        named = list(members)
+        members += [s for s in sources if s.sid in joined]
         if same is not None:
             shared_id = same.id
         else:
-            task = make_task(best, members, origin, taken)
+            task = make_task(best, named, origin, taken)
             shared_id = task.id
             taken.add(task.id)
             choice.new_tasks.append(task)
-        confidence = min(0.95, SHARED_CONFIDENCE + SHARED_STEP * (len(members) - 2 + asked))
+        confidence = min(0.95, SHARED_CONFIDENCE + SHARED_STEP * (len(named) - 2 + asked))
         for s in members:
-            evidence = [best, "shared by " + ", ".join(m.sid for m in members)]
+            evidence = [best, "shared by " + ", ".join(m.sid for m in named)]
             if asked:
                 evidence.append("named in the question")
-            links = [TaskLink(shared_id, round(confidence, 2), evidence)]
-            links += [
-                link
-                for link in known_task_links(known, s.title, " ".join(s.sentences))
-                if link.task_id != shared_id and link.confidence >= KEEP_BESIDE_TITLE_TASK
-            ]
-            choice.links[s.sid] = links
+            if s.sid in joined:
+                evidence.append(joined[s.sid])
+            own = round(confidence - (SHARED_STEP if s.sid in joined else 0.0), 2)
+            choice.links[s.sid] = [TaskLink(shared_id, own, evidence), *_beside(known, s, shared_id, best)]
     choice.shared = shared_id
+    choice.phrase = best if shared_id else None
     _own_tasks(sources, choice, known, origin, taken, lang)
     _name_the_ask(question, sources, choice, lang)
     return choice
@@ -150,7 +199,7 @@ def _own_tasks(
     for s in sources:
         if s.sid in choice.links:
             continue
-        links = known_task_links(known, s.title, " ".join(s.sentences))
+        links = known_task_links(known, s.title, " ".join(s.sentences), ignore=choice.phrase)
         phrase, where = _own_phrase(s, lang)
         # a title that names its own task is believed over loose known-task matches, unless they are strong
         titled = (
@@ -177,7 +226,9 @@ def _own_phrase(source: SourceText, lang: ImportsLanguage) -> tuple[str | None, 
         # ("Real Time Speech Enhancement": speech enhancement, not a title fragment)
         used = [p for p in in_title if len(p.split()) >= 2 and any(phrase_in(p, x) for x in source.sentences)]
         pairs = [p for p in in_title if len(p.split()) == 2]
-        return max(used, key=lambda p: len(p.split())) if used else (pairs or in_title)[0], "title"
+        uses = {p: sum(phrase_in(p, x) for x in source.sentences) for p in used}
+        # the one the summary uses most ("scene parsing", not "pyramid scene parsing"), then the fullest
+        return max(used, key=lambda p: (uses[p], len(p.split()))) if used else (pairs or in_title)[0], "title"
     counts: dict[str, int] = {}
     for sentence in source.sentences:
         for phrase in lang.task_phrases(sentence):

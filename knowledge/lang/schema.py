@@ -312,6 +312,10 @@ class TaskPhrases(_Strict):
     # words after which a title names the task its method serves ("Curve Estimation for Low-Light
     # Image Enhancement")
     serves: list[str] = Field(default_factory=list)
+    # words after which a phrase names the means, not the task ("by context aggregation")
+    means: list[str] = Field(default_factory=list)
+    # nouns after which a gerund still names a task ("the scene parsing task")
+    naming_nouns: list[str] = Field(default_factory=list)
     examples: list[PhraseExample] = Field(min_length=1)
 
     @field_validator("head_pattern")

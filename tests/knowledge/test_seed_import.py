@@ -593,3 +593,61 @@ def test_a_missing_link_is_said_not_borrowed():
     prompt = parse_seed(text)
     missing = next(f for f in prompt.facts if f.id == "segan.no-code-link")
     assert missing.kind == "not-known" and missing.text == "The prompt gives no code link for SEGAN."
+
+
+# -- a recommended model with links only, and a packaged alias beside the prompt's own task ------
+
+INTERPOLATION = ROOT / "tests" / "data" / "prompts" / "interpolation.txt"
+
+LEAVES = """You are an AI scientist.
+
+A user has asked the following question:
+"I scan leaves from my garden. How can AI mark the diseased spots on each leaf?"
+
+### Recommended AI Models:
+Model: LeafNet
+Paper: https://example.org/leafnet.pdf
+GitHub: https://github.com/example/leafnet
+
+### Related Papers:
+Model: Spot Masks: A Convolutional Network for Segmentation
+Paper: https://example.org/spot-masks.pdf
+Summary: We present a convolutional network for segmentation of plant images.
+The network uses a vision transformer backbone and dense prediction heads.
+
+Model: Attention Maps for Segmentation
+Paper: https://example.org/attention-maps.pdf
+Summary: We propose an attention module for segmentation. It runs in real time on a laptop.
+
+Answer:
+"""
+
+
+def test_a_recommended_model_with_links_only_serves_the_task_the_summaries_name():
+    prompt = parse_seed(INTERPOLATION.read_text(encoding="utf-8"))
+    primary = {c.source: c for c in prompt.capabilities if c.role == "primary"}
+    rife = next(s.id for s in prompt.sources if s.name == "RIFE")
+    # not "What RIFE does" with ends the summaries do not name: the job its question and the
+    # other summaries name, which a same-headed phrase ("video interpolation") serves too
+    assert prompt.shared_task == "frame-interpolation"
+    assert {primary[s].task for s in (rife, "film", "dain", "super-slomo")} == {"frame-interpolation"}
+    assert not any(t.id.startswith("what-rife") for t in prompt.tasks)
+    assert "its entry names no task of its own" in primary[rife].evidence[-1]
+    # a phrase after "by" names the means ("by exploring the depth information"), not the task
+    assert "exploring" not in prompt.tasks[0].label
+
+
+def test_a_packaged_alias_does_not_take_over_the_prompts_own_task(tmp_path):
+    """'segmentation' is an alias of the packaged feature-map upsampling: the prompt's sources
+    still share a task of their own, and a question about it names that task, not the packaged one."""
+    prompt = parse_seed(LEAVES)
+    assert prompt.shared_task == "segmentation"
+    assert {c.task for c in prompt.capabilities} == {"segmentation"}
+    seed = tmp_path / "leaves.txt"
+    seed.write_text(LEAVES, encoding="utf-8")
+    import_seed(seed, tmp_path / "cards", with_packaged=True)  # beside the packaged cards
+    kb = load_knowledge_uncached(tmp_path / "cards")
+    from knowledge.understand import understand
+
+    part = understand("What is segmentation?", kb).parts[0]
+    assert [s.id for s in part.subjects if s.kind == "task"] == ["segmentation"]
