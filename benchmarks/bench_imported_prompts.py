@@ -7,7 +7,8 @@ Each tests/data/prompts/NAME.txt (a seed-format prompt of another field) is impo
 temporary folder; every question of NAME.questions.jsonl ({"question", "sources": [ids]}, no ids:
 out of scope) is answered with agent.compose.answer_question. Right source: not abstained, the
 first expected source among the sources of the first two claims (direct answer first), every
-expected one cited.
+expected one cited; a row marked "gap": true (the sources don't say what it asks) is right only
+when the direct answer says so ("The sources don't say ...", or a card's not-known fact).
 The prompt's own question counts as in scope, answered by its recommended model.
 """
 
@@ -23,9 +24,21 @@ ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "tests" / "data" / "prompts"
 
 
-def _right(answer, expected: list[str]) -> bool:
+def _says_unsaid(answer, kb) -> bool:
+    from knowledge.lang.language import language
+
+    opening = language().frame("sources-dont-say", label="").split("{")[0].rstrip(" .")
+    facts = [kb._by_id.get(f) for c in answer.direct_answer for f in c.facts]
+    return any(c.text.startswith(opening) for c in answer.direct_answer) or any(
+        f is not None and f.kind == "not-known" for f in facts
+    )
+
+
+def _right(answer, expected: list[str], gap: bool = False, kb=None) -> bool:
     if not expected:
         return answer.abstained
+    if gap and not _says_unsaid(answer, kb):
+        return False
     claims = [*answer.direct_answer, *answer.claims]  # the direct answer comes first
     cited = [s for c in claims for s in c.sources]
     first = [s for c in claims[:2] for s in c.sources]
@@ -53,7 +66,7 @@ def run(name: str, dense: bool, verbose: bool) -> tuple[int, int, int, int]:
         in_ok = in_n = out_ok = out_n = 0
         for row in rows:
             answer = answer_question(row["question"], kb=kb)
-            ok = _right(answer, row["sources"])
+            ok = _right(answer, row["sources"], bool(row.get("gap")), kb)
             if row["sources"]:
                 in_n, in_ok = in_n + 1, in_ok + ok
             else:

@@ -16,16 +16,29 @@ def _repo_name(github: str | None) -> str | None:
     return name if name and "github.com" not in name else None
 
 
-def source_id_for(model: str, github: str | None) -> str:
-    """The title's lead word ("FeatSharp: Your Vision..." -> featsharp), else the repository's name
-    (kky7/MSSNet -> mssnet), else the first words of the title."""
+def source_id_for(model: str, github: str | None, summary: str = "") -> str:
+    """The title's lead word ("FeatSharp: Your Vision..." -> featsharp), else a one-word name the
+    repository holds ("RIFE" in hzwer/ECCV2022-RIFE -> rife), else the repository's name (kky7/MSSNet
+    -> mssnet), else the name the summary gives its model (DeepLabv3+ -> deeplabv3), else the
+    first words of the title."""
     head = model.split(":")[0].strip()
     if ":" in model and len(head.split()) <= 2:
         return _slug(head)  # the name the paper gives itself, even when its code lives in a toolkit
     repo = _repo_name(github)
+    if repo and len(model.split()) == 1 and _slug(model) in _slug(repo).split("-"):
+        return _slug(model)
     if repo:
         return _slug(repo)
+    given = _given(summary)
+    if given:
+        return _slug(given)
     return _slug(" ".join(model.split()[:4]))[:40].strip("-")
+
+
+def _given(summary: str) -> str | None:
+    from knowledge.imports.phrasing import imports_language
+
+    return imports_language().given_name(summary) if summary else None
 
 
 def short_name_for(model: str, github: str | None, summary: str) -> str | None:
@@ -43,4 +56,4 @@ def short_name_for(model: str, github: str | None, summary: str) -> str | None:
         return head
     if len(model.split()) <= 2:
         return model
-    return None
+    return _given(summary)

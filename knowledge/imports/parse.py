@@ -170,7 +170,7 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
     used: set[str] = set()
     read: list[tuple[Entry, Source, list[str]]] = []
     for entry in entries:
-        sid = source_id_for(entry.model, entry.github) or "source"
+        sid = source_id_for(entry.model, entry.github, entry.summary or "") or "source"
         base, n = sid, 2
         while sid in used:
             sid, n = f"{base}-{n}", n + 1

@@ -73,6 +73,7 @@ class ImportsLanguage:
             "output_after_task": [Cue.compile(c) for c in fl.output_after_task],
             "ask": [Cue.compile(c) for c in self.data.asks.openers],
             "purpose": [Cue.compile(c) for c in self.data.purpose.cues],
+            "name": [Cue.compile(c) for c in (self.data.names.cues if self.data.names else [])],
         }
         self.stops = frozenset(fl.stops)
         self.skip = frozenset(fl.skip)
@@ -215,6 +216,26 @@ class ImportsLanguage:
                     j += 1
                 if any(w.lower() not in STOPWORDS for w in words):
                     return " ".join(words)
+        return None
+
+    def given_name(self, summary: str) -> str | None:
+        """The name a summary gives the model it proposes ("our proposed model, DeepLabv3+, ...")."""
+        toks = tokenise(summary)
+        flat, owner = _flat(toks)
+        for cue in self.cues["name"]:
+            for k in range(len(flat)):
+                end = cue._match_at(flat, k, 0)
+                if end is None or end == k:
+                    continue
+                j = owner[end - 1] + 1
+                while j < len(toks) and toks[j].text in _MARK:
+                    j += 1
+                word = toks[j].text if j < len(toks) else ""
+                inner = word[1:]
+                if word.lower() not in STOPWORDS and (
+                    any(c.isupper() for c in inner) or any(c.isdigit() for c in word)
+                ):
+                    return word
         return None
 
     # -- what a sentence states ----------------------------------------------------------------

@@ -378,6 +378,20 @@ class Asks(_Strict):
     _cues = field_validator("openers")(classmethod(lambda cls, v: _check_patterns(v)))
 
 
+class NameExample(_Strict):
+    text: str
+    name: str | None = None
+
+
+class Names(_Strict):
+    """How a summary gives its model a name ("our proposed model, DeepLabv3+, extends ...")."""
+
+    cues: list[str]
+    examples: list[NameExample] = Field(min_length=1)
+
+    _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
+
+
 class StatementCue(_Strict):
     """Wording by which a summary sentence states an attribute (ids of attributes.yml)."""
 
@@ -406,6 +420,7 @@ class ImportsFile(_Strict):
     flows: Flows
     purpose: Purpose
     asks: Asks
+    names: Names | None = None
     # wording by which a sentence says what the source is ("The paper proposes X, a ..."), best first
     method: list[str]
     # wording by which a sentence tells the field's background, not what the source does

@@ -651,3 +651,8 @@ def test_a_packaged_alias_does_not_take_over_the_prompts_own_task(tmp_path):
 
     part = understand("What is segmentation?", kb).parts[0]
     assert [s.id for s in part.subjects if s.kind == "task"] == ["segmentation"]
+
+
+@pytest.mark.parametrize("example", LANG.data.names.examples, ids=lambda e: e.text[:40])
+def test_the_name_a_summary_gives_its_model(example):
+    assert LANG.given_name(example.text) == example.name
