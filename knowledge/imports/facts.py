@@ -38,17 +38,18 @@ def example_questions(
 
 
 def statement_attribute(sentence: str, lang: ImportsLanguage | None = None) -> str | None:
-    """The attribute the sentence states: one tied to a number in it (imports.yml's statement cues
-    nearest the number); else the attribute whose question cue it carries (the vocabulary
-    questions are read with); else the first statement cue it carries."""
+    """The attribute the sentence states: by imports.yml's statement cues (the one opening it, else
+    the one tied to a number in it, else the first listed it carries: mechanism, results, cost,
+    data, limitations, code ...); else the attribute whose question cue it carries (the vocabulary
+    questions are read with, which names topics more than statements: "noise", "video")."""
     lang = lang or imports_language()
-    tied = lang.statement_attribute(sentence, tied_only=True)
-    if tied:
-        return tied
+    stated = lang.statement_attribute(sentence)
+    if stated:
+        return stated
     from knowledge.lang.language import language
 
     hits = language().attribute_hits(sentence)
-    return hits[0].id if hits else lang.statement_attribute(sentence)
+    return hits[0].id if hits else None
 
 
 def summary_facts(sid: str, name: str, sentences: list[str], tasks: list[Task]) -> list[Fact]:

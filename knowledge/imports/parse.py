@@ -19,6 +19,7 @@ from common.textsafe import clean_line
 from knowledge.errors import KnowledgeError
 from knowledge.imports.facts import link_facts, relevance_fact, summary_facts, task_fact
 from knowledge.imports.names import short_name_for, source_id_for
+from knowledge.imports.phrasing import imports_language
 from knowledge.imports.seed_format import (
     Entry,
     ImportWarning,
@@ -181,7 +182,8 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
                 short_name_for(entry.model, entry.github, entry.summary or "")
                 or entry.model.split(":")[0].strip()
             )
-            sentences = [name_subject(s, name) for s in screened]
+            lang = imports_language()  # one statement a fact: a sentence joining two is two
+            sentences = [c for s in screened for c in lang.clauses(name_subject(s, name))]
             read.append((entry, _source(entry, sid, sentences), sentences))
         except ValidationError as exc:
             raise fail(

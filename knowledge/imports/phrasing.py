@@ -243,10 +243,19 @@ class ImportsLanguage:
         """The attribute the sentence states: the first listed whose cue it carries; with numbers in
         it, the one whose cue stands nearest a number (a number stays with what it measures)."""
         flat = [s for t in tokenise(sentence) for s in t.stems]
+        for attribute, cues in self.statements:
+            if any(cue.anchored and cue._match_at(flat, 0, 0) for cue in cues):
+                return attribute  # a sentence that opens with its point ("To train ...") states it
         numbers = [k for k, s in enumerate(flat) if s[:1].isdigit()]
         hits: list[tuple[int, str]] = []  # (distance to a number, attribute) in listed order
         for attribute, cues in self.statements:
-            spans = [(k, end) for cue in cues for k in range(len(flat)) if (end := cue._match_at(flat, k, 0))]
+            spans = [
+                (k, end)
+                for cue in cues
+                if not cue.anchored
+                for k in range(len(flat))
+                if (end := cue._match_at(flat, k, 0))
+            ]
             spans = [(k, end) for k, end in spans if end > k]
             if not spans:
                 continue
@@ -258,6 +267,30 @@ class ImportsLanguage:
         if tied:
             return min(tied, key=lambda h: h[0])[1]  # min keeps the first listed
         return None if tied_only else hits[0][1]
+
+    def clauses(self, sentence: str) -> list[str]:
+        """A sentence of two statements joined by imports.yml's clause words ("..., while a pitch
+        filter attenuates noise ...") as two sentences, when the second has its own subject and the
+        two state different attributes; else the sentence whole."""
+        cl = self.data.clauses
+        if cl is None:
+            return [sentence]
+        for join in cl.joins:
+            at = sentence.find(join)
+            if at <= 0:
+                continue
+            first, second = sentence[:at].rstrip(" ,;") + ".", sentence[at + len(join) :].strip()
+            words = second.split()
+            if (
+                len(first.split()) < cl.min_words
+                or len(words) < cl.min_words
+                or words[0].lower() not in cl.subjects
+            ):
+                continue
+            second = second[:1].upper() + second[1:]
+            if self.statement_attribute(first) != self.statement_attribute(second):
+                return [*self.clauses(first), *self.clauses(second)]
+        return [sentence]
 
     def noun_phrases(self, sentence: str, skip_words: set[str]) -> list[str]:
         """Runs of content words between function words, marks, numbers and imports.yml's breaks

@@ -392,6 +392,20 @@ class Names(_Strict):
     _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
 
 
+class ClauseExample(_Strict):
+    text: str
+    clauses: list[str]
+
+
+class Clauses(_Strict):
+    """Words that join two statements in one sentence, and the words that open a clause's subject."""
+
+    joins: list[str]
+    subjects: list[str]
+    min_words: int = 5
+    examples: list[ClauseExample] = Field(min_length=1)
+
+
 class StatementCue(_Strict):
     """Wording by which a summary sentence states an attribute (ids of attributes.yml)."""
 
@@ -421,6 +435,7 @@ class ImportsFile(_Strict):
     purpose: Purpose
     asks: Asks
     names: Names | None = None
+    clauses: Clauses | None = None
     # wording by which a sentence says what the source is ("The paper proposes X, a ..."), best first
     method: list[str]
     # wording by which a sentence tells the field's background, not what the source does

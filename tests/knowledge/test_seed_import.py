@@ -656,3 +656,8 @@ def test_a_packaged_alias_does_not_take_over_the_prompts_own_task(tmp_path):
 @pytest.mark.parametrize("example", LANG.data.names.examples, ids=lambda e: e.text[:40])
 def test_the_name_a_summary_gives_its_model(example):
     assert LANG.given_name(example.text) == example.name
+
+
+@pytest.mark.parametrize("example", LANG.data.clauses.examples, ids=lambda e: e.text[:40])
+def test_one_statement_one_fact(example):
+    assert LANG.clauses(example.text) == example.clauses
