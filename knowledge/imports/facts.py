@@ -114,7 +114,9 @@ def relevance_fact(source: Source, sentences: list[str], task: Task | None) -> F
     lang = imports_language()
     name = source.name
     label = task.label[:1].lower() + task.label[1:] if task else ""
-    point = point_of(name, sentences) or f"{source.title.rstrip('.')}."
+    point = point_of(name, sentences) or (
+        lang.frame("point-links-only") if source.title.strip() == name else f"{source.title.rstrip('.')}."
+    )
     frame = "relevance-recommended" if source.role == "recommended" else "relevance-related"
     return Fact(
         id=f"{source.id}.{source.role or 'related'}",
@@ -126,8 +128,10 @@ def relevance_fact(source: Source, sentences: list[str], task: Task | None) -> F
     )
 
 
-def link_facts(source: Source) -> list[Fact]:
-    """One line with every link of the source (code attribute), and what the prompt does not give."""
+def link_facts(source: Source, sentences: list[str] | None = None) -> list[Fact]:
+    """One line with every link of the source (code attribute), and what the prompt does not give:
+    a link, or (`sentences` empty) any summary at all."""
+    sentences = [""] if sentences is None else sentences
     lang = imports_language()
     name = source.name
     links: Links = source.links
@@ -145,6 +149,18 @@ def link_facts(source: Source) -> list[Fact]:
                 origin="SEED: links",
                 tags=["bibliography"],
                 **extra,
+            )
+        )
+    if not sentences:
+        out.append(
+            Fact(
+                id=f"{source.id}.no-summary",
+                source=source.id,
+                text=lang.frame("summary-none", name=name),
+                origin="SEED: links",
+                tags=["bibliography"],
+                kind="not-known",
+                attribute="mechanism",
             )
         )
     for what, url in (("code", links.code), ("paper", paper)):

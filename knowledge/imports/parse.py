@@ -207,7 +207,7 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
             purpose = task_fact(source.id, source.name, sentences, primary, facts) if primary else None
             facts = [purpose, *facts] if purpose else facts
             facts.insert(0, relevance_fact(source, sentences, primary))
-            facts[1:1] = link_facts(source)
+            facts[1:1] = link_facts(source, sentences)
             attributes = [f.attribute for f in facts if f.id.startswith(f"{source.id}.summary-")]
             facts += workflow_facts(source.id, source.name, sentences, attributes, primary)
             caps = _capabilities(source, sentences, choice, tasks)
@@ -218,6 +218,10 @@ def parse_seed(text: str, tasks: dict[str, Task] | None = None, origin: str = "s
         prompt.sources.append(source)
         prompt.facts.extend(facts)
         prompt.capabilities.extend(caps)
+    # a source with no summary serves its task after those whose summaries say how: a question
+    # naming the task is answered from their words (the long form still leads with the recommended)
+    bare = {s.id for _, s, sentences in read if not sentences}
+    prompt.capabilities.sort(key=lambda c: c.source in bare)
     serving = {c.source for c in prompt.capabilities if c.task == choice.shared}
     prompt.sources.sort(key=lambda s: (s.role != "recommended", s.id not in serving))
     _mark_runnable(prompt)

@@ -76,6 +76,7 @@ class ImportsLanguage:
             "name": [Cue.compile(c) for c in (self.data.names.cues if self.data.names else [])],
         }
         self.stops = frozenset(fl.stops)
+        self.determiners = frozenset(fl.determiners)
         self.skip = frozenset(fl.skip)
         self.statements = [(s.attribute, [Cue.compile(c) for c in s.cues]) for s in self.data.statements]
         self.breaks = frozenset(self.data.questions.breaks)
@@ -140,6 +141,8 @@ class ImportsLanguage:
             end = cue._match_at(flat, k, 0)
             if end is None or end == k:
                 continue
+            if owner[k] > 0 and toks[owner[k] - 1].text.lower() in self.determiners:
+                continue  # "the output frame": a noun, not the verb the cue means
             # the phrase starts at the first token wholly after the cue
             j = owner[end - 1] + 1
             words: list[str] = []

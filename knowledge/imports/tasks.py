@@ -150,6 +150,14 @@ def choose_tasks(sources: list[SourceText], question: str, known: dict[str, Task
             shared_id = same.id
         else:
             task = make_task(best, named, origin, taken)
+            bare = next((s for s in members if s.recommended and not s.sentences), None)
+            if bare is not None and not any(s.recommended for s in named):
+                # the answer cites the recommended model beside the task: say whose words describe it
+                owner = sorted(named, key=lambda s: not s.recommended)[0]
+                text = lang.frame(
+                    "task-description-borrowed", name=bare.name, owner=owner.name, sentence=task.description
+                )
+                task = task.model_copy(update={"description": text})
             shared_id = task.id
             taken.add(task.id)
             choice.new_tasks.append(task)

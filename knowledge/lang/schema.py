@@ -341,6 +341,8 @@ class Flows(_Strict):
     output_after_task: list[str] = Field(default_factory=list)
     stops: list[str]
     skip: list[str] = Field(default_factory=list)
+    # words after which a cue word is a noun ("the output frame"), not the verb it means
+    determiners: list[str] = Field(default_factory=list)
     examples: list[FlowExample] = Field(min_length=1)
 
     _cues = field_validator("input", "input_after_task", "output", "output_after_task")(

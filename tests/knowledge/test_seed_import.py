@@ -82,10 +82,12 @@ def test_summaries_become_facts(seed):
     )
     datacrafter = [f for f in seed.facts if f.source == "datacrafter"]
     assert any("rare wildlife observation" in f.text for f in datacrafter)
-    # no summary: the recommendation, the links and a workflow from the linked task
+    # no summary: the recommendation, the links, that there is no summary (a not-known fact) and a
+    # workflow from the linked task
     assert [f.id for f in seed.facts if f.source == "mssnet"] == [
         "mssnet.recommended",
         "mssnet.links",
+        "mssnet.no-summary",
         "mssnet.wf-input",
         "mssnet.wf-model",
         "mssnet.wf-output",
