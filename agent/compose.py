@@ -184,6 +184,12 @@ def _put_direct_first(answer: Answer, parts, kb, founding: bool = False) -> None
         direct = []
         for p in parts:
             if _unnamed_how(p.part) or not p.direct:
+                # what the cards say they do not know about the source asked opens ("no summary")
+                direct += [
+                    c
+                    for c in p.direct
+                    if any(getattr(kb._by_id.get(f), "kind", "") == "not-known" for f in c.facts)
+                ]
                 direct += [c for c in task_lines if c not in direct]
             else:
                 direct += p.direct

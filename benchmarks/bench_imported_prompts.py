@@ -8,7 +8,7 @@ temporary folder; every question of NAME.questions.jsonl ({"question", "sources"
 out of scope) is answered with agent.compose.answer_question. Right source: not abstained, the
 first expected source among the sources of the first two claims (direct answer first), every
 expected one cited; a row marked "gap": true (the sources don't say what it asks) is right only
-when the direct answer says so ("The sources don't say ...", or a card's not-known fact).
+when the direct answer says so ("The sources don't say / compare ...", or a card's not-known fact).
 The prompt's own question counts as in scope, answered by its recommended model.
 """
 
@@ -27,9 +27,12 @@ PROMPTS = ROOT / "tests" / "data" / "prompts"
 def _says_unsaid(answer, kb) -> bool:
     from knowledge.lang.language import language
 
-    opening = language().frame("sources-dont-say", label="").split("{")[0].rstrip(" .")
+    lang = language()
+    openings = tuple(
+        lang.frames[frame].split("{")[0].rstrip(" .") for frame in ("sources-dont-say", "compare-unsaid")
+    )
     facts = [kb._by_id.get(f) for c in answer.direct_answer for f in c.facts]
-    return any(c.text.startswith(opening) for c in answer.direct_answer) or any(
+    return any(c.text.startswith(openings) for c in answer.direct_answer) or any(
         f is not None and f.kind == "not-known" for f in facts
     )
 

@@ -53,7 +53,14 @@ def _lead_one(ctx: PartContext, yes_no: bool = False) -> None:
     elif ctx.part.attribute and ctx.part.subjects and ctx.part.subjects[0].how != "evidence":
         if ctx.out.direct:
             pass  # a computed result answers it
-        elif best is not None and best.raw >= s.strong_match:
+        elif (
+            best is not None
+            and best.raw >= s.strong_match
+            and any(
+                f.attribute == ctx.part.attribute
+                for f in ctx.kb.facts  # none states "the best": none settles it
+            )
+        ):
             ctx.lead(best, yes_no=yes_no, settles=True)
         else:
             ctx.not_said(owners[0])
@@ -151,11 +158,33 @@ def comparison(ctx: PartContext) -> None:
     if len(owners) < 2:
         _lead_one(ctx)
         return
+    sides = {o: ctx.stating(ctx.candidates([o])) for o in owners}
+    if ctx.part.attribute and not any(sides.values()):  # neither states it: say so, then each side
+        names = " and ".join(ctx.name(o) for o in owners)  # on one attribute both state, if any
+        label = ctx.lang.attributes[ctx.part.attribute].label
+        ctx.out.direct.append(
+            Claim(
+                text=ctx.lang.frame("compare-unsaid", names=names, label=label),
+                section="direct",
+                sources=owners,
+            )
+        )
+        ranked = [[r for r in ctx.candidates([o]) if "bibliography" not in r.fact.tags] for o in owners]
+        both = next(
+            (
+                r.fact.attribute
+                for r in ranked[0]
+                if all(any(x.fact.attribute == r.fact.attribute for x in side) for side in ranked)
+            ),
+            None,
+        )
+        sides = {
+            o: [r for r in side if r.fact.attribute == both] or side
+            for o, side in zip(owners, ranked, strict=True)
+        }
     for owner in owners:
-        candidates = ctx.candidates([owner])
-        stating = ctx.stating(candidates) or candidates
-        if stating:
-            ctx.out.direct.append(ctx.claim(stating[0].fact))
+        if sides[owner]:  # each side on the same attribute; a side that does not state it says so
+            ctx.out.direct.append(ctx.claim(sides[owner][0].fact))
         elif ctx.part.attribute:
             ctx.not_said(owner)
 

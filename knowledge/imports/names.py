@@ -56,4 +56,6 @@ def short_name_for(model: str, github: str | None, summary: str) -> str | None:
         return head
     if len(model.split()) <= 2:
         return model
+    if repo and re.fullmatch(r"[A-Z][A-Z0-9]{2,7}", repo):
+        return repo  # an acronym as the repository's name ("DAIN" for "Depth-Aware Video Frame ...")
     return _given(summary)
