@@ -130,6 +130,10 @@ class ImportsLanguage:
             out += [v for v in variants if v not in out]
         return out
 
+    def is_adjective(self, word: str) -> bool:
+        """A modifier that says what kind of task, not what it works on ("semantic", "medical")."""
+        return word.lower().endswith(tuple(self.data.task_phrases.adjective_endings))
+
     def verb_of(self, phrase: str) -> tuple[str, str] | None:
         return self.data.task_phrases.verbs.get(phrase.split()[-1])
 

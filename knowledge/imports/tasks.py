@@ -282,7 +282,8 @@ def make_task(phrase: str, members: list[SourceText], origin: str, taken: set[st
     flows_out = next((f for x in own if (f := lang.flow(x, "output"))), None)
     *mods, head = phrase.split()
     verbs = lang.verb_of(phrase)
-    material = " ".join(mods)
+    # the material is a noun ("image", "speech"), not a kind of task ("semantic segmentation")
+    material = " ".join(mods) if mods and not lang.is_adjective(mods[-1]) else ""
     # a task several sources serve takes its ends from its name ("the speech to enhance" -> "the
     # enhanced speech"), which they share; one source's task, from what its summary says; else
     # the name's words, else that none says

@@ -316,6 +316,8 @@ class TaskPhrases(_Strict):
     means: list[str] = Field(default_factory=list)
     # nouns after which a gerund still names a task ("the scene parsing task")
     naming_nouns: list[str] = Field(default_factory=list)
+    # endings of a modifier that says what kind of task it is, not what it works on ("semantic")
+    adjective_endings: list[str] = Field(default_factory=list)
     examples: list[PhraseExample] = Field(min_length=1)
 
     @field_validator("head_pattern")
