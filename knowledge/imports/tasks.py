@@ -278,6 +278,8 @@ def make_task(phrase: str, members: list[SourceText], origin: str, taken: set[st
     method = method_sentence(with_phrase)
     description = method or next(iter(with_phrase or lead), f"{ordered[0].title.rstrip('.')}.")
     own = [x for x in sentences if not is_background(x, lang)]  # not what the field usually does
+    if len(members) > 1:  # a task several serve: only sentences about it ("an encoder which outputs
+        own = [x for x in own if phrase_in(phrase, x)]  # features" is one part of one model)
     flows_in = next((f for x in own if (f := lang.flow(x, "input", phrase))), None)
     flows_out = next((f for x in own if (f := lang.flow(x, "output"))), None)
     *mods, head = phrase.split()
