@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from knowledge.imports.phrasing import ImportsLanguage, imports_language, method_sentence
+from knowledge.imports.phrasing import ImportsLanguage, imports_language, is_background, method_sentence
 from knowledge.schema import Fact, Links, Source, Task
 from knowledge.text import phrase_in
 
@@ -58,7 +58,10 @@ def summary_facts(sid: str, name: str, sentences: list[str], tasks: list[Task]) 
     # what the source is for: the sentence that says what it is, else its first one, if it states nothing else
     method = method_sentence(sentences, lang)
     for i, text in enumerate(sentences, start=1):
-        attribute = statement_attribute(text, lang)
+        # the field's background ("Noise reduction is usually done with ...") is why the source was
+        # made, not how it works
+        background = lang.data.background_attribute if is_background(text, lang) else None
+        attribute = background or statement_attribute(text, lang)
         if attribute is None and (text == method or (method is None and i == 1)):
             attribute = "task"  # (a sentence that states something more keeps that: one attribute a fact)
         tags = ["summary"] + [f"task:{t.id}" for t in tasks if any(phrase_in(a, text) for a in _names(t))]

@@ -444,6 +444,7 @@ class ImportsFile(_Strict):
     method: list[str]
     # wording by which a sentence tells the field's background, not what the source does
     background: list[str] = Field(default_factory=list)
+    background_attribute: str | None = None  # the attribute such a sentence states
     statements: list[StatementCue]
     questions: ImportQuestions
     frames: dict[str, str]
