@@ -73,6 +73,7 @@ class ImportsLanguage:
             "output_after_task": [Cue.compile(c) for c in fl.output_after_task],
             "ask": [Cue.compile(c) for c in self.data.asks.openers],
             "purpose": [Cue.compile(c) for c in self.data.purpose.cues],
+            "purpose_with_task": [Cue.compile(c) for c in self.data.purpose.cues_with_task],
             "name": [Cue.compile(c) for c in (self.data.names.cues if self.data.names else [])],
         }
         self.stops = frozenset(fl.stops)
@@ -181,10 +182,14 @@ class ImportsLanguage:
                     return found
         return None
 
-    def gloss(self, sentence: str) -> str | None:
-        """A gerund phrase saying what the source is for ("removing background noise")."""
+    def gloss(self, sentence: str, task_phrase: str | None = None) -> str | None:
+        """A gerund phrase saying what the source is for ("removing background noise"); the weaker
+        cues only in a sentence that names the task."""
         toks = tokenise(sentence)
-        for cue in self.cues["purpose"]:
+        cues = self.cues["purpose"]
+        if task_phrase and phrase_in(task_phrase, sentence):
+            cues = [*cues, *self.cues["purpose_with_task"]]
+        for cue in cues:
             flat, owner = _flat(toks)
             for k in range(len(flat)):
                 end = cue._match_at(flat, k, 0)

@@ -268,7 +268,7 @@ def make_task(phrase: str, members: list[SourceText], origin: str, taken: set[st
     lang = imports_language()
     ordered = sorted(members, key=lambda s: not s.recommended)
     sentences = [x for s in ordered for x in s.sentences]
-    gloss = next((g for x in sentences if (g := lang.gloss(x))), None)
+    gloss = next((g for x in sentences if (g := lang.gloss(x, phrase))), None)
     label = phrase[:1].upper() + phrase[1:]
     if gloss:
         label = lang.frame("task-label-gloss", phrase=label, gloss=gloss)

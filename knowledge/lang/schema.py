@@ -354,16 +354,18 @@ class Flows(_Strict):
 
 class GlossExample(_Strict):
     text: str
-    gloss: str
+    task: str | None = None  # the task's phrase, for cues that count only beside it
+    gloss: str | None = None
 
 
 class Purpose(_Strict):
     """What a source is for in a summary's own gerund phrase (the gloss beside a task's name)."""
 
     cues: list[str]
+    cues_with_task: list[str] = Field(default_factory=list)  # only in a sentence naming the task
     examples: list[GlossExample] = Field(min_length=1)
 
-    _cues = field_validator("cues")(classmethod(lambda cls, v: _check_patterns(v)))
+    _cues = field_validator("cues", "cues_with_task")(classmethod(lambda cls, v: _check_patterns(v)))
 
 
 class AskExample(_Strict):

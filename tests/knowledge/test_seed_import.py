@@ -445,7 +445,7 @@ def test_what_goes_in_and_comes_out(example):
 
 @pytest.mark.parametrize("example", LANG.data.purpose.examples, ids=lambda e: e.text[:40])
 def test_purpose_gloss(example):
-    assert LANG.gloss(example.text) == example.gloss
+    assert LANG.gloss(example.text, example.task) == example.gloss
 
 
 @pytest.mark.parametrize("example", LANG.data.asks.examples, ids=lambda e: e.text[:40])
