@@ -73,13 +73,24 @@ def _candidates(sources: list[SourceText], lang: ImportsLanguage) -> list[str]:
     return found
 
 
-def _rank(phrase: str, sources: list[SourceText], question: str) -> tuple[int, bool, int, int]:
+def asked_in(phrase: str, question: str) -> bool:
+    """The person's question names the task: its phrase, or its head's verb ("How can AI separate
+    the vocals?" asks for source separation; "segment each cell", for cell segmentation)."""
+    verbs = imports_language().verb_of(phrase)
+    return phrase_in(phrase, question) or any(phrase_in(v, question) for v in verbs or ())
+
+
+def _rank(phrase: str, sources: list[SourceText], question: str) -> tuple[int, bool, int, int, int]:
     members = [s for s in sources if s.mentions(phrase)]
     weight = sum(RECOMMENDED_WEIGHT if s.recommended else 1 for s in members)
-    weight += QUESTION_WEIGHT if phrase_in(phrase, question) else 0
+    asked = asked_in(phrase, question)
+    weight += QUESTION_WEIGHT if asked else 0
     occurrences = sum(s.mentions(phrase) for s in members)
-    # at equal weight the fuller name wins, once it is used more than once (not a title fragment)
-    return weight, occurrences >= 2, len(phrase.split()), occurrences
+    # asked by its verb ("summarize"), the name with fewer words the person did not use wins
+    # ("summarization", not "abstractive summarization"); at equal weight the fuller name wins,
+    # once it is used more than once (not a title fragment)
+    unasked = sum(not phrase_in(w, question) for w in phrase.split()[:-1]) if asked else 0
+    return weight, occurrences >= 2, -unasked, len(phrase.split()), occurrences
 
 
 def _head(phrase: str) -> str:
@@ -127,7 +138,7 @@ def choose_tasks(sources: list[SourceText], question: str, known: dict[str, Task
     candidates = _candidates(sources, lang)
     best = max(candidates, key=lambda p: _rank(p, sources, question), default=None)
     members = [s for s in sources if best and s.mentions(best)]
-    asked = bool(best) and phrase_in(str(best), question)
+    asked = bool(best) and asked_in(str(best), question)
     shared_id = None
     joined: dict[str, str] = {}
     if best and (len(members) >= 2 or len(sources) == 1 or asked):

@@ -663,3 +663,22 @@ def test_the_name_a_summary_gives_its_model(example):
 @pytest.mark.parametrize("example", LANG.data.clauses.examples, ids=lambda e: e.text[:40])
 def test_one_statement_one_fact(example):
     assert LANG.clauses(example.text) == example.clauses
+
+
+def test_the_persons_verb_names_the_task_one_summary_names():
+    """One related summary names the job; the person asks for it with its verb ('separate'): the
+    links-only recommended model serves it too, not a task of its own name."""
+    text = LEAVES.replace(
+        "I scan leaves from my garden. How can AI mark the diseased spots on each leaf?",
+        "How can AI separate the vocals from my song?",
+    )
+    text = text[: text.index("Model: Spot Masks")] + (
+        "Model: Splitting Songs\nPaper: https://example.org/split.pdf\n"
+        "Summary: We study music source separation with a convolutional network.\n\nAnswer:\n"
+    )
+    prompt = parse_seed(text)
+    assert prompt.shared_task == "source-separation"
+    assert {c.source: c.task for c in prompt.capabilities} == {
+        "leafnet": "source-separation",
+        "splitting-songs": "source-separation",
+    }
