@@ -21,6 +21,7 @@ from knowledge.text import STOPWORDS, is_number, phrase_in
 _TOKEN = re.compile(r"https?://\S+|[A-Za-z0-9](?:[\w'’./,+-]*[\w%+])?|[,;:()\[\]!?]|\.(?=\s|$)")
 _MARK = frozenset(",;:()[]!?.")
 MAX_FLOW_WORDS = 9
+_MEASURE = re.compile(r"\d[\d.,/]*")  # a bare number ("13.4"), not a compound ("30-second")
 NUMBER_REACH = 3  # words between a number and the cue of what it measures
 
 
@@ -78,6 +79,7 @@ class ImportsLanguage:
         }
         self.stops = frozenset(fl.stops)
         self.determiners = frozenset(fl.determiners)
+        self.pairs = dict(fl.pairs)
         self.skip = frozenset(fl.skip)
         self.statements = [(s.attribute, [Cue.compile(c) for c in s.cues]) for s in self.data.statements]
         self.breaks = frozenset(self.data.questions.breaks)
@@ -151,11 +153,20 @@ class ImportsLanguage:
             # the phrase starts at the first token wholly after the cue
             j = owner[end - 1] + 1
             words: list[str] = []
+            pair = False  # "both left and right context": the pair is one phrase
             while j < len(toks) and len(words) < MAX_FLOW_WORDS:
                 text = toks[j].text
-                if text in _MARK or text.lower() in self.stops or text.startswith("http"):
-                    break
-                if not words and text.lower() in self.skip:
+                if pair and words and text.lower() in self.pairs.values():
+                    pair = False
+                elif (
+                    text in _MARK
+                    or text.lower() in self.stops
+                    or text.startswith("http")
+                    or _MEASURE.fullmatch(text)
+                ):
+                    break  # (a number starts a measure: "generates samples 13.4 times faster")
+                elif not words and text.lower() in self.skip:
+                    pair = pair or text.lower() in self.pairs
                     j += 1
                     continue
                 words.append(text)

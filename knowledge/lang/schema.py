@@ -345,6 +345,8 @@ class Flows(_Strict):
     skip: list[str] = Field(default_factory=list)
     # words after which a cue word is a noun ("the output frame"), not the verb it means
     determiners: list[str] = Field(default_factory=list)
+    # a word that opens a pair and the word that joins it ("both" ... "and"): the pair is one phrase
+    pairs: dict[str, str] = Field(default_factory=dict)
     examples: list[FlowExample] = Field(min_length=1)
 
     _cues = field_validator("input", "input_after_task", "output", "output_after_task")(
