@@ -100,6 +100,9 @@ def compose_long(echo: str, u: Understanding, kb) -> Answer:
     workflow_facts = list(kb.workflow(recommended)) if recommended else []
     workflow_ids = {f.id for f in workflow_facts}
     relevant_sources = _relevant_sources(u, ranked_sources, recommended)
+    if recommended and not u.named_sources and not _says_anything(kb, recommended):
+        # a recommended model with links only: the sources serving its task say how it is done
+        relevant_sources |= {c.source for c in caps if c.role == "primary"}
 
     # Facts whose topic tags the person used ("high-frequency", "fur", "stages"), then the
     # retriever's best evidence: both only from the sources in play.
@@ -227,6 +230,14 @@ def _topic_facts(kb, question: str, source_ids: set[str]):
 def tagged(kb, tag, prefer=None, source=None):
     facts = [f for f in kb.facts if tag in f.tags and (source is None or f.source == source)]
     return sorted(facts, key=lambda f: f.source != prefer)
+
+
+def _says_anything(kb, source_id: str) -> bool:
+    """The source's card says something beyond its links, its workflow and what is not known."""
+    return any(
+        f.kind != "not-known" and not f.workflow and not {"bibliography", "relevance"} & set(f.tags)
+        for f in kb.facts_for(source_id)
+    )
 
 
 def _relevant_sources(u: Understanding, ranked_sources: list[str], recommended) -> set[str]:
