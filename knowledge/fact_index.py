@@ -97,31 +97,65 @@ class FactIndex:
         return score
 
     # -- nearest example question (kinds, attributes) ----------------------------------------------
+    def attribute_vector(self, text: str, vector: np.ndarray | None) -> np.ndarray | None:
+        """The text's vector with the sources' names put out of the way: what is asked, not of
+        whom ("Is the PReLU in MSSNet per-channel?" is near other questions about MSSNet)."""
+        masked = self._masked(text)
+        if vector is None or masked == text:
+            return vector
+        return embedder().encode([masked])[0]
+
     def nearest_label(self, what: str, vector: np.ndarray | None) -> tuple[str | None, float]:
         """The kind or attribute (`what`) whose example questions are nearest, by a vote of the
         nearest neighbours; with the best cosine."""
+        labels = self.nearest_labels(what, vector)
+        return labels[0] if labels else (None, 0.0)
+
+    def nearest_labels(self, what: str, vector: np.ndarray | None) -> list[tuple[str, float]]:
+        """The kinds or attributes (`what`) among the nearest example questions, the vote's winner
+        first, each with its best cosine. Attributes vote softly (each neighbour by how close it
+        comes to the nearest one), kinds by the sum of the cosines."""
         if vector is None:
-            return None, 0.0
+            return []
         table = self._example_table(what)
         if table is None:
-            return None, 0.0
+            return []
         vectors, labels = table
         cos = vectors @ vector
         order = np.argsort(-cos)[: self.settings.neighbours]
         votes: dict[str, float] = {}
+        best: dict[str, float] = {}
+        soft = self.settings.attribute_vote_softness
         for i in order:
-            votes[labels[i]] = votes.get(labels[i], 0.0) + float(cos[i])
-        label = max(votes, key=lambda k: votes[k])
-        return label, float(max(cos[i] for i in order if labels[i] == label))
+            weight = float(np.exp((cos[i] - cos[order[0]]) / soft)) if what == "attribute" else float(cos[i])
+            votes[labels[i]] = votes.get(labels[i], 0.0) + weight
+            best[labels[i]] = max(best.get(labels[i], -1.0), float(cos[i]))
+        return [(label, best[label]) for label in sorted(votes, key=lambda k: -votes[k])]
+
+    def attribute_examples(self) -> tuple[list[str], list[str]]:
+        """The questions that teach attributes by meaning, names put out of the way: the language
+        data's examples, and each fact's own questions (`answers`) under the attribute it states."""
+        texts, labels = [], []
+        for item in self.lang.attributes.values():
+            texts += item.examples
+            labels += [item.id] * len(item.examples)
+        for fact in self.facts:
+            if fact.attribute in self.lang.attributes:
+                texts += fact.answers
+                labels += [fact.attribute] * len(fact.answers)
+        return [self._masked(t) for t in texts], labels
+
+    def _masked(self, text: str) -> str:
+        referents = self.lang.referents
+        return self.kb.without_names(text, referents.name_placeholder, referents.name_possessive)
 
     def _example_table(self, what: str) -> tuple[np.ndarray, list[str]] | None:
         if what not in self._examples:
-            items = self.lang.kinds.values() if what == "kind" else self.lang.attributes.values()
-            texts, labels = [], []
-            for item in items:
-                for example in item.examples:
-                    texts.append(example)
-                    labels.append(item.id)
+            if what == "attribute":
+                texts, labels = self.attribute_examples()
+            else:
+                texts = [e for k in self.lang.kinds.values() for e in k.examples]
+                labels = [k.id for k in self.lang.kinds.values() for _ in k.examples]
             if self.dense() is None or not texts:
                 return None
             self._examples[what] = (embedder().encode_cached(texts), labels)

@@ -7,6 +7,7 @@ from knowledge.lang.language import Language
 from knowledge.lang.match import phrase_at, stems
 from knowledge.parts import Quantities
 from knowledge.store import KnowledgeBase
+from knowledge.text import words as written
 
 
 def quantities(text: str, kb: KnowledgeBase, lang: Language) -> Quantities:
@@ -56,4 +57,16 @@ def table_rows(
     return tuple(dict.fromkeys(rows))
 
 
-# -- subjects --------------------------------------------------------------------------------------
+def row_names(toks: list[str], kb: KnowledgeBase, lang: Language) -> list[list[str]]:
+    """The several-word names of table rows that rank them ("the bigger one") in the stemmed words:
+    they name a row, so their ranking word asks nothing of its own (not "make it bigger")."""
+    ranking = [written(p) for p in [*lang.quantities.largest, *lang.quantities.smallest]]
+    found = []
+    for table in kb.tables.values():
+        for names in table.aliases.values():
+            for name in names:
+                said = stems(name)
+                ranked = any(phrase_at(written(name), r) for r in ranking)  # as written: "small" is no rank
+                if len(said) > 1 and ranked and phrase_at(toks, said):
+                    found.append(said)
+    return found

@@ -196,6 +196,31 @@ class KnowledgeBase:
             out[sid] = (stemmed, exact)
         return out
 
+    def without_names(self, text: str, placeholder: str, possessive: str) -> str:
+        """The text with every source's name (and a word made from one: "MSSNet_large") and every
+        table row's key and coded alias ("MobileNetv2", "resnet18") replaced by `placeholder`, a
+        possessive one ("DataCrafter's") by `possessive`."""
+        for pattern in self._name_spans:
+            text = pattern.sub(lambda m: possessive if m.group(1) else placeholder, text)
+        return text
+
+    @cached_property
+    def _name_spans(self) -> list[re.Pattern[str]]:
+        named = {n for ns in self.source_names.values() for n in ns}
+        for table in self.tables.values():
+            for row in table.rows:
+                key = str(row[table.key])
+                named |= {key, *(a for a in table.aliases.get(key, []) if any(c.isdigit() for c in a))}
+        names = sorted((n for n in named if len(n) >= 3), key=len, reverse=True)
+        capitals = {n.lower() for n in names if n.isupper()}
+        patterns = []
+        for name in names:
+            if name.lower() in capitals and not name.isupper():
+                continue  # "easier" is the id of EASIER, and an English word
+            flags = 0 if name.isupper() else re.I
+            patterns.append(re.compile(rf"(?<![\w-]){re.escape(name)}(?:[\w-]*)(['’]s)?(?![\w-])", flags))
+        return patterns
+
     def sources_named_in(self, text: str) -> list[str]:
         """The sources a text names (by id, name, other names or arXiv id), in card order."""
         from knowledge.text import stemmed_text

@@ -88,6 +88,11 @@ def subjects(
     if len(owners) == 1:
         owner_kind: SubjectKind = "tool" if kb.tool is not None and owners[0] == kb.tool.id else "source"
         return subjects + [Subject(owner_kind, owners[0], "attribute")]
+    cited = [o for o in owners if o in kb.sources]
+    if points and not subjects and len(cited) == 1:
+        # "it" is the one source that states the asked point (this tool's facts on it are about
+        # running that source: "how many stages are there, and how are they split?")
+        return [Subject("source", cited[0], "attribute")]
     if points and not subjects:
         return [Subject("ambiguous", "")]
     if ranked:  # the evidence: its best fact's owner (this tool's facts are indexed only where it runs)

@@ -17,8 +17,10 @@ from knowledge.fact_index import FactIndex, fact_index
 from knowledge.lang.detect import language_of
 from knowledge.lang.glossary import in_english
 from knowledge.lang.language import Language, language
+from knowledge.lang.match import stems
 from knowledge.parts import Part, Quantities, RankedFact, Subject, Understanding
 from knowledge.quantities import quantities as read_quantities
+from knowledge.quantities import row_names
 from knowledge.reading import read_whole
 from knowledge.settings import UNDERSTANDING, UnderstandingSettings
 from knowledge.store import KnowledgeBase
@@ -151,17 +153,18 @@ def _understand_part(
     vector = index.embed(text)
     kind_hits = lang.kind_hits(text)
     found = read_quantities(text, kb, lang)
-    attribute, attribute_by = _attribute(text, lang, index, vector, settings, kind_hits, found)
+    asked = index.attribute_vector(text, vector)  # names out of the way: what is asked, not of whom
+    attribute, attribute_by = _attribute(text, kb, lang, index, asked, settings, kind_hits, found)
     if carried is not None and carried.attribute and attribute_by in ("none", "meaning"):
         attribute, attribute_by = carried.attribute, "earlier"
     kind, kind_by = _kind(kind_hits, lang, index, vector, attribute, settings)
-    hits = lang.attribute_hits(text)
+    hits = lang.attribute_hits(text, row_names(stems(text), kb, lang))
     longest = max((h.length for h in hits if h.id == attribute), default=0)
     # a shorter cue inside the question ("how long" in "how long did training take") is a weaker reading
     alternatives = [h.id for h in hits if h.id != attribute and h.length >= longest]
-    meant, cosine = index.nearest_label("attribute", vector)
-    if meant and meant != attribute and meant not in alternatives and cosine >= settings.attribute_min_cosine:
-        alternatives.append(meant)
+    for meant, cosine in index.nearest_labels("attribute", asked):  # what the nearest questions ask
+        if meant != attribute and meant not in alternatives and cosine >= settings.attribute_min_cosine:
+            alternatives.append(meant)
     # the kind's own attribute ("how does X decide ..." is its mechanism) is a reading too
     alternatives += [a for a in lang.attributes if a == kind and a != attribute and a not in alternatives]
     if (
@@ -191,7 +194,8 @@ def _understand_part(
         # "should I use A or B": both sides, not a yes or no about one; not when the sides do not
         # state the asked point ("if I pruned A with B, would it be faster?")
         kind = "comparison"
-    if attribute is None and any(s.kind == "picture" for s in subjects) and lang.referents.picture_attribute:
+    picture_asked = attribute is None or attribute_by == "meaning"  # a cue or a number outweighs it
+    if picture_asked and any(s.kind == "picture" for s in subjects) and lang.referents.picture_attribute:
         attribute, attribute_by = lang.referents.picture_attribute, "referent"
         ranked = _rank(index, raw, attribute, settings)
     opposite = bool(attribute) and lang.asks_opposite(text, str(attribute))
@@ -214,9 +218,9 @@ def _short(text: str, settings: UnderstandingSettings) -> bool:
 
 
 def _attribute(
-    text, lang: Language, index: FactIndex, vector, settings, kind_hits, found: Quantities
+    text, kb: KnowledgeBase, lang: Language, index: FactIndex, vector, settings, kind_hits, found: Quantities
 ) -> tuple[str | None, str]:
-    hits = lang.attribute_hits(text)
+    hits = lang.attribute_hits(text, row_names(stems(text), kb, lang))
     if hits:
         # among the longest cues, an attribute whose usual kind is the part's kind ("how many
         # parameters ... the bigger one" asks a number, not whether the size changes)

@@ -8,6 +8,7 @@ knows a phrasing; it only compiles what the files say.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -110,11 +111,11 @@ class Language:
 
     def clause_starts(self, text: str, toks: list[str] | None = None) -> list[int]:
         """Word indices where the text's clauses start (after filler words): its start, and the
-        first word after each comma, colon or semicolon."""
+        first word after each comma, colon, semicolon or dash."""
         toks = stems(text) if toks is None else toks
         starts = [skip_fillers(toks, self.fillers)]
         before = 0
-        for clause in re.split(r"[,:;]", text)[:-1]:
+        for clause in re.split(r"[,:;—–]", text)[:-1]:
             before += len(stems(clause))
             if before < len(toks):
                 starts.append(before + skip_fillers(toks[before:], self.fillers))
@@ -136,9 +137,11 @@ class Language:
         toks = stems(text)
         return any(cue.match(toks) for cue in self._opposite_cues.get(attribute, []))
 
-    def attribute_hits(self, text: str) -> list[CueHit]:
-        """Attributes whose cues the text matches, the longest match first (the more specific cue)."""
-        toks = stems(text)
+    def attribute_hits(self, text: str, names: Sequence[list[str]] = ()) -> list[CueHit]:
+        """Attributes whose cues the text matches, the longest match first (the more specific cue).
+        `names`: stemmed phrases that name a thing ("the bigger one" is a row of a table), whose
+        words are no cue ("bigger" there asks nothing about enlarging)."""
+        toks = _blanked(stems(text), names)
         start = skip_fillers(toks, self.fillers)
         best: dict[str, int] = {}
         for attribute, cue in self._attribute_cues:
@@ -147,6 +150,16 @@ class Language:
                 best[attribute.id] = max(best.get(attribute.id, 0), n)
         order = list(self.attributes)
         return sorted((CueHit(a, n) for a, n in best.items()), key=lambda h: (-h.length, order.index(h.id)))
+
+
+def _blanked(toks: list[str], phrases: Sequence[list[str]]) -> list[str]:
+    out = list(toks)
+    for phrase in phrases:
+        n = len(phrase)
+        for i in range(len(out) - n + 1):
+            if n and out[i : i + n] == phrase:
+                out[i : i + n] = [""] * n
+    return out
 
 
 def _read(path: Path) -> object:

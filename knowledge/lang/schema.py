@@ -104,6 +104,10 @@ class Referents(_Strict):
     tool: list[str]
     # "it", "its", "the model": the source the context or the asked attribute points at.
     pronouns: list[str]
+    # What stands in for a source's name when a question is matched to attributes by meaning ("Is
+    # the PReLU in it per-channel?"): the asked point, not whose it is.
+    name_placeholder: str = "it"
+    name_possessive: str = "its"
     # What a question about the attached picture asks when no cue names an attribute.
     picture_attribute: str | None = None
     # A question asking about these attributes, premises or tasks makes the live demo also run the

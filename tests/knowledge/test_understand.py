@@ -132,3 +132,52 @@ def test_outside_names(question, outside, kb):
     from knowledge.understand import outside_names
 
     assert sorted(outside_names(question, kb, LANG)) == sorted(outside)
+
+
+ATTRIBUTE_EXAMPLES = [(a.id, e) for a in LANG.attributes.values() for e in a.examples]
+KIND_EXAMPLES = [(k.id, e) for k in LANG.kinds.values() for e in k.examples]
+
+
+@pytest.mark.parametrize(
+    "attribute, text", ATTRIBUTE_EXAMPLES, ids=[f"{a}-{t[:40]}" for a, t in ATTRIBUTE_EXAMPLES]
+)
+def test_attribute_examples(attribute, text, kb):
+    """Each attribute's examples ask it, by a cue or by meaning; where one cue serves two attributes
+    ("transformers", "diffusion model") the other one is the part's first other reading, which the
+    answer takes when the subject's facts do not state the first."""
+    parts = understand(text, kb).parts
+    assert any(p.attribute == attribute or p.alternatives[:1] == (attribute,) for p in parts), [
+        (p.attribute, p.attribute_by, p.alternatives) for p in parts
+    ]
+
+
+@pytest.mark.parametrize("kind, text", KIND_EXAMPLES, ids=[f"{k}-{t[:40]}" for k, t in KIND_EXAMPLES])
+def test_kind_examples(kind, text, kb):
+    assert understand(text, kb).parts[0].kind == kind
+
+
+@pytest.mark.parametrize(
+    "question, attribute",
+    [
+        # no cue names the point: the nearest example questions do, the source's name put aside
+        ("how many ms per picture does MSSNet need?", "runtime"),
+        ("How many weeks did training MSSNet take?", "training-time"),
+        ("What is the BiasBuffer in FeatSharp for?", "mechanism"),
+        # "the bigger one" names a row of a table: "bigger" there asks nothing about enlarging
+        ("How wide is the bigger one at its deepest level?", "configurations"),
+        ("what's the speed of the bigger one?", "runtime"),
+        ("Can MSSNet make my photo bigger?", "output-size"),
+    ],
+)
+def test_the_asked_attribute_by_meaning_and_beside_a_row_name(question, attribute, kb):
+    assert understand(question, kb).parts[0].attribute == attribute
+
+
+def test_names_are_put_aside_when_matching_attributes_by_meaning(kb):
+    assert kb.without_names("Is the PReLU in MSSNet_large per-channel?", "it", "its") == (
+        "Is the PReLU in it per-channel?"
+    )
+    assert (
+        kb.without_names("DataCrafter's generator, an easier way", "it", "its")
+        == "its generator, an easier way"
+    )
