@@ -181,3 +181,26 @@ def test_names_are_put_aside_when_matching_attributes_by_meaning(kb):
         kb.without_names("DataCrafter's generator, an easier way", "it", "its")
         == "its generator, an easier way"
     )
+
+
+@pytest.mark.parametrize(
+    "question, fact",
+    [
+        # "it" with no picture and no named source: the one source that states the asked point
+        (
+            "how many stages are there in all, and how are they split over the scales?",
+            "mssnet.stages-per-scale",
+        ),
+        ("Is the PReLU shared, or one per channel?", "mssnet.shared-prelu"),
+        ("Does the network clamp what it outputs to [0, 1]?", "mssnet.no-clamp"),
+        ("How does MSSNet make its coarse-scale inputs?", "mssnet.pixel-unshuffle"),
+        # a number the sources lack: the 'not known' fact leads
+        ("How many GPU days went into training MSSNet?", "mssnet.training-time-unknown"),
+        ("How much compute does EASIER save on VGG-16?", "easier.compute-unknown"),
+    ],
+)
+def test_internals_and_missing_numbers_lead_with_their_fact(question, fact, kb):
+    from agent.answers import answer_parts
+
+    parts = answer_parts(understand(question, kb), kb)
+    assert parts[0].direct and parts[0].direct[0].facts == [fact]
