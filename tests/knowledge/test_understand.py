@@ -167,6 +167,8 @@ def test_kind_examples(kind, text, kb):
         ("How wide is the bigger one at its deepest level?", "configurations"),
         ("what's the speed of the bigger one?", "runtime"),
         ("Can MSSNet make my photo bigger?", "output-size"),
+        # "cheaper" asks the compute, whichever option it weighs
+        ("Which is cheaper for deblurring, the small MSSNet or the base one?", "compute"),
     ],
 )
 def test_the_asked_attribute_by_meaning_and_beside_a_row_name(question, attribute, kb):
