@@ -16,6 +16,8 @@ def quantities(text: str, kb: KnowledgeBase, lang: Language) -> Quantities:
     rest = p["size"].sub(" ", text)
     factors = [int(m["n"] or m["m"] or m["b"]) for m in p["factor"].finditer(rest)]
     toks = stems(text)
+    named = [size for name, size in lang.quantities.named_sizes.items() if phrase_at(toks, stems(name))]
+    sizes = tuple(dict.fromkeys([*sizes, *named]))
     for word, n in lang.quantities.factor_words.items():
         if phrase_at(toks, stems(word)):
             factors.append(n)

@@ -34,6 +34,8 @@ class PadSkill(_Strict):
     fact: str
     multiple: int = Field(gt=1)
     attributes: list[str]
+    # points a size is given for that are a cost at that size, not whether it fits ("how long at 4K?")
+    not_for: list[str] = Field(default_factory=list)
 
 
 class UpscaleSkill(_Strict):
@@ -41,6 +43,11 @@ class UpscaleSkill(_Strict):
     factors: list[int]
     announce_fact: str
     announce_mp: float
+
+
+class TilesSkill(_Strict):
+    fact: str  # states that the backbone runs 1 + u x u times for factor u
+    attributes: list[str]
 
 
 class LimitSkill(_Strict):
@@ -55,6 +62,9 @@ class Scale(_Strict):
     height: int
     unit: str
     attributes: list[str]
+    # columns that hold the value at a size of their own (width, height): a size asked that is one of
+    # them is read from the column, not scaled
+    at: dict[str, tuple[int, int]] = Field(default_factory=dict)
 
 
 class Threshold(_Strict):
@@ -64,10 +74,18 @@ class Threshold(_Strict):
     score: str
 
 
+class Ratio(_Strict):
+    # the columns two rows are set against ("how many times the parameters"), per asked attribute;
+    # `default` when the question asks none of them (rows compared as a whole)
+    columns: dict[str, list[str]]
+    default: list[str]
+
+
 class TableSkill(_Strict):
     labels: dict[str, str]
     show: dict[str, list[str]]
     scale: Scale | None = None
+    ratio: Ratio | None = None
     threshold: Threshold | None = None
 
 
@@ -75,6 +93,7 @@ class SkillsFile(_Strict):
     pad: PadSkill
     upscale: UpscaleSkill
     limit: LimitSkill
+    tiles: TilesSkill
     tables: dict[str, TableSkill]
 
 
@@ -119,6 +138,8 @@ def pad(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
     if fact is None or not part.quantities.sizes:
         return []
     asked = part.attribute in spec.attributes
+    if part.attribute in spec.not_for:
+        return []
     if not asked and (fact.source not in part.source_ids or part.quantities.measured):
         return []  # the attached picture's own size is checked only when its size is asked
     out = []
@@ -177,9 +198,87 @@ def limit(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
     return out
 
 
+def _ratio_columns(part: Part, spec: TableSkill) -> list[str]:
+    if spec.ratio is None:
+        return []
+    return spec.ratio.columns.get(part.attribute or "", []) or (
+        spec.ratio.default if part.kind == "comparison" or part.attribute is None else []
+    )
+
+
+def _row_pairs(part: Part, kb: KnowledgeBase):
+    """(table, spec, the larger row, the smaller row, columns) for two rows of one table a part names."""
+    by_table: dict[str, list[str]] = {}
+    for table_id, key in part.quantities.rows:
+        by_table.setdefault(table_id, []).append(key)
+    for table_id, keys in by_table.items():
+        spec = skills_data().tables.get(table_id)
+        table = kb.tables.get(table_id)
+        if spec is None or table is None or table.rank_by is None or len(keys) != 2:
+            continue
+        columns = _ratio_columns(part, spec)
+        if not columns:
+            continue
+        rank_by = table.rank_by
+        rows = sorted(
+            (next(r for r in table.rows if str(r[table.key]) == k) for k in keys),
+            key=lambda r: float(r[rank_by]),
+        )
+        yield table, spec, rows[1], rows[0], columns
+
+
+def ratio(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
+    """Two rows of one table set against each other: how many times the larger row's values are the
+    smaller's ("MSSNet_large has 4.2× the parameters of MSSNet_small")."""
+    out = []
+    for table, spec, big, small, columns in _row_pairs(part, kb):
+        items = [
+            lang.frame(
+                "ratio-item",
+                times=f"{float(big[c]) / float(small[c]):.1f}",
+                what=spec.labels.get(c, c),
+                big=_value(big[c]),
+                small=_value(small[c]),
+            )
+            for c in columns
+            if float(small[c])
+        ]
+        if not items:
+            continue
+        body = lang.frame("ratio", big=big[table.key], small=small[table.key], items=", ".join(items))
+        origin = f"the table “{table.title}”" + (
+            " (derived columns)" if set(columns) & set(table.derived) else ""
+        )
+        out.append(_computed(lang, body, table.id, table.id.split(".")[0], origin))
+    return out
+
+
+def tiles(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
+    """Tiles and backbone passes at the factor asked: u x u tiles plus one pass on the whole image,
+    when the part is about the fact's source and asks what the fact states (its attribute, or the
+    facts it ranks first are that source's on it)."""
+    spec = skills_data().tiles
+    fact = kb._by_id.get(spec.fact)
+    if fact is None or not part.quantities.factors or fact.source not in part.source_ids:
+        return []
+    top = part.facts[:3]
+    about = part.attribute in spec.attributes or any(
+        r.fact.source == fact.source and r.fact.attribute in spec.attributes for r in top
+    )
+    if not about:
+        return []
+    out = []
+    for u in part.quantities.factors:
+        body = lang.frame("tiles", name=kb.described(fact.source).name, u=u, tiles=u * u, passes=1 + u * u)
+        out.append(_computed(lang, body, fact.id, fact.source, _origin(kb, lang, fact)))
+    return out
+
+
 def table_rows(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
     """The asked columns of the rows a part names ("the bigger one"), and compute scaled to a size."""
     out = []
+    paired = {t.id for t, _, _, _, _ in _row_pairs(part, kb)}
+    scaled = part.quantities.sizes
     for table_id, key in part.quantities.rows:
         spec = skills_data().tables.get(table_id)
         table = kb.tables.get(table_id)
@@ -195,6 +294,12 @@ def table_rows(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
             columns = spec.show.get(table.attribute or "", [])  # rows set side by side: the table's own point
         if not columns:
             continue  # the row says nothing about what was asked
+        scale = spec.scale
+        if scale is not None:  # a size the table has a column for is no size to scale to
+            own = {tuple(size) for size in scale.at.values()}
+            scaled = tuple(s for s in part.quantities.sizes if s not in own and s[::-1] not in own)
+        if table_id in paired and not scaled:
+            continue  # the two rows set against each other state their values already
         values = ", ".join(f"{spec.labels.get(c, c)} {_value(row[c])}" for c in columns)
         body = lang.frame("row", key=key, values=values)
         origin = f"the table “{table.title}”" + (
@@ -202,13 +307,13 @@ def table_rows(part: Part, kb: KnowledgeBase, lang: Language) -> list[Computed]:
         )
         out.append(_computed(lang, body, table.id, table.id.split(".")[0], origin))
         if spec.scale and part.attribute in spec.scale.attributes:
-            out += _scaled(part, table, row, key, spec.scale, lang)
+            out += _scaled(scaled, table, row, key, spec.scale, lang)
     return out
 
 
-def _scaled(part: Part, table, row, key: str, scale: Scale, lang: Language) -> list[Computed]:
+def _scaled(sizes, table, row, key: str, scale: Scale, lang: Language) -> list[Computed]:
     out = []
-    for w, h in part.quantities.sizes:
+    for w, h in sizes:
         value = float(row[scale.column]) * (w * h) / (scale.width * scale.height)
         body = f"{key}: " + lang.frame(
             "scaled-compute",
@@ -294,6 +399,8 @@ SKILLS: dict[str, Callable[[Part, KnowledgeBase, Language], list[Computed]]] = {
     "upscale": upscale,
     "pad": pad,
     "limit": limit,
+    "tiles": tiles,
+    "ratio": ratio,
     "table-rows": table_rows,
     "threshold": threshold,
     "lookup": lookup,
@@ -302,4 +409,9 @@ SKILLS: dict[str, Callable[[Part, KnowledgeBase, Language], list[Computed]]] = {
 
 def apply(part: Part, kb: KnowledgeBase, lang: Language | None = None) -> list[Computed]:
     lang = lang or language()
-    return [c for skill in SKILLS.values() for c in skill(part, kb, lang)]
+    results = {name: skill(part, kb, lang) for name, skill in SKILLS.items()}
+    if part.attribute not in skills_data().pad.attributes and any(
+        results[name] for name in SKILLS if name not in ("pad", "upscale")
+    ):
+        results["pad"] = []  # the size served another calculation; whether it needs padding was not asked
+    return [c for found in results.values() for c in found]

@@ -137,6 +137,8 @@ class Quantities(_Strict):
     megapixels: str  # group mp: "12 MP", "12 megapixels"
     # Words for factors ("twice" -> 2, "double" -> 2).
     factor_words: dict[str, int]
+    # Sizes people write by name ("1080p", "4K"): width and height.
+    named_sizes: dict[str, tuple[int, int]] = Field(default_factory=dict)
     # Units a number carries ("24MP", "512px", "1/30s"): such a word is a quantity, not a name.
     units: list[str] = Field(default_factory=list)
     # Relative words that pick a row of a table by its ranking column ("the bigger one").

@@ -59,6 +59,25 @@ def _computed(question, kb, picture_size=None):
             "must be padded to 160×128",
             "mssnet.multiple-of-16",
         ),
+        ("small vs large MSSNet: what am I giving up?", None, "4.2× the parameters", "mssnet.configurations"),
+        (
+            "compute at 720p: base vs large mssnet?",
+            None,
+            "2.0× the GMACs at 720×1280",
+            "mssnet.configurations",
+        ),
+        (
+            "FeatSharp at 3x: how many tiles?",
+            None,
+            "3×3 = 9 tiles and runs its backbone 10 times",
+            "featsharp.cost",
+        ),
+        (
+            "Will a 1080p frame go straight into MSSNet?",
+            None,
+            "must be padded to 1920×1088",
+            "mssnet.multiple-of-16",
+        ),
     ],
 )
 def test_a_result_cites_its_fact_and_says_it_was_computed(question, picture_size, expected, cites, kb):
@@ -84,3 +103,16 @@ def test_the_pictures_size_is_not_checked_when_its_size_is_not_asked(question, k
 def test_a_threshold_in_megapixels_is_no_picture(kb):
     question = "what resolution does a 1000x750 photo reach at x2, and is that more than 2 megapixels?"
     assert not [c for c in _computed(question, kb) if c.cites == "explainer.size-limit"]
+
+
+def test_a_size_asked_for_a_cost_is_not_checked_for_padding(kb):
+    for question in (
+        "How long does MSSNet take on a 1080p photo on a CPU?",
+        "compute at 720p: base vs large mssnet?",
+    ):
+        assert not [c for c in _computed(question, kb) if c.cites == "mssnet.multiple-of-16"], question
+
+
+def test_a_size_the_table_has_a_column_for_is_read_not_scaled(kb):
+    texts = [c.text for c in _computed("How many GMACs does the base MSSNet need at 720p?", kb)]
+    assert any("2031.70" in t for t in texts) and not any("scaled by pixel count" in t for t in texts), texts
