@@ -232,6 +232,20 @@ class KnowledgeBase:
             if any(f" {n} " in hay for n in stemmed) or any(p.search(text) for p in exact)
         ]
 
+    def in_text_order(self, text: str, ids: list[str]) -> list[str]:
+        """`ids` in the order the text first names them (those it does not name keep their place,
+        after the named ones)."""
+        from knowledge.text import stemmed_text
+
+        hay = stemmed_text(text)
+
+        def first(sid: str) -> int:
+            stemmed = self._name_matchers[sid][0] if sid in self._name_matchers else []
+            found = [hay.find(f" {n} ") for n in stemmed if f" {n} " in hay]
+            return min(found, default=len(hay))
+
+        return sorted(ids, key=first)
+
     def allowed_urls(self) -> set[str]:
         return {u for s in self.sources.values() for u in s.urls()}
 

@@ -158,6 +158,9 @@ def _understand_part(
     if carried is not None and carried.attribute and attribute_by in ("none", "meaning"):
         attribute, attribute_by = carried.attribute, "earlier"
     kind, kind_by = _kind(kind_hits, lang, index, vector, attribute, settings)
+    if carried is not None and kind == "choice" and not found.rows and len(carried.quantities.rows) >= 2:
+        # "which one would you pick?": one of the rows the question before set side by side
+        found = replace(found, rows=carried.quantities.rows, firm_rows=carried.quantities.rows)
     hits = lang.attribute_hits(text, row_names(stems(text), kb, lang))
     longest = max((h.length for h in hits if h.id == attribute), default=0)
     # a shorter cue inside the question ("how long" in "how long did training take") is a weaker reading

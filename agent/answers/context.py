@@ -128,19 +128,21 @@ class PartContext:
             self.out.support.append(r.fact)
             self.used.add(r.fact.id)
 
-    def not_said(self, subject_id: str | None) -> None:
-        """'The sources don't say <the attribute> of <subject>', then the nearest fact."""
-        label = self.lang.attributes[self.part.attribute].label if self.part.attribute else "this"
+    def not_said(self, subject_id: str | None, attribute: str | None = None, nearest: bool = True) -> None:
+        """'The sources don't say <the attribute> of <subject>', then the nearest fact (`attribute`:
+        another than the part's, such as the one a comparison settled on)."""
+        attribute = attribute or self.part.attribute
+        label = self.lang.attributes[attribute].label if attribute in self.lang.attributes else "this"
         subject = self.name(subject_id) if subject_id else "the sources"
         # the label speaks of "it": put the subject in its place ("how EASIER was evaluated")
         words = [f"{subject}'s" if w == "its" else subject if w == "it" else w for w in label.split()]
         line = self.lang.frame("sources-dont-say", label=" ".join(words))
         sources = [subject_id] if subject_id in self.kb.sources else []
         self.out.direct.append(Claim(text=line, sources=sources, section="direct"))
-        nearest = next(iter(self.candidates()), None)
-        if nearest is not None and self.covered(nearest):
-            self.out.support.append(nearest.fact)
-            self.used.add(nearest.fact.id)
+        closest = next(iter(self.candidates()), None) if nearest else None
+        if closest is not None and self.covered(closest):
+            self.out.support.append(closest.fact)
+            self.used.add(closest.fact.id)
 
 
 def whose(fact, kb: KnowledgeBase, lang: Language) -> str:

@@ -41,8 +41,11 @@ def _lead_one(ctx: PartContext, yes_no: bool = False) -> None:
         return
     candidates = ctx.candidates(owners)
     stating = ctx.stating(candidates)
-    if computed and stating and stating[0].fact.attribute != ctx.part.attribute:
-        stating = []  # a computed answer is followed by the asked point's facts, not another reading's
+    if computed:  # a computed answer is followed by facts on the point it computed, not another reading's
+        points = {f.attribute for f in (ctx.kb._by_id.get(r.cites) for r in computed) if f is not None}
+        if ctx.part.attribute_by != "quantity":  # a number in the question implies a point only loosely
+            points.add(ctx.part.attribute)
+        stating = [r for r in stating if r.fact.attribute in points]
     best = max(candidates, key=lambda r: r.raw, default=None)
     s = UNDERSTANDING
     if stating and (ctx.part.attribute or ctx.covered(stating[0])):
@@ -86,9 +89,16 @@ def _capability(ctx: PartContext) -> None:
 
 
 def yes_no(ctx: PartContext) -> None:
-    """Yes or No opens only from a fact that settles the point (its polarity), else the fact alone."""
+    """Yes or No opens only from a fact that settles the point (its polarity), else the fact alone;
+    a question that names several sources ("is A's sampling like B's stages?") then gets each
+    other named source's fact on the point."""
     _lead_one(ctx, yes_no=True)
     _what_the_tool_does(ctx)
+    named = [s.id for s in ctx.part.subjects if s.kind == "source" and s.how == "named"]
+    cited = {sid for c in ctx.out.direct for sid in c.sources}
+    missing = [sid for sid in ctx.kb.in_text_order(ctx.part.text, named) if sid not in cited]
+    if len(named) >= 2 and missing and cited & set(named):  # the lead answered for one of them
+        _each_side(ctx, missing)
 
 
 def _what_the_tool_does(ctx: PartContext) -> None:
@@ -139,7 +149,9 @@ def choice(ctx: PartContext) -> None:
 
 
 def comparison(ctx: PartContext) -> None:
-    """Each side on the same attribute: one fact per named subject."""
+    """Each side on the same attribute, in the order the question names them: computed rows of a
+    table first (set against each other), then one fact per side stating the compared attribute,
+    or "the sources don't say <it> for <side>" beside the other side's fact."""
     tasks = [s.id for s in ctx.part.subjects if s.kind == "task"]
     named = [s for s in ctx.part.subjects if s.kind == "source" and s.how == "named"]
     if len(tasks) >= 2 and not named:  # "deblurring versus super-resolution": what each task is
@@ -149,44 +161,91 @@ def comparison(ctx: PartContext) -> None:
             text = ctx.lang.frame("compare-side", name=task.label, text=task.description)
             ctx.out.direct.append(Claim(text=text, sources=doers[:1], section="direct"))
         return
-    owners = ctx.owners()
-    if len(owners) < 2 and len(ctx.part.quantities.rows) >= 2:  # rows of one table side by side
-        for computed in apply_skills(ctx.part, ctx.kb, ctx.lang):
-            ctx.out.direct.append(computed_claim(computed))
-        if ctx.out.direct:
-            return
+    owners = _sides_in_order(ctx, ctx.owners())
+    # rows of one table side by side ("small vs large"), and how many times one is the other
+    computed = apply_skills(ctx.part, ctx.kb, ctx.lang) if len(ctx.part.quantities.rows) >= 2 else []
+    for result in computed:
+        ctx.out.direct.append(computed_claim(result))
+        ctx.used.add(result.cites)
+        if result.source in ctx.kb.sources:
+            ctx.out.sources = list(dict.fromkeys([*ctx.out.sources, result.source]))
     if len(owners) < 2:
-        _lead_one(ctx)
+        if not computed:
+            _lead_one(ctx)
         return
-    sides = {o: ctx.stating(ctx.candidates([o])) for o in owners}
-    if ctx.part.attribute and not any(sides.values()):  # neither states it: say so, then each side
-        names = " and ".join(ctx.name(o) for o in owners)  # on one attribute both state, if any
-        label = ctx.lang.attributes[ctx.part.attribute].label
-        ctx.out.direct.append(
-            Claim(
-                text=ctx.lang.frame("compare-unsaid", names=names, label=label),
-                section="direct",
-                sources=owners,
-            )
-        )
-        ranked = [[r for r in ctx.candidates([o]) if "bibliography" not in r.fact.tags] for o in owners]
+    answered = {r.source for r in computed}
+    _each_side(ctx, [o for o in owners if o not in answered])
+
+
+def _sides_in_order(ctx: PartContext, sides: list[str]) -> list[str]:
+    """The order the question names the sides in, those made for the job it names first ("should I
+    use FeatSharp or MSSNet to sharpen a blurry photo?": MSSNet leads)."""
+    tasks = {s.id for s in ctx.part.subjects if s.kind == "task" and s.how == "named"}
+    serving = {c.source for c in ctx.kb.capabilities if c.task in tasks and c.role == "primary"}
+    return sorted(ctx.kb.in_text_order(ctx.part.text, sides), key=lambda sid: sid not in serving)
+
+
+def _each_side(ctx: PartContext, sides: list[str]) -> None:
+    """One fact per side on the compared point: its best-ranked fact stating the compared attribute
+    (or another reading of the question); without one, a fact that fits the question's words
+    strongly on its own, else "the sources don't say <it> for <side>"."""
+    attribute = _compared_attribute(ctx, sides)
+    readings = list(dict.fromkeys(a for a in (attribute, ctx.part.attribute, *ctx.part.alternatives) if a))
+    if not any(f.attribute for o in sides for f in ctx.kb.facts_for(o)):
+        attribute, readings = None, []  # cards without attributes (imported ones): by meaning alone
+    ranked = {o: [r for r in ctx.candidates([o]) if "bibliography" not in r.fact.tags] for o in sides}
+    stated = {
+        o: [r for r in ranked[o] if r.fact.attribute in readings] if readings else ranked[o] for o in sides
+    }
+    if attribute and len(sides) >= 2 and not any(stated.values()):
+        # neither states it: say so, then each side on one attribute both state, if any
+        names = " and ".join(ctx.name(o) for o in sides)
+        label = ctx.lang.attributes[attribute].label
+        line = ctx.lang.frame("compare-unsaid", names=names, label=label)
+        ctx.out.direct.append(Claim(text=line, section="direct", sources=sides))
         both = next(
             (
                 r.fact.attribute
-                for r in ranked[0]
-                if all(any(x.fact.attribute == r.fact.attribute for x in side) for side in ranked)
+                for r in ranked[sides[0]]
+                if all(any(x.fact.attribute == r.fact.attribute for x in ranked[o]) for o in sides)
             ),
             None,
         )
-        sides = {
-            o: [r for r in side if r.fact.attribute == both] or side
-            for o, side in zip(owners, ranked, strict=True)
-        }
-    for owner in owners:
-        if sides[owner]:  # each side on the same attribute; a side that does not state it says so
-            ctx.out.direct.append(ctx.claim(sides[owner][0].fact))
-        elif ctx.part.attribute:
-            ctx.not_said(owner)
+        for owner in sides:
+            side = [r for r in ranked[owner] if r.fact.attribute == both] or ranked[owner]
+            if side:
+                ctx.out.direct.append(ctx.claim(side[0].fact))
+        return
+    for owner in sides:
+        candidates = ctx.candidates([owner])
+        stating = stated[owner]
+        best = max(candidates, key=lambda r: r.raw, default=None)
+        if stating:
+            ctx.out.direct.append(ctx.claim(stating[0].fact))
+        elif best is not None and best.raw >= UNDERSTANDING.strong_match:
+            ctx.out.direct.append(ctx.claim(best.fact))
+        elif attribute:
+            ctx.not_said(owner, attribute, nearest=False)
+            # then what that side is for, so the contrast still shows ("FeatSharp upsamples features")
+            default = ctx.lang.kinds["comparison"].default_attribute
+            own = [r for r in candidates if r.fact.attribute == default and r.fact.polarity != "no"]
+            if own and attribute != default:
+                ctx.out.direct.append(ctx.claim(own[0].fact))
+
+
+def _compared_attribute(ctx: PartContext, sides: list[str]) -> str | None:
+    """The one attribute every side is compared on: the asked one, or another reading of it that
+    every side states; a side without it gets "the sources don't say" (none asked: each side's
+    best fact)."""
+
+    def everyone_states(attribute: str) -> bool:
+        return all(any(r.fact.attribute == attribute for r in ctx.candidates([s])) for s in sides)
+
+    readings = [a for a in (ctx.part.attribute, *ctx.part.alternatives) if a]
+    for attribute in readings:
+        if everyone_states(attribute):
+            return attribute
+    return ctx.part.attribute
 
 
 Handler = Callable[[PartContext], None]
