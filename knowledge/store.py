@@ -237,12 +237,20 @@ class KnowledgeBase:
         after the named ones)."""
         from knowledge.text import stemmed_text
 
-        hay = stemmed_text(text)
+        words = stemmed_text(text).split()
 
-        def first(sid: str) -> int:
-            stemmed = self._name_matchers[sid][0] if sid in self._name_matchers else []
-            found = [hay.find(f" {n} ") for n in stemmed if f" {n} " in hay]
-            return min(found, default=len(hay))
+        def first(sid: str) -> int:  # the word where the text first names it
+            stemmed, exact = self._name_matchers.get(sid, ([], []))
+            found = [
+                i
+                for name in stemmed
+                for i in range(len(words))
+                if words[i : i + len(name.split())] == name.split()
+            ]
+            found += [
+                len(stemmed_text(text[: m.start()]).split()) for p in exact for m in [p.search(text)] if m
+            ]
+            return min(found, default=len(words))
 
         return sorted(ids, key=first)
 

@@ -98,7 +98,7 @@ def yes_no(ctx: PartContext) -> None:
     cited = {sid for c in ctx.out.direct for sid in c.sources}
     missing = [sid for sid in ctx.kb.in_text_order(ctx.part.text, named) if sid not in cited]
     if len(named) >= 2 and missing and cited & set(named):  # the lead answered for one of them
-        _each_side(ctx, missing)
+        _each_side(ctx, missing, say_missing=False)
 
 
 def _what_the_tool_does(ctx: PartContext) -> None:
@@ -185,10 +185,12 @@ def _sides_in_order(ctx: PartContext, sides: list[str]) -> list[str]:
     return sorted(ctx.kb.in_text_order(ctx.part.text, sides), key=lambda sid: sid not in serving)
 
 
-def _each_side(ctx: PartContext, sides: list[str]) -> None:
+def _each_side(ctx: PartContext, sides: list[str], say_missing: bool = True) -> None:
     """One fact per side on the compared point: its best-ranked fact stating the compared attribute
     (or another reading of the question); without one, a fact that fits the question's words
-    strongly on its own, else "the sources don't say <it> for <side>"."""
+    strongly on its own, else "the sources don't say <it> for <side>" and what the side is for
+    (`say_missing` False: nothing). When no side states it: "the sources don't compare A and B",
+    then each side on one attribute they all state."""
     attribute = _compared_attribute(ctx, sides)
     readings = list(dict.fromkeys(a for a in (attribute, ctx.part.attribute, *ctx.part.alternatives) if a))
     if not any(f.attribute for o in sides for f in ctx.kb.facts_for(o)):
@@ -197,6 +199,8 @@ def _each_side(ctx: PartContext, sides: list[str]) -> None:
     stated = {
         o: [r for r in ranked[o] if r.fact.attribute in readings] if readings else ranked[o] for o in sides
     }
+    if not say_missing:  # only the sides that state the point
+        attribute = None
     if attribute and len(sides) >= 2 and not any(stated.values()):
         # neither states it: say so, then each side on one attribute both state, if any
         names = " and ".join(ctx.name(o) for o in sides)

@@ -47,7 +47,8 @@ def test_a_side_without_the_attribute_is_said_to_lack_it_then_what_it_is_for(kb)
 @pytest.mark.parametrize(
     "question, first",
     [
-        ("Is DataCrafter a restoration model like MSSNet?", "datacrafter"),  # the order named
+        ("How is EASIER different from MSSNet?", "easier"),  # the order named
+        ("Compare DataCrafter and MSSNet.", "datacrafter"),
         ("Should I use FeatSharp or MSSNet to sharpen a blurry photo?", "mssnet"),  # made for the job named
     ],
 )
