@@ -182,6 +182,7 @@ def restore(
 
 # ---------------------------------------------------------------------------- steps
 ESTIMATE_PATCHES = (128, 256)  # sides of the two patches timed for an estimate
+WARM_UP_PATCH = 64  # side of the untimed first forward (the process's first: threads, allocator)
 TILE_OVERHEAD = 1.1  # overlapping tiles, padding and conversion on top of the forward
 
 
@@ -195,19 +196,23 @@ def estimate_seconds(
 ) -> float:
     """Seconds restoring a (width, height) picture should take here, from two small patches timed
     on this machine with these weights, device and precision: a forward costs a fixed part (large
-    for small inputs) plus a part per pixel, and the two sizes tell them apart."""
+    for small inputs) plus a part per pixel, and the two sizes tell them apart. It is the model's
+    warm-up too: one small untimed forward pays the process's first-run costs (threads, heap), then
+    each size runs once, timed (a size's first forward also builds its kernels: 2-5% of a 256-px
+    CPU forward here, as it is for the restore's own tiles)."""
     dev = resolve_device(device)
     prec = resolve_precision(precision, dev)
     net = channels_last(as_loaded(model).model.eval(), dev)
     rng = np.random.default_rng(0)
-    times = []
-    for side in ESTIMATE_PATCHES:
+
+    def forward(side: int) -> float:
         patch = rng.random((side, side, 3), dtype=np.float32)
-        # the first forward at a new size also builds its kernels (oneDNN, cuDNN): time the second
-        _run_tiles(net, patch, None, stages, dev, prec, None, False, {})
         t0 = time.perf_counter()
         _run_tiles(net, patch, None, stages, dev, prec, None, False, {})
-        times.append(time.perf_counter() - t0)
+        return time.perf_counter() - t0
+
+    forward(WARM_UP_PATCH)
+    times = [forward(side) for side in ESTIMATE_PATCHES]
     small, large = (s * s for s in ESTIMATE_PATCHES)
     per_pixel = max((times[1] - times[0]) / (large - small), 0.25 * times[1] / large)  # noise-proof
     fixed = max(times[0] - per_pixel * small, 0.0)

@@ -49,34 +49,48 @@ def directional_blur(rgb: np.ndarray) -> float:
     over that of the gradient after a σ≈3 blur; the weakest direction's ratio over the strongest's.
     Near 1: detail alike in every direction (sharp, or evenly soft); low: smeared along one line.
     Measured on the central 1024×1024 at most (a glance, not a pass over a big photo)."""
-    luma = np.asarray(rgb, np.float32)[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
-    h, w = luma.shape
+    image = np.asarray(rgb)
+    h, w = image.shape[:2]
     top, left = max(0, (h - 1024) // 2), max(0, (w - 1024) // 2)
-    luma = luma[top : top + 1024, left : left + 1024]
+    crop = image[top : top + 1024, left : left + 1024, :3].astype(np.float32, copy=False)
+    luma = crop @ np.array([0.299, 0.587, 0.114], np.float32)
     if min(luma.shape) < 16:
         return 1.0
-    gy, gx = np.gradient(luma)
-    cy, cx = np.gradient(_soft(luma))
+    fine = _moments(*np.gradient(luma))
+    coarse = _moments(*np.gradient(_soft(luma)))
     ratios = []
     for a in np.linspace(0, np.pi, _ANGLES, endpoint=False):
         c, s = np.cos(a), np.sin(a)
-        coarse = float(((cx * c + cy * s) ** 2).mean())
-        ratios.append(float(((gx * c + gy * s) ** 2).mean()) / coarse if coarse > 0 else 1.0)
+        energy_coarse = _along(coarse, c, s)
+        ratios.append(_along(fine, c, s) / energy_coarse if energy_coarse > 0 else 1.0)
     return min(ratios) / max(ratios) if max(ratios) > 0 else 1.0
+
+
+def _moments(gy: np.ndarray, gx: np.ndarray) -> tuple[float, float, float]:
+    """mean(gx²), mean(gx·gy), mean(gy²): the energy along any direction follows from these three."""
+    xx, xy, yy = (float(np.mean(p, dtype=np.float64)) for p in (gx * gx, gx * gy, gy * gy))
+    return xx, xy, yy
+
+
+def _along(moments: tuple[float, float, float], c: float, s: float) -> float:
+    """mean((gx·cos + gy·sin)²), expanded: one pass over the picture serves every direction."""
+    xx, xy, yy = moments
+    return max(c * c * xx + 2 * c * s * xy + s * s * yy, 0.0)
 
 
 def _soft(image: np.ndarray, radius: int = 2, passes: int = 3) -> np.ndarray:
     """A near-Gaussian blur (σ ≈ 2.8 px): three box blurs of 5 px, each a difference of cumulative sums."""
+    width = 2 * radius + 1
     for axis in (0, 1):
         for _ in range(passes):
             pad = [(0, 0), (0, 0)]
             pad[axis] = (radius + 1, radius)
             sums = np.cumsum(np.pad(image, pad, mode="edge"), axis=axis)
             n = image.shape[axis]
-            image = (
-                np.take(sums, range(2 * radius + 1, n + 2 * radius + 1), axis=axis)
-                - np.take(sums, range(n), axis=axis)
-            ) / (2 * radius + 1)
+            ahead = [slice(None), slice(None)]
+            behind = [slice(None), slice(None)]
+            ahead[axis], behind[axis] = slice(width, n + width), slice(0, n)
+            image = (sums[tuple(ahead)] - sums[tuple(behind)]) / width
     return image
 
 
