@@ -5,6 +5,7 @@ and the noun phrases and counts its example questions are made of. No phrasing l
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -52,6 +53,16 @@ def _flat(toks: list[Tok]) -> tuple[list[str], list[int]]:
             flat.append(s)
             owner.append(i)
     return flat, owner
+
+
+def _cue_ends(cues: list[Cue], toks: list[Tok]) -> Iterator[int]:
+    """For each cue in turn, every place it matches: the index of the token after the match."""
+    flat, owner = _flat(toks)
+    for cue in cues:
+        for k in range(len(flat)):
+            end = cue._match_at(flat, k, 0)
+            if end is not None and end > k:
+                yield owner[end - 1] + 1
 
 
 @dataclass
@@ -200,23 +211,17 @@ class ImportsLanguage:
         cues = self.cues["purpose"]
         if task_phrase and phrase_in(task_phrase, sentence):
             cues = [*cues, *self.cues["purpose_with_task"]]
-        for cue in cues:
-            flat, owner = _flat(toks)
-            for k in range(len(flat)):
-                end = cue._match_at(flat, k, 0)
-                if end is None or end == k:
-                    continue
-                j = owner[end - 1] + 1
-                if (
-                    j >= len(toks)
-                    or not toks[j].text.lower().endswith("ing")
-                    or toks[j].text.lower() in STOPWORDS
-                ):
-                    continue
-                verb = toks[j].text.lower()
-                rest = self._after(Cue.compile(verb), toks, j)
-                if rest:
-                    return f"{verb} {rest}"
+        for j in _cue_ends(cues, toks):
+            if (
+                j >= len(toks)
+                or not toks[j].text.lower().endswith("ing")
+                or toks[j].text.lower() in STOPWORDS
+            ):
+                continue
+            verb = toks[j].text.lower()
+            rest = self._after(Cue.compile(verb), toks, j)
+            if rest:
+                return f"{verb} {rest}"
         return None
 
     def ask(self, question: str) -> str | None:
@@ -224,41 +229,29 @@ class ImportsLanguage:
         asks = self.data.asks
         subjects, stops = set(asks.subjects), set(asks.stops)
         toks = tokenise(question)
-        flat, owner = _flat(toks)
-        for cue in self.cues["ask"]:
-            for k in range(len(flat)):
-                end = cue._match_at(flat, k, 0)
-                if end is None or end == k:
-                    continue
-                j = owner[end - 1] + 1
-                while j < len(toks) and toks[j].text.lower() in subjects:
-                    j += 1
-                words = []
-                while j < len(toks) and toks[j].text not in _MARK and toks[j].text.lower() not in stops:
-                    words.append(toks[j].text)
-                    j += 1
-                if any(w.lower() not in STOPWORDS for w in words):
-                    return " ".join(words)
+        for j in _cue_ends(self.cues["ask"], toks):
+            while j < len(toks) and toks[j].text.lower() in subjects:
+                j += 1
+            words = []
+            while j < len(toks) and toks[j].text not in _MARK and toks[j].text.lower() not in stops:
+                words.append(toks[j].text)
+                j += 1
+            if any(w.lower() not in STOPWORDS for w in words):
+                return " ".join(words)
         return None
 
     def given_name(self, summary: str) -> str | None:
         """The name a summary gives the model it proposes ("our proposed model, DeepLabv3+, ...")."""
         toks = tokenise(summary)
-        flat, owner = _flat(toks)
-        for cue in self.cues["name"]:
-            for k in range(len(flat)):
-                end = cue._match_at(flat, k, 0)
-                if end is None or end == k:
-                    continue
-                j = owner[end - 1] + 1
-                while j < len(toks) and toks[j].text in _MARK:
-                    j += 1
-                word = toks[j].text if j < len(toks) else ""
-                inner = word[1:]
-                if word.lower() not in STOPWORDS and (
-                    any(c.isupper() for c in inner) or any(c.isdigit() for c in word)
-                ):
-                    return word
+        for j in _cue_ends(self.cues["name"], toks):
+            while j < len(toks) and toks[j].text in _MARK:
+                j += 1
+            word = toks[j].text if j < len(toks) else ""
+            inner = word[1:]
+            if word.lower() not in STOPWORDS and (
+                any(c.isupper() for c in inner) or any(c.isdigit() for c in word)
+            ):
+                return word
         return None
 
     # -- what a sentence states ----------------------------------------------------------------
