@@ -60,6 +60,8 @@ def title_core(title: str) -> str:
     Estimation for Low-Light Image Enhancement": the estimation serves the enhancement)."""
     lang = imports_language()
     core = title.split(":", 1)[1] if ":" in title else title
+    if core != title and not lang.task_phrases(core):
+        core = title  # "Super-Resolution of Sentinel-2 Images: Learning a ...": the job comes first
     words = "|".join(re.escape(w) for w in lang.data.task_phrases.serves) or "(?!)"
     parts = re.split(rf"\s+(?:{words})\s+", core, flags=re.I)
     return parts[-1] if len(parts) > 1 and lang.task_phrases(parts[-1]) else core

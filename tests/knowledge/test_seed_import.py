@@ -682,3 +682,12 @@ def test_the_persons_verb_names_the_task_one_summary_names():
         "leafnet": "source-separation",
         "splitting-songs": "source-separation",
     }
+
+
+def test_a_title_that_names_its_job_before_the_colon_keeps_it():
+    from knowledge.imports.tasks import title_core
+
+    # "Name: what it does" keeps the part after the colon; "Job: how" keeps the job before it
+    assert title_core("DeepNet: Deep Networks for Image Denoising") == "Image Denoising"
+    assert "Image Denoising" in title_core("Image Denoising in the Wild: Learning without Clean Targets")
+    assert "Speech Enhancement" in title_core("Speech Enhancement with Deep Filtering: A Study of Two Stages")
