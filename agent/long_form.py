@@ -250,9 +250,10 @@ def _relevant_sources(u: Understanding, ranked_sources: list[str], recommended) 
 
 
 def _listed_sources(u: Understanding, kb, caps, recommended) -> list[str]:
-    """Which sources get a 'why it matters' line: all of them for a broad question, else the ones in play."""
+    """Which sources get a 'why it matters' line: all of them for a broad question (the founding
+    kind, or one asking for papers or the whole workflow), else the ones in play."""
     wide = not u.named_sources and (
-        "papers" in u.requests or bool(u.premises) or {"workflow", "how-it-works"} <= set(u.requests)
+        u.broad or "papers" in u.requests or {"workflow", "how-it-works"} <= set(u.requests)
     )
     ids = list(kb.sources) if wide else [c.source for c in caps[:2]]
     if recommended and recommended not in ids:
