@@ -89,6 +89,13 @@ def _umask() -> int:
     return mask
 
 
+def state_folder() -> Path:
+    """The user's state folder for this project ($XDG_STATE_HOME or ~/.local/state, then
+    restoration-explainer): the same for every checkout. Not created here."""
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "restoration-explainer"
+
+
 def atomic_write(path, write) -> Path:
     """Atomically write `path` with write(binary_file)."""
     with atomic_path(path) as tmp:

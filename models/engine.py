@@ -186,6 +186,19 @@ WARM_UP_PATCH = 64  # side of the untimed first forward (the process's first: th
 TILE_OVERHEAD = 1.1  # overlapping tiles, padding and conversion on top of the forward
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """How long a restore should take, and how that was found out."""
+
+    seconds: float
+    cached: bool  # True: from patches timed by an earlier run on this machine (no forward now)
+
+    @property
+    def how(self) -> str:
+        """For the printed note: 'timed on two small patches' (+ ' earlier on this machine')."""
+        return "timed on two small patches" + (" earlier on this machine" if self.cached else "")
+
+
 def estimate_seconds(
     model: LoadedModel | MSSNet,
     size: tuple[int, int],
@@ -193,16 +206,52 @@ def estimate_seconds(
     stages: int = 6,
     device: str = "auto",
     precision: str = "auto",
+    cache: bool = True,
 ) -> float:
-    """Seconds restoring a (width, height) picture should take here, from two small patches timed
+    """Seconds restoring a (width, height) picture should take here: `estimate(...).seconds`."""
+    return estimate(model, size, upscale, stages, device, precision, cache).seconds
+
+
+def estimate(
+    model: LoadedModel | MSSNet,
+    size: tuple[int, int],
+    upscale: int = 1,
+    stages: int = 6,
+    device: str = "auto",
+    precision: str = "auto",
+    cache: bool = True,
+) -> Estimate:
+    """How long restoring a (width, height) picture should take here, from two small patches timed
     on this machine with these weights, device and precision: a forward costs a fixed part (large
     for small inputs) plus a part per pixel, and the two sizes tell them apart. It is the model's
     warm-up too: one small untimed forward pays the process's first-run costs (threads, heap), then
     each size runs once, timed (a size's first forward also builds its kernels: 2-5% of a 256-px
-    CPU forward here, as it is for the restore's own tiles)."""
+    CPU forward here, as it is for the restore's own tiles).
+
+    With `cache`, the two fitted parts are remembered in the user's state folder under everything
+    that changes the speed (models/speed_cache.py) and reused for 30 days: then no forward runs and
+    the restore's first tile pays the first-run costs instead."""
+    from models import speed_cache
+
     dev = resolve_device(device)
     prec = resolve_precision(precision, dev)
-    net = channels_last(as_loaded(model).model.eval(), dev)
+    net = as_loaded(model).model
+    key = speed_cache.speed_key(dev, prec, net.config, stages) if cache else None
+    known = speed_cache.lookup(key) if key is not None else None
+    if known is not None:
+        fixed, per_pixel = known
+    else:
+        fixed, per_pixel = _calibrate(net, stages, dev, prec)
+        if key is not None:
+            speed_cache.store(key, fixed, per_pixel)
+    w, h = size
+    pixels = tiling.round_up(w * upscale) * tiling.round_up(h * upscale)
+    return Estimate((fixed + per_pixel * pixels) * TILE_OVERHEAD, cached=known is not None)
+
+
+def _calibrate(net: MSSNet, stages: int, dev, prec: str) -> tuple[float, float]:
+    """(fixed, per_pixel) seconds of one forward, fitted from the two timed patches."""
+    net = channels_last(net.eval(), dev)
     rng = np.random.default_rng(0)
 
     def forward(side: int) -> float:
@@ -216,9 +265,7 @@ def estimate_seconds(
     small, large = (s * s for s in ESTIMATE_PATCHES)
     per_pixel = max((times[1] - times[0]) / (large - small), 0.25 * times[1] / large)  # noise-proof
     fixed = max(times[0] - per_pixel * small, 0.0)
-    w, h = size
-    pixels = tiling.round_up(w * upscale) * tiling.round_up(h * upscale)
-    return (fixed + per_pixel * pixels) * TILE_OVERHEAD
+    return fixed, per_pixel
 
 
 def _as_loaded(image, max_pixels) -> LoadedImage:

@@ -260,20 +260,21 @@ ANNOUNCE_FROM_SECONDS = 5.0
 
 
 def _announce_estimate(model, src: Path, size: tuple[int, int], args) -> float | None:
-    """For a big picture, say before starting how long it should take (from a quick timed patch)."""
-    from models.engine import estimate_seconds
+    """For a big picture, say before starting how long it should take (from two small timed
+    patches, or their calibration remembered from an earlier run on this machine)."""
+    from models.engine import estimate
 
     w, h = size
     if w * h * args.upscale**2 < ESTIMATE_FROM_PIXELS:
         return None
-    seconds = estimate_seconds(model, size, args.upscale, args.stages, args.device, args.precision)
-    if seconds >= ANNOUNCE_FROM_SECONDS:
+    found = estimate(model, size, args.upscale, args.stages, args.device, args.precision)
+    if found.seconds >= ANNOUNCE_FROM_SECONDS:
         print(
             f"explainer: note: {clean_line(src.name)}: {w * args.upscale}x{h * args.upscale} output; "
-            f"about {duration(seconds)} on this machine (timed on two small patches); Ctrl-C stops it",
+            f"about {duration(found.seconds)} on this machine ({found.how}); Ctrl-C stops it",
             file=sys.stderr,
         )
-    return seconds
+    return found.seconds
 
 
 def _summary(src: Path, out: Path, result, save_seconds: float) -> str:

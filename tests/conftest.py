@@ -13,3 +13,12 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(saved)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_state_folder(tmp_path_factory):
+    """The suite's own $XDG_STATE_HOME, so no test reads or fills the user's state folder (the
+    restore estimate's calibration cache, for one). Tests that need another one set it themselves."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        yield

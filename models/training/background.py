@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from common.cli import OneLineErrorParser
-from common.files import atomic_write_text
+from common.files import atomic_write_text, state_folder
 from models.errors import ModelError
 
 MODULE = "models.training.background"
@@ -54,12 +54,6 @@ ROTATION = (
     # the frequency-weight arm: the enlargement recipe with the FFT-L1 weight at 0.3 (official 0.1)
     Run("enlarge-fft3", "cpu-enlarge-ema-fft3", "mssnet-small-cpu-enlarge-long"),
 )
-
-
-def state_folder() -> Path:
-    """The user's state folder ($XDG_STATE_HOME or ~/.local/state): the same for every checkout."""
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return base / "restoration-explainer"
 
 
 def default_runs() -> Path:

@@ -281,12 +281,18 @@ def test_task_picks_the_bundled_weights_and_weights_override_it(photo, tmp_path,
     assert f"weights {enlarge}, because --upscale 2 is an enlargement" in capsys.readouterr().out
 
 
-def test_a_long_restore_is_announced_with_an_estimate_and_shows_time_left(photo, monkeypatch, capsys):
+def test_a_long_restore_is_announced_with_an_estimate_and_shows_time_left(
+    photo, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # no calibration remembered yet
     monkeypatch.setattr(restore_cli, "ESTIMATE_FROM_PIXELS", 0)  # the tiny test weights are fast:
     monkeypatch.setattr(restore_cli, "ANNOUNCE_FROM_SECONDS", 0.0)  # announce whatever it measures
     assert _cli([str(photo), "--weights", TINY]) == 0
     note = capsys.readouterr().err
     assert "cat.jpg: 60x40 output; about " in note and "Ctrl-C stops it" in note and note.count("\n") == 1
+    assert "(timed on two small patches)" in note
+    assert _cli([str(photo), "--weights", TINY, "--force"]) == 0  # the calibration is remembered
+    assert "(timed on two small patches earlier on this machine)" in capsys.readouterr().err
     assert duration(226) == "3 min 40 s" and duration(3900) == "1 h 5 min"
     assert time_left(0, 2.0, None, 10.0) == "about 8 s left"  # before a tile: the estimate
     assert time_left(3, 5.0, 42.0, 10.0) == "about 42 s left"  # then the tiles' pace
