@@ -68,6 +68,14 @@ class PartContext:
             and ("relevance" not in r.fact.tags or self.part.attribute == "relevance")
         ]
 
+    def said_before(self) -> bool:
+        """An earlier part of the question already cited a fact stating this part's point for its
+        subjects ("will it take 1000×750? if not, what size?": the padding computed for the first
+        answers the second), so the point is answered, not missing."""
+        owners = set(self.owners())
+        facts = (self.kb._by_id.get(i) for i in self.used)
+        return any(f is not None and f.attribute == self.part.attribute and f.source in owners for f in facts)
+
     def stating(self, candidates: list[RankedFact]) -> list[RankedFact]:
         """Candidates that state the asked attribute (all of them when none is asked); when none
         does, those of the first other reading of the question that some candidate states."""

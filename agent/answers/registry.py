@@ -54,8 +54,8 @@ def _lead_one(ctx: PartContext, yes_no: bool = False) -> None:
         else:
             ctx.lead(stating[0], yes_no=yes_no)
     elif ctx.part.attribute and ctx.part.subjects and ctx.part.subjects[0].how != "evidence":
-        if ctx.out.direct:
-            pass  # a computed result answers it
+        if ctx.out.direct or ctx.said_before():
+            pass  # a computed result, or an earlier part's answer, answers it
         elif (
             best is not None
             and best.raw >= s.strong_match
@@ -285,11 +285,17 @@ def answer_parts(
         answer = PartAnswer(part)
         listed = ", ".join(s.name for s in kb.sources.values())
         answer.not_covered = [lang.frame("not-among", name=n, listed=listed) for n in part.outside]
+        context = PartContext(part, kb, lang, used, answer)
         if part.ambiguous:
             answer.not_covered.append(lang.frame("which-one", word="it", listed=listed))
         elif part.source_ids or part.about_picture:
-            HANDLERS[part.kind](PartContext(part, kb, lang, used, answer))
-        if not answer.direct and not answer.not_covered and part.attribute in lang.attributes:
+            HANDLERS[part.kind](context)
+        if (
+            not answer.direct
+            and not answer.not_covered
+            and part.attribute in lang.attributes
+            and not context.said_before()
+        ):
             # every asked point ends with an answer or an honest "the sources don't say"
             label = lang.attributes[part.attribute].label
             answer.not_covered.append(lang.frame("sources-dont-say", label=label))

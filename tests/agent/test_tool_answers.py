@@ -37,3 +37,14 @@ def test_the_tools_own_fact_leads(question, picture, fact, opens, kb):
     lead = answer.direct_answer[0]
     assert lead.facts == [fact] and lead.text.startswith(opens), lead.text
     assert not answer.long_form  # a point about the tool's files is no founding question
+
+
+def test_a_point_an_earlier_part_answered_is_not_called_missing():
+    from agent.compose import answer_question, load_default_kb
+
+    answer = answer_question(
+        "A 1000×750 scan — will mssnet take it as is? if not what size does it become", kb=load_default_kb()
+    )
+    text = " ".join(c.text for c in answer.direct_answer) + " ".join(answer.not_covered)
+    assert "1008×752" in text
+    assert "don't say" not in text
