@@ -115,7 +115,12 @@ def test_commands_editing_history_and_attach(tmp_path):
 
 @pytest.mark.skipif(not TINY_WEIGHTS.exists(), reason="reference checkpoint missing")
 def test_ctrl_c_stops_a_running_demo_but_not_the_chat(tmp_path):
-    big = _image(tmp_path / "big.png", size=(2048, 2048))
+    # big enough that the run is still going when the Ctrl-C lands, even on a loaded machine (a
+    # 2048-px picture with the tiny weights sometimes finished first); smooth, so the file is small
+    w, h = 4096, 3072
+    ramp = (np.add.outer(np.arange(h) % 256, np.arange(w) % 256) // 2).astype(np.uint8)
+    big = tmp_path / "big.png"
+    Image.fromarray(np.stack([ramp, ramp[::-1], ramp[:, ::-1]], axis=-1)).save(big)
     child = _spawn(
         tmp_path, "--weights", str(TINY_WEIGHTS), "--device", "cpu", "--precision", "fp32", timeout=90
     )
