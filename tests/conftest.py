@@ -22,16 +22,3 @@ def _private_state_folder(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
         yield
-
-
-@pytest.fixture(autouse=True)
-def _sigint_as_it_was():
-    """A test that runs the CLI's main() in this process leaves Ctrl-C ignored (the CLI ignores it
-    once its work is done); every process spawned later would inherit that and ignore Ctrl-C too.
-    Restored after each test."""
-    import signal
-
-    saved = signal.getsignal(signal.SIGINT)
-    yield
-    if signal.getsignal(signal.SIGINT) is not saved and saved is not None:
-        signal.signal(signal.SIGINT, saved)

@@ -2,6 +2,7 @@
 history, staging an attachment without a turn, and Ctrl-C stopping a demo without ending the chat."""
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -35,6 +36,9 @@ def _spawn(tmp_path, *args, timeout=40):
         cmd[1:] + ["chat", "--out", str(tmp_path / "out"), *args],
         cwd=str(tmp_path),
         env=env,
+        # Ctrl-C as in a terminal: a runner started in the background (`cmd &`) ignores SIGINT, and
+        # the child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         encoding="utf-8",
         timeout=timeout,
         dimensions=(40, 100),
